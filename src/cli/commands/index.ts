@@ -1,0 +1,6 @@
+import type { Command } from 'commander';
+import { registerDemo } from './demo.ts';
+import { registerInspect } from './inspect.ts';
+
+/** Every CLI command, registered explicitly: one file each. */
+export const commands: ReadonlyArray<(program: Command) => void> = [registerDemo, registerInspect];
