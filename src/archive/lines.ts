@@ -1,0 +1,111 @@
+/**
+ * Streams the lines of a (possibly gzipped) text file without ever holding the whole file: data files
+ * can be many GB, and V8 refuses strings over 512 MiB. A line longer than the limit is skipped to its
+ * end without being buffered and reported with its number.
+ */
+import { isUtf8 } from 'node:buffer';
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { AuditWsError } from '../errors.ts';
+
+export const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+export type LineEvent =
+  /** One line, without its line ending; `crlf` when a \r before the \n was removed. */
+  | { kind: 'line'; line: number; text: string; crlf: boolean; bom: boolean }
+  | { kind: 'too-long'; line: number; bytes: number }
+  | { kind: 'not-utf8'; line: number };
+
+export interface LineReaderOptions {
+  gzip?: boolean;
+  maxLineBytes?: number;
+  /** Name used in error messages (the archive-relative path). */
+  displayName: string;
+}
+
+/**
+ * Yields every line with its 1-based number, blank ones included (callers skip them but keep the count).
+ * A read or decompression failure throws AuditWsError UNREADABLE_INPUT naming the file and the last
+ * complete line, so a truncated .jsonl.gz says how far it could be read.
+ */
+export async function* readLines(absPath: string, options: LineReaderOptions): AsyncGenerator<LineEvent> {
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const file = createReadStream(absPath, { highWaterMark: 1024 * 1024 });
+  // pipeline() forwards a read error to the gunzip stream and tears both down when iteration stops early.
+  const source: AsyncIterable<Buffer> = options.gzip ? pipeline(file, createGunzip(), () => {}) : file;
+
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let overflowBytes = -1; // >= 0 while skipping the rest of an over-long line
+  let lineNo = 0;
+
+  const finish = (segment: Buffer): LineEvent => {
+    lineNo++;
+    if (overflowBytes >= 0) {
+      const bytes = overflowBytes + segment.length;
+      overflowBytes = -1;
+      return { kind: 'too-long', line: lineNo, bytes };
+    }
+    let buf = pendingBytes === 0 ? segment : Buffer.concat([...pending, segment], pendingBytes + segment.length);
+    pending = [];
+    pendingBytes = 0;
+    let crlf = false;
+    if (buf.length > 0 && buf[buf.length - 1] === 0x0d) {
+      buf = buf.subarray(0, buf.length - 1);
+      crlf = true;
+    }
+    let bom = false;
+    if (lineNo === 1 && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+      buf = buf.subarray(3);
+      bom = true;
+    }
+    if (!isUtf8(buf)) return { kind: 'not-utf8', line: lineNo };
+    return { kind: 'line', line: lineNo, text: buf.toString('utf8'), crlf, bom };
+  };
+
+  const keep = (segment: Buffer): void => {
+    if (segment.length === 0) return;
+    if (overflowBytes >= 0) {
+      overflowBytes += segment.length;
+      return;
+    }
+    if (pendingBytes + segment.length > maxLineBytes) {
+      overflowBytes = pendingBytes + segment.length;
+      pending = [];
+      pendingBytes = 0;
+      return;
+    }
+    // Chunks are views into the stream's buffers; copy so a long pending line does not pin them all.
+    pending.push(Buffer.from(segment));
+    pendingBytes += segment.length;
+  };
+
+  try {
+    for await (const chunk of source) {
+      let start = 0;
+      for (let nl = chunk.indexOf(0x0a, start); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
+        const segment = chunk.subarray(start, nl);
+        if (overflowBytes < 0 && pendingBytes + segment.length > maxLineBytes) {
+          overflowBytes = pendingBytes;
+          pending = [];
+          pendingBytes = 0;
+        }
+        yield finish(segment);
+        start = nl + 1;
+      }
+      keep(chunk.subarray(start));
+    }
+  } catch (err) {
+    if (err instanceof AuditWsError) throw err;
+    const why = err instanceof Error ? err.message : String(err);
+    const what = options.gzip ? 'truncated or corrupt gzip data' : 'read failed';
+    throw new AuditWsError(
+      'UNREADABLE_INPUT',
+      `${options.displayName}: ${what} after line ${lineNo} (${why})`,
+      { file: options.displayName, line: lineNo, lastGoodLine: lineNo },
+      { cause: err },
+    );
+  }
+  if (pendingBytes > 0 || overflowBytes >= 0) yield finish(Buffer.alloc(0));
+}

@@ -1,0 +1,166 @@
+/**
+ * Reads the records of one data file: JSONL / NDJSON (optionally gzipped) line by line, or Parquet row
+ * by row, each with its location (file and line, or file and row) so every finding can point at it.
+ */
+import { AuditWsError } from '../errors.ts';
+import { readLines } from './lines.ts';
+import type { LineReaderOptions } from './lines.ts';
+import { describeJsonType, parseStrictJson } from './jsontext.ts';
+import type { ArchiveFile, OpenedArchive } from './open.ts';
+import { readParquetRows } from './parquet.ts';
+
+export interface RawRecord {
+  file: string;
+  line?: number;
+  row?: number;
+  /** The exact JSONL line (without its line ending). */
+  text?: string;
+  value: Record<string, unknown>;
+  /** Why the hash of this record cannot be checked (a Parquet type that cannot reproduce JSON). */
+  unverifiable?: string;
+}
+
+export interface RecordError {
+  file: string;
+  line?: number;
+  row?: number;
+  message: string;
+  error: true;
+}
+
+export interface ReadRecordsOptions {
+  /** 'throw' (default): the first bad line throws AuditWsError. 'yield': it is yielded as a RecordError. */
+  onError?: 'throw' | 'yield';
+  /** Longest line accepted, in bytes (default 64 MiB). */
+  maxLineBytes?: number;
+}
+
+export function isRecordError(r: RawRecord | RecordError): r is RecordError {
+  return (r as RecordError).error === true;
+}
+
+const BLANK = /^[ \t]*$/;
+
+/** Adds a note to the archive's warnings once (e.g. a file written with CRLF line endings). */
+function noteOnce(archive: OpenedArchive, note: string): void {
+  if (!archive.warnings.includes(note)) archive.warnings.push(note);
+}
+
+/**
+ * Yields the records of one data file in file order. Blank lines are skipped but still counted, so
+ * line numbers match what an editor shows. A line that is not a JSON object (or has a duplicate member
+ * name, or is not UTF-8, or is longer than the limit) is an error naming file:line.
+ */
+export async function* readRecords(
+  archive: OpenedArchive,
+  file: ArchiveFile,
+  options: ReadRecordsOptions = {},
+): AsyncGenerator<RawRecord | RecordError> {
+  const onError = options.onError ?? 'throw';
+  const format = file.format ?? formatOfPath(file.path);
+  if (!format)
+    throw new AuditWsError('BAD_USAGE', `${file.path}: not a data file (.jsonl, .ndjson, .jsonl.gz or .parquet)`, {
+      file: file.path,
+    });
+
+  const fail = (
+    err: RecordError,
+    code: 'MALFORMED_RECORD' | 'LIMIT_EXCEEDED' | 'UNREADABLE_INPUT' = 'MALFORMED_RECORD',
+  ): RecordError => {
+    if (onError === 'yield') return err;
+    const where = err.line !== undefined ? `:${err.line}` : err.row !== undefined ? ` row ${err.row}` : '';
+    throw new AuditWsError(code, `${err.file}${where}: ${err.message}`, {
+      file: err.file,
+      line: err.line,
+      row: err.row,
+    });
+  };
+
+  if (format === 'parquet') {
+    let lastRow = 0;
+    try {
+      for await (const r of readParquetRows(file.absPath, file.path)) {
+        lastRow = r.row;
+        if (r.error !== undefined || !r.value) {
+          yield fail({ file: file.path, row: r.row, message: r.error ?? 'row cannot be read', error: true });
+          continue;
+        }
+        const rec: RawRecord = { file: file.path, row: r.row, value: r.value };
+        if (r.unverifiable) rec.unverifiable = r.unverifiable;
+        yield rec;
+      }
+    } catch (err) {
+      if (onError === 'yield' && err instanceof AuditWsError && err.code === 'UNREADABLE_INPUT') {
+        const e: RecordError = { file: file.path, message: withoutLocation(err.message, file.path), error: true };
+        if (lastRow > 0) e.row = lastRow + 1; // no row when the file could not be opened at all
+        yield e;
+        return;
+      }
+      throw err;
+    }
+    return;
+  }
+
+  const lineOptions: LineReaderOptions = { gzip: format === 'jsonl.gz', displayName: file.path };
+  if (options.maxLineBytes !== undefined) lineOptions.maxLineBytes = options.maxLineBytes;
+  const lines = readLines(file.absPath, lineOptions);
+  let lastLine = 0;
+  try {
+    for await (const ev of lines) {
+      lastLine = ev.line;
+      if (ev.kind === 'too-long') {
+        const message = `line longer than the limit of ${lineOptions.maxLineBytes ?? 64 * 1024 * 1024} bytes (${ev.bytes} bytes), skipped`;
+        yield fail({ file: file.path, line: ev.line, message, error: true }, 'LIMIT_EXCEEDED');
+        continue;
+      }
+      if (ev.kind === 'not-utf8') {
+        yield fail({ file: file.path, line: ev.line, message: 'line is not valid UTF-8', error: true });
+        continue;
+      }
+      if (ev.crlf) noteOnce(archive, `${file.path}: lines end with CRLF; the \\r is removed before parsing`);
+      if (ev.bom) noteOnce(archive, `${file.path}: starts with a UTF-8 byte order mark, which is ignored`);
+      if (BLANK.test(ev.text)) continue;
+      const parsed = parseStrictJson(ev.text);
+      if (!parsed.ok) {
+        yield fail({
+          file: file.path,
+          line: ev.line,
+          message: `${parsed.message} (column ${parsed.offset + 1})`,
+          error: true,
+        });
+        continue;
+      }
+      const v = parsed.value;
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+        yield fail({
+          file: file.path,
+          line: ev.line,
+          message: `is ${describeJsonType(v)}, not a JSON object`,
+          error: true,
+        });
+        continue;
+      }
+      yield { file: file.path, line: ev.line, text: ev.text, value: v as Record<string, unknown> };
+    }
+  } catch (err) {
+    if (onError === 'yield' && err instanceof AuditWsError && err.code === 'UNREADABLE_INPUT') {
+      yield { file: file.path, line: lastLine + 1, message: withoutLocation(err.message, file.path), error: true };
+      return;
+    }
+    throw err;
+  }
+}
+
+/** RecordError messages carry no location (file, line and row are members of their own). */
+function withoutLocation(message: string, path: string): string {
+  return message.startsWith(`${path}: `) ? message.slice(path.length + 2) : message;
+}
+
+/** The data format a path's name announces, or undefined when it is not a data file. */
+export function formatOfPath(path: string): ArchiveFile['format'] | undefined {
+  const p = path.toLowerCase();
+  if (p.endsWith('.jsonl') || p.endsWith('.ndjson')) return 'jsonl';
+  if (p.endsWith('.jsonl.gz') || p.endsWith('.ndjson.gz')) return 'jsonl.gz';
+  if (p.endsWith('.parquet')) return 'parquet';
+  return undefined;
+}

@@ -1,0 +1,246 @@
+/**
+ * The SQL that turns raw records into evidence rows, run by DuckDB over a whole file at once. Input is a
+ * relation `(line, row, raw, pre_problem)`: one row per line (JSONL) or per Parquet row, `raw` the text
+ * of the record, `pre_problem` a reason found before SQL (e.g. a line that is not UTF-8) or NULL.
+ *
+ * Each record is parsed once into a struct of JSON fragments (one field per member spelling, camelCase
+ * and snake_case), and its member names once more (for duplicates, unknown members and the dialect).
+ * Types are judged from the first character of each fragment (DuckDB writes fragments minified), which
+ * is far cheaper than asking json_type() per member; a mismatch makes the record a reject naming the
+ * member. The kind and stream of a record follow the reader's rule (src/archive/open.ts assignRecord):
+ * the record's `stream` member, else the file's stream; the kind the descriptor declares for that
+ * stream, else the kind its content shows, else the file's kind.
+ */
+import { DEFAULT_STREAM, LIFECYCLE_EVENT_TYPES, RECORD_KINDS, REVIEW_EVENT_TYPES, camelToSnake } from '../archive/kinds.ts';
+import type { RecordKind } from '../archive/kinds.ts';
+import { memberColumns, quoteIdent, tableColumns } from '../case/evidence-schema.ts';
+import type { MemberColumn } from '../case/evidence-schema.ts';
+
+export function sqlString(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+function sqlList(items: readonly string[]): string {
+  return `[${items.map(sqlString).join(', ')}]::VARCHAR[]`;
+}
+
+/** What the SQL needs to know about the file the records come from. */
+export interface RecordContext {
+  /** Stream of records without a `stream` member (the reader's file fallback), if any. */
+  fileStream?: string;
+  /** Kind of the file as the reader assigned it, if any. */
+  fileKind?: RecordKind;
+  /** stream name -> kind, from the descriptor. */
+  declaredStreams: ReadonlyMap<string, RecordKind>;
+  importId: number;
+  sourceFileId: number;
+  sourceFile: string;
+  /** SQL expression over the relation's columns giving why a row's hash cannot be re-computed (Parquet), or NULL. */
+  unverifiableSql?: string;
+}
+
+/** Members used to tell kinds apart by content (kinds.ts detectKind). */
+const DETECT_MEMBERS = ['eventType', 'observedAt', 'outcome', 'decisionId', 'modelId', 'reviewerId', 'taskId', 'eventId', 'prediction'];
+
+function spellings(member: string): string[] {
+  const snake = camelToSnake(member);
+  return snake === member ? [member] : [member, snake];
+}
+
+/** Every member spelling a set of kinds can hold, for the parse struct and the known-member list. */
+function knownNames(kinds: readonly RecordKind[]): string[] {
+  const names = new Set<string>();
+  for (const kind of kinds) for (const m of memberColumns(kind)) for (const s of spellings(m.member)) names.add(s);
+  return [...names];
+}
+
+/** `j.m` for the first spelling present (camelCase wins over snake_case when a record has both). */
+function fragment(member: string): string {
+  const s = spellings(member).map((n) => `j.${quoteIdent(n)}`);
+  return s.length === 1 ? s[0] : `coalesce(${s.join(', ')})`;
+}
+
+/** JSON type of a minified fragment from its first character. */
+function fragmentType(v: string): string {
+  return `CASE left(${v}, 1) WHEN '"' THEN 'a string' WHEN '{' THEN 'an object' WHEN '[' THEN 'an array' WHEN 't' THEN 'a boolean' WHEN 'f' THEN 'a boolean' WHEN 'n' THEN 'null' ELSE 'a number' END`;
+}
+
+function typeCheck(m: MemberColumn): string | undefined {
+  const v = fragment(m.member);
+  const found = fragmentType(v);
+  const fail = (expected: string, ok: string) =>
+    `CASE WHEN NOT (${ok}) THEN ${sqlString(`${m.member}: expected ${expected}, found `)} || ${found} END`;
+  switch (m.type) {
+    case 'string':
+      return fail('a string', `left(${v}, 1) = '"'`);
+    case 'number':
+      return fail('a number', `left(${v}, 1) NOT IN ('"', '{', '[', 't', 'f', 'n')`);
+    case 'boolean':
+      return fail('true or false', `left(${v}, 1) IN ('t', 'f')`);
+    case 'time':
+      return fail('an RFC 3339 string or epoch seconds', `left(${v}, 1) NOT IN ('{', '[', 't', 'f', 'n')`);
+    case 'seq':
+      return `CASE WHEN NOT regexp_full_match(${v}::VARCHAR, '(0|[1-9][0-9]{0,17})') THEN ${sqlString(`${m.member}: expected a non-negative integer, found `)} || ${v}::VARCHAR END`;
+    case 'json':
+    case 'any':
+      return undefined;
+  }
+}
+
+/** The value of a member converted to its column's type; assumes the record passed the type checks. */
+function valueExpr(m: MemberColumn): string {
+  const v = fragment(m.member);
+  switch (m.type) {
+    case 'string':
+    case 'any':
+      return `json_extract_string(${v}, '$')`;
+    case 'number':
+      return `TRY_CAST(${v} AS DOUBLE)`;
+    case 'boolean':
+      return `TRY_CAST(${v} AS BOOLEAN)`;
+    case 'json':
+      return v;
+    case 'seq':
+      return `TRY_CAST(${v} AS BIGINT)`;
+    case 'time':
+      // Epoch values of 1e11 and more are milliseconds (kinds.ts epochToIso); strings are parsed, NULL if they do not parse.
+      return `CASE WHEN left(${v}, 1) = '"' THEN TRY_CAST(json_extract_string(${v}, '$') AS TIMESTAMPTZ)
+        WHEN ${v} IS NOT NULL THEN TRY(to_timestamp(CASE WHEN abs(${v}::DOUBLE) >= 1e11 THEN ${v}::DOUBLE / 1000 ELSE ${v}::DOUBLE END)) END`;
+  }
+}
+
+function textExpr(m: MemberColumn): string {
+  return `json_extract_string(${fragment(m.member)}, '$')`;
+}
+
+function has(member: string): string {
+  return `list_has_any(k, ${sqlList(spellings(member))})`;
+}
+
+/** kinds.ts detectKind, over the member names `k` and the parsed fragments `j`. */
+function detectKindSql(): string {
+  const et = `json_extract_string(${fragment('eventType')}, '$')`;
+  return `CASE
+    WHEN ${et} IN (${LIFECYCLE_EVENT_TYPES.map(sqlString).join(', ')}) THEN 'lifecycle'
+    WHEN ${et} IN (${REVIEW_EVENT_TYPES.map(sqlString).join(', ')}) THEN 'review'
+    WHEN ${has('observedAt')} OR (${has('outcome')} AND ${has('decisionId')} AND NOT ${has('modelId')}) THEN 'outcome'
+    WHEN ${has('reviewerId')} OR (${has('taskId')} AND ${has('eventId')}) THEN 'review'
+    WHEN ${has('decisionId')} AND (${has('modelId')} OR ${has('prediction')}) THEN 'decision'
+    WHEN ${has('eventId')} AND ${has('modelId')} THEN 'lifecycle'
+  END`;
+}
+
+function caseMap(expr: string, pairs: [string, string][], otherwise = 'NULL'): string {
+  if (pairs.length === 0) return otherwise;
+  return `CASE ${expr} ${pairs.map(([a, b]) => `WHEN ${sqlString(a)} THEN ${sqlString(b)}`).join(' ')} ELSE ${otherwise} END`;
+}
+
+/**
+ * The `parsed` relation: every non-blank input row with its kind, stream and problem (NULL when the
+ * record is good). `kinds` are the kinds whose members the struct must carry.
+ */
+export function parsedSql(inputSql: string, ctx: RecordContext, kinds: readonly RecordKind[]): string {
+  const structNames = new Set(knownNames(kinds));
+  for (const m of DETECT_MEMBERS) for (const s of spellings(m)) structNames.add(s);
+  for (const s of spellings('stream')) structNames.add(s);
+  const struct = JSON.stringify(Object.fromEntries([...structNames].map((n) => [n, 'JSON'])));
+
+  const recordStream = `CASE WHEN left(j.stream, 1) = '"' AND j.stream <> '""' THEN json_extract_string(j.stream, '$') END`;
+  const stream0 = ctx.fileStream === undefined ? recordStream : `coalesce(${recordStream}, ${sqlString(ctx.fileStream)})`;
+  const declared = caseMap('stream0', [...ctx.declaredStreams.entries()]);
+  const fileKind = ctx.fileKind ? sqlString(ctx.fileKind) : 'NULL';
+  const defaultStream = caseMap('kind', RECORD_KINDS.map((k) => [k, DEFAULT_STREAM[k]]));
+
+  return `parsed AS (
+  SELECT *, coalesce(stream0, ${defaultStream}) AS stream_name,
+    CASE
+      WHEN pre_problem IS NOT NULL THEN pre_problem
+      WHEN j IS NULL OR k IS NULL THEN 'not valid JSON'
+      WHEN left(ltrim(raw, E' \\t'), 1) <> '{' THEN 'not a JSON object'
+      WHEN len(k) <> len(list_distinct(k)) THEN 'member name appears twice: ' || list_filter(list_distinct(k), lambda n: len(list_filter(k, lambda x: x = n)) > 1)[1]
+      WHEN regexp_matches(raw, '\\bNaN\\b|\\bInfinity\\b|,\\s*[}\\]]') AND NOT json_valid_strict(raw) THEN 'not valid JSON (NaN, Infinity or a trailing comma)'
+      WHEN kind IS NULL THEN 'unknown kind: no member identifies a decision, lifecycle event, review or outcome'
+    END AS problem
+  FROM (
+    SELECT *, coalesce(${declared}, detected, ${fileKind}) AS kind
+    FROM (
+      SELECT *, ${stream0} AS stream0, ${detectKindSql()} AS detected
+      FROM (
+        SELECT line, row, raw, pre_problem,
+          CASE WHEN pre_problem IS NULL THEN try(json_transform(raw, ${sqlString(struct)})) END AS j,
+          CASE WHEN pre_problem IS NULL THEN try(json_keys(raw)) END AS k
+        FROM (${inputSql})
+        WHERE pre_problem IS NOT NULL OR (raw IS NOT NULL AND trim(raw, E' \\t') <> '')
+      )
+    )
+  )
+)`;
+}
+
+/** Type problems of a record of `kind` ('; '-joined), NULL when there are none. */
+function typeProblemsSql(kind: RecordKind): string {
+  const checks = memberColumns(kind)
+    .map(typeCheck)
+    .filter((c): c is string => c !== undefined);
+  return `nullif(concat_ws('; ', ${checks.join(',\n    ')}), '')`;
+}
+
+/** `extra`: the members a kind does not name, as one JSON object, NULL when there are none. */
+function extraSql(kind: RecordKind): string {
+  const known = sqlList(knownNames([kind]));
+  return `CASE WHEN len(list_filter(k, lambda n: NOT list_contains(${known}, n))) > 0 THEN
+    to_json(map_from_entries(list_filter(map_entries(json_transform(raw, '"MAP(VARCHAR, JSON)"')), lambda e: NOT list_contains(${known}, e.key))))
+  END`;
+}
+
+function dialectSql(kind: RecordKind): string {
+  const snakes = memberColumns(kind)
+    .map((m) => m.snake)
+    .filter((s): s is string => s !== undefined);
+  const camels = memberColumns(kind)
+    .filter((m) => m.snake !== undefined)
+    .map((m) => m.member);
+  const snake = `list_has_any(k, ${sqlList(snakes)})`;
+  const camel = `list_has_any(k, ${sqlList(camels)})`;
+  return `CASE WHEN ${snake} AND ${camel} THEN 'mixed' WHEN ${snake} THEN 'snake_case' ELSE 'camelCase' END`;
+}
+
+/** The rows of `kind` that pass every check, as the kind table's columns in order. */
+export function selectRecordsSql(kind: RecordKind, ctx: RecordContext): string {
+  const values = new Map<string, string>();
+  for (const m of memberColumns(kind)) {
+    if (m.textColumn) values.set(m.textColumn, textExpr(m));
+    values.set(m.column, valueExpr(m));
+  }
+  values.set('stream', 'stream_name');
+  values.set('extra', extraSql(kind));
+  values.set('dialect', dialectSql(kind));
+  values.set('unverifiable', ctx.unverifiableSql ?? 'NULL');
+  values.set('import_id', String(ctx.importId));
+  values.set('source_file_id', String(ctx.sourceFileId));
+  values.set('source_file', sqlString(ctx.sourceFile));
+  values.set('line', 'line');
+  values.set('row', 'row');
+  values.set('raw', 'raw');
+  const select = tableColumns(kind).map((c) => {
+    const v = values.get(c.name);
+    if (v === undefined) throw new Error(`no value for column ${c.name}`);
+    return `${v} AS ${quoteIdent(c.name)}`;
+  });
+  return `SELECT ${select.join(',\n  ')}
+FROM (SELECT *, ${typeProblemsSql(kind)} AS type_problem FROM parsed WHERE problem IS NULL AND kind = ${sqlString(kind)})
+WHERE type_problem IS NULL`;
+}
+
+/** Every record that is not imported: line / row, reason, and the start of its text. */
+export function selectProblemsSql(kinds: readonly RecordKind[]): string {
+  const typeProblem = `CASE kind ${kinds.map((k) => `WHEN ${sqlString(k)} THEN ${typeProblemsSql(k)}`).join(' ')} END`;
+  return `SELECT line, row, reason, left(raw, 200) AS excerpt FROM (
+  SELECT line, row, raw, coalesce(problem, ${typeProblem}) AS reason FROM parsed
+) WHERE reason IS NOT NULL ORDER BY line, row`;
+}
+
+/** Records per kind (good or not), to learn which kinds a file holds beyond the expected one. */
+export function kindCensusSql(): string {
+  return `SELECT kind, count(*) AS records FROM parsed WHERE problem IS NULL GROUP BY kind`;
+}

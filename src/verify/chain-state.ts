@@ -1,0 +1,83 @@
+import { MerkleBuilder } from '../archive/merkle.ts';
+import type { LoadedCheckpoint, ScannedRecord, StreamInput } from './types.ts';
+
+/** Per-checkpoint tally built while the walk passes its range in seq order. */
+export interface CheckpointTally {
+  checkpoint: LoadedCheckpoint;
+  builder: MerkleBuilder;
+  count: number;
+  /** the next seq expected inside this range; a jump means the leaves no longer match the range */
+  nextSeq: number;
+  contiguous: boolean;
+  head?: ScannedRecord;
+}
+
+/**
+ * State of one stream's walk, shared by the record checks. The walk owns the updates; checks only read,
+ * so each check stays a small independent module.
+ */
+export class ChainState {
+  prev?: ScannedRecord;
+  records = 0;
+  chained = 0;
+  unchained = 0;
+  firstSeq?: number;
+  lastSeq?: number;
+  anchored = 0;
+  /** runs of seq no checkpoint covers: [first, last] */
+  readonly unanchoredRuns: [number, number, ScannedRecord][] = [];
+  readonly tallies: CheckpointTally[];
+  private tallyIndex = 0;
+
+  constructor(readonly stream: StreamInput) {
+    const sorted = [...stream.checkpoints].sort((a, b) => a.value.firstSeq - b.value.firstSeq);
+    this.tallies = sorted.map((checkpoint) => ({
+      checkpoint,
+      builder: new MerkleBuilder(),
+      count: 0,
+      nextSeq: checkpoint.value.firstSeq,
+      contiguous: true,
+    }));
+  }
+
+  /** The checkpoint whose declared range holds seq, if any. Records arrive in ascending seq. */
+  tallyFor(seq: number): CheckpointTally | undefined {
+    while (this.tallyIndex < this.tallies.length && this.tallies[this.tallyIndex].checkpoint.value.lastSeq < seq) {
+      this.tallyIndex++;
+    }
+    const t = this.tallies[this.tallyIndex];
+    if (t && t.checkpoint.value.firstSeq <= seq && seq <= t.checkpoint.value.lastSeq) return t;
+    // ranges may overlap or come out of order in a forged set; fall back to a scan
+    return this.tallies.find((x) => x.checkpoint.value.firstSeq <= seq && seq <= x.checkpoint.value.lastSeq);
+  }
+
+  /** Called by the walk after the checks saw the record: it becomes the predecessor of the next one. */
+  accept(rec: ScannedRecord): void {
+    this.prev = rec;
+    if (rec.seq === undefined) return;
+    if (this.firstSeq === undefined) this.firstSeq = rec.seq;
+    this.lastSeq = rec.seq;
+    const tally = this.tallyFor(rec.seq);
+    if (!tally) {
+      const last = this.unanchoredRuns[this.unanchoredRuns.length - 1];
+      if (last && last[1] === rec.seq - 1) last[1] = rec.seq;
+      else this.unanchoredRuns.push([rec.seq, rec.seq, rec]);
+      return;
+    }
+    this.anchored++;
+    if (rec.seq !== tally.nextSeq) tally.contiguous = false;
+    tally.nextSeq = rec.seq + 1;
+    tally.count++;
+    if (rec.hash && /^[0-9a-f]{64}$/.test(rec.hash)) tally.builder.add(rec.hash);
+    else tally.contiguous = false;
+    if (rec.seq === tally.checkpoint.value.lastSeq) tally.head = rec;
+  }
+}
+
+export function where(rec: ScannedRecord): { file: string; line?: number; row?: number } {
+  return rec.row !== undefined ? { file: rec.file, row: rec.row } : { file: rec.file, line: rec.line };
+}
+
+export function at(rec: ScannedRecord): string {
+  return rec.row !== undefined ? `${rec.file} row ${rec.row}` : `${rec.file}:${rec.line}`;
+}

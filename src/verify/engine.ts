@@ -1,0 +1,243 @@
+import { sha256Hex } from '../archive/canonical.ts';
+import { fastCanonicalText } from '../archive/fast-canonical.ts';
+import type { RecordKind } from '../archive/kinds.ts';
+import { readCheckpoint } from '../archive/manifest.ts';
+import type { OpenedArchive } from '../archive/open.ts';
+import { readRecords } from '../archive/records.ts';
+import { AuditWsError } from '../errors.ts';
+import { TOOL_VERSION } from '../version.ts';
+import { ChainState } from './chain-state.ts';
+import { archiveChecks, recordChecks } from './checks/index.ts';
+import {
+  FindingSink,
+  VERDICT_EXPLANATION,
+  worstVerdict,
+  type CheckStatus,
+  type Finding,
+  type StreamVerdict,
+} from './findings.ts';
+import {
+  RETENTION_POLICIES,
+  type LoadedCheckpoint,
+  type ScannedRecord,
+  type StreamInput,
+  type StreamResult,
+  type VerifyContext,
+  type VerifyOptions,
+} from './types.ts';
+
+export interface VerifyReport {
+  verdict: StreamVerdict;
+  reason: string;
+  toolVersion: string;
+  startedAt: string;
+  finishedAt: string;
+  parameters: {
+    archives: string[];
+    retention: string;
+    trustKeys: string[];
+    trustFingerprints: string[];
+    trustTsa: string[];
+  };
+  streams: Record<string, StreamResult>;
+  checks: { id: string; pass: number; fail: number; warn: number; unverifiable: number }[];
+  findings: Finding[];
+  findingsDropped: number;
+}
+
+function isChainMember(value: Record<string, unknown>): boolean {
+  return value.hash !== undefined || value.prevHash !== undefined || value.seq !== undefined;
+}
+
+/** Groups data files and checkpoints of every archive by stream: a stream may span archives. */
+async function buildStreams(archives: OpenedArchive[], sink: FindingSink): Promise<StreamInput[]> {
+  const byName = new Map<string, StreamInput>();
+  const get = (name: string, kind?: RecordKind): StreamInput => {
+    let s = byName.get(name);
+    if (!s) {
+      s = { name, kind, files: [], checkpoints: [] };
+      byName.set(name, s);
+    }
+    if (!s.kind && kind) s.kind = kind;
+    return s;
+  };
+  for (const archive of archives) {
+    const data = archive.files.filter((f) => f.role === 'data').sort((a, b) => a.path.localeCompare(b.path));
+    for (const file of data) get(file.stream ?? file.kind ?? 'unknown', file.kind).files.push({ archive, file });
+    for (const cp of archive.checkpoints) {
+      try {
+        const { bytes, value } = await readCheckpoint(archive, cp);
+        const loaded: LoadedCheckpoint = { archive, files: cp, bytes, value };
+        get(cp.stream).checkpoints.push(loaded);
+      } catch (err) {
+        sink.add({
+          check: 'checkpoint-form', status: 'fail', category: 'integrity', stream: cp.stream, file: cp.path,
+          message: err instanceof Error ? err.message : String(err),
+        });
+      }
+    }
+  }
+  return [...byName.values()];
+}
+
+async function walkStream(stream: StreamInput, sink: FindingSink, options: VerifyOptions, progress: { records: number }): Promise<ChainState> {
+  const state = new ChainState(stream);
+  for (const { archive, file } of stream.files) {
+    for await (const item of readRecords(archive, file, { onError: 'yield' })) {
+      if (options.signal?.aborted) throw new AuditWsError('CANCELLED', 'Verification was cancelled.');
+      if ('error' in item) {
+        sink.add({
+          check: 'record-format', status: 'fail', category: 'integrity', stream: stream.name, file: item.file,
+          line: item.line, row: item.row, message: item.message,
+        });
+        continue;
+      }
+      state.records++;
+      progress.records++;
+      const v = item.value;
+      const rec: ScannedRecord = {
+        stream: stream.name,
+        file: item.file,
+        line: item.line,
+        row: item.row,
+        hasChain: isChainMember(v),
+        seq: typeof v.seq === 'number' ? v.seq : undefined,
+        hash: typeof v.hash === 'string' ? v.hash : undefined,
+        prevHash: typeof v.prevHash === 'string' ? v.prevHash : undefined,
+        unverifiable: item.unverifiable,
+      };
+      if (!rec.hasChain) {
+        state.unchained++;
+        continue;
+      }
+      state.chained++;
+      if (!rec.unverifiable && rec.hash !== undefined) {
+        try {
+          rec.computed = sha256Hex(fastCanonicalText(v));
+        } catch (err) {
+          rec.unverifiable = err instanceof Error ? err.message : String(err);
+        }
+      }
+      for (const check of recordChecks) check.onRecord?.(rec, state, sink);
+      // a duplicate or step back must not displace the predecessor of the records that follow it
+      if (rec.seq === undefined || state.prev?.seq === undefined || rec.seq > state.prev.seq) state.accept(rec);
+      if (progress.records % 50_000 === 0)
+        options.onProgress?.({ phase: `stream ${stream.name}`, recordsDone: progress.records, bytesDone: 0, bytesTotal: 0 });
+    }
+  }
+  for (const check of recordChecks) check.onEnd?.(state, sink);
+  return state;
+}
+
+/** Which stream a file-level finding (manifest, signature) belongs to. */
+function streamOfFile(streams: StreamInput[], file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  for (const s of streams) {
+    if (s.files.some((f) => f.file.path === file)) return s.name;
+    if (s.checkpoints.some((c) => file === c.files.path || file === c.files.sigPath || file === c.files.tsrPath)) return s.name;
+  }
+  return undefined;
+}
+
+function streamVerdict(state: ChainState | undefined, findings: Finding[]): { verdict: StreamVerdict; reason: string } {
+  const failing = (cat: string) => findings.find((f) => f.status === 'fail' && f.category === cat);
+  const integrity = failing('integrity');
+  if (integrity) return { verdict: 'tampered', reason: integrity.message };
+  const completeness = failing('completeness');
+  if (completeness) return { verdict: 'incomplete', reason: completeness.message };
+  if (state && state.records > 0 && state.chained === 0)
+    return {
+      verdict: 'unverifiable',
+      reason: `The ${state.records} records carry no chain members (seq, prevHash, hash): integrity cannot be established.`,
+    };
+  if (state && state.unchained > 0)
+    return { verdict: 'unverifiable', reason: `${state.unchained} records carry no chain members: their integrity cannot be established.` };
+  const unverifiable = findings.find((f) => f.status === 'unverifiable' && f.category === 'integrity');
+  if (unverifiable) return { verdict: 'unverifiable', reason: unverifiable.message };
+  const anchoring = findings.find((f) => (f.status === 'fail' || f.status === 'warn') && f.category === 'anchoring');
+  if (anchoring) return { verdict: 'unanchored', reason: anchoring.message };
+  return { verdict: 'intact', reason: VERDICT_EXPLANATION.intact };
+}
+
+/**
+ * Verifies one or more opened archives as one body of evidence: streams that continue across archives
+ * (a warm-tier export and a later hot-tier export) are walked as one chain.
+ */
+export async function verifyArchives(archives: OpenedArchive[], options: VerifyOptions = {}): Promise<VerifyReport> {
+  const startedAt = new Date().toISOString();
+  const sink = new FindingSink();
+  const retention = RETENTION_POLICIES[options.retention ?? 'eu-ai-act'];
+  if (!retention) throw new AuditWsError('BAD_USAGE', `Unknown retention policy "${options.retention}".`);
+  const streams = await buildStreams(archives, sink);
+  const states = new Map<string, ChainState>();
+  const progress = { records: 0 };
+  for (const stream of streams) states.set(stream.name, await walkStream(stream, sink, options, progress));
+
+  const ctx: VerifyContext = { archives, streams, options, retention, now: new Date() };
+  for (const check of archiveChecks) {
+    if (options.signal?.aborted) throw new AuditWsError('CANCELLED', 'Verification was cancelled.');
+    await check.run(ctx, sink);
+  }
+
+  for (const f of sink.findings) if (!f.stream) f.stream = streamOfFile(streams, f.file);
+
+  const streamResults: Record<string, StreamResult> = {};
+  for (const stream of streams) {
+    const state = states.get(stream.name);
+    const mine = sink.findings.filter((f) => f.stream === stream.name);
+    const { verdict, reason } = streamVerdict(state, mine);
+    streamResults[stream.name] = {
+      name: stream.name,
+      kind: stream.kind,
+      verdict,
+      reason,
+      records: state?.records ?? 0,
+      firstSeq: state?.firstSeq,
+      lastSeq: state?.lastSeq,
+      checkpoints: stream.checkpoints.length,
+      anchoredRecords: state?.anchored ?? 0,
+    };
+  }
+  const archiveWide = sink.findings.filter((f) => !f.stream);
+  let verdict = worstVerdict(Object.values(streamResults).map((s) => s.verdict));
+  let reason: string;
+  const archiveIntegrity = archiveWide.find((f) => f.status === 'fail' && f.category === 'integrity');
+  if (archiveIntegrity && verdict !== 'tampered') {
+    verdict = 'tampered';
+    reason = archiveIntegrity.message;
+  } else if (streams.length === 0) {
+    verdict = 'unverifiable';
+    reason = 'The archive holds no records: integrity cannot be established.';
+  } else {
+    const worst = Object.values(streamResults).find((s) => s.verdict === verdict);
+    reason = verdict === 'intact' ? `All ${streams.length} streams are intact: ${VERDICT_EXPLANATION.intact}.` : `Stream ${worst?.name}: ${worst?.reason}`;
+  }
+  const trustGaps = sink.findings.filter((f) => f.category === 'trust' && f.status !== 'pass');
+  if (trustGaps.length > 0) reason += ` Trust: ${trustGaps.length} signature/time-stamp finding(s) limit what is proven, e.g.: ${trustGaps[0].message}`;
+  const compliance = sink.findings.filter((f) => f.category === 'compliance' && f.status !== 'pass');
+  if (compliance.length > 0) reason += ` Also ${compliance.length} compliance finding(s), e.g.: ${compliance[0].message}`;
+
+  const checks = [...sink.counts.entries()].map(([id, c]) => ({ id, ...c }));
+  return {
+    verdict,
+    reason,
+    toolVersion: TOOL_VERSION,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    parameters: {
+      archives: archives.map((a) => a.source),
+      retention: retention.name,
+      trustKeys: options.trustKeys ?? [],
+      trustFingerprints: options.trustFingerprints ?? [],
+      trustTsa: options.trustTsa ?? [],
+    },
+    streams: streamResults,
+    checks,
+    findings: sink.findings,
+    findingsDropped: sink.dropped,
+  };
+}
+
+export function hasFailures(report: VerifyReport): boolean {
+  return report.findings.some((f) => f.status === ('fail' satisfies CheckStatus));
+}
