@@ -603,7 +603,7 @@ function planReview(
     time,
     { eventId: `rv-${decisionId}-${eventType}`, taskId, decisionId, eventType, timestamp: iso(time), ...members },
   ];
-  const events: [number, Record<string, unknown>][] = [ev('created', created, { reason: `${modelId} ${prediction} requires human review` })];
+  const events: [number, Record<string, unknown>][] = [ev('created', created)];
   const reviewer = rubberStamp ? RUBBER_STAMP.reviewerId : r.pick(REVIEWERS);
   const assigned = created + 20_000 + r.int(280_000);
   events.push(ev('assigned', assigned, { reviewerId: reviewer }));
