@@ -1,7 +1,8 @@
 /**
  * The SQL that turns raw records into evidence rows, run by DuckDB over a whole file at once. Input is a
- * relation `(line, row, raw, pre_problem)`: one row per line (JSONL) or per Parquet row, `raw` the text
- * of the record, `pre_problem` a reason found before SQL (e.g. a line that is not UTF-8) or NULL.
+ * relation `(line, row, raw, pre_problem, unverifiable)` (source-sql.ts): one row per line (JSONL) or per
+ * Parquet row, `raw` the text of the record, `pre_problem` a reason found before SQL (e.g. a line that is
+ * not UTF-8) or NULL, `unverifiable` why a Parquet row's hash cannot be re-computed or NULL.
  *
  * Each record is parsed once into a struct of JSON fragments (one field per member spelling, camelCase
  * and snake_case), and its member names once more (for duplicates, unknown members and the dialect).
@@ -35,8 +36,6 @@ export interface RecordContext {
   importId: number;
   sourceFileId: number;
   sourceFile: string;
-  /** SQL expression over the relation's columns giving why a row's hash cannot be re-computed (Parquet), or NULL. */
-  unverifiableSql?: string;
 }
 
 /** Members used to tell kinds apart by content (kinds.ts detectKind). */
@@ -166,7 +165,7 @@ export function parsedSql(inputSql: string, ctx: RecordContext, kinds: readonly 
     FROM (
       SELECT *, ${stream0} AS stream0, ${detectKindSql()} AS detected
       FROM (
-        SELECT line, row, raw, pre_problem,
+        SELECT line, row, raw, pre_problem, unverifiable,
           CASE WHEN pre_problem IS NULL THEN try(json_transform(raw, ${sqlString(struct)})) END AS j,
           CASE WHEN pre_problem IS NULL THEN try(json_keys(raw)) END AS k
         FROM (${inputSql})
@@ -226,7 +225,7 @@ export function selectRecordsSql(kind: RecordKind, ctx: RecordContext): string {
   values.set('stream', 'stream_name');
   values.set('extra', extraSql(kind));
   values.set('dialect', dialectSql(kind));
-  values.set('unverifiable', ctx.unverifiableSql ?? 'NULL');
+  values.set('unverifiable', 'unverifiable');
   values.set('import_id', String(ctx.importId));
   values.set('source_file_id', String(ctx.sourceFileId));
   values.set('source_file', sqlString(ctx.sourceFile));

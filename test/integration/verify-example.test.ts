@@ -191,3 +191,65 @@ describe('verify: one stream across two archives', () => {
     expect(hotOnly.streams.decisions.verdict).not.toBe('intact');
   });
 });
+
+describe('verify: Parquet-encoded records verify exactly like JSONL (spec section 6)', () => {
+  async function toParquet(dir: string): Promise<void> {
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const db = await DuckDBInstance.create(':memory:');
+    const con = await db.connect();
+    for (const stream of ['decisions', 'lifecycle', 'reviews', 'outcomes']) {
+      for (const name of readdirSync(join(dir, stream))) {
+        const src = join(dir, stream, name);
+        const dst = src.replace(/\.jsonl(\.gz)?$/, '.parquet');
+        // timestampformat/dateformat that never match keep timestamps as the strings the producer wrote
+        await con.run(
+          `COPY (SELECT * FROM read_json('${src}', timestampformat='x', dateformat='x')) TO '${dst}' (FORMAT parquet, COMPRESSION zstd)`,
+        );
+        unlinkSync(src);
+      }
+    }
+    con.closeSync();
+    db.closeSync();
+    unlinkSync(join(dir, 'manifest/objects.jsonl'));
+  }
+  const strip = (r: VerifyReport) =>
+    r.findings.map(({ check, status, stream, seq, seqEnd }) => ({ check, status, stream, seq, seqEnd }));
+
+  it('an intact Parquet copy is intact, and a modified record is found at the same seq in both encodings', async () => {
+    const jsonl = copyExample();
+    unlinkSync(join(jsonl, 'manifest/objects.jsonl'));
+    const parquet = copyExample();
+    await toParquet(parquet);
+    const a = await verify([jsonl]);
+    const b = await verify([parquet]);
+    expect(b.verdict).toBe('intact');
+    expect(strip(b)).toEqual(strip(a));
+    expect(b.streams.decisions.records).toBe(60);
+
+    for (const dir of [jsonl, parquet]) {
+      const { DuckDBInstance } = await import('@duckdb/node-api');
+      if (dir === jsonl) {
+        editLines(join(dir, 'decisions/2026-03-02.jsonl'), (lines) => {
+          const r = JSON.parse(lines[4]);
+          r.confidence = 0.5;
+          lines[4] = JSON.stringify(r);
+          return lines;
+        });
+      } else {
+        const db = await DuckDBInstance.create(':memory:');
+        const con = await db.connect();
+        const f = join(dir, 'decisions/2026-03-02.parquet');
+        await con.run(`COPY (SELECT * REPLACE (CASE WHEN seq = 34 THEN 0.5 ELSE confidence END AS confidence) FROM read_parquet('${f}')) TO '${f}.tmp' (FORMAT parquet)`);
+        con.closeSync();
+        db.closeSync();
+        cpSync(`${f}.tmp`, f);
+        unlinkSync(`${f}.tmp`);
+      }
+    }
+    const ta = await verify([jsonl]);
+    const tb = await verify([parquet]);
+    expect(ta.verdict).toBe('tampered');
+    expect(strip(tb)).toEqual(strip(ta));
+    expect(tb.findings.find((f) => f.check === 'record-hash')).toMatchObject({ seq: 34, row: 5 });
+  });
+});
