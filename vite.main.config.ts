@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
@@ -5,11 +6,22 @@ import { TOOL_NAME, TOOL_VERSION } from './src/version.ts';
 
 const projectDir = path.dirname(fileURLToPath(import.meta.url));
 
+const { dependencies = {} } = JSON.parse(readFileSync(path.join(projectDir, 'package.json'), 'utf8')) as {
+  dependencies?: Record<string, string>;
+};
+
 /**
- * Native add-ons cannot be bundled: they stay `import`s of node_modules, which forge.config.ts keeps in the
- * package (see packagerConfig.ignore there).
+ * Runtime dependencies are not bundled: the main process imports them from node_modules exactly as the CLI does
+ * (forge.config.ts ships production node_modules). Bundling them would break native add-ons (DuckDB, SQLite) and
+ * CommonJS packages that require() Node builtins, which an ES-module bundle cannot do.
  */
-export const NATIVE_EXTERNALS = ['@duckdb/node-api', 'better-sqlite3'];
+const runtimeDependencies = Object.keys(dependencies);
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Package names and their subpaths (e.g. 'react-dom/client'); an array because Forge concatenates its own. */
+export const RUNTIME_EXTERNALS: (string | RegExp)[] = [
+  ...runtimeDependencies,
+  new RegExp(`^(${runtimeDependencies.map(escapeRegExp).join('|')})/`),
+];
 
 /**
  * src/version.ts reads ../package.json relative to its own file, which is wrong once bundled into
@@ -34,6 +46,6 @@ export default defineConfig({
   plugins: [inlineVersion()],
   build: {
     lib: { entry: path.join(projectDir, 'main', 'main.ts'), formats: ['es'], fileName: () => 'main.js' },
-    rollupOptions: { external: NATIVE_EXTERNALS },
+    rollupOptions: { external: RUNTIME_EXTERNALS },
   },
 });

@@ -14,7 +14,6 @@ const projectDir = fileURLToPath(new URL('..', import.meta.url));
 const { ensureDemoArchive, resolveWorkspace } = await import('../src/contract/workspace.ts');
 
 const workspace = resolveWorkspace();
-process.stdout.write(`Workspace: ${workspace}\n`);
 const existing = existsSync(path.join(workspace, 'demo', 'summary.json'));
 if (!existing) process.stdout.write('Generating the demo archive (first run)…\n');
 const demo = await ensureDemoArchive(workspace);

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'LIMIT_EXCEEDED'
   | 'UNSUPPORTED'
   | 'CANCELLED'
+  | 'CASE_LOCKED'
   | 'INTERNAL';
 
 export interface ErrorDetails {

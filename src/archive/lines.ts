@@ -22,6 +22,13 @@ export interface LineReaderOptions {
   maxLineBytes?: number;
   /** Name used in error messages (the archive-relative path). */
   displayName: string;
+  /**
+   * Byte range of a plain (not gzip) file, so parts of one file can be read in parallel: `start`
+   * inclusive, `end` exclusive (default: to the end). The range must begin at a line start; line
+   * numbers are then counted from 1 within the range.
+   */
+  start?: number;
+  end?: number;
 }
 
 /**
@@ -31,7 +38,22 @@ export interface LineReaderOptions {
  */
 export async function* readLines(absPath: string, options: LineReaderOptions): AsyncGenerator<LineEvent> {
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-  const file = createReadStream(absPath, { highWaterMark: 1024 * 1024 });
+  const start = options.start ?? 0;
+  if (options.gzip && (start !== 0 || options.end !== undefined)) {
+    throw new AuditWsError(
+      'BAD_USAGE',
+      `${options.displayName}: a gzip file can only be read from its start to its end`,
+      {
+        file: options.displayName,
+      },
+    );
+  }
+  if (options.end !== undefined && options.end <= start) return;
+  const file = createReadStream(absPath, {
+    highWaterMark: 1024 * 1024,
+    start,
+    ...(options.end !== undefined ? { end: options.end - 1 } : {}),
+  });
   // pipeline() forwards a read error to the gunzip stream and tears both down when iteration stops early.
   const source: AsyncIterable<Buffer> = options.gzip ? pipeline(file, createGunzip(), () => {}) : file;
 
@@ -56,7 +78,7 @@ export async function* readLines(absPath: string, options: LineReaderOptions): A
       crlf = true;
     }
     let bom = false;
-    if (lineNo === 1 && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+    if (lineNo === 1 && start === 0 && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
       buf = buf.subarray(3);
       bom = true;
     }

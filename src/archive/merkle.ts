@@ -40,7 +40,12 @@ export class MerkleBuilder {
   private count = 0;
 
   add(leaf: Uint8Array | string): void {
-    let node = { size: 1, hash: leafHash(toBytes(leaf)) };
+    this.addLeafHash(leafHash(toBytes(leaf)));
+  }
+
+  /** Adds a leaf whose RFC 6962 leaf hash was already computed (e.g. in a worker thread). */
+  addLeafHash(leafHashBytes: Uint8Array): void {
+    let node = { size: 1, hash: Buffer.from(leafHashBytes.buffer, leafHashBytes.byteOffset, leafHashBytes.byteLength) };
     while (this.stack.length > 0 && this.stack[this.stack.length - 1].size === node.size) {
       const left = this.stack.pop()!;
       node = { size: left.size * 2, hash: nodeHash(left.hash, node.hash) };

@@ -86,6 +86,8 @@ export interface OpenOptions {
   maxExpansionRatio?: number;
   /** Most entries a container may hold (default 1,000,000). */
   maxEntries?: number;
+  /** Folder in which the temporary extraction folder is made (default: the OS temp folder). */
+  tempParent?: string;
 }
 
 const DESCRIPTOR_PATH = 'archive.json';
@@ -124,7 +126,7 @@ export async function openArchive(path: string, options: OpenOptions = {}): Prom
     maxExpansionRatio: options.maxExpansionRatio ?? DEFAULT_EXTRACT_LIMITS.maxExpansionRatio,
     maxEntries: options.maxEntries ?? DEFAULT_EXTRACT_LIMITS.maxEntries,
   };
-  const tempDir = await fsp.mkdtemp(join(tmpdir(), 'audit-ws-archive-'));
+  const tempDir = await fsp.mkdtemp(join(options.tempParent ?? tmpdir(), 'audit-ws-archive-'));
   const removeTemp = async (): Promise<void> => {
     await fsp.rm(tempDir, { recursive: true, force: true });
   };

@@ -119,28 +119,13 @@ export async function* readRecords(
       }
       if (ev.crlf) noteOnce(archive, `${file.path}: lines end with CRLF; the \\r is removed before parsing`);
       if (ev.bom) noteOnce(archive, `${file.path}: starts with a UTF-8 byte order mark, which is ignored`);
-      if (BLANK.test(ev.text)) continue;
-      const parsed = parseStrictJson(ev.text);
+      const parsed = parseRecordLine(ev.text);
+      if (parsed === undefined) continue;
       if (!parsed.ok) {
-        yield fail({
-          file: file.path,
-          line: ev.line,
-          message: `${parsed.message} (column ${parsed.offset + 1})`,
-          error: true,
-        });
+        yield fail({ file: file.path, line: ev.line, message: parsed.message, error: true });
         continue;
       }
-      const v = parsed.value;
-      if (v === null || typeof v !== 'object' || Array.isArray(v)) {
-        yield fail({
-          file: file.path,
-          line: ev.line,
-          message: `is ${describeJsonType(v)}, not a JSON object`,
-          error: true,
-        });
-        continue;
-      }
-      yield { file: file.path, line: ev.line, text: ev.text, value: v as Record<string, unknown> };
+      yield { file: file.path, line: ev.line, text: ev.text, value: parsed.value };
     }
   } catch (err) {
     if (onError === 'yield' && err instanceof AuditWsError && err.code === 'UNREADABLE_INPUT') {
@@ -149,6 +134,23 @@ export async function* readRecords(
     }
     throw err;
   }
+}
+
+/**
+ * The one rule for a JSONL line: undefined when blank (only spaces and tabs), else the JSON object it
+ * holds, or why it is not one (without location; the caller adds file:line).
+ */
+export function parseRecordLine(
+  text: string,
+): undefined | { ok: true; value: Record<string, unknown> } | { ok: false; message: string } {
+  if (BLANK.test(text)) return undefined;
+  const parsed = parseStrictJson(text);
+  if (!parsed.ok) return { ok: false, message: `${parsed.message} (column ${parsed.offset + 1})` };
+  const v = parsed.value;
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    return { ok: false, message: `is ${describeJsonType(v)}, not a JSON object` };
+  }
+  return { ok: true, value: v as Record<string, unknown> };
 }
 
 /** RecordError messages carry no location (file, line and row are members of their own). */

@@ -68,7 +68,9 @@ export async function ensureDemoArchive(
     const { generateDemoArchive } = await import('../demo/generator.ts');
     const summary = await generateDemoArchive({ ...size, out: staging });
     await rename(staging, where.archive);
-    await writeFile(where.summary, `${JSON.stringify(toPlainJson(summary), null, 2)}\n`);
+    // The generator reports the folder it wrote, which was the staging one.
+    const final = { ...summary, out: where.archive };
+    await writeFile(where.summary, `${JSON.stringify(toPlainJson(final), null, 2)}\n`);
   } finally {
     await rm(staging, { recursive: true, force: true });
   }

@@ -45,8 +45,8 @@ export const GROUPS: readonly (readonly [string, number])[] = [
 /** Model approval rates: equal for every group, except the planted disparity. */
 export const CREDIT_APPROVAL_RATE = { '2.0.0': 0.68, '2.1.0': 0.7 } as const;
 export const DISPARITY = { modelId: CREDIT, modelVersion: '2.1.0', group: 'C', approvalRate: 0.33 } as const;
-export const FRAUD_BLOCK_RATE = 0.04;
-export const FRAUD_REVIEW_RATE = 0.06;
+/** fraud-detector blocks (critical tier: explanation and human review) this share of payments, in every group. */
+export const FRAUD_BLOCK_RATE = 0.03;
 
 /** Latency bands in ms (uniform, bounded, so nothing but the incident is an outlier). */
 export const LATENCY_MS = {
@@ -56,6 +56,8 @@ export const LATENCY_MS = {
   incident: [4000, 9000],
 } as const;
 
+/** A credit-limit-scorer decline on a requested limit of at least this much requires human review. */
+export const REVIEW_LIMIT_THRESHOLD = 5000;
 export const REVIEWERS = ['rev-01', 'rev-02', 'rev-03', 'rev-04', 'rev-05', 'rev-06'] as const;
 export const LEAD_REVIEWERS = ['rev-lead-1', 'rev-lead-2'] as const;
 export const RUBBER_STAMP = { reviewerId: 'rev-05', reviews: 12, durationMs: [1800, 4500] } as const;

@@ -59,7 +59,10 @@ function fragment(member: string): string {
   return s.length === 1 ? s[0] : `coalesce(${s.join(', ')})`;
 }
 
-/** JSON type of a minified fragment from its first character. */
+/**
+ * JSON type of a minified fragment from its first character. (No `IN (...)` lists anywhere here: DuckDB
+ * plans long ones as joins.)
+ */
 function fragmentType(v: string): string {
   return `CASE left(${v}, 1) WHEN '"' THEN 'a string' WHEN '{' THEN 'an object' WHEN '[' THEN 'an array' WHEN 't' THEN 'a boolean' WHEN 'f' THEN 'a boolean' WHEN 'n' THEN 'null' ELSE 'a number' END`;
 }
@@ -73,11 +76,11 @@ function typeCheck(m: MemberColumn): string | undefined {
     case 'string':
       return fail('a string', `left(${v}, 1) = '"'`);
     case 'number':
-      return fail('a number', `left(${v}, 1) NOT IN ('"', '{', '[', 't', 'f', 'n')`);
+      return fail('a number', `NOT contains('"{[tfn', left(${v}, 1))`);
     case 'boolean':
-      return fail('true or false', `left(${v}, 1) IN ('t', 'f')`);
+      return fail('true or false', `contains('tf', left(${v}, 1))`);
     case 'time':
-      return fail('an RFC 3339 string or epoch seconds', `left(${v}, 1) NOT IN ('{', '[', 't', 'f', 'n')`);
+      return fail('an RFC 3339 string or epoch seconds', `NOT contains('{[tfn', left(${v}, 1))`);
     case 'seq':
       return `CASE WHEN NOT regexp_full_match(${v}::VARCHAR, '(0|[1-9][0-9]{0,17})') THEN ${sqlString(`${m.member}: expected a non-negative integer, found `)} || ${v}::VARCHAR END`;
     case 'json':
@@ -103,8 +106,9 @@ function valueExpr(m: MemberColumn): string {
       return `TRY_CAST(${v} AS BIGINT)`;
     case 'time':
       // Epoch values of 1e11 and more are milliseconds (kinds.ts epochToIso); strings are parsed, NULL if they do not parse.
+      // TRY_CAST everywhere: DuckDB may hoist a shared sub-expression out of the CASE and evaluate it for every row.
       return `CASE WHEN left(${v}, 1) = '"' THEN TRY_CAST(json_extract_string(${v}, '$') AS TIMESTAMPTZ)
-        WHEN ${v} IS NOT NULL THEN TRY(to_timestamp(CASE WHEN abs(${v}::DOUBLE) >= 1e11 THEN ${v}::DOUBLE / 1000 ELSE ${v}::DOUBLE END)) END`;
+        ELSE TRY(to_timestamp(CASE WHEN abs(TRY_CAST(${v} AS DOUBLE)) >= 1e11 THEN TRY_CAST(${v} AS DOUBLE) / 1000 ELSE TRY_CAST(${v} AS DOUBLE) END)) END`;
   }
 }
 
@@ -120,8 +124,8 @@ function has(member: string): string {
 function detectKindSql(): string {
   const et = `json_extract_string(${fragment('eventType')}, '$')`;
   return `CASE
-    WHEN ${et} IN (${LIFECYCLE_EVENT_TYPES.map(sqlString).join(', ')}) THEN 'lifecycle'
-    WHEN ${et} IN (${REVIEW_EVENT_TYPES.map(sqlString).join(', ')}) THEN 'review'
+    WHEN list_contains(${sqlList(LIFECYCLE_EVENT_TYPES)}, ${et}) THEN 'lifecycle'
+    WHEN list_contains(${sqlList(REVIEW_EVENT_TYPES)}, ${et}) THEN 'review'
     WHEN ${has('observedAt')} OR (${has('outcome')} AND ${has('decisionId')} AND NOT ${has('modelId')}) THEN 'outcome'
     WHEN ${has('reviewerId')} OR (${has('taskId')} AND ${has('eventId')}) THEN 'review'
     WHEN ${has('decisionId')} AND (${has('modelId')} OR ${has('prediction')}) THEN 'decision'

@@ -17,7 +17,9 @@ export interface CheckpointTally {
  * so each check stays a small independent module.
  */
 export class ChainState {
-  prev?: ScannedRecord;
+  private prevRecord?: ScannedRecord;
+  /** a fast-path predecessor kept as raw bytes; turned into a ScannedRecord only if a check needs it */
+  private lazyPrev?: { seq: number; hash: Uint8Array; file: string; line: number };
   records = 0;
   chained = 0;
   unchained = 0;
@@ -51,9 +53,48 @@ export class ChainState {
     return this.tallies.find((x) => x.checkpoint.value.firstSeq <= seq && seq <= x.checkpoint.value.lastSeq);
   }
 
+  get prev(): ScannedRecord | undefined {
+    if (this.lazyPrev) {
+      const p = this.lazyPrev;
+      this.prevRecord = this.materialize(p.seq, p.hash, p.file, p.line);
+      this.lazyPrev = undefined;
+    }
+    return this.prevRecord;
+  }
+
+  private materialize(seq: number, hash: Uint8Array, file: string, line: number): ScannedRecord {
+    const hex = Buffer.from(hash.buffer, hash.byteOffset, 32).toString('hex');
+    return { stream: this.stream.name, file, line, seq, hash: hex, prevHash: undefined, computed: hex, hasChain: true };
+  }
+
+  /**
+   * The fast path for a record a scan worker already found plainly linked to its accepted predecessor:
+   * no object per record, the leaf hash comes precomputed.
+   */
+  acceptLinked(seq: number, hash: Uint8Array, leaf: Uint8Array, file: string, line: number): void {
+    this.lazyPrev = { seq, hash, file, line };
+    this.prevRecord = undefined;
+    this.lastSeq = seq;
+    if (this.firstSeq === undefined) this.firstSeq = seq;
+    const tally = this.tallyFor(seq);
+    if (!tally) {
+      const last = this.unanchoredRuns[this.unanchoredRuns.length - 1];
+      if (last && last[1] === seq - 1) last[1] = seq;
+      else this.unanchoredRuns.push([seq, seq, this.materialize(seq, hash, file, line)]);
+      return;
+    }
+    this.anchored++;
+    if (seq !== tally.nextSeq) tally.contiguous = false;
+    tally.nextSeq = seq + 1;
+    tally.count++;
+    tally.builder.addLeafHash(leaf);
+    if (seq === tally.checkpoint.value.lastSeq) tally.head = this.materialize(seq, hash, file, line);
+  }
+
   /** Called by the walk after the checks saw the record: it becomes the predecessor of the next one. */
   accept(rec: ScannedRecord): void {
-    this.prev = rec;
+    this.prevRecord = rec;
+    this.lazyPrev = undefined;
     if (rec.seq === undefined) return;
     if (this.firstSeq === undefined) this.firstSeq = rec.seq;
     this.lastSeq = rec.seq;

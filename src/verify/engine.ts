@@ -2,11 +2,14 @@ import { sha256Hex } from '../archive/canonical.ts';
 import { fastCanonicalText } from '../archive/fast-canonical.ts';
 import type { RecordKind } from '../archive/kinds.ts';
 import { readCheckpoint } from '../archive/manifest.ts';
-import type { OpenedArchive } from '../archive/open.ts';
+import type { ArchiveFile, OpenedArchive } from '../archive/open.ts';
 import { readRecords } from '../archive/records.ts';
 import { AuditWsError } from '../errors.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { ChainState } from './chain-state.ts';
+import { planChunks } from './scan/plan.ts';
+import { ScanPool } from './scan/pool.ts';
+import type { ChunkResult } from './scan/scan-chunk.ts';
 import { archiveChecks, recordChecks } from './checks/index.ts';
 import {
   FindingSink,
@@ -80,52 +83,134 @@ async function buildStreams(archives: OpenedArchive[], sink: FindingSink): Promi
   return [...byName.values()];
 }
 
-async function walkStream(stream: StreamInput, sink: FindingSink, options: VerifyOptions, progress: { records: number }): Promise<ChainState> {
-  const state = new ChainState(stream);
-  for (const { archive, file } of stream.files) {
-    for await (const item of readRecords(archive, file, { onError: 'yield' })) {
-      if (options.signal?.aborted) throw new AuditWsError('CANCELLED', 'Verification was cancelled.');
-      if ('error' in item) {
-        sink.add({
-          check: 'record-format', status: 'fail', category: 'integrity', stream: stream.name, file: item.file,
-          line: item.line, row: item.row, message: item.message,
-        });
-        continue;
-      }
-      state.records++;
-      progress.records++;
-      const v = item.value;
-      const rec: ScannedRecord = {
-        stream: stream.name,
-        file: item.file,
-        line: item.line,
-        row: item.row,
-        hasChain: isChainMember(v),
-        seq: typeof v.seq === 'number' ? v.seq : undefined,
-        hash: typeof v.hash === 'string' ? v.hash : undefined,
-        prevHash: typeof v.prevHash === 'string' ? v.prevHash : undefined,
-        unverifiable: item.unverifiable,
-      };
-      if (!rec.hasChain) {
-        state.unchained++;
-        continue;
-      }
-      state.chained++;
-      if (!rec.unverifiable && rec.hash !== undefined) {
-        try {
-          rec.computed = sha256Hex(fastCanonicalText(v));
-        } catch (err) {
-          rec.unverifiable = err instanceof Error ? err.message : String(err);
-        }
-      }
-      for (const check of recordChecks) check.onRecord?.(rec, state, sink);
-      // a duplicate or step back must not displace the predecessor of the records that follow it
-      if (rec.seq === undefined || state.prev?.seq === undefined || rec.seq > state.prev.seq) state.accept(rec);
-      if (progress.records % 50_000 === 0)
-        options.onProgress?.({ phase: `stream ${stream.name}`, recordsDone: progress.records, bytesDone: 0, bytesTotal: 0 });
+function scannedFromRecord(stream: string, item: { file: string; line?: number; row?: number; unverifiable?: string; value: Record<string, unknown> }): ScannedRecord {
+  const v = item.value;
+  const rec: ScannedRecord = {
+    stream,
+    file: item.file,
+    line: item.line,
+    row: item.row,
+    hasChain: isChainMember(v),
+    seq: typeof v.seq === 'number' ? v.seq : undefined,
+    hash: typeof v.hash === 'string' ? v.hash : undefined,
+    prevHash: typeof v.prevHash === 'string' ? v.prevHash : undefined,
+    unverifiable: item.unverifiable,
+  };
+  if (rec.hasChain && !rec.unverifiable && rec.hash !== undefined) {
+    try {
+      rec.computed = sha256Hex(fastCanonicalText(v));
+    } catch (err) {
+      rec.unverifiable = err instanceof Error ? err.message : String(err);
     }
   }
-  for (const check of recordChecks) check.onEnd?.(state, sink);
+  return rec;
+}
+
+/** Runs every record check on one record and makes it the predecessor if it extends the chain. */
+function judge(rec: ScannedRecord, state: ChainState, sink: FindingSink): boolean {
+  state.records++;
+  if (!rec.hasChain) {
+    state.unchained++;
+    return false;
+  }
+  state.chained++;
+  for (const check of recordChecks) check.onRecord?.(rec, state, sink);
+  // a duplicate or step back must not displace the predecessor of the records that follow it
+  const prevSeq = state.prev?.seq;
+  if (rec.seq === undefined || prevSeq === undefined || rec.seq > prevSeq) {
+    state.accept(rec);
+    return true;
+  }
+  return false;
+}
+
+interface WalkContext {
+  sink: FindingSink;
+  options: VerifyOptions;
+  progress: { records: number; bytes: number; bytesTotal: number };
+  pool?: ScanPool;
+}
+
+function reportProgress(ctx: WalkContext, phase: string): void {
+  ctx.options.onProgress?.({ phase, recordsDone: ctx.progress.records, bytesDone: ctx.progress.bytes, bytesTotal: ctx.progress.bytesTotal });
+}
+
+/** Reader path: Parquet (through DuckDB) and anything without a worker pool. */
+async function walkFileInline(stream: StreamInput, archive: OpenedArchive, file: ArchiveFile, state: ChainState, ctx: WalkContext): Promise<void> {
+  for await (const item of readRecords(archive, file, { onError: 'yield' })) {
+    if (ctx.options.signal?.aborted) throw new AuditWsError('CANCELLED', 'Verification was cancelled.');
+    if ('error' in item) {
+      ctx.sink.add({
+        check: 'record-format', status: 'fail', category: 'integrity', stream: stream.name, file: item.file,
+        line: item.line, row: item.row, message: item.message,
+      });
+      continue;
+    }
+    judge(scannedFromRecord(stream.name, item), state, ctx.sink);
+    if (++ctx.progress.records % 50_000 === 0) reportProgress(ctx, `stream ${stream.name}`);
+  }
+  ctx.progress.bytes += file.size;
+}
+
+/** Worker path: byte ranges hashed in parallel, consumed here in file order. */
+async function walkFileParallel(stream: StreamInput, file: ArchiveFile, state: ChainState, ctx: WalkContext, pool: ScanPool): Promise<void> {
+  const jobs = planChunks(file, ctx.options.chunkBytes);
+  const window = pool.size * 2;
+  const inflight: Promise<ChunkResult>[] = [];
+  let submitted = 0;
+  let lineBase = 0;
+  const hex = (buf: Uint8Array, i: number) => Buffer.from(buf.buffer, buf.byteOffset + i * 32, 32).toString('hex');
+  for (let j = 0; j < jobs.length; j++) {
+    while (submitted < jobs.length && submitted < j + window) inflight.push(pool.run(jobs[submitted++]));
+    const r = await inflight.shift()!;
+    if (ctx.options.signal?.aborted) throw new AuditWsError('CANCELLED', 'Verification was cancelled.');
+    for (const e of r.errors)
+      ctx.sink.add({
+        check: 'record-format', status: 'fail', category: 'integrity', stream: stream.name, file: file.path,
+        line: lineBase + e.line, message: e.message,
+      });
+    const details = new Map(r.details.map((d) => [d.i, d]));
+    let linked = 0;
+    let prevAccepted = true;
+    for (let i = 0; i < r.records; i++) {
+      const line = lineBase + r.lineNos[i];
+      if (r.normal[i] === 1 && prevAccepted && i > 0) {
+        state.records++;
+        state.chained++;
+        linked++;
+        state.acceptLinked(r.seqs[i], r.hashes.subarray(i * 32, i * 32 + 32), r.leaves.subarray(i * 32, i * 32 + 32), file.path, line);
+        continue;
+      }
+      const d = details.get(i);
+      const rec: ScannedRecord = d
+        ? { stream: stream.name, file: file.path, line, hasChain: d.hasChain, seq: d.seq, hash: d.hash, prevHash: d.prevHash, computed: d.computed }
+        : {
+            stream: stream.name, file: file.path, line, hasChain: true, seq: r.seqs[i], hash: hex(r.hashes, i),
+            computed: hex(r.hashes, i), prevHash: hex(r.hashes, i - 1),
+          };
+      prevAccepted = judge(rec, state, ctx.sink);
+    }
+    // a linked record passed exactly these checks; count them without a finding object each
+    for (const id of ['record-hash', 'sequence', 'link']) ctx.sink.pass(id, linked);
+    if (r.fatal)
+      ctx.sink.add({
+        check: 'record-format', status: 'fail', category: 'integrity', stream: stream.name, file: file.path,
+        line: lineBase + r.fatal.line, message: r.fatal.message,
+      });
+    lineBase += r.lines;
+    ctx.progress.records += r.records;
+    ctx.progress.bytes += (jobs[j].end ?? file.size) - jobs[j].start;
+    reportProgress(ctx, `stream ${stream.name}`);
+  }
+}
+
+async function walkStream(stream: StreamInput, ctx: WalkContext): Promise<ChainState> {
+  const state = new ChainState(stream);
+  for (const { archive, file } of stream.files) {
+    if (ctx.pool && (file.format === 'jsonl' || file.format === 'jsonl.gz')) await walkFileParallel(stream, file, state, ctx, ctx.pool);
+    else await walkFileInline(stream, archive, file, state, ctx);
+  }
+  for (const check of recordChecks) check.onEnd?.(state, ctx.sink);
   return state;
 }
 
@@ -170,8 +255,16 @@ export async function verifyArchives(archives: OpenedArchive[], options: VerifyO
   if (!retention) throw new AuditWsError('BAD_USAGE', `Unknown retention policy "${options.retention}".`);
   const streams = await buildStreams(archives, sink);
   const states = new Map<string, ChainState>();
-  const progress = { records: 0 };
-  for (const stream of streams) states.set(stream.name, await walkStream(stream, sink, options, progress));
+  const bytesTotal = streams.reduce((n, s) => n + s.files.reduce((m, f) => m + f.file.size, 0), 0);
+  // workers pay off only when there is enough to hash; small archives stay on the calling thread
+  const usePool = options.workers === undefined ? bytesTotal >= 4 * 1024 * 1024 : options.workers > 0;
+  const pool = usePool ? new ScanPool(options.workers) : undefined;
+  const walk: WalkContext = { sink, options, progress: { records: 0, bytes: 0, bytesTotal }, pool };
+  try {
+    for (const stream of streams) states.set(stream.name, await walkStream(stream, walk));
+  } finally {
+    await pool?.close();
+  }
 
   const ctx: VerifyContext = { archives, streams, options, retention, now: new Date() };
   for (const check of archiveChecks) {

@@ -26,6 +26,10 @@ export interface VerifyOptions {
   /** PEM files of TSA trust anchors. */
   trustTsa?: string[];
   retention?: RetentionPolicyName;
+  /** scan worker threads; 0 hashes on the calling thread; default one per core for large inputs */
+  workers?: number;
+  /** bytes per worker job (tests use small ones to cross many range boundaries) */
+  chunkBytes?: number;
   onProgress?: (p: VerifyProgress) => void;
   signal?: AbortSignal;
 }

@@ -253,3 +253,40 @@ describe('verify: Parquet-encoded records verify exactly like JSONL (spec sectio
     expect(tb.findings.find((f) => f.check === 'record-hash')).toMatchObject({ seq: 34, row: 5 });
   });
 });
+
+describe('verify: worker threads give the same findings as the calling thread', () => {
+  it('on intact and tampered copies, with ranges cut every few records', async () => {
+    const dirs = [EXAMPLE];
+    const modified = copyExample();
+    editLines(join(modified, 'decisions/2026-03-01.jsonl'), (lines) => {
+      const r = JSON.parse(lines[6]);
+      r.confidence = 0.123;
+      lines[6] = JSON.stringify(r);
+      lines.splice(12, 3);
+      lines.splice(20, 0, lines[19]);
+      lines[25] = '{not json';
+      return lines;
+    });
+    dirs.push(modified);
+    const rewritten = copyExample();
+    editLines(join(rewritten, 'decisions/2026-03-02.jsonl'), (lines) => {
+      const recs = lines.map((l) => JSON.parse(l));
+      recs[3].confidence = 0.01;
+      for (let i = 3; i < recs.length; i++) {
+        recs[i].prevHash = recs[i - 1].hash;
+        recs[i].hash = recordHash(recs[i]);
+      }
+      return recs.map((x) => JSON.stringify(x));
+    });
+    dirs.push(rewritten);
+    for (const dir of dirs) {
+      const inline = await verify([dir], { ...TRUST, workers: 0 });
+      const parallel = await verify([dir], { ...TRUST, workers: 2, chunkBytes: 3000 });
+      const key = (r: VerifyReport) =>
+        r.findings.map((f) => JSON.stringify([f.check, f.status, f.stream, f.seq, f.seqEnd, f.file, f.line, f.expected, f.actual])).sort();
+      expect(key(parallel)).toEqual(key(inline));
+      expect(parallel.checks).toEqual(inline.checks);
+      expect(parallel.verdict).toBe(inline.verdict);
+    }
+  });
+});

@@ -354,10 +354,15 @@ describe('containers', () => {
   });
 
   it('leaves no temporary folder behind when extraction fails', async () => {
-    const before = new Set(readdirSync(tmpdir()).filter((n: string) => n.startsWith('audit-ws-archive-')));
-    await openError(write('slip2.tar', await tarBuffer([{ name: 'a/x.jsonl' }, { name: '../evil.jsonl' }])));
-    const after = readdirSync(tmpdir()).filter((n: string) => n.startsWith('audit-ws-archive-') && !before.has(n));
-    expect(after).toEqual([]);
+    const parent = mkdtempSync(join(tmp, 'extract-parent-'));
+    const tar = await tarBuffer([{ name: 'a/x.jsonl' }, { name: '../evil.jsonl' }]);
+    const err = await openError(write('slip2.tar', tar), { tempParent: parent });
+    expect(err.code).toBe('UNSAFE_ARCHIVE');
+    expect(readdirSync(parent)).toEqual([]);
+    const ok = await openArchive(write('ok.tar', await tarBuffer([{ name: 'a/x.jsonl' }])), { tempParent: parent });
+    expect(readdirSync(parent)).toHaveLength(1);
+    await ok.close();
+    expect(readdirSync(parent)).toEqual([]);
   });
 });
 

@@ -207,7 +207,7 @@ describe('workspace and demo archive', () => {
     const created = await ensureDemoArchive(workspace, { decisions: 100, days: 2, seed: 7 });
     expect(created.created).toBe(true);
     expect(created.exists).toBe(true);
-    expect(created.summary).toBeDefined();
+    expect(created.summary?.out).toBe(created.path); // not the staging folder it was written to
     expect(readdirSync(path.dirname(created.path)).sort()).toEqual(['archive', 'summary.json']);
 
     const after = await dispatcher.handle('demo.describe', {});

@@ -71,6 +71,23 @@ describe('renderer/ boundaries', () => {
   });
 });
 
+describe('renderer/ React rules', () => {
+  it('checks the rules of hooks', async () => {
+    const code = [
+      "import { useState } from 'react';",
+      'export function Panel({ open }: { open: boolean }) {',
+      '  if (open) {',
+      '    const [n] = useState(0);',
+      '    return n;',
+      '  }',
+      '  return 0;',
+      '}',
+    ].join('\n');
+    const [result] = await eslint.lintText(code, { filePath: path.join(repoRoot, 'renderer/features/home/Panel.tsx') });
+    expect(result.messages.map((m) => m.ruleId)).toContain('react-hooks/rules-of-hooks');
+  });
+});
+
 describe('main/ boundaries', () => {
   it('allows the core and Electron', async () => {
     const code = "import { app } from 'electron';\nimport { createDispatcher } from '../src/contract/dispatcher.ts';";

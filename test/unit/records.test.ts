@@ -10,7 +10,8 @@ import { dropNullMembers, recordHash } from '../../src/archive/canonical.ts';
 import { countKeyColons, countMembers, findJsonProblem, parseStrictJson } from '../../src/archive/jsontext.ts';
 import { openArchive } from '../../src/archive/open.ts';
 import type { ArchiveFile, OpenedArchive } from '../../src/archive/open.ts';
-import { isRecordError, readRecords } from '../../src/archive/records.ts';
+import { isRecordError, parseRecordLine, readRecords } from '../../src/archive/records.ts';
+import { readLines } from '../../src/archive/lines.ts';
 import type { RawRecord, RecordError } from '../../src/archive/records.ts';
 
 const EXAMPLE = fileURLToPath(new URL('../fixtures/spec/example', import.meta.url));
@@ -144,6 +145,29 @@ describe('JSONL records', () => {
     const err = await thrown(a, f);
     expect(err.message).toBe('u.jsonl:2: line is not valid UTF-8');
     await a.close();
+  });
+});
+
+describe('line ranges for parallel readers', () => {
+  it('reads a byte range with local line numbers; parseRecordLine applies the same rule', async () => {
+    const p = join(tmp, 'range.jsonl');
+    const lines = [R(1), '', R(3), R(4)];
+    writeFileSync(p, `${lines.join('\n')}\n`);
+    const start = Buffer.byteLength(`${R(1)}\n\n`);
+    const end = start + Buffer.byteLength(`${R(3)}\n`);
+    const got = [];
+    for await (const ev of readLines(p, { displayName: 'range.jsonl', start, end })) got.push(ev);
+    expect(got).toEqual([{ kind: 'line', line: 1, text: R(3), crlf: false, bom: false }]);
+    const rest = [];
+    for await (const ev of readLines(p, { displayName: 'range.jsonl', start: end }))
+      rest.push(ev.kind === 'line' ? ev.text : ev.kind);
+    expect(rest).toEqual([R(4)]);
+    expect(parseRecordLine('  ')).toBeUndefined();
+    expect(parseRecordLine('[1]')).toEqual({ ok: false, message: 'is an array, not a JSON object' });
+    expect(parseRecordLine(R(1))).toEqual({ ok: true, value: JSON.parse(R(1)) });
+    await expect(async () => {
+      for await (const ev of readLines(p, { displayName: 'x.jsonl.gz', gzip: true, start: 5 })) void ev;
+    }).rejects.toThrow('x.jsonl.gz: a gzip file can only be read from its start to its end');
   });
 });
 

@@ -1,0 +1,15 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+import { createTableSql } from '../src/case/evidence-schema.ts';
+import { parsedSql, selectRecordsSql } from '../src/import/record-sql.ts';
+import { jsonlLinesSql } from '../src/import/source-sql.ts';
+const [file, kind] = process.argv.slice(2) as [string, any];
+const inst = await DuckDBInstance.create(':memory:', { threads: '2' });
+const c = await inst.connect();
+await c.run(createTableSql(kind));
+const ctx = { fileKind: kind, fileStream: undefined, declaredStreams: new Map(), importId: 1, sourceFileId: 1, sourceFile: file };
+const input = jsonlLinesSql(file, '\\n', false);
+const sql = `EXPLAIN INSERT INTO decisions WITH ${parsedSql(input, ctx, [kind])} ${selectRecordsSql(kind, ctx)}`;
+const t = Date.now();
+const r = await c.runAndReadAll(sql);
+console.log(Date.now() - t, 'ms');
+for (const row of r.getRows()) console.log(String(row[1]).split('\n').filter(l => /[A-Z_]{4,}/.test(l) && !/#|::|json|CASE/.test(l)).join('\n'));
