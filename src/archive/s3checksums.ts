@@ -93,15 +93,22 @@ export class ChecksumAccumulator {
   private readonly finishedParts: { size: number; digests: Map<ChecksumAlgorithm | 'MD5', Uint8Array> }[] = [];
   private readonly pending: Promise<void>[] = [];
 
-  constructor(partSizes?: number[]) {
-    for (const alg of [...CHECKSUM_ALGORITHMS, 'MD5'] as const) this.full.set(alg, createDigester(alg));
+  private readonly wanted: ReadonlySet<ChecksumAlgorithm | 'MD5'>;
+
+  /**
+   * `algorithms` limits the work to what will be compared (the pure-JS CRCs cost far more than SHA-256);
+   * by default every algorithm is computed.
+   */
+  constructor(partSizes?: number[], algorithms?: Iterable<ChecksumAlgorithm | 'MD5'>) {
+    this.wanted = new Set(algorithms ?? [...CHECKSUM_ALGORITHMS, 'MD5']);
+    for (const alg of this.wanted) this.full.set(alg, createDigester(alg));
     this.partSizes = partSizes && partSizes.length > 0 ? partSizes : undefined;
     if (this.partSizes) this.partDigesters = this.newPartDigesters();
   }
 
   private newPartDigesters(): Map<ChecksumAlgorithm | 'MD5', Digester> {
     const m = new Map<ChecksumAlgorithm | 'MD5', Digester>();
-    for (const alg of [...COMPOSITE_ALGORITHMS, 'MD5'] as const) m.set(alg, createDigester(alg));
+    for (const alg of [...COMPOSITE_ALGORITHMS, 'MD5'] as const) if (this.wanted.has(alg)) m.set(alg, createDigester(alg));
     return m;
   }
 
@@ -137,23 +144,30 @@ export class ChecksumAccumulator {
     if (this.partSizes && this.partFill > 0) this.closePart();
     await Promise.all(this.pending);
     const fullObject = {} as Record<ChecksumAlgorithm, string>;
-    for (const alg of CHECKSUM_ALGORITHMS) fullObject[alg] = Buffer.from(await this.full.get(alg)!.digest()).toString('base64');
-    const md5 = Buffer.from(await this.full.get('MD5')!.digest()).toString('hex');
+    for (const alg of CHECKSUM_ALGORITHMS) {
+      const d = this.full.get(alg);
+      if (d) fullObject[alg] = Buffer.from(await d.digest()).toString('base64');
+    }
+    const md5d = this.full.get('MD5');
+    const md5 = md5d ? Buffer.from(await md5d.digest()).toString('hex') : '';
     const out: ObjectChecksums = { size: this.size, fullObject, md5 };
     if (this.partSizes) {
       const n = this.finishedParts.length;
       out.composite = {};
       for (const alg of COMPOSITE_ALGORITHMS) {
+        if (!this.wanted.has(alg)) continue;
         const concat = Buffer.concat(this.finishedParts.map((p) => p.digests.get(alg)!));
         out.composite[alg] = `${Buffer.from(await digestOf(alg, concat)).toString('base64')}-${n}`;
       }
-      const md5s = Buffer.concat(this.finishedParts.map((p) => p.digests.get('MD5')!));
-      out.multipartETag = `${createHash('md5').update(md5s).digest('hex')}-${n}`;
+      if (this.wanted.has('MD5')) {
+        const md5s = Buffer.concat(this.finishedParts.map((p) => p.digests.get('MD5')!));
+        out.multipartETag = `${createHash('md5').update(md5s).digest('hex')}-${n}`;
+      }
       out.parts = this.finishedParts.map((p) => ({
         size: p.size,
-        md5: Buffer.from(p.digests.get('MD5')!).toString('hex'),
+        md5: p.digests.has('MD5') ? Buffer.from(p.digests.get('MD5')!).toString('hex') : '',
         checksums: Object.fromEntries(
-          COMPOSITE_ALGORITHMS.map((alg) => [alg, Buffer.from(p.digests.get(alg)!).toString('base64')]),
+          COMPOSITE_ALGORITHMS.filter((alg) => p.digests.has(alg)).map((alg) => [alg, Buffer.from(p.digests.get(alg)!).toString('base64')]),
         ),
       }));
     }
@@ -167,8 +181,12 @@ export async function checksumsOfBuffer(data: Uint8Array, partSizes?: number[]):
   return acc.result();
 }
 
-export async function checksumsOfFile(path: string, partSizes?: number[]): Promise<ObjectChecksums> {
-  const acc = new ChecksumAccumulator(partSizes);
+export async function checksumsOfFile(
+  path: string,
+  partSizes?: number[],
+  algorithms?: Iterable<ChecksumAlgorithm | 'MD5'>,
+): Promise<ObjectChecksums> {
+  const acc = new ChecksumAccumulator(partSizes, algorithms);
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) acc.update(chunk as Buffer);
   return acc.result();
 }

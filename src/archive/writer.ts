@@ -83,6 +83,12 @@ export interface ArchiveWriterOptions {
    * literals of strings, finite numbers, booleans, arrays and plain objects may turn it off for speed.
    */
   validateRecords?: boolean;
+  /**
+   * Let append() add seq and prevHash (and stream) to the very object it is given instead of copying it
+   * (default false). Saves a copy per record for producers that build a fresh object per call and do
+   * not touch it afterwards.
+   */
+  adoptRecords?: boolean;
 }
 
 export interface AppendOptions {
@@ -567,9 +573,15 @@ export class ArchiveWriter {
       const seg = st.segment!;
       const seq = st.nextSeq;
       const prevHash = st.prevHash;
-      const chained: Record<string, unknown> = st.spec.streamMember
-        ? { ...record, stream: streamName, seq, prevHash }
-        : { ...record, seq, prevHash };
+      let chained: Record<string, unknown>;
+      if (this.options.adoptRecords) {
+        chained = record;
+        if (st.spec.streamMember) chained.stream = streamName;
+        chained.seq = seq;
+        chained.prevHash = prevHash;
+      } else {
+        chained = st.spec.streamMember ? { ...record, stream: streamName, seq, prevHash } : { ...record, seq, prevHash };
+      }
       // one-shot crypto.hash: same SHA-256 as canonical.ts's recordHash, without a Hash object per record
       const hash = oneShotHash('sha256', fastCanonicalText(chained), 'hex');
       const json = JSON.stringify(chained);

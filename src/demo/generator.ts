@@ -257,6 +257,8 @@ export async function generateDemoArchive(options: DemoOptions): Promise<DemoSum
     objectLock: { mode: 'COMPLIANCE', retainYears: 7 },
     // records are built below from string, finite-number, boolean, array and plain-object literals only
     validateRecords: false,
+    // every record object is built fresh for its append() and never touched again
+    adoptRecords: true,
   };
   const writer = o.tamper
     ? await TamperingArchiveWriter.createTampering(writerOptions, o.tamper, recordTamperTarget(o.decisions))

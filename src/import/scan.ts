@@ -26,6 +26,8 @@ export interface LineFacts {
   unsafeBytes: number;
   longestLineBytes: number;
   utf8: boolean;
+  /** Starts with a UTF-8 byte order mark. */
+  bom: boolean;
   /** Set when the gzip stream ended early or is corrupt: lines up to here were read. */
   gzipError?: string;
 }
@@ -44,6 +46,8 @@ export function fastPathVerdict(f: LineFacts): FastPathVerdict {
   if (!f.utf8) return { ok: false, why: 'not valid UTF-8 throughout' };
   if (f.unsafeBytes > 0) return { ok: false, why: 'holds NUL or 0x1F bytes' };
   if (f.longestLineBytes > FAST_PATH_MAX_LINE_BYTES) return { ok: false, why: 'holds a very long line' };
+  // DuckDB drops a byte order mark, which would make a first line that holds only one look blank.
+  if (f.bom) return { ok: false, why: 'starts with a byte order mark' };
   if (f.strayCr > 0) return { ok: false, why: 'holds a \\r that does not end a line' };
   if (f.crlfEnds === 0) return { ok: true, newLine: '\\n' };
   if (f.lfEnds === 0) return { ok: true, newLine: '\\r\\n' };
@@ -61,7 +65,9 @@ class LineFactCounter {
     unsafeBytes: 0,
     longestLineBytes: 0,
     utf8: true,
+    bom: false,
   };
+  private first = true;
   private lineBytes = 0;
   /** Whether the current line so far holds only spaces / tabs (and possibly a trailing \r). */
   private blankSoFar = true;
@@ -71,6 +77,10 @@ class LineFactCounter {
 
   push(chunk: Buffer): void {
     const f = this.facts;
+    if (this.first && chunk.length > 0) {
+      this.first = false;
+      f.bom = chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf;
+    }
     if (f.utf8) this.checkUtf8(chunk);
     if (chunk.indexOf(0x00) !== -1 || chunk.indexOf(0x1f) !== -1) f.unsafeBytes += countBytes(chunk, 0x00) + countBytes(chunk, 0x1f);
     this.countCr(chunk);

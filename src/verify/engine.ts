@@ -1,4 +1,4 @@
-import { sha256Hex } from '../archive/canonical.ts';
+import { hash as oneShotHash } from 'node:crypto';
 import { fastCanonicalText } from '../archive/fast-canonical.ts';
 import type { RecordKind } from '../archive/kinds.ts';
 import { readCheckpoint } from '../archive/manifest.ts';
@@ -98,7 +98,7 @@ function scannedFromRecord(stream: string, item: { file: string; line?: number; 
   };
   if (rec.hasChain && !rec.unverifiable && rec.hash !== undefined) {
     try {
-      rec.computed = sha256Hex(fastCanonicalText(v));
+      rec.computed = oneShotHash('sha256', fastCanonicalText(v), 'hex');
     } catch (err) {
       rec.unverifiable = err instanceof Error ? err.message : String(err);
     }

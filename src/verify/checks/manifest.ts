@@ -37,8 +37,10 @@ async function checkObject(
     });
   }
   const sizes = partSizes(entry);
-  const sums = await checksumsOfFile(file.absPath, sizes);
   const checksum = entry.Checksum ?? {};
+  const wanted: (ChecksumAlgorithm | 'MD5')[] = ALGORITHMS.filter((alg) => typeof checksum[`Checksum${alg}`] === 'string');
+  if (entry.ETag !== undefined && parseETag(String(entry.ETag)).checkable) wanted.push('MD5');
+  const sums = await checksumsOfFile(file.absPath, sizes, wanted);
   const type = checksum.ChecksumType ?? 'FULL_OBJECT';
   let checked = 0;
   for (const alg of ALGORITHMS) {

@@ -16,7 +16,7 @@ export const signatureCheck: ArchiveCheck = {
         const { files, archive, bytes } = cp;
         if (!files.sigPath) {
           sink.add({
-            check: this.id, status: 'warn', category: 'anchoring', stream: stream.name, file: files.path,
+            check: this.id, status: 'warn', category: 'trust', stream: stream.name, file: files.path,
             message: `${files.path} has no signature (.sig): nothing proves who wrote it.`,
           });
           continue;

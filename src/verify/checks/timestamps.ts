@@ -17,7 +17,7 @@ export const timestampCheck: ArchiveCheck = {
         const { files, archive, bytes } = cp;
         if (!files.tsrPath) {
           sink.add({
-            check: this.id, status: 'warn', category: 'anchoring', stream: stream.name, file: files.path,
+            check: this.id, status: 'warn', category: 'trust', stream: stream.name, file: files.path,
             message: `${files.path} has no RFC 3161 time-stamp (.tsr): nothing independent proves when it existed.`,
           });
           continue;
