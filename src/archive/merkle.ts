@@ -1,16 +1,17 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash as oneShotHash } from 'node:crypto';
 
 /** RFC 6962 Merkle tree hashes over 32-byte leaves (the raw bytes of record hashes). */
 
 const LEAF_PREFIX = Buffer.from([0x00]);
 const NODE_PREFIX = Buffer.from([0x01]);
 
+// one-shot hashing: about twice as fast as createHash for inputs this small
 export function leafHash(data: Uint8Array): Buffer {
-  return createHash('sha256').update(LEAF_PREFIX).update(data).digest();
+  return oneShotHash('sha256', Buffer.concat([LEAF_PREFIX, data]), 'buffer') as Buffer;
 }
 
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  return oneShotHash('sha256', Buffer.concat([NODE_PREFIX, left, right]), 'buffer') as Buffer;
 }
 
 function largestPowerOfTwoBelow(n: number): number {

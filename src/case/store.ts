@@ -125,6 +125,9 @@ export class CaseHandle {
       }
       const duck = await instance.connect();
       await duck.run("SET TimeZone = 'UTC'");
+      // Progress of long statements (read by the importer), without DuckDB drawing its own bar.
+      await duck.run('SET enable_progress_bar = true');
+      await duck.run('SET enable_progress_bar_print = false');
       const handle = new CaseHandle(dir, options.mode, actor, sqlite, instance, duck, lock);
       if (lock?.tookOverFrom) {
         handle.notices.push(`took over the lock left by ${describeOwner(lock.tookOverFrom)}, which is no longer running`);

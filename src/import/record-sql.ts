@@ -1,7 +1,7 @@
 /**
  * The SQL that turns raw records into evidence rows, run by DuckDB over a whole file at once. Input is a
- * relation `(line, row, raw, pre_problem, unverifiable)` (source-sql.ts): one row per line (JSONL) or per
- * Parquet row, `raw` the text of the record, `pre_problem` a reason found before SQL (e.g. a line that is
+ * relation `(fidx, line, row, raw, pre_problem, unverifiable)` (source-sql.ts): one row per line (JSONL) or
+ * per Parquet row of a batch of files, `fidx` the 0-based index of the row's file in the batch, `raw` the text of the record, `pre_problem` a reason found before SQL (e.g. a line that is
  * not UTF-8) or NULL, `unverifiable` why a Parquet row's hash cannot be re-computed or NULL.
  *
  * Each record is parsed once into a struct of JSON fragments (one field per member spelling, camelCase
@@ -25,17 +25,30 @@ function sqlList(items: readonly string[]): string {
   return `[${items.map(sqlString).join(', ')}]::VARCHAR[]`;
 }
 
-/** What the SQL needs to know about the file the records come from. */
-export interface RecordContext {
-  /** Stream of records without a `stream` member (the reader's file fallback), if any. */
-  fileStream?: string;
-  /** Kind of the file as the reader assigned it, if any. */
-  fileKind?: RecordKind;
-  /** stream name -> kind, from the descriptor. */
-  declaredStreams: ReadonlyMap<string, RecordKind>;
-  importId: number;
+/** One source file of a batch, at position `fidx` of the input relation's file index. */
+export interface BatchFileContext {
   sourceFileId: number;
   sourceFile: string;
+  /** Stream of records without a `stream` member (the reader's file fallback), if any. */
+  fileStream?: string;
+}
+
+/** What the SQL needs to know about the files the records come from (one batch: same archive and kind). */
+export interface RecordContext {
+  /** Kind the reader assigned to the batch's files, if any. */
+  fileKind?: RecordKind;
+  /** stream name -> kind, from the archive's descriptor. */
+  declaredStreams: ReadonlyMap<string, RecordKind>;
+  importId: number;
+  files: readonly BatchFileContext[];
+}
+
+/** A per-file value: a constant when every file of the batch has the same, else a list lookup by fidx. */
+function perFile(values: readonly (string | number | undefined)[]): string {
+  const literal = (v: string | number | undefined): string =>
+    v === undefined ? 'NULL' : typeof v === 'number' ? String(v) : sqlString(v);
+  if (values.every((v) => v === values[0])) return values.length === 0 ? 'NULL' : literal(values[0]);
+  return `[${values.map(literal).join(', ')}][fidx + 1]`;
 }
 
 /** Members used to tell kinds apart by content (kinds.ts detectKind). */
@@ -149,7 +162,7 @@ export function parsedSql(inputSql: string, ctx: RecordContext, kinds: readonly 
   const struct = JSON.stringify(Object.fromEntries([...structNames].map((n) => [n, 'JSON'])));
 
   const recordStream = `CASE WHEN left(j.stream, 1) = '"' AND j.stream <> '""' THEN json_extract_string(j.stream, '$') END`;
-  const stream0 = ctx.fileStream === undefined ? recordStream : `coalesce(${recordStream}, ${sqlString(ctx.fileStream)})`;
+  const stream0 = `coalesce(${recordStream}, ${perFile(ctx.files.map((f) => f.fileStream))})`;
   const declared = caseMap('stream0', [...ctx.declaredStreams.entries()]);
   const fileKind = ctx.fileKind ? sqlString(ctx.fileKind) : 'NULL';
   const defaultStream = caseMap('kind', RECORD_KINDS.map((k) => [k, DEFAULT_STREAM[k]]));
@@ -169,7 +182,7 @@ export function parsedSql(inputSql: string, ctx: RecordContext, kinds: readonly 
     FROM (
       SELECT *, ${stream0} AS stream0, ${detectKindSql()} AS detected
       FROM (
-        SELECT line, row, raw, pre_problem, unverifiable,
+        SELECT fidx, line, row, raw, pre_problem, unverifiable,
           CASE WHEN pre_problem IS NULL THEN try(json_transform(raw, ${sqlString(struct)})) END AS j,
           CASE WHEN pre_problem IS NULL THEN try(json_keys(raw)) END AS k
         FROM (${inputSql})
@@ -231,8 +244,8 @@ export function selectRecordsSql(kind: RecordKind, ctx: RecordContext): string {
   values.set('dialect', dialectSql(kind));
   values.set('unverifiable', 'unverifiable');
   values.set('import_id', String(ctx.importId));
-  values.set('source_file_id', String(ctx.sourceFileId));
-  values.set('source_file', sqlString(ctx.sourceFile));
+  values.set('source_file_id', perFile(ctx.files.map((f) => f.sourceFileId)));
+  values.set('source_file', perFile(ctx.files.map((f) => f.sourceFile)));
   values.set('line', 'line');
   values.set('row', 'row');
   values.set('raw', 'raw');
@@ -246,12 +259,12 @@ FROM (SELECT *, ${typeProblemsSql(kind)} AS type_problem FROM parsed WHERE probl
 WHERE type_problem IS NULL`;
 }
 
-/** Every record that is not imported: line / row, reason, and the start of its text. */
-export function selectProblemsSql(kinds: readonly RecordKind[]): string {
+/** Every record that is not imported: file, line / row, reason, and the start of its text. */
+export function selectProblemsSql(kinds: readonly RecordKind[], ctx: RecordContext): string {
   const typeProblem = `CASE kind ${kinds.map((k) => `WHEN ${sqlString(k)} THEN ${typeProblemsSql(k)}`).join(' ')} END`;
-  return `SELECT line, row, reason, left(raw, 200) AS excerpt FROM (
-  SELECT line, row, raw, coalesce(problem, ${typeProblem}) AS reason FROM parsed
-) WHERE reason IS NOT NULL ORDER BY line, row`;
+  return `SELECT ${perFile(ctx.files.map((f) => f.sourceFile))} AS file, line, row, reason, left(raw, 200) AS excerpt FROM (
+  SELECT fidx, line, row, raw, coalesce(problem, ${typeProblem}) AS reason FROM parsed
+) WHERE reason IS NOT NULL`;
 }
 
 /** Records per kind (good or not), to learn which kinds a file holds beyond the expected one. */

@@ -1,21 +1,28 @@
 /**
- * DuckDB relations `(line, row, raw, pre_problem, unverifiable)` over a data file, the input of record-sql.ts.
+ * DuckDB relations `(fidx, line, row, raw, pre_problem, unverifiable)` over a batch of data files, the
+ * input of record-sql.ts. `fidx` is the 0-based index of the row's file in the batch.
  *
  * JSONL is read by DuckDB's CSV reader as one VARCHAR column per line: no quoting, no escaping, and a
- * delimiter (0x1F, unit separator) that valid JSON cannot contain outside a string and never inside one
- * unescaped. WITH ORDINALITY numbers the rows in file order (also with parallel reading); blank lines
- * come through as NULL, so the number is the line number. The reader treats a lone \r as a line end,
- * so the scan (scan.ts) sends files whose line ends are not uniformly \n or \r\n, or that hold bytes
- * the CSV reader would mangle, to the exact path instead: JS splits the lines (src/archive/lines.ts)
- * into a temporary NDJSON file of {line, raw} that DuckDB then reads.
+ * delimiter (0x1F, unit separator) that valid JSON cannot hold unescaped. WITH ORDINALITY numbers the
+ * rows in reading order, which is file order, file after file, also when DuckDB reads in parallel;
+ * blank lines come through as NULL, so the number minus the lines of the earlier files of the batch
+ * (counted by scan.ts) is the line number. The reader treats a lone \r as a line end, so scan.ts sends
+ * files whose line ends are not uniformly \n or \r\n, or that hold bytes the CSV reader would mangle, to
+ * the exact path instead: JS splits the lines (src/archive/lines.ts) into a temporary NDJSON file of
+ * {f, l, r} that DuckDB then reads.
  */
 import { quoteIdent } from '../case/evidence-schema.ts';
 import { sqlString } from './record-sql.ts';
 
-/** Largest JSONL line (bytes) the fast path reads; longer lines go through the exact path and are rejected there. */
+/** Largest JSONL line (bytes) the fast path reads; files with longer lines take the exact path. */
 export const FAST_PATH_MAX_LINE_BYTES = 8 * 1024 * 1024;
 
-export function jsonlLinesSql(path: string, newLine: '\\n' | '\\r\\n', gzip: boolean): string {
+function fileList(paths: readonly string[]): string {
+  return `[${paths.map(sqlString).join(', ')}]`;
+}
+
+/** `lineCounts[i]`: lines of file i, blank ones and a last line without a line end included. */
+export function jsonlLinesSql(paths: readonly string[], lineCounts: readonly number[], newLine: '\\n' | '\\r\\n', gzip: boolean): string {
   const options = [
     `columns={'raw': 'VARCHAR'}`,
     'header=false',
@@ -29,24 +36,36 @@ export function jsonlLinesSql(path: string, newLine: '\\n' | '\\r\\n', gzip: boo
     `buffer_size=${FAST_PATH_MAX_LINE_BYTES * 2}`,
     `compression=${gzip ? "'gzip'" : "'none'"}`,
   ];
-  return `SELECT ordinality::BIGINT AS line, NULL::BIGINT AS row, raw, NULL::VARCHAR AS pre_problem, NULL::VARCHAR AS unverifiable
-FROM read_csv(${sqlString(path)}, ${options.join(', ')}) WITH ORDINALITY`;
+  let offsets = '0';
+  if (paths.length > 1) {
+    const starts: number[] = [];
+    let sum = 0;
+    for (const n of lineCounts) {
+      starts.push(sum);
+      sum += n;
+    }
+    offsets = `[${starts.join(', ')}][file_index + 1]`;
+  }
+  return `SELECT file_index::INTEGER AS fidx, (ordinality - ${offsets})::BIGINT AS line, NULL::BIGINT AS row, raw,
+  NULL::VARCHAR AS pre_problem, NULL::VARCHAR AS unverifiable
+FROM read_csv(${fileList(paths)}, ${options.join(', ')}) WITH ORDINALITY`;
 }
 
-/** The exact path's temporary file: one JSON object per source line, {"l": line, "r": raw} or {"l": line, "p": problem}. */
+/** The exact path's temporary file: one JSON object per non-blank source line, {f, l, r} or {f, l, p} (a problem). */
 export function preparedLinesSql(path: string): string {
-  return `SELECT l AS line, NULL::BIGINT AS row, r AS raw, p AS pre_problem, NULL::VARCHAR AS unverifiable
-FROM read_json(${sqlString(path)}, format='newline_delimited', columns={'l': 'BIGINT', 'r': 'VARCHAR', 'p': 'VARCHAR'}, maximum_object_size=1073741824)`;
+  return `SELECT f AS fidx, l AS line, NULL::BIGINT AS row, r AS raw, p AS pre_problem, NULL::VARCHAR AS unverifiable
+FROM read_json(${sqlString(path)}, format='newline_delimited', columns={'f': 'INTEGER', 'l': 'BIGINT', 'r': 'VARCHAR', 'p': 'VARCHAR'}, maximum_object_size=1073741824)`;
 }
 
 /**
- * A Parquet file's rows rendered as JSON text by DuckDB (to_json of a struct of the file's columns,
- * named from DESCRIBE so the row number column stays out). Null columns come out as null members,
- * which the hash rule drops like absent ones. `unverifiableSql` is evaluated over the file's columns.
+ * Rows of Parquet files with the same columns, each rendered as JSON text by DuckDB (to_json of a
+ * struct of the file's columns, named one by one so the virtual columns stay out). Null columns come
+ * out as null members, which the hash rule drops like absent ones. `unverifiableSql` is evaluated over
+ * the file's columns.
  */
-export function parquetRowsSql(path: string, columnNames: readonly string[], unverifiableSql: string): string {
+export function parquetRowsSql(paths: readonly string[], columnNames: readonly string[], unverifiableSql: string): string {
   const struct = columnNames.map((c) => `${quoteIdent(c)} := ${quoteIdent(c)}`).join(', ');
-  return `SELECT NULL::BIGINT AS line, (file_row_number + 1)::BIGINT AS row, to_json(struct_pack(${struct}))::VARCHAR AS raw,
-  NULL::VARCHAR AS pre_problem, ${unverifiableSql} AS unverifiable
-FROM read_parquet(${sqlString(path)}, file_row_number=true)`;
+  return `SELECT file_index::INTEGER AS fidx, NULL::BIGINT AS line, (file_row_number + 1)::BIGINT AS row,
+  to_json(struct_pack(${struct}))::VARCHAR AS raw, NULL::VARCHAR AS pre_problem, ${unverifiableSql} AS unverifiable
+FROM read_parquet(${fileList(paths)}, file_row_number=true)`;
 }

@@ -28,6 +28,8 @@ export interface VerifyOptions {
   retention?: RetentionPolicyName;
   /** scan worker threads; 0 hashes on the calling thread; default one per core for large inputs */
   workers?: number;
+  /** only the record and checkpoint checks (no manifest, signatures, time-stamps): for benchmarks */
+  chainOnly?: boolean;
   /** bytes per worker job (tests use small ones to cross many range boundaries) */
   chunkBytes?: number;
   onProgress?: (p: VerifyProgress) => void;

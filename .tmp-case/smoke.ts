@@ -1,0 +1,10 @@
+import fs from 'node:fs'; import os from 'node:os'; import path from 'node:path';
+import { Workspace } from '../src/case/workspace.ts';
+import { importArchives } from '../src/import/importer.ts';
+const ws = new Workspace(fs.mkdtempSync(path.join(os.tmpdir(), 'ws-')));
+const h = await ws.create('Smoke Case', { actor: 'tester' });
+const inputs = process.argv.slice(2);
+const r = await importArchives(h, inputs, { onProgress: (p) => process.stderr.write(`${p.phase} ${p.file ?? ''} ${p.bytesDone}/${p.bytesTotal} rec ${p.recordsDone}\n`) });
+console.log(JSON.stringify({ ...r, files: r.files.filter(f => f.role === 'data') }, null, 1).slice(0, 6000));
+for (const t of ['decisions', 'lifecycle_events', 'reviews', 'outcomes']) console.log(t, (await h.duck.runAndReadAll(`select count(*) from ${t}`)).getRowsJS()[0][0]);
+await h.close();

@@ -1,0 +1,96 @@
+/**
+ * Runs one exporter into a CSV file and writes its sidecar, `<file>.json`, which names the query, its
+ * parameters, the columns, the row count and the SHA-256 of the CSV: a CSV cannot say where it came
+ * from, so the sidecar does. The CSV is written under a temporary name and renamed when complete, so
+ * a failed export never leaves a file that looks whole.
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
+import { CsvWriter } from './csv.ts';
+import { checkParams } from './exporter.ts';
+import type { ExportContext, Exporter } from './exporter.ts';
+
+export const SIDECAR_FORMAT = 'audit-ws-csv-export';
+
+export interface CsvSidecar {
+  format: typeof SIDECAR_FORMAT;
+  formatVersion: '1.0';
+  query: string;
+  description: string;
+  parameters: Record<string, string>;
+  case?: string;
+  columns: string[];
+  rows: number;
+  bytes: number;
+  sha256: string;
+  file: string;
+  createdAt: string;
+  createdBy?: string;
+  tool: { name: string; version: string };
+  encoding: 'UTF-8, RFC 4180, CRLF line ends, header row';
+  formulaEscaping: string;
+}
+
+export interface ExportCsvOptions {
+  caseName?: string;
+  actor?: string;
+  bom?: boolean;
+  now?: Date;
+}
+
+export interface ExportCsvResult {
+  file: string;
+  sidecarFile: string;
+  sidecar: CsvSidecar;
+}
+
+export const FORMULA_ESCAPING_NOTE =
+  "text cells that begin with =, +, -, @, a tab or a carriage return start with an added apostrophe (') so spreadsheets show them as text";
+
+export async function exportCsv(
+  exporter: Exporter,
+  ctx: ExportContext,
+  params: Readonly<Record<string, string>>,
+  outFile: string,
+  options: ExportCsvOptions = {},
+): Promise<ExportCsvResult> {
+  checkParams(exporter, params);
+  const source = await exporter.open(ctx, params);
+  const tmp = path.join(path.dirname(outFile), `.${path.basename(outFile)}.${process.pid}.part`);
+  const hash = createHash('sha256');
+  const out = createWriteStream(tmp);
+  const writer = new CsvWriter(out, { bom: options.bom, onBlock: (b) => hash.update(b) });
+  try {
+    await writer.writeHeader(source.columns);
+    for await (const row of source.rows) await writer.writeRow(row);
+    await writer.end();
+    renameSync(tmp, outFile);
+  } catch (err) {
+    out.destroy();
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  const sidecar: CsvSidecar = {
+    format: SIDECAR_FORMAT,
+    formatVersion: '1.0',
+    query: exporter.name,
+    description: exporter.description,
+    parameters: { ...params },
+    columns: source.columns,
+    rows: writer.rows,
+    bytes: writer.bytes,
+    sha256: hash.digest('hex'),
+    file: path.basename(outFile),
+    createdAt: (options.now ?? new Date()).toISOString(),
+    tool: { name: TOOL_NAME, version: TOOL_VERSION },
+    encoding: 'UTF-8, RFC 4180, CRLF line ends, header row',
+    formulaEscaping: FORMULA_ESCAPING_NOTE,
+  };
+  if (options.caseName) sidecar.case = options.caseName;
+  if (options.actor) sidecar.createdBy = options.actor;
+  const sidecarFile = `${outFile}.json`;
+  writeFileSync(sidecarFile, `${JSON.stringify(sidecar, null, 2)}\n`);
+  return { file: outFile, sidecarFile, sidecar };
+}

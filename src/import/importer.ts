@@ -1,0 +1,542 @@
+/**
+ * Imports archives into a case, all or nothing.
+ *
+ *   1. plan: open every input (planner.ts); a bad input is refused before the case is touched;
+ *   2. record the import in case.sqlite as `running` (committed at once, so a crash leaves a trace);
+ *   3. hash every source file, count JSONL line facts (scan.ts); a data file whose SHA-256 an earlier
+ *      import already loaded is skipped unless `force`;
+ *   4. prepare each data file (Parquet schema, the exact line path) outside any transaction;
+ *   5. one DuckDB transaction: load every data file (loader.ts), note duplicate ids; a file DuckDB
+ *      cannot read midway aborts the transaction, which is rolled back and redone without that file
+ *      (lenient) or ends the import (strict);
+ *   6. strict mode with anything rejected or noted, a cancel, or any error: ROLLBACK, the case is as
+ *      before; the import row says why (and, for strict, lists the rejects);
+ *   7. otherwise case.sqlite's bookkeeping (source files with hashes, rejects, counts, custody entry)
+ *      is written in a transaction that commits right after DuckDB's COMMIT. A crash between the two
+ *      leaves the import `running`, and the next writer removes its rows (store.ts).
+ */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import type { RecordKind } from '../archive/kinds.ts';
+import type { ArchiveFile } from '../archive/open.ts';
+import { KIND_TABLES } from '../case/evidence-schema.ts';
+import { appendCustody } from '../case/custody.ts';
+import type { CaseHandle } from '../case/store.ts';
+import { AuditWsError } from '../errors.ts';
+import { DEFAULT_MAX_LINE_BYTES } from '../archive/lines.ts';
+import { FileUnreadable, REJECTS_TABLE, loadDataFile, prepareRejectsTable, prepareSource } from './loader.ts';
+import type { FileLoad, LoadJob, PreparedSource } from './loader.ts';
+import { planImport, streamRules } from './planner.ts';
+import type { ImportPlan, PlannedFile } from './planner.ts';
+import { ProgressTracker } from './progress.ts';
+import type { ProgressListener } from './progress.ts';
+import { sqlString } from './record-sql.ts';
+import { scanFile } from './scan.ts';
+import type { ScanResult } from './scan.ts';
+
+export interface ImportOptions {
+  /** Import nothing if any record is rejected or any problem is noted. */
+  strict?: boolean;
+  /** Load data files even when an earlier import loaded the same bytes (same SHA-256). */
+  force?: boolean;
+  /** Longest JSONL line accepted (default 64 MiB); a longer line is rejected. */
+  maxLineBytes?: number;
+  signal?: AbortSignal;
+  onProgress?: ProgressListener;
+  /** Most duplicate-id notes recorded per import (default 100,000); the rest are counted. */
+  maxDuplicateNotes?: number;
+}
+
+export type ImportStatus = 'done' | 'failed' | 'cancelled';
+
+export interface ImportedFile {
+  archive: string;
+  path: string;
+  role: string;
+  format?: string;
+  kind?: RecordKind;
+  stream?: string;
+  sha256: string;
+  size: number;
+  records?: number;
+  rejected?: number;
+  /** Why a data file was not loaded (already imported). */
+  skipped?: string;
+  /** How its lines were read ('fast': DuckDB's reader; 'exact': JS line splitting, with the reason). */
+  read?: string;
+}
+
+export interface ImportReject {
+  file: string;
+  line?: number;
+  row?: number;
+  reason: string;
+  excerpt?: string;
+  disposition: 'rejected' | 'noted';
+}
+
+export interface ImportCounts {
+  records: number;
+  rejected: number;
+  noted: number;
+  dataFiles: number;
+  skippedFiles: number;
+  byKind: Partial<Record<RecordKind, number>>;
+  byStream: Record<string, { kind: RecordKind; records: number }>;
+}
+
+export interface ImportResult {
+  importId: number;
+  status: ImportStatus;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  counts: ImportCounts;
+  files: ImportedFile[];
+  /** The first rejects and notes (all of them are in case.sqlite's rejects table). */
+  rejects: ImportReject[];
+  rejectsTotal: number;
+  warnings: string[];
+  error?: string;
+}
+
+/** Rejects returned in the result (the rest are in case.sqlite). */
+const RESULT_REJECTS = 1000;
+
+interface FileState {
+  planned: PlannedFile;
+  scan?: ScanResult;
+  sourceFileId: number;
+  skipped?: string;
+  unreadable?: string;
+  source?: PreparedSource;
+  load?: FileLoad;
+}
+
+/** A DuckDB error that is about the file being read (corrupt data), not about the machine. */
+function isFileLevelError(err: unknown): boolean {
+  if (err instanceof AuditWsError) return false;
+  const msg = err instanceof Error ? err.message : String(err);
+  return !/out of memory|no space left|disk|interrupt|could not write|permission/i.test(msg);
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message.split('\n')[0] : String(err);
+}
+
+export async function importArchives(
+  handle: CaseHandle,
+  inputs: readonly string[] | ImportPlan,
+  options: ImportOptions = {},
+): Promise<ImportResult> {
+  handle.assertWritable();
+  const ownPlan = Array.isArray(inputs);
+  const plan: ImportPlan = ownPlan ? await planImport(inputs as readonly string[]) : (inputs as ImportPlan);
+  try {
+    return await runImport(handle, plan, options);
+  } finally {
+    if (ownPlan) await plan.close();
+  }
+}
+
+async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOptions): Promise<ImportResult> {
+  const { sqlite, duck } = handle;
+  const started = new Date();
+  const tracker = new ProgressTracker(options.onProgress);
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const recordedOptions = { strict: !!options.strict, force: !!options.force, maxLineBytes };
+  const importId = Number(
+    sqlite
+      .prepare("INSERT INTO imports (started_at, status, actor, pid, host, inputs, options) VALUES (?, 'running', ?, ?, ?, ?, ?)")
+      .run(started.toISOString(), handle.actor, process.pid, os.hostname(), JSON.stringify(plan.inputs), JSON.stringify(recordedOptions))
+      .lastInsertRowid,
+  );
+  const firstFileId = (sqlite.prepare('SELECT coalesce(max(id), 0) AS m FROM source_files').get() as { m: number }).m + 1;
+  const states: FileState[] = plan.files.map((planned, i) => ({ planned, sourceFileId: firstFileId + i }));
+  const warnings = plan.archives.flatMap((a) => a.warnings.map((w) => (plan.archives.length > 1 ? `${a.source}: ${w}` : w)));
+  let inTransaction = false;
+
+  try {
+    // Hash everything (and count JSONL line facts).
+    const dataBytes = states.filter((s) => s.planned.isData).reduce((a, s) => a + s.planned.file.size, 0);
+    const allBytes = states.reduce((a, s) => a + s.planned.file.size, 0);
+    tracker.plan(states.filter((s) => s.planned.isData).length, allBytes + dataBytes);
+    for (const s of states) {
+      const f = s.planned.file;
+      tracker.phase('hashing', f.path);
+      s.scan = await scanFile(f.absPath, {
+        format: s.planned.isData ? (f as ArchiveFile).format : undefined,
+        signal: options.signal,
+        onBytes: (n) => tracker.addBytes(n),
+        displayName: f.path,
+      });
+    }
+    const expectedRecords = states.reduce((a, s) => a + (s.scan?.facts ? s.scan.facts.lines - s.scan.facts.blankLines : 0), 0);
+    tracker.plan(states.filter((s) => s.planned.isData).length, allBytes + dataBytes, expectedRecords || undefined);
+
+    markSkipped(handle, states, !!options.force);
+
+    // Prepare data files outside the transaction.
+    await prepareRejectsTable(duck);
+    const jobs = new Map<FileState, LoadJob>();
+    for (const s of states) {
+      if (!s.planned.isData || s.skipped) continue;
+      const file = s.planned.file as ArchiveFile;
+      tracker.phase('loading', file.path);
+      const rules = streamRules(s.planned.archive, file);
+      const job: LoadJob = {
+        file,
+        scan: s.scan as ScanResult,
+        context: {
+          ...rules,
+          ...(file.kind ? { fileKind: file.kind } : {}),
+          importId,
+          sourceFileId: s.sourceFileId,
+          sourceFile: file.path,
+        },
+        tempDir: handle.tempDir(),
+        maxLineBytes,
+        signal: options.signal,
+        onFraction: (fr) => tracker.partial(fr, file.size, s.scan?.facts ? s.scan.facts.lines - s.scan.facts.blankLines : undefined),
+      };
+      jobs.set(s, job);
+      try {
+        s.source = await prepareSource(duck, job);
+      } catch (err) {
+        if (!(err instanceof FileUnreadable)) throw err;
+        s.unreadable = err.reason;
+      }
+    }
+
+    // Load, in one transaction; restarted without a file that DuckDB cannot read midway.
+    const loadStart = tracker.bytesDone;
+    for (;;) {
+      await duck.run('BEGIN TRANSACTION');
+      inTransaction = true;
+      let failed: FileState | undefined;
+      try {
+        for (const s of states) {
+          if (s.unreadable) {
+            await duck.run(
+              `INSERT INTO ${REJECTS_TABLE} VALUES (${sqlString(s.planned.file.path)}, NULL, NULL, ${sqlString(s.unreadable)}, NULL, 'rejected')`,
+            );
+          }
+        }
+        for (const s of states) {
+          if (!s.source || s.unreadable) continue;
+          tracker.phase('loading', s.planned.file.path);
+          failed = s;
+          s.load = await loadDataFile(duck, jobs.get(s) as LoadJob, s.source);
+          failed = undefined;
+          tracker.fileLoaded(s.planned.file.size, s.load.records);
+        }
+        tracker.phase('checking');
+        await noteDuplicateIds(handle, importId, options.maxDuplicateNotes ?? 100_000);
+        break;
+      } catch (err) {
+        await duck.run('ROLLBACK');
+        inTransaction = false;
+        if (failed && !options.strict && isFileLevelError(err)) {
+          failed.unreadable = `cannot be read: ${errorMessage(err)}`;
+          failed.load = undefined;
+          for (const s of states) s.load = undefined;
+          tracker.restartLoading(loadStart);
+          continue;
+        }
+        if (failed && isFileLevelError(err)) throw new AuditWsError('UNREADABLE_INPUT', `${failed.planned.file.path}: ${errorMessage(err)}`);
+        throw err;
+      }
+    }
+
+    const tally = await tallyRejects(handle);
+    const counts: ImportCounts = { ...countsOf(states), noted: tally.noted };
+    if (options.strict && tally.total > 0) {
+      const error = `strict import: ${counts.rejected} record(s) rejected and ${counts.noted} problem(s) noted; nothing was imported`;
+      // The rejects are copied while DuckDB still holds them, then everything is rolled back.
+      const result = await finishFailed(handle, plan, importId, started, 'failed', error, states, counts, warnings);
+      await duck.run('ROLLBACK');
+      inTransaction = false;
+      return result;
+    }
+
+    // Commit: case.sqlite bookkeeping in a transaction that is committed right after DuckDB's.
+    tracker.phase('committing');
+    const finished = new Date();
+    let firstRejects: ImportReject[];
+    sqlite.exec('BEGIN IMMEDIATE');
+    try {
+      writeSourceFiles(handle, importId, states);
+      firstRejects = await copyRejects(handle, importId);
+      sqlite
+        .prepare("UPDATE imports SET status = 'done', finished_at = ?, counts = ? WHERE id = ?")
+        .run(finished.toISOString(), JSON.stringify(counts), importId);
+      appendCustody(sqlite, handle.actor, 'import.done', custodyDetails(plan, importId, states, counts, recordedOptions));
+      await duck.run('COMMIT');
+      inTransaction = false;
+      sqlite.exec('COMMIT');
+    } catch (err) {
+      if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
+      throw err;
+    }
+    tracker.phase('done');
+    return {
+      importId,
+      status: 'done',
+      startedAt: started.toISOString(),
+      finishedAt: finished.toISOString(),
+      durationMs: finished.getTime() - started.getTime(),
+      counts,
+      files: importedFiles(states),
+      rejects: firstRejects,
+      rejectsTotal: tally.total,
+      warnings,
+    };
+  } catch (err) {
+    if (inTransaction) await duck.run('ROLLBACK').catch(() => undefined);
+    const cancelled = options.signal?.aborted || (err instanceof AuditWsError && err.code === 'CANCELLED');
+    const message = cancelled ? 'import cancelled; nothing was imported' : errorMessage(err);
+    return finishFailed(handle, plan, importId, started, cancelled ? 'cancelled' : 'failed', message, states, countsOf(states), warnings);
+  }
+}
+
+/** Data files whose bytes an earlier import (or an earlier file of this one) already loaded. */
+function markSkipped(handle: CaseHandle, states: FileState[], force: boolean): void {
+  if (force) return;
+  const earlier = handle.sqlite.prepare(
+    "SELECT s.import_id, s.path FROM source_files s JOIN imports i ON i.id = s.import_id WHERE i.status = 'done' AND s.role = 'data' AND s.skipped IS NULL AND s.sha256 = ? ORDER BY s.id LIMIT 1",
+  );
+  const seen = new Map<string, string>();
+  for (const s of states) {
+    if (!s.planned.isData || !s.scan) continue;
+    const prior = earlier.get(s.scan.sha256) as { import_id: number; path: string } | undefined;
+    if (prior) s.skipped = `already imported by import #${prior.import_id} (${prior.path}, same SHA-256)`;
+    else if (seen.has(s.scan.sha256)) s.skipped = `same content as ${seen.get(s.scan.sha256)} in this import`;
+    else seen.set(s.scan.sha256, s.planned.file.path);
+  }
+}
+
+/**
+ * Ids that should be unique (decisionId, a lifecycle or review eventId) and that occur more than once
+ * in the case once this import is in: each later occurrence from this import is noted with its file
+ * and line. Noted records stay imported: dropping one would hide it from chain verification.
+ */
+async function noteDuplicateIds(handle: CaseHandle, importId: number, maxNotes: number): Promise<void> {
+  const checks: [RecordKind, string, string][] = [
+    ['decision', 'decision_id', 'decisionId'],
+    ['lifecycle', 'event_id', 'eventId'],
+    ['review', 'event_id', 'eventId'],
+  ];
+  for (const [kind, column, member] of checks) {
+    const table = KIND_TABLES[kind];
+    await handle.duck.run(`INSERT INTO ${REJECTS_TABLE}
+      WITH dup AS (
+        SELECT ${column} AS id FROM ${table} WHERE ${column} IS NOT NULL
+        GROUP BY ${column} HAVING count(*) > 1 AND bool_or(import_id = ${importId})
+      ),
+      occ AS (
+        SELECT t.${column} AS id, t.import_id, t.source_file, t.line, t.row,
+          row_number() OVER w AS k,
+          first_value(t.source_file || coalesce(':' || t.line, ' row ' || t.row) || ' (import #' || t.import_id || ')') OVER w AS first_at
+        FROM ${table} t JOIN dup ON t.${column} = dup.id
+        WINDOW w AS (PARTITION BY t.${column} ORDER BY t.import_id, t.source_file_id, t.line, t.row)
+      )
+      SELECT source_file, line, row, ${sqlString(`duplicate ${member} `)} || id || ', first seen at ' || first_at, NULL, 'noted'
+      FROM occ WHERE k > 1 AND import_id = ${importId}
+      ORDER BY source_file, line, row
+      LIMIT ${maxNotes}`);
+  }
+}
+
+function countsOf(states: FileState[]): ImportCounts {
+  const counts: ImportCounts = { records: 0, rejected: 0, noted: 0, dataFiles: 0, skippedFiles: 0, byKind: {}, byStream: {} };
+  for (const s of states) {
+    if (!s.planned.isData) continue;
+    counts.dataFiles++;
+    if (s.skipped) counts.skippedFiles++;
+    if (s.unreadable) counts.rejected++;
+    if (!s.load) continue;
+    counts.records += s.load.records;
+    counts.rejected += s.load.rejected;
+    for (const st of s.load.streams) {
+      counts.byKind[st.kind] = (counts.byKind[st.kind] ?? 0) + st.records;
+      const cur = counts.byStream[st.stream] ?? { kind: st.kind, records: 0 };
+      cur.records += st.records;
+      counts.byStream[st.stream] = cur;
+    }
+  }
+  return counts;
+}
+
+async function tallyRejects(handle: CaseHandle): Promise<{ total: number; noted: number }> {
+  const r = await handle.duck.runAndReadAll(`SELECT count(*), count(*) FILTER (disposition = 'noted') FROM ${REJECTS_TABLE}`);
+  const [total, noted] = r.getRowsJS()[0];
+  return { total: Number(total), noted: Number(noted) };
+}
+
+/**
+ * Copies the import's rejects and notes from DuckDB's temporary table into case.sqlite (call inside a
+ * case.sqlite transaction), chunk by chunk so a file of a million bad lines does not fill memory.
+ * Returns the first ones, for the result.
+ */
+async function copyRejects(handle: CaseHandle, importId: number): Promise<ImportReject[]> {
+  const insert = handle.sqlite.prepare(
+    'INSERT INTO rejects (import_id, file, line, row, reason, excerpt, disposition) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  const result = await handle.duck.stream(
+    `SELECT file, line, row, reason, excerpt, disposition FROM ${REJECTS_TABLE} ORDER BY file, line, row, disposition`,
+  );
+  const first: ImportReject[] = [];
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    for (const [file, line, row, reason, excerpt, disposition] of chunk.getRows()) {
+      insert.run(importId, String(file), line === null ? null : Number(line), row === null ? null : Number(row), String(reason), excerpt === null ? null : String(excerpt), String(disposition));
+      if (first.length < RESULT_REJECTS) {
+        const r: ImportReject = { file: String(file), reason: String(reason), disposition: disposition as ImportReject['disposition'] };
+        if (line !== null) r.line = Number(line);
+        if (row !== null) r.row = Number(row);
+        if (excerpt !== null) r.excerpt = String(excerpt);
+        first.push(r);
+      }
+    }
+  }
+  return first;
+}
+
+/** Small files (checkpoints, signatures, manifest, descriptor, keys) are kept in the case: verifiable later without the archive. */
+const KEEP_CONTENT_BYTES = 1024 * 1024;
+
+function writeSourceFiles(handle: CaseHandle, importId: number, states: FileState[]): void {
+  const insert = handle.sqlite.prepare(`INSERT INTO source_files
+    (id, import_id, archive, container, path, sha256, size, role, format, kind, stream, records, rejected, skipped, content)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  for (const s of states) {
+    const f = s.planned.file;
+    const a = f as Partial<ArchiveFile>;
+    const keep = !s.planned.isData && f.role !== 'container' && f.role !== 'other' && f.size <= KEEP_CONTENT_BYTES;
+    let content: Buffer | null = null;
+    if (keep) {
+      try {
+        content = readFileSync(f.absPath);
+      } catch {
+        content = null;
+      }
+    }
+    insert.run(
+      s.sourceFileId,
+      importId,
+      s.planned.archive.source,
+      s.planned.archive.container,
+      f.path,
+      s.scan?.sha256 ?? '',
+      s.scan?.size ?? f.size,
+      f.role,
+      a.format ?? null,
+      a.kind ?? null,
+      a.stream ?? null,
+      s.planned.isData ? (s.load?.records ?? 0) : null,
+      s.planned.isData ? (s.load?.rejected ?? (s.unreadable ? 1 : 0)) : null,
+      s.skipped ?? s.unreadable ?? null,
+      content,
+    );
+  }
+}
+
+function importedFiles(states: FileState[]): ImportedFile[] {
+  return states.map((s) => {
+    const f = s.planned.file;
+    const a = f as Partial<ArchiveFile>;
+    const out: ImportedFile = { archive: s.planned.archive.source, path: f.path, role: f.role, sha256: s.scan?.sha256 ?? '', size: s.scan?.size ?? f.size };
+    if (a.format) out.format = a.format;
+    if (a.kind) out.kind = a.kind;
+    if (a.stream) out.stream = a.stream;
+    if (s.planned.isData) {
+      out.records = s.load?.records ?? 0;
+      out.rejected = s.load?.rejected ?? (s.unreadable ? 1 : 0);
+      if (s.load) out.read = s.load.exactBecause ? `exact (${s.load.exactBecause})` : s.load.path;
+    }
+    if (s.skipped) out.skipped = s.skipped;
+    else if (s.unreadable) out.skipped = s.unreadable;
+    return out;
+  });
+}
+
+function custodyDetails(
+  plan: ImportPlan,
+  importId: number,
+  states: FileState[],
+  counts: ImportCounts,
+  options: Record<string, unknown>,
+): Record<string, unknown> {
+  return {
+    importId,
+    inputs: plan.archives.map((a) => ({ source: a.source, container: a.container })),
+    options,
+    files: states.map((s) => ({
+      archive: s.planned.archive.source,
+      path: s.planned.file.path,
+      role: s.planned.file.role,
+      sha256: s.scan?.sha256,
+      size: s.scan?.size,
+      ...(s.skipped ? { skipped: s.skipped } : {}),
+    })),
+    records: counts.records,
+    rejected: counts.rejected,
+    noted: counts.noted,
+  };
+}
+
+/**
+ * Records a failed or cancelled import: its row says why, the custody log says it happened, and for a
+ * strict import the rejects that stopped it are listed. The evidence is untouched (the caller rolls
+ * DuckDB back; for strict, after this has copied the rejects out of the transaction).
+ */
+async function finishFailed(
+  handle: CaseHandle,
+  plan: ImportPlan,
+  importId: number,
+  started: Date,
+  status: 'failed' | 'cancelled',
+  error: string,
+  states: FileState[],
+  counts: ImportCounts,
+  warnings: string[],
+): Promise<ImportResult> {
+  const finished = new Date();
+  const sqlite = handle.sqlite;
+  let rejects: ImportReject[] = [];
+  let rejectsTotal = 0;
+  sqlite.exec('BEGIN IMMEDIATE');
+  try {
+    if (status === 'failed' && counts.rejected + counts.noted > 0) {
+      rejects = await copyRejects(handle, importId);
+      rejectsTotal = (await tallyRejects(handle)).total;
+    }
+    sqlite
+      .prepare('UPDATE imports SET status = ?, finished_at = ?, counts = ?, error = ? WHERE id = ?')
+      .run(status, finished.toISOString(), JSON.stringify({ ...counts, records: 0 }), error, importId);
+    appendCustody(sqlite, handle.actor, `import.${status}`, {
+      importId,
+      inputs: plan.archives.map((a) => a.source),
+      error,
+      files: states.filter((s) => s.scan).map((s) => ({ path: s.planned.file.path, sha256: s.scan?.sha256, size: s.scan?.size })),
+    });
+    sqlite.exec('COMMIT');
+  } catch (err) {
+    if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
+    throw err;
+  }
+  return {
+    importId,
+    status,
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    durationMs: finished.getTime() - started.getTime(),
+    counts: { ...counts, records: 0, byKind: {}, byStream: {} },
+    files: importedFiles(states),
+    rejects,
+    rejectsTotal,
+    warnings,
+    error,
+  };
+}
