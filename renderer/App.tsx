@@ -1,40 +1,64 @@
 import { useEffect } from 'react';
 import { onAppEvent } from './api.ts';
 import { AppHeader } from './features/header/AppHeader.tsx';
+import { CaseLayout } from './features/case/CaseLayout.tsx';
+import { CasesScreen } from './features/cases/CasesScreen.tsx';
 import { HomeScreen } from './features/home/HomeScreen.tsx';
+import { RecordPanel } from './features/record/RecordPanel.tsx';
 import { useStore } from './store/index.ts';
 import { applyTheme } from './theme.ts';
+
+/** Archive paths chosen with File > Open archive… in the desktop app, for the screen that wants one. */
+export const pickedPaths = new EventTarget();
 
 export function App() {
   const theme = useStore((s) => s.theme);
   const start = useStore((s) => s.start);
-  const openArchive = useStore((s) => s.openArchive);
+  const syncRoute = useStore((s) => s.syncRoute);
+  const route = useStore((s) => s.route);
   const startupError = useStore((s) => s.startupError);
 
   useEffect(() => applyTheme(theme), [theme]);
   useEffect(() => {
     void start();
   }, [start]);
+  useEffect(() => {
+    window.addEventListener('hashchange', syncRoute);
+    window.addEventListener('popstate', syncRoute);
+    return () => {
+      window.removeEventListener('hashchange', syncRoute);
+      window.removeEventListener('popstate', syncRoute);
+    };
+  }, [syncRoute]);
   useEffect(
     () =>
       onAppEvent((event) => {
-        if (event.type === 'open-archive') void openArchive(event.path);
+        if (event.type === 'open-archive') pickedPaths.dispatchEvent(new CustomEvent('path', { detail: event.path }));
       }),
-    [openArchive],
+    [],
   );
 
   return (
     <>
-      <a className="skip-link" href="#content">
+      <a className="skip-link" href="#content" onClick={skipToContent}>
         Skip to content
       </a>
       <AppHeader />
       {startupError && (
         <p role="alert" className="error banner">
-          The workstation core did not answer: {startupError.message} ({startupError.code})
+          The workstation core did not answer: {startupError.message} ({startupError.code}). {startupError.hint}
         </p>
       )}
-      <HomeScreen />
+      {route.page === 'cases' && <CasesScreen />}
+      {route.page === 'inspect' && <HomeScreen />}
+      {route.page === 'case' && <CaseLayout slug={route.slug} screen={route.screen} query={route.query} />}
+      <RecordPanel />
     </>
   );
+}
+
+/** The skip link moves focus without touching the hash (which holds the route). */
+function skipToContent(event: { preventDefault(): void }) {
+  event.preventDefault();
+  document.getElementById('content')?.focus();
 }

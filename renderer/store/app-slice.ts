@@ -1,5 +1,6 @@
 import type { AppInfo, DemoDescription } from '../../src/contract/types.ts';
 import { invoke } from '../api.ts';
+import { caseRoute } from '../route.ts';
 import { shownError } from './errors.ts';
 import type { ShownError, SliceCreator } from './types.ts';
 
@@ -12,7 +13,10 @@ export interface AppSlice {
   startupError?: ShownError;
   theme: ThemeChoice;
   setTheme(theme: ThemeChoice): void;
-  /** Learns the mode and the demo archive, then opens the demo (if it exists) as the first archive. */
+  /**
+   * Learns the mode and the demo archive, makes sure the demo case exists (created and imported on the first
+   * run), and opens it when the address names no place yet.
+   */
   start(): Promise<void>;
 }
 
@@ -39,7 +43,10 @@ export const createAppSlice: SliceCreator<AppSlice> = (set, get) => ({
     try {
       const [info, demo] = await Promise.all([invoke('app.info', {}), invoke('demo.describe', {})]);
       set({ info, demo, startupError: undefined });
-      if (demo.exists && get().archive.path === undefined) await get().openArchive(demo.path);
+      const demoCase = demo.exists ? await get().ensureDemoCase() : undefined;
+      const noPlaceYet = typeof window === 'undefined' || !window.location || window.location.hash === '';
+      if (noPlaceYet && demoCase?.case) get().navigate(caseRoute(demoCase.case), { replace: true });
+      void get().loadCases();
     } catch (err) {
       set({ startupError: shownError(err) });
     }

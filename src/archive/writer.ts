@@ -9,8 +9,8 @@
  */
 import { createPublicKey, hash as oneShotHash, sign as signBytes, type KeyObject } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
@@ -89,6 +89,13 @@ export interface ArchiveWriterOptions {
    * not touch it afterwards.
    */
   adoptRecords?: boolean;
+  /**
+   * Write one part of an archive whose streams are split between several writers (threads or processes)
+   * sharing the folder: this writer writes only its `streams`, its manifest lines go to
+   * manifest/objects.<part>.part, and keys/ and archive.json are left to ArchiveWriter.finishParts().
+   * The caller makes sure the folder is new or empty before the parts start.
+   */
+  part?: string;
 }
 
 export interface AppendOptions {
@@ -171,6 +178,8 @@ export interface ArchiveWriteSummary {
   manifestObjects: number;
   /** bytes of every file written, descriptor and manifest included */
   bytes: number;
+  /** part writers: the archive-relative file holding this part's manifest lines */
+  manifestPart?: string;
 }
 
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
@@ -443,6 +452,40 @@ async function writeAtomic(absPath: string, data: Buffer | string): Promise<void
   await rename(tmp, absPath);
 }
 
+async function assertEmptyFolder(dir: string): Promise<void> {
+  const existing = await readdir(dir);
+  if (existing.length > 0) throw badUsage(`${dir} is not empty; an archive is written into a new or empty folder`, { file: dir });
+}
+
+/** keys/<name>.pub.pem, the SPKI public key of the checkpoint signing key; returns the bytes written. */
+async function writePublicKey(dir: string, options: ArchiveWriterOptions): Promise<number> {
+  if (!options.signingKey) return 0;
+  const name = options.signingKeyName ?? 'checkpoint-signing';
+  if (!SAFE_NAME.test(name)) throw badUsage(`signing key name "${name}" cannot be a file name`);
+  await mkdir(path.join(dir, 'keys'), { recursive: true });
+  const pem = createPublicKey(options.signingKey).export({ type: 'spki', format: 'pem' }) as string;
+  await writeAtomic(path.join(dir, 'keys', `${name}.pub.pem`), pem);
+  return Buffer.byteLength(pem);
+}
+
+function buildDescriptor(
+  o: ArchiveWriterOptions,
+  exportedAt: Date,
+  streams: readonly { name: string; kind: RecordKind; files: readonly string[] }[],
+): Record<string, unknown> {
+  return {
+    format: 'ai-audit-archive',
+    formatVersion: '1.0',
+    producer: o.producer ?? { name: 'audit-ws ArchiveWriter' },
+    ...(o.system ? { system: o.system } : {}),
+    exportedAt: exportedAt.toISOString().replace(/\.000Z$/, 'Z'),
+    keyPrefix: o.keyPrefix ?? '',
+    hashAlg: HASH_RULE,
+    streams: streams.map((st) => ({ name: st.name, kind: st.kind, files: [...st.files] })),
+    ...(o.descriptorExtra ?? {}),
+  };
+}
+
 function badUsage(message: string, details: Record<string, unknown> = {}): AuditWsError {
   return new AuditWsError('BAD_USAGE', message, details);
 }
@@ -519,21 +562,58 @@ export class ArchiveWriter {
   }
 
   protected async start(): Promise<void> {
+    const part = this.options.part;
+    if (part !== undefined && !SAFE_NAME.test(part)) throw badUsage(`part name "${part}" cannot be a file name`);
     await mkdir(this.dir, { recursive: true });
-    const existing = await readdir(this.dir);
-    if (existing.length > 0) throw badUsage(`${this.dir} is not empty; an archive is written into a new or empty folder`, { file: this.dir });
+    if (part === undefined) await assertEmptyFolder(this.dir);
     for (const st of this.streams.values()) await mkdir(path.join(this.dir, st.spec.name), { recursive: true });
-    if (this.options.signingKey) {
-      const name = this.options.signingKeyName ?? 'checkpoint-signing';
-      if (!SAFE_NAME.test(name)) throw badUsage(`signing key name "${name}" cannot be a file name`);
-      await mkdir(path.join(this.dir, 'keys'), { recursive: true });
-      const pem = createPublicKey(this.options.signingKey).export({ type: 'spki', format: 'pem' }) as string;
-      await this.writeOutsideManifest(`keys/${name}.pub.pem`, pem);
-    }
+    if (part === undefined) this.bytesWritten += await writePublicKey(this.dir, this.options);
     if (this.manifestOptions) {
       await mkdir(path.join(this.dir, 'manifest'), { recursive: true });
-      this.manifestSink = new FileSink(path.join(this.dir, 'manifest', 'objects.jsonl.partial'), false, undefined);
+      this.manifestSink = new FileSink(path.join(this.dir, this.manifestSinkPath()), false, undefined);
     }
+  }
+
+  private manifestSinkPath(): string {
+    return this.options.part === undefined ? 'manifest/objects.jsonl.partial' : `manifest/objects.${this.options.part}.part`;
+  }
+
+  /**
+   * Completes an archive written by part writers (option `part`): the parts' manifest lines are joined
+   * into manifest/objects.jsonl in the order the parts are given, the public key goes to keys/, and
+   * archive.json lists every stream of `options.streams` with the files its part wrote.
+   */
+  static async finishParts(options: ArchiveWriterOptions, parts: readonly ArchiveWriteSummary[]): Promise<ArchiveWriteSummary> {
+    const dir = path.resolve(options.dir);
+    let bytes = parts.reduce((n, p) => n + p.bytes, 0);
+    const manifestParts = parts.map((p) => p.manifestPart).filter((m): m is string => m !== undefined);
+    if (manifestParts.length > 0) {
+      const out = new FileSink(path.join(dir, 'manifest', 'objects.jsonl.partial'), false, undefined);
+      for (const rel of manifestParts) {
+        for await (const chunk of createReadStream(path.join(dir, rel))) await out.write(chunk as Buffer);
+      }
+      await out.end();
+      await rename(path.join(dir, 'manifest', 'objects.jsonl.partial'), path.join(dir, 'manifest', 'objects.jsonl'));
+      for (const rel of manifestParts) await rm(path.join(dir, rel));
+    }
+    bytes += await writePublicKey(dir, options);
+    const byName = new Map(parts.flatMap((p) => p.streams.map((s) => [s.name, s] as const)));
+    const streams = options.streams.map(
+      (spec) => byName.get(spec.name) ?? { name: spec.name, kind: spec.kind, records: 0, files: [], checkpoints: 0 },
+    );
+    const clock = options.clock ?? (() => new Date());
+    const descriptor = buildDescriptor(options, clock({ event: 'export' }), streams);
+    const text = `${JSON.stringify(descriptor, null, 2)}\n`;
+    await writeAtomic(path.join(dir, 'archive.json'), text);
+    bytes += Buffer.byteLength(text);
+    return {
+      dir,
+      streams,
+      checkpoints: parts.flatMap((p) => p.checkpoints),
+      explanations: parts.reduce((n, p) => n + p.explanations, 0),
+      manifestObjects: parts.reduce((n, p) => n + p.manifestObjects, 0),
+      bytes,
+    };
   }
 
   /** Appends one record to a stream's chain: sets seq, prevHash and hash and writes one JSONL line. */
@@ -665,26 +745,31 @@ export class ArchiveWriter {
     this.busy = true;
     try {
       for (const st of this.streams.values()) if (st.segment) await this.closeSegment(st);
+      const isPart = this.options.part !== undefined;
       if (this.manifestSink) {
         await this.manifestSink.end();
-        await rename(path.join(this.dir, 'manifest', 'objects.jsonl.partial'), path.join(this.dir, 'manifest', 'objects.jsonl'));
+        if (!isPart) await rename(path.join(this.dir, this.manifestSinkPath()), path.join(this.dir, 'manifest', 'objects.jsonl'));
       }
-      const descriptor = this.descriptor();
-      await this.writeOutsideManifest('archive.json', `${JSON.stringify(descriptor, null, 2)}\n`);
+      const streams = [...this.streams.values()].map((st) => ({
+        name: st.spec.name,
+        kind: st.spec.kind,
+        records: st.nextSeq,
+        files: [...st.files],
+        checkpoints: st.checkpoints,
+      }));
+      if (!isPart) {
+        const descriptor = buildDescriptor(this.options, this.clock({ event: 'export' }), streams);
+        await this.writeOutsideManifest('archive.json', `${JSON.stringify(descriptor, null, 2)}\n`);
+      }
       this.closed = true;
       return {
         dir: this.dir,
-        streams: [...this.streams.values()].map((st) => ({
-          name: st.spec.name,
-          kind: st.spec.kind,
-          records: st.nextSeq,
-          files: [...st.files],
-          checkpoints: st.checkpoints,
-        })),
+        streams,
         checkpoints: [...this.checkpointsWritten],
         explanations: this.explanations,
         manifestObjects: this.manifestObjects,
         bytes: this.bytesWritten,
+        ...(isPart && this.manifestSink ? { manifestPart: this.manifestSinkPath() } : {}),
       };
     } finally {
       this.busy = false;
@@ -876,18 +961,4 @@ export class ArchiveWriter {
     this.bytesWritten += bytes.length;
   }
 
-  private descriptor(): Record<string, unknown> {
-    const o = this.options;
-    return {
-      format: 'ai-audit-archive',
-      formatVersion: '1.0',
-      producer: o.producer ?? { name: 'audit-ws ArchiveWriter' },
-      ...(o.system ? { system: o.system } : {}),
-      exportedAt: this.clock({ event: 'export' }).toISOString().replace(/\.000Z$/, 'Z'),
-      keyPrefix: this.keyPrefix,
-      hashAlg: HASH_RULE,
-      streams: [...this.streams.values()].map((st) => ({ name: st.spec.name, kind: st.spec.kind, files: [...st.files] })),
-      ...(o.descriptorExtra ?? {}),
-    };
-  }
 }

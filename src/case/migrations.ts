@@ -63,6 +63,7 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE TABLE rejects (
           id INTEGER PRIMARY KEY,
           import_id INTEGER NOT NULL REFERENCES imports(id),
+          source_file_id INTEGER REFERENCES source_files(id),
           file TEXT NOT NULL,
           line INTEGER,
           row INTEGER,

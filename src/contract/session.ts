@@ -63,6 +63,8 @@ export class CaseSessions {
     if (entry.exclusive) throw new AuditWsError('CASE_LOCKED', entry.exclusive);
     entry.exclusive = why;
     try {
+      // New requests are refused from here on; let the ones already running finish first.
+      while (entry.users > 0) await new Promise((resolve) => setTimeout(resolve, 20));
       return await fn(entry.handle);
     } finally {
       entry.exclusive = undefined;

@@ -4,7 +4,26 @@
 import type { inspectArchive } from '../archive/inspect.ts';
 import type { generateDemoArchive } from '../demo/generator.ts';
 import type { ErrorPayload } from '../errors.ts';
-import type { Jsonified } from './plain-json.ts';
+import type { TimelineParams, TimelineResult } from '../query/timeline.ts';
+import type { JobSnapshot } from './jobs.ts';
+import type { JsonValue, Jsonified } from './plain-json.ts';
+import type {
+  Annotation,
+  CaseList,
+  CaseListItem,
+  CaseOverview,
+  DemoCaseState,
+  FindingRow,
+  Page,
+  PreviewItem,
+  RecordKindName,
+  RecordView,
+  RejectRow,
+  SavedView,
+  VerificationView,
+  VerifyOptionsView,
+  VerifyRequestOptions,
+} from './workstation-types.ts';
 
 export type InspectReport = Awaited<ReturnType<typeof inspectArchive>>;
 export type DemoSummary = Awaited<ReturnType<typeof generateDemoArchive>>;
@@ -34,6 +53,62 @@ export interface Contract {
   'app.info': { params: Record<string, never>; result: AppInfo };
   'archive.inspect': { params: { path: string }; result: Jsonified<InspectReport> };
   'demo.describe': { params: Record<string, never>; result: DemoDescription };
+  'demo.ensureCase': { params: Record<string, never>; result: DemoCaseState };
+
+  'cases.list': { params: Record<string, never>; result: CaseList };
+  'cases.create': { params: { name: string; description?: string }; result: CaseListItem };
+  'cases.get': { params: { case: string }; result: CaseOverview };
+  'cases.delete': { params: { case: string }; result: { name: string } };
+
+  'jobs.get': { params: { id: string; afterVersion?: number; waitMs?: number }; result: JobSnapshot };
+  'jobs.cancel': { params: { id: string }; result: JobSnapshot };
+  'jobs.list': { params: { case?: string }; result: JobSnapshot[] };
+
+  'import.preview': { params: { paths: string[] }; result: { items: PreviewItem[] } };
+  'import.start': { params: { case: string; paths: string[]; strict?: boolean; force?: boolean }; result: JobSnapshot };
+  'import.rejects': {
+    params: { case: string; importId?: number; offset?: number; limit?: number };
+    result: Page<RejectRow>;
+  };
+
+  'verify.options': { params: { case: string }; result: VerifyOptionsView };
+  'verify.start': { params: { case: string } & Partial<VerifyRequestOptions>; result: JobSnapshot };
+  'verify.latest': { params: { case: string; runId?: number }; result: VerificationView | null };
+  'verify.findings': {
+    params: { case: string; runId?: number; offset?: number; limit?: number; status?: string; check?: string; stream?: string };
+    result: Page<FindingRow>;
+  };
+
+  'records.get': {
+    params: {
+      case: string;
+      kind?: RecordKindName;
+      target?: string;
+      stream?: string;
+      seq?: number;
+      file?: string;
+      line?: number;
+      row?: number;
+    };
+    result: { matches: RecordView[] };
+  };
+
+  'annotations.list': { params: { case: string; target?: string }; result: Annotation[] };
+  'annotations.add': {
+    params: { case: string; target: string; text?: string; tags?: string[]; starred?: boolean };
+    result: Annotation;
+  };
+  'annotations.update': {
+    params: { case: string; id: number; text?: string; tags?: string[]; starred?: boolean };
+    result: Annotation;
+  };
+  'annotations.delete': { params: { case: string; id: number }; result: { id: number } };
+
+  'query.timeline': { params: { case: string } & TimelineParams; result: TimelineResult };
+
+  'views.list': { params: { case: string }; result: SavedView[] };
+  'views.save': { params: { case: string; name: string; definition: JsonValue }; result: SavedView };
+  'views.delete': { params: { case: string; id: number }; result: { id: number } };
 }
 
 export type Method = keyof Contract;
@@ -75,3 +150,7 @@ export interface DesktopBridge {
   /** Returns the function that removes the listener. */
   onAppEvent(listener: (event: AppEvent) => void): () => void;
 }
+
+// The investigator's result shapes, for the renderer (`import type` only) and the hosts.
+export type * from './workstation-types.ts';
+export type { TimelineEvent, TimelineParams, TimelineResult } from '../query/timeline.ts';

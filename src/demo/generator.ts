@@ -6,9 +6,12 @@
  * derived from the seed, and Ed25519 signatures are deterministic.
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { mkdir, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { sha256Hex } from '../archive/canonical.ts';
-import { ArchiveWriter, type ArchiveWriterOptions, type ClockEvent, type WrittenCheckpoint } from '../archive/writer.ts';
-import { AuditWsError } from '../errors.ts';
+import { ArchiveWriter, type ArchiveWriterOptions, type ArchiveWriteSummary, type ClockEvent } from '../archive/writer.ts';
+import { AuditWsError, type ErrorCode } from '../errors.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { Prng, round } from './prng.ts';
 import {
@@ -48,6 +51,8 @@ export interface DemoOptions {
   days?: number;
   seed?: number;
   tamper?: TamperKind;
+  /** 2 writes the decisions and the other streams on two threads (same bytes); default 2 from 20,000 decisions */
+  threads?: 1 | 2;
 }
 
 export const DEMO_DEFAULTS = { decisions: 5000, days: 14, seed: 1 } as const;
@@ -170,7 +175,7 @@ class EventQueue {
   }
 }
 
-function validate(options: DemoOptions): Required<Omit<DemoOptions, 'tamper'>> & { tamper?: TamperKind } {
+function validate(options: DemoOptions): { out: string; decisions: number; days: number; seed: number; tamper?: TamperKind; threads: 1 | 2 } {
   if (!options.out) throw new AuditWsError('BAD_USAGE', 'demo needs an output folder (--out DIR)');
   const decisions = options.decisions ?? DEMO_DEFAULTS.decisions;
   const days = options.days ?? DEMO_DEFAULTS.days;
@@ -188,7 +193,11 @@ function validate(options: DemoOptions): Required<Omit<DemoOptions, 'tamper'>> &
   if (options.tamper !== undefined && !isTamperKind(options.tamper)) {
     throw new AuditWsError('BAD_USAGE', `unknown tamper kind "${String(options.tamper)}"; one of ${TAMPER_KINDS.join(', ')}`);
   }
-  return { out: options.out, decisions, days, seed, tamper: options.tamper };
+  if (options.threads !== undefined && options.threads !== 1 && options.threads !== 2) {
+    throw new AuditWsError('BAD_USAGE', `threads must be 1 or 2, not ${String(options.threads)}`);
+  }
+  const threads = options.threads ?? (decisions >= DEMO_PARALLEL_FROM ? 2 : 1);
+  return { out: path.resolve(options.out), decisions, days, seed, tamper: options.tamper, threads };
 }
 
 /** The end of a label's day plus five minutes: when the demo's day file, checkpoint and signature are "uploaded". */
@@ -219,27 +228,40 @@ const recordTamperTarget = (decisions: number): TamperTarget => ({
   }),
 });
 
-export async function generateDemoArchive(options: DemoOptions): Promise<DemoSummary> {
-  const o = validate(options);
-  const tl = buildTimeline(o.days);
-  const root = new Prng(o.seed);
-  const rng = {
-    time: root.fork('time'),
-    decision: root.fork('decision'),
-    review: root.fork('review'),
-    outcome: root.fork('outcome'),
-    user: root.fork('user'),
-    explain: root.fork('explain'),
-  };
-  const exportedAt = new Date(tl.end + OUTCOME_DELAY_MS + DAY_MS + 6 * 3_600_000);
-  let simNow = tl.start;
+/**
+ * The archive is written in two parts that share nothing but the folder: `decisions` (the decisions
+ * stream) and `events` (lifecycle, reviews, outcomes and the explanations). Both replay the same
+ * seeded generation and each appends only its own streams, so they can run on two threads and still
+ * produce exactly the bytes a single thread would; ArchiveWriter.finishParts joins their manifests.
+ */
+export type DemoPart = 'decisions' | 'events';
+const PART_STREAMS: Record<DemoPart, readonly string[]> = { decisions: ['decisions'], events: ['lifecycle', 'reviews', 'outcomes'] };
+/** Explanations go with the lighter part; the decisions stream alone is the larger share of the work. */
+const EXPLANATIONS_PART: DemoPart = 'events';
+/** Below this many decisions a second thread costs more to start than it saves. */
+export const DEMO_PARALLEL_FROM = 20_000;
+
+export type ValidDemoOptions = ReturnType<typeof validate>;
+
+export interface DemoPartResult {
+  written: ArchiveWriteSummary;
+  findings: PlantedFinding[];
+  tamper?: TamperLocation;
+}
+
+function exportTime(tl: Timeline): Date {
+  return new Date(tl.end + OUTCOME_DELAY_MS + DAY_MS + 6 * 3_600_000);
+}
+
+function demoWriterOptions(o: ValidDemoOptions, tl: Timeline, clockNow: () => number): ArchiveWriterOptions {
+  const exportedAt = exportTime(tl);
   const clock = (e: ClockEvent): Date => {
     if (e.event === 'export') return exportedAt;
     if (e.event === 'checkpoint') return dayClosedAt(e.label);
-    if (e.role === 'explanation') return new Date(simNow + 2000);
+    if (e.role === 'explanation') return new Date(clockNow() + 2000);
     return dayClosedAt(e.label!);
   };
-  const writerOptions: ArchiveWriterOptions = {
+  return {
     dir: o.out,
     streams: [
       { name: 'decisions', kind: 'decision' },
@@ -260,14 +282,41 @@ export async function generateDemoArchive(options: DemoOptions): Promise<DemoSum
     // every record object is built fresh for its append() and never touched again
     adoptRecords: true,
   };
-  const writer = o.tamper
-    ? await TamperingArchiveWriter.createTampering(writerOptions, o.tamper, recordTamperTarget(o.decisions))
+}
+
+/** Writes one part of the demo archive into a folder the caller has checked is new or empty. */
+export async function runDemoPart(o: ValidDemoOptions, part: DemoPart): Promise<DemoPartResult> {
+  const tl = buildTimeline(o.days);
+  const root = new Prng(o.seed);
+  const rng = {
+    time: root.fork('time'),
+    decision: root.fork('decision'),
+    review: root.fork('review'),
+    outcome: root.fork('outcome'),
+    user: root.fork('user'),
+    explain: root.fork('explain'),
+  };
+  let simNow = tl.start;
+  const all = demoWriterOptions(o, tl, () => simNow);
+  const writerOptions: ArchiveWriterOptions = {
+    ...all,
+    streams: all.streams.filter((st) => PART_STREAMS[part].includes(st.name)),
+    part,
+    // CRC32C exists only as byte-at-a-time JS here (about 80 MB/s); the large decision files use the
+    // other four so a million decisions stay within a minute, and CRC32C still appears on every other
+    // kind of object (review and outcome files, checkpoints, signatures, explanations)
+    manifest: part === 'decisions' ? { partSizeBytes: DEMO_PART_SIZE, algorithms: ['SHA256', 'CRC64NVME', 'SHA1', 'CRC32'] } : all.manifest,
+  };
+  // record and file tampers all target the decisions part; only the lock mode concerns every part
+  const tamper = o.tamper && (part === 'decisions' || o.tamper === 'governance-lock') ? o.tamper : undefined;
+  const writer = tamper
+    ? await TamperingArchiveWriter.createTampering(writerOptions, tamper, recordTamperTarget(o.decisions))
     : await ArchiveWriter.create(writerOptions);
 
   const stats = new ScenarioStats(tl);
   try {
-    for (const ev of lifecycleEvents(tl)) await writer.append('lifecycle', { ...ev });
-    await writeDecisions(writer, o, tl, rng, stats, (t) => {
+    if (part === 'events') for (const ev of lifecycleEvents(tl)) await writer.append('lifecycle', { ...ev });
+    await writeDecisions(writer, part, o, tl, rng, stats, (t) => {
       simNow = t;
     });
   } catch (err) {
@@ -276,23 +325,66 @@ export async function generateDemoArchive(options: DemoOptions): Promise<DemoSum
   }
   const written = await writer.close();
   if (writer instanceof TamperingArchiveWriter) await writer.afterClose(written.checkpoints);
+  return { written, findings: stats.findings(), ...(writer instanceof TamperingArchiveWriter ? { tamper: writer.location } : {}) };
+}
 
+/** Runs a part on a worker thread (src/demo/part-worker.ts); `stop` ends it early when the other part failed. */
+function runPartOnThread(o: ValidDemoOptions, part: DemoPart): { result: Promise<DemoPartResult>; stop: () => void } {
+  const worker = new Worker(new URL('./boot.mjs', import.meta.url), {
+    workerData: { entry: new URL('./part-worker.ts', import.meta.url).href, options: o, part },
+  });
+  const result = new Promise<DemoPartResult>((resolve, reject) => {
+    worker.once('message', (m: { ok: true; result: DemoPartResult } | { ok: false; code: ErrorCode; message: string }) => {
+      if (m.ok) resolve(m.result);
+      else reject(new AuditWsError(m.code, m.message));
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new AuditWsError('INTERNAL', `the demo ${part} thread stopped (exit code ${code})`)));
+  });
+  return { result, stop: () => void worker.terminate() };
+}
+
+export async function generateDemoArchive(options: DemoOptions): Promise<DemoSummary> {
+  const o = validate(options);
+  const tl = buildTimeline(o.days);
+  await mkdir(o.out, { recursive: true });
+  if ((await readdir(o.out)).length > 0) {
+    throw new AuditWsError('BAD_USAGE', `${o.out} is not empty; the demo archive is written into a new or empty folder`, { file: o.out });
+  }
+  let parts: [DemoPartResult, DemoPartResult];
+  if (o.threads === 2) {
+    const events = runPartOnThread(o, 'events');
+    try {
+      parts = await Promise.all([runDemoPart(o, 'decisions'), events.result]);
+    } catch (err) {
+      events.stop();
+      throw err;
+    }
+  } else {
+    parts = [await runDemoPart(o, 'decisions'), await runDemoPart(o, 'events')];
+  }
+  const [decisionsPart, eventsPart] = parts;
+  const written = await ArchiveWriter.finishParts(demoWriterOptions(o, tl, () => tl.start), [decisionsPart.written, eventsPart.written]);
+  let tamper = decisionsPart.tamper;
+  if (tamper?.kind === 'governance-lock') {
+    tamper = { ...tamper, files: written.checkpoints.flatMap((c) => [c.path, ...(c.sigPath ? [c.sigPath] : []), ...(c.tsrPath ? [c.tsrPath] : [])]) };
+  }
   return {
     out: written.dir,
     seed: o.seed,
     decisions: o.decisions,
     days: o.days,
     baseDate: DEMO_BASE_DATE,
-    exportedAt: exportedAt.toISOString(),
+    exportedAt: exportTime(tl).toISOString(),
     keyPrefix: DEMO_KEY_PREFIX,
     publicKey: 'keys/checkpoint-signing.pub.pem',
     streams: written.streams.map((s) => ({ name: s.name, kind: s.kind, records: s.records, files: s.files.length, checkpoints: s.checkpoints })),
     explanations: written.explanations,
     manifestObjects: written.manifestObjects,
     bytes: written.bytes,
-    plantedFindings: stats.findings(),
+    plantedFindings: decisionsPart.findings,
     notableEvents: notableEvents(tl),
-    ...(writer instanceof TamperingArchiveWriter ? { tamper: writer.location } : {}),
+    ...(tamper ? { tamper } : {}),
   };
 }
 
@@ -412,8 +504,14 @@ const LIMITS = [1000, 2500, 5000, 10000, 20000] as const;
 const AGREE_TEXTS = ['documents consistent with the model inputs', 'checked against policy CL-7', 'no contrary evidence in file'];
 const ESCALATION_REASONS = ['policy exception requested', 'conflicting income documents', 'customer complaint on file'];
 
+/**
+ * The generation loop. Both parts run all of it that draws from the shared PRNG forks (time, decision,
+ * user, review), so they see the same decisions; each builds and appends only what its part writes.
+ * Outcomes and explanations draw from forks of their own and are skipped entirely by the other part.
+ */
 async function writeDecisions(
   writer: ArchiveWriter,
+  part: DemoPart,
   o: { decisions: number; days: number; seed: number },
   tl: Timeline,
   rng: Rngs,
@@ -437,7 +535,7 @@ async function writeDecisions(
   for (let i = 0; i < o.decisions; i++) {
     const t = tl.start + Math.floor((i + 0.05 + 0.9 * rng.time.next()) * step);
     advance(t);
-    while (queue.peekTime() < t) await writer.append('reviews', queue.pop());
+    if (part === 'events') while (queue.peekTime() < t) await writer.append('reviews', queue.pop());
 
     const decisionId = `d-${String(i).padStart(8, '0')}`;
     const modelId = r.weighted(MODEL_MIX);
@@ -544,8 +642,20 @@ async function writeDecisions(
       const rubber = rubberStampLeft > 0 && created >= tl.rubberStampFrom;
       if (rubber) rubberStampLeft--;
       review = planReview(rng.review, decisionId, modelId, prediction as string, created, rubber, inputFeatures.requestedLimit as number);
-      for (const [time, ev] of review.events) queue.push(time, ev);
+      if (part === 'events') for (const [time, ev] of review.events) queue.push(time, ev);
       if (rubber) stats.rubberStamp.push(review.summary);
+    }
+
+    if (critical && part === EXPLANATIONS_PART) {
+      await writer.writeExplanation(`exp-${decisionId}`, explanation(rng.explain, { decisionId, modelId, modelVersion, inputFeatures, prediction }, t));
+    }
+    if (part === 'events') {
+      const finalDecision = review ? review.finalDecision : prediction;
+      const outcome = drawOutcome(rng.outcome, modelId, finalDecision);
+      if (outcome) {
+        await writer.append('outcomes', { decisionId, observedAt: iso(t + OUTCOME_DELAY_MS), outcome: outcome.outcome, source: outcome.source });
+      }
+      continue;
     }
 
     const record: Record<string, unknown> = {
@@ -581,13 +691,6 @@ async function writeDecisions(
     if (promptVersion) record.promptVersion = promptVersion;
     await writer.append('decisions', record);
 
-    if (critical) await writer.writeExplanation(`exp-${decisionId}`, explanation(rng.explain, record, t));
-
-    const finalDecision = review ? review.finalDecision : prediction;
-    const outcome = drawOutcome(rng.outcome, modelId, finalDecision);
-    if (outcome) {
-      await writer.append('outcomes', { decisionId, observedAt: iso(t + OUTCOME_DELAY_MS), outcome: outcome.outcome, source: outcome.source });
-    }
   }
   while (queue.size > 0) await writer.append('reviews', queue.pop());
 }
@@ -680,21 +783,25 @@ function drawOutcome(r: Prng, modelId: string, finalDecision: unknown): { outcom
   return { outcome: u < 0.085 ? 'resolved' : 'reopened', source: 'crm' };
 }
 
-function explanation(r: Prng, record: Record<string, unknown>, t: number): Record<string, unknown> {
-  const features = record.inputFeatures as Record<string, unknown>;
+function explanation(
+  r: Prng,
+  d: { decisionId: string; modelId: string; modelVersion: string; inputFeatures: Record<string, unknown>; prediction: unknown },
+  t: number,
+): Record<string, unknown> {
+  const features = d.inputFeatures;
   const attributions = Object.entries(features)
     .filter(([k]) => k !== 'group')
     .map(([feature, value]) => ({ feature, value, contribution: round(r.range(-0.15, 0.35), 4) }))
     .sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution) || a.feature.localeCompare(b.feature));
   return {
-    explanationRef: record.explanationRef,
-    decisionId: record.decisionId,
-    modelId: record.modelId,
-    modelVersion: record.modelVersion,
+    explanationRef: `exp-${d.decisionId}`,
+    decisionId: d.decisionId,
+    modelId: d.modelId,
+    modelVersion: d.modelVersion,
     method: 'tree-shap',
     generatedAt: iso(t + 1500),
     baseValue: 0.031,
-    output: record.prediction,
+    output: d.prediction,
     attributions,
   };
 }

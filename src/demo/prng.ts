@@ -4,6 +4,8 @@
  * (Chris Doty-Humphrey's small fast counting generator) on 32-bit integer arithmetic only, seeded through
  * splitmix32 so that nearby seeds give unrelated streams.
  */
+const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 export class Prng {
   private a: number;
   private b: number;
@@ -81,8 +83,11 @@ export class Prng {
   /** Lowercase hex of `bytes` random bytes. */
   hex(bytes: number): string {
     let out = '';
-    for (let i = 0; i < bytes; i += 4) out += this.nextUint32().toString(16).padStart(8, '0');
-    return out.slice(0, bytes * 2);
+    for (let i = 0; i < bytes; i += 4) {
+      const v = this.nextUint32();
+      out += HEX_BYTE[v >>> 24] + HEX_BYTE[(v >>> 16) & 255] + HEX_BYTE[(v >>> 8) & 255] + HEX_BYTE[v & 255];
+    }
+    return out.length === bytes * 2 ? out : out.slice(0, bytes * 2);
   }
 
   /** Fills a buffer with random bytes (key seeds, nonces). */

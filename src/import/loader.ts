@@ -1,11 +1,13 @@
 /**
- * Loads one data file into evidence.duckdb, inside the import's open transaction, with DuckDB doing
- * all the work (INSERT ... SELECT over read_csv / read_json / read_parquet; no row passes through JS
- * on the fast path). Rejected records go to the connection's temporary `import_rejects` table.
+ * Loads data files into evidence.duckdb, inside the import's open transaction, with DuckDB doing all
+ * the work: INSERT ... SELECT over read_csv / read_json / read_parquet; on the fast path no record
+ * passes through JS. Files are loaded in batches (same archive, same kind, same way of reading), one
+ * statement per batch, because planning the extraction SQL costs more than reading a small file.
+ * Rejected records go to the connection's temporary `import_rejects` table.
  *
- * The common case costs one pass: the records of the file's expected kind are inserted, and when that
- * count equals the number of non-blank lines the scan counted, the file held nothing else. Otherwise a
- * census finds the other kinds present, inserts them, and a last pass lists every rejected record.
+ * The common case costs one pass: the records of the batch's kind are inserted, and when that count
+ * equals the non-blank lines the scan counted, the files held nothing else. Otherwise a census finds
+ * the other kinds present, inserts them, and a last pass lists every rejected record.
  */
 import { createWriteStream, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
@@ -16,8 +18,8 @@ import type { RecordKind } from '../archive/kinds.ts';
 import { readLines } from '../archive/lines.ts';
 import { KIND_TABLES } from '../case/evidence-schema.ts';
 import { AuditWsError } from '../errors.ts';
-import { kindCensusSql, parsedSql, selectProblemsSql, selectRecordsSql, sqlString } from './record-sql.ts';
-import type { RecordContext } from './record-sql.ts';
+import { RecordSql, sqlString } from './record-sql.ts';
+import type { BatchFileContext, RecordContext } from './record-sql.ts';
 import { fastPathVerdict } from './scan.ts';
 import type { ScanResult } from './scan.ts';
 import { jsonlLinesSql, parquetRowsSql, preparedLinesSql } from './source-sql.ts';
@@ -27,30 +29,56 @@ export const REJECTS_TABLE = 'import_rejects';
 /** Creates (or empties) the connection's temporary table of rejects; call before the transaction starts. */
 export async function prepareRejectsTable(duck: DuckDBConnection): Promise<void> {
   await duck.run(`CREATE OR REPLACE TEMP TABLE ${REJECTS_TABLE} (
-    file VARCHAR, line BIGINT, row BIGINT, reason VARCHAR, excerpt VARCHAR, disposition VARCHAR)`);
+    source_file_id BIGINT, file VARCHAR, line BIGINT, row BIGINT, reason VARCHAR, excerpt VARCHAR, disposition VARCHAR)`);
 }
 
-export interface LoadJob {
+/** A data file to load, as the importer knows it. */
+export interface SourceFile {
   file: ArchiveFile;
   scan: ScanResult;
+  /** Which archive it came from (files of different archives are never batched together). */
+  archiveIndex: number;
+  declaredStreams: ReadonlyMap<string, RecordKind>;
+  context: BatchFileContext;
+}
+
+/** Files loaded by one statement, and how to read them. */
+export interface Batch {
+  files: SourceFile[];
   context: RecordContext;
+  inputSql: string;
+  /** Records the files hold (non-blank lines, or Parquet rows). */
+  expected: number;
+  path: 'fast' | 'exact' | 'parquet';
+  /** Why the exact path was taken, per file path. */
+  exactBecause: Map<string, string>;
+  bytes: number;
+  /** Removes temporary files (links, the exact path's NDJSON). */
+  cleanup(): void;
+}
+
+/** What a batch put into the case. */
+export interface BatchLoad {
+  records: number;
+  rejected: number;
+}
+
+export interface PrepareOptions {
+  importId: number;
   /** Folder for temporary files (inside the case). */
   tempDir: string;
   maxLineBytes: number;
   signal?: AbortSignal;
-  /** Share of the file DuckDB has worked through, 0..1, while a statement runs. */
-  onFraction?: (fraction: number) => void;
 }
 
-export interface FileLoad {
-  records: number;
-  rejected: number;
-  /** Records per stream, with the stream's kind. */
-  streams: { stream: string; kind: RecordKind; records: number }[];
-  /** How the lines were read: DuckDB's reader straight from the file, or the exact JS line splitter. */
-  path: 'fast' | 'exact' | 'parquet';
-  /** Why the exact path was taken. */
-  exactBecause?: string;
+/** A data file DuckDB cannot read at all (e.g. a truncated Parquet file): the whole file is one reject. */
+export class FileUnreadable extends Error {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`${file}: ${reason}`);
+  }
 }
 
 /** Runs one statement, reporting DuckDB's progress and interrupting it when the signal aborts. */
@@ -88,7 +116,9 @@ export async function runTracked(
 function readablePath(absPath: string, tempDir: string, cleanups: (() => void)[]): string {
   if (!/[*?[\]{}]/.test(absPath)) return absPath;
   const dir = mkdtempSync(path.join(tempDir, 'link-'));
-  const link = path.join(dir, `data${path.extname(absPath.replace(/\.gz$/i, '')) || '.jsonl'}${/\.gz$/i.test(absPath) ? '.gz' : ''}`);
+  const lower = absPath.toLowerCase();
+  const ext = lower.endsWith('.gz') ? '.jsonl.gz' : lower.endsWith('.parquet') ? '.parquet' : '.jsonl';
+  const link = path.join(dir, `data${ext}`);
   symlinkSync(absPath, link);
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   return link;
@@ -96,12 +126,11 @@ function readablePath(absPath: string, tempDir: string, cleanups: (() => void)[]
 
 /**
  * The exact path: splits lines in JS (src/archive/lines.ts: \n ends a line, a \r before it is dropped,
- * BOM, over-long and non-UTF-8 lines reported) and writes them as NDJSON {l, r} / {l, p} for read_json.
- * Returns how many non-blank lines it wrote.
+ * a BOM is dropped, over-long and non-UTF-8 lines are reported) and writes them as NDJSON {f, l, r} /
+ * {f, l, p} for read_json. Returns how many non-blank lines each file had.
  */
-async function prepareExactLines(job: LoadJob, outPath: string): Promise<number> {
+async function prepareExactLines(files: SourceFile[], outPath: string, options: PrepareOptions): Promise<number[]> {
   const out = createWriteStream(outPath);
-  let written = 0;
   let pending: string[] = [];
   let pendingBytes = 0;
   const flush = async (): Promise<void> => {
@@ -111,40 +140,44 @@ async function prepareExactLines(job: LoadJob, outPath: string): Promise<number>
     pendingBytes = 0;
     if (!out.write(text)) await new Promise<void>((r) => out.once('drain', r));
   };
-  const add = async (obj: object): Promise<void> => {
-    const s = `${JSON.stringify(obj)}\n`;
-    pending.push(s);
-    pendingBytes += s.length;
-    written++;
-    if (pendingBytes > 4 * 1024 * 1024) await flush();
-  };
-  let lastLine = 0;
+  const counts: number[] = [];
   try {
-    for await (const ev of readLines(job.file.absPath, {
-      gzip: job.file.format === 'jsonl.gz',
-      maxLineBytes: job.maxLineBytes,
-      displayName: job.file.path,
-    })) {
-      if (job.signal?.aborted) throw new AuditWsError('CANCELLED', 'import cancelled');
-      lastLine = ev.line;
-      if (ev.kind === 'too-long') {
-        await add({ l: ev.line, p: `line longer than the limit of ${job.maxLineBytes} bytes (${ev.bytes} bytes)` });
-      } else if (ev.kind === 'not-utf8') {
-        await add({ l: ev.line, p: 'line is not valid UTF-8' });
-      } else if (!/^[ \t]*$/.test(ev.text)) {
-        await add({ l: ev.line, r: ev.text });
+    for (let f = 0; f < files.length; f++) {
+      const file = files[f].file;
+      let written = 0;
+      const add = async (obj: object): Promise<void> => {
+        const s = `${JSON.stringify(obj)}\n`;
+        pending.push(s);
+        pendingBytes += s.length;
+        written++;
+        if (pendingBytes > 4 * 1024 * 1024) await flush();
+      };
+      let lastLine = 0;
+      try {
+        for await (const ev of readLines(file.absPath, { gzip: file.format === 'jsonl.gz', maxLineBytes: options.maxLineBytes, displayName: file.path })) {
+          if (options.signal?.aborted) throw new AuditWsError('CANCELLED', 'import cancelled');
+          lastLine = ev.line;
+          if (ev.kind === 'too-long') {
+            await add({ f, l: ev.line, p: `line longer than the limit of ${options.maxLineBytes} bytes (${ev.bytes} bytes)` });
+          } else if (ev.kind === 'not-utf8') {
+            await add({ f, l: ev.line, p: 'line is not valid UTF-8' });
+          } else if (!/^[ \t]*$/.test(ev.text)) {
+            await add({ f, l: ev.line, r: ev.text });
+          }
+        }
+      } catch (err) {
+        if (!(err instanceof AuditWsError) || err.code !== 'UNREADABLE_INPUT') throw err;
+        // A truncated or corrupt .gz: the lines before the damage are loaded, the damage is one reject.
+        const why = err.message.startsWith(`${file.path}: `) ? err.message.slice(file.path.length + 2) : err.message;
+        await add({ f, l: lastLine + 1, p: why });
       }
+      counts.push(written);
     }
-  } catch (err) {
-    if (!(err instanceof AuditWsError) || err.code !== 'UNREADABLE_INPUT') throw err;
-    // A truncated or corrupt .gz: the lines before the damage are loaded, the damage is one reject.
-    const why = err.message.startsWith(`${job.file.path}: `) ? err.message.slice(job.file.path.length + 2) : err.message;
-    await add({ l: lastLine + 1, p: why });
   } finally {
     await flush();
     await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
   }
-  return written;
+  return counts;
 }
 
 /** DuckDB type names whose values to_json cannot render as the JSON the producer hashed (spec section 6). */
@@ -159,7 +192,7 @@ function parquetUnverifiableSql(columns: { name: string; type: string }[]): stri
     const reason = (what: string) => sqlString(`member "${c.name}" ${what}`);
     if (/^(BIGINT|UBIGINT)$/i.test(c.type)) {
       parts.push(`CASE WHEN abs(${ident}::HUGEINT) > ${MAX_SAFE_INTEGER} THEN ${reason('holds an integer beyond 2^53-1, which JSON numbers cannot carry exactly')} END`);
-    } else if (INEXACT_TYPE.test(c.type.replace(/VARCHAR|JSON/gi, ''))) {
+    } else if (INEXACT_TYPE.test(c.type)) {
       parts.push(`CASE WHEN ${ident} IS NOT NULL THEN ${reason(`is stored as ${c.type}, which cannot reproduce its JSON value`)} END`);
     } else if (/^MAP\((?!VARCHAR,)/i.test(c.type)) {
       parts.push(`CASE WHEN ${ident} IS NOT NULL THEN ${reason(`is a ${c.type} whose keys JSON member names cannot carry exactly`)} END`);
@@ -168,134 +201,205 @@ function parquetUnverifiableSql(columns: { name: string; type: string }[]): stri
   return parts.length === 0 ? 'NULL::VARCHAR' : `nullif(concat_ws('; ', ${parts.join(', ')}), '')`;
 }
 
-/** What loading a file reads: the input relation and how many records it holds. */
-export interface PreparedSource {
-  inputSql: string;
-  /** Non-blank lines, or Parquet rows. */
-  expected: number;
-  path: FileLoad['path'];
-  exactBecause?: string;
-  /** Removes temporary files (links, the exact path's NDJSON). */
-  cleanup(): void;
-}
-
-/**
- * Everything about a file that can fail before the import's transaction starts (a statement that fails
- * inside a DuckDB transaction aborts the whole transaction): reading a Parquet file's schema and row
- * count, and splitting lines in JS for the exact path. Throws FileUnreadable for a file DuckDB cannot read.
- */
-export async function prepareSource(duck: DuckDBConnection, job: LoadJob): Promise<PreparedSource> {
-  const cleanups: (() => void)[] = [];
-  const cleanup = (): void => {
-    for (const c of cleanups.splice(0)) c();
-  };
-  const { file, scan } = job;
-  try {
-    if (file.format === 'parquet') {
-      const p = readablePath(file.absPath, job.tempDir, cleanups);
-      let columns: { name: string; type: string }[];
-      let expected: number;
-      try {
-        const described = await duck.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlString(p)})`);
-        columns = described.getRowObjectsJS().map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
-        const n = await duck.runAndReadAll(`SELECT count(*) FROM read_parquet(${sqlString(p)})`);
-        expected = Number(n.getRowsJS()[0][0]);
-      } catch (err) {
-        throw new FileUnreadable(file.path, `not a readable Parquet file (${firstLine(err, p, file.path)})`);
-      }
-      const inputSql = parquetRowsSql(p, columns.map((c) => c.name), parquetUnverifiableSql(columns));
-      return { inputSql, expected, path: 'parquet', cleanup };
-    }
-    const facts = scan.facts;
-    if (!facts) throw new Error(`${file.path}: no line facts`);
-    const verdict = fastPathVerdict(facts);
-    if (verdict.ok) {
-      const inputSql = jsonlLinesSql(readablePath(file.absPath, job.tempDir, cleanups), verdict.newLine, file.format === 'jsonl.gz');
-      return { inputSql, expected: facts.lines - facts.blankLines, path: 'fast', cleanup };
-    }
-    const dir = mkdtempSync(path.join(job.tempDir, 'lines-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const prepared = path.join(dir, 'lines.ndjson');
-    const expected = await prepareExactLines(job, prepared);
-    return { inputSql: preparedLinesSql(prepared), expected, path: 'exact', exactBecause: verdict.why, cleanup };
-  } catch (err) {
-    cleanup();
-    throw err;
-  }
-}
-
-/** Inserts a prepared file's records (inside the import's transaction). */
-export async function loadDataFile(duck: DuckDBConnection, job: LoadJob, source: PreparedSource): Promise<FileLoad> {
-  const { file } = job;
-  const { inputSql, expected } = source;
-  const base: Pick<FileLoad, 'path' | 'exactBecause'> = { path: source.path };
-  if (source.exactBecause) base.exactBecause = source.exactBecause;
-  if (expected === 0) {
-    await noteFile(duck, file.path, 'file holds no records');
-    return { records: 0, rejected: 0, streams: [], ...base };
-  }
-
-  const ctx = job.context;
-  const loaded = new Map<RecordKind, number>();
-  const insert = async (kind: RecordKind, report: boolean): Promise<void> => {
-    const sql = `INSERT INTO ${KIND_TABLES[kind]} WITH ${parsedSql(inputSql, ctx, [kind])} ${selectRecordsSql(kind, ctx)}`;
-    const n = await runTracked(duck, sql, report ? job.onFraction : undefined, job.signal);
-    loaded.set(kind, (loaded.get(kind) ?? 0) + n);
-  };
-
-  if (ctx.fileKind) await insert(ctx.fileKind, true);
-  let records = [...loaded.values()].reduce((a, b) => a + b, 0);
-  let rejected = 0;
-  if (records !== expected) {
-    // Other kinds, or rejects: find out which kinds the file holds, load them, then list the rejects.
-    const census = await duck.runAndReadAll(`WITH ${parsedSql(inputSql, ctx, RECORD_KINDS)} ${kindCensusSql()}`);
-    for (const row of census.getRowObjectsJS()) {
-      const kind = row.kind as RecordKind | null;
-      if (kind && kind !== ctx.fileKind && Number(row.records) > 0) await insert(kind, !ctx.fileKind);
-    }
-    records = [...loaded.values()].reduce((a, b) => a + b, 0);
-    const problems = `WITH ${parsedSql(inputSql, ctx, RECORD_KINDS)} ${selectProblemsSql(RECORD_KINDS)}`;
-    rejected = await runTracked(
-      duck,
-      `INSERT INTO ${REJECTS_TABLE} SELECT ${sqlString(file.path)}, line, row, reason, excerpt, 'rejected' FROM (${problems})`,
-      undefined,
-      job.signal,
-    );
-    if (records + rejected !== expected) {
-      throw new AuditWsError(
-        'INTERNAL',
-        `${file.path}: ${expected} records expected, ${records} loaded and ${rejected} rejected; the import is stopped`,
-        { file: file.path },
-      );
-    }
-  }
-
-  const streams: FileLoad['streams'] = [];
-  for (const [kind, n] of loaded) {
-    if (n === 0) continue;
-    const rows = await duck.runAndReadAll(
-      `SELECT stream, count(*) AS n FROM ${KIND_TABLES[kind]} WHERE source_file_id = ${ctx.sourceFileId} GROUP BY stream ORDER BY stream`,
-    );
-    for (const r of rows.getRowObjectsJS()) streams.push({ stream: String(r.stream), kind, records: Number(r.n) });
-  }
-  return { records, rejected, streams, ...base };
-}
-
-async function noteFile(duck: DuckDBConnection, file: string, reason: string): Promise<void> {
-  await duck.run(`INSERT INTO ${REJECTS_TABLE} VALUES (${sqlString(file)}, NULL, NULL, ${sqlString(reason)}, NULL, 'noted')`);
-}
-
-/** A data file DuckDB cannot read at all (e.g. a truncated Parquet file): the whole file is one reject. */
-export class FileUnreadable extends Error {
-  constructor(
-    readonly file: string,
-    readonly reason: string,
-  ) {
-    super(`${file}: ${reason}`);
-  }
-}
-
 function firstLine(err: unknown, diskPath: string, displayName: string): string {
   const msg = err instanceof Error ? err.message : String(err);
   return msg.split('\n')[0].split(diskPath).join(displayName);
+}
+
+function contextOf(files: SourceFile[], importId: number): RecordContext {
+  const ctx: RecordContext = { declaredStreams: files[0].declaredStreams, importId, files: files.map((f) => f.context) };
+  if (files[0].file.kind) ctx.fileKind = files[0].file.kind;
+  return ctx;
+}
+
+interface Group {
+  files: SourceFile[];
+  kind: Batch['path'];
+  newLine?: '\\n' | '\\r\\n';
+  gzip?: boolean;
+  columns?: { name: string; type: string }[];
+  why: Map<string, string>;
+}
+
+/**
+ * Groups data files into batches and prepares how each batch is read. Everything that can fail for a
+ * single file happens here, before the import's transaction starts (a failed statement aborts a DuckDB
+ * transaction): reading Parquet schemas and row counts, splitting lines in JS for the exact path.
+ * Returns the batches, the files DuckDB cannot read (with why), and the empty files.
+ */
+export async function prepareBatches(
+  duck: DuckDBConnection,
+  files: SourceFile[],
+  options: PrepareOptions,
+): Promise<{ batches: Batch[]; unreadable: Map<SourceFile, string>; empty: SourceFile[] }> {
+  const unreadable = new Map<SourceFile, string>();
+  const empty: SourceFile[] = [];
+  const groups = new Map<string, Group>();
+  const cleanups: (() => void)[] = [];
+  const diskPath = new Map<SourceFile, string>();
+  const parquetRows = new Map<SourceFile, number>();
+
+  for (const sf of files) {
+    const base = `${sf.archiveIndex}|${sf.file.kind ?? '?'}`;
+    if (sf.file.format === 'parquet') {
+      const p = readablePath(sf.file.absPath, options.tempDir, cleanups);
+      diskPath.set(sf, p);
+      let columns: { name: string; type: string }[];
+      let rows: number;
+      try {
+        const described = await duck.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlString(p)})`);
+        columns = described.getRowObjectsJS().map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+        rows = Number((await duck.runAndReadAll(`SELECT count(*) FROM read_parquet(${sqlString(p)})`)).getRowsJS()[0][0]);
+      } catch (err) {
+        unreadable.set(sf, `not a readable Parquet file (${firstLine(err, p, sf.file.path)})`);
+        continue;
+      }
+      if (rows === 0) {
+        empty.push(sf);
+        continue;
+      }
+      parquetRows.set(sf, rows);
+      const key = `${base}|parquet|${JSON.stringify(columns)}`;
+      const g: Group = groups.get(key) ?? { files: [], kind: 'parquet', columns, why: new Map() };
+      g.files.push(sf);
+      groups.set(key, g);
+      continue;
+    }
+    const facts = sf.scan.facts;
+    if (!facts) throw new Error(`${sf.file.path}: no line facts`);
+    const verdict = fastPathVerdict(facts);
+    if (verdict.ok) {
+      if (facts.lines === facts.blankLines) {
+        empty.push(sf);
+        continue;
+      }
+      diskPath.set(sf, readablePath(sf.file.absPath, options.tempDir, cleanups));
+      const gzip = sf.file.format === 'jsonl.gz';
+      const key = `${base}|fast|${verdict.newLine}|${gzip}`;
+      const g: Group = groups.get(key) ?? { files: [], kind: 'fast', newLine: verdict.newLine, gzip, why: new Map() };
+      g.files.push(sf);
+      groups.set(key, g);
+    } else {
+      const key = `${base}|exact`;
+      const g: Group = groups.get(key) ?? { files: [], kind: 'exact', why: new Map() };
+      g.files.push(sf);
+      g.why.set(sf.file.path, verdict.why);
+      groups.set(key, g);
+    }
+  }
+
+  const batches: Batch[] = [];
+  try {
+    for (const g of groups.values()) {
+      const batchCleanups: (() => void)[] = [];
+      const cleanup = (): void => {
+        for (const c of batchCleanups.splice(0)) c();
+      };
+      let inputSql: string;
+      let expected: number;
+      const members = g.files;
+      if (g.kind === 'parquet') {
+        const names = (g.columns ?? []).map((c) => c.name);
+        inputSql = parquetRowsSql(members.map((f) => diskPath.get(f) as string), names, parquetUnverifiableSql(g.columns ?? []));
+        expected = members.reduce((a, f) => a + (parquetRows.get(f) ?? 0), 0);
+      } else if (g.kind === 'fast') {
+        const lines = members.map((f) => f.scan.facts?.lines ?? 0);
+        inputSql = jsonlLinesSql(members.map((f) => diskPath.get(f) as string), lines, g.newLine ?? '\\n', !!g.gzip);
+        expected = members.reduce((a, f) => a + ((f.scan.facts?.lines ?? 0) - (f.scan.facts?.blankLines ?? 0)), 0);
+      } else {
+        const dir = mkdtempSync(path.join(options.tempDir, 'lines-'));
+        batchCleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+        const prepared = path.join(dir, 'lines.ndjson');
+        let counts: number[];
+        try {
+          counts = await prepareExactLines(members, prepared, options);
+        } catch (err) {
+          cleanup();
+          throw err;
+        }
+        // An empty file stays in the batch (it adds no rows, and fidx keeps matching the file list).
+        for (const [i, f] of members.entries()) if (counts[i] === 0) empty.push(f);
+        inputSql = preparedLinesSql(prepared);
+        expected = counts.reduce((a, b) => a + b, 0);
+      }
+      batches.push({
+        files: members,
+        context: contextOf(members, options.importId),
+        inputSql,
+        expected,
+        path: g.kind,
+        exactBecause: g.why,
+        bytes: members.reduce((a, f) => a + f.file.size, 0),
+        cleanup,
+      });
+    }
+  } catch (err) {
+    for (const b of batches) b.cleanup();
+    for (const c of cleanups) c();
+    throw err;
+  }
+  // Links for fast / Parquet batches are shared by the batches; remove them with the last batch.
+  if (batches.length > 0) {
+    const last = batches[batches.length - 1];
+    const own = last.cleanup;
+    last.cleanup = () => {
+      own();
+      for (const c of cleanups.splice(0)) c();
+    };
+  } else for (const c of cleanups) c();
+  return { batches, unreadable, empty };
+}
+
+/** Splits a batch into one batch per file (to find which file DuckDB could not read). */
+export async function splitBatch(duck: DuckDBConnection, batch: Batch, options: PrepareOptions): Promise<Batch[]> {
+  const { batches } = await prepareBatches(duck, batch.files, options);
+  const out: Batch[] = [];
+  for (const b of batches) {
+    if (b.files.length === 1) {
+      out.push(b);
+      continue;
+    }
+    b.cleanup();
+    for (const f of b.files) out.push(...(await prepareBatches(duck, [f], options)).batches);
+  }
+  return out;
+}
+
+/** Inserts a batch's records (inside the import's transaction); rejects go to the rejects table. */
+export async function loadBatch(
+  duck: DuckDBConnection,
+  batch: Batch,
+  hooks: { signal?: AbortSignal; onFraction?: (f: number) => void } = {},
+): Promise<BatchLoad> {
+  const { inputSql, expected, context: ctx } = batch;
+  let records = 0;
+  const insert = async (kind: RecordKind, report: boolean): Promise<void> => {
+    const q = new RecordSql(ctx, [kind]);
+    const sql = `INSERT INTO ${KIND_TABLES[kind]} WITH ${q.parsed(inputSql)} ${q.selectRecords(kind)}`;
+    records += await runTracked(duck, sql, report ? hooks.onFraction : undefined, hooks.signal);
+  };
+
+  if (ctx.fileKind) await insert(ctx.fileKind, true);
+  if (records === expected) return { records, rejected: 0 };
+
+  // Other kinds, or rejects: find out which kinds the files hold, load them, then list the rejects.
+  const all = new RecordSql(ctx, RECORD_KINDS);
+  const census = await duck.runAndReadAll(`WITH ${all.parsed(inputSql)} ${all.census()}`);
+  for (const row of census.getRowObjectsJS()) {
+    const kind = row.kind as RecordKind | null;
+    if (kind && kind !== ctx.fileKind && Number(row.records) > 0) await insert(kind, !ctx.fileKind);
+  }
+  const rejected = await runTracked(
+    duck,
+    `INSERT INTO ${REJECTS_TABLE} SELECT source_file_id, file, line, row, reason, excerpt, 'rejected' FROM (WITH ${all.parsed(inputSql)} ${all.selectProblems()})`,
+    undefined,
+    hooks.signal,
+  );
+  if (records + rejected !== expected) {
+    throw new AuditWsError(
+      'INTERNAL',
+      `${batch.files.map((f) => f.file.path).join(', ')}: ${expected} records expected, ${records} loaded and ${rejected} rejected; the import is stopped`,
+    );
+  }
+  return { records, rejected };
 }

@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { registerCustody } from './custody.ts';
+import { registerExport } from './export.ts';
 import { registerDemo } from './demo.ts';
 import { registerInspect } from './inspect.ts';
 import { registerServe } from './serve.ts';
@@ -10,4 +12,6 @@ export const commands: ReadonlyArray<(program: Command) => void> = [
   registerInspect,
   registerVerify,
   registerServe,
+  registerCustody,
+  registerExport,
 ];

@@ -1,0 +1,13 @@
+import fs from 'node:fs'; import os from 'node:os'; import path from 'node:path';
+import { Workspace } from '../src/case/workspace.ts';
+import { importArchives } from '../src/import/importer.ts';
+const dir = fs.mkdtempSync(path.join('/tmp/case-scratch', 'ws-'));
+const ws = new Workspace(dir);
+const h = await ws.create('Bench', { actor: 'tester' });
+const t0 = Date.now();
+let lastPhase = ''; let tPhase = Date.now();
+const r = await importArchives(h, process.argv.slice(2), { onProgress: (p) => { if (p.phase !== lastPhase) { console.log(lastPhase, Date.now() - tPhase, 'ms'); lastPhase = p.phase; tPhase = Date.now(); } } });
+console.log('import', r.status, r.error ?? '', r.counts.records, Date.now() - t0, 'ms', JSON.stringify(r.files.map(f => f.read)));
+await h.close();
+console.log('total with close', Date.now() - t0, 'ms', 'rss', Math.round(process.resourceUsage().maxRSS / 1024), 'MB');
+fs.rmSync(dir, { recursive: true, force: true });

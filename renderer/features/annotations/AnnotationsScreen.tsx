@@ -1,0 +1,105 @@
+import { useMemo, useState } from 'react';
+import { ErrorNote } from '../../components/ErrorNote.tsx';
+import { formatCount, formatTime } from '../../format.ts';
+import { caseRoute, formatRoute } from '../../route.ts';
+import { useStore } from '../../store/index.ts';
+
+/** Everything the investigator has said about records in this case: stars, tags and comments. */
+export function AnnotationsScreen({ slug }: { slug: string }) {
+  const annotations = useStore((s) => s.annotations);
+  const openRecord = useStore((s) => s.openRecord);
+  const deleteAnnotation = useStore((s) => s.deleteAnnotation);
+  const [tag, setTag] = useState('');
+  const [onlyStarred, setOnlyStarred] = useState(false);
+  const all = annotations.slug === slug ? annotations.all : [];
+  const tags = useMemo(() => [...new Set(all.flatMap((a) => a.tags))].sort(), [all]);
+  const shown = all.filter((a) => (!tag || a.tags.includes(tag)) && (!onlyStarred || a.starred));
+  const targets = Object.keys(annotations.byTarget).length;
+
+  return (
+    <div className="screen" data-testid="annotations-screen">
+      <header className="screen-head">
+        <h2>Annotations</h2>
+        <p className="muted">
+          {formatCount(all.length)} notes on {formatCount(targets)} records. Notes are stored in the case, recorded in
+          its custody log, and included in reports and evidence packages. Add them from any record (open one from the
+          explorer, a timeline or a finding).
+        </p>
+      </header>
+      <section className="card">
+        <div className="row filters">
+          <label>
+            Tag{' '}
+            <select value={tag} onChange={(e) => setTag(e.target.value)}>
+              <option value="">any</option>
+              {tags.map((t) => (
+                <option key={t} value={t}>
+                  {t}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            <input type="checkbox" checked={onlyStarred} onChange={(e) => setOnlyStarred(e.target.checked)} /> starred only
+          </label>
+        </div>
+        <ErrorNote error={annotations.error} />
+        {annotations.status === 'loading' && all.length === 0 && <p role="status">Loading notes…</p>}
+        {annotations.status === 'ready' && all.length === 0 && (
+          <p>
+            No notes yet. Open a record in the <a href={formatRoute(caseRoute(slug, 'explorer'))}>explorer</a> and star,
+            tag or comment it.
+          </p>
+        )}
+        {shown.length > 0 && (
+          <div className="table-wrap">
+            <table data-testid="annotations-table">
+              <thead>
+                <tr>
+                  <th scope="col">Record</th>
+                  <th scope="col">Star</th>
+                  <th scope="col">Tags</th>
+                  <th scope="col">Comment</th>
+                  <th scope="col">By, when</th>
+                  <th scope="col">
+                    <span className="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {shown.map((a) => (
+                  <tr key={a.id} data-annotation={a.id}>
+                    <td>
+                      <button type="button" className="link-button" onClick={() => void openRecord(slug, { target: a.target })}>
+                        <code>{a.target}</code>
+                      </button>
+                    </td>
+                    <td>{a.starred ? <span aria-label="starred">★</span> : ''}</td>
+                    <td>
+                      {a.tags.map((t) => (
+                        <span key={t} className="tag">
+                          {t}
+                        </span>
+                      ))}
+                    </td>
+                    <td>{a.text}</td>
+                    <td className="small">
+                      {a.actor}
+                      <br />
+                      {formatTime(a.createdAt)}
+                    </td>
+                    <td>
+                      <button type="button" className="link-button" onClick={() => void deleteAnnotation(slug, a.id)}>
+                        Delete
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,173 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import { ErrorNote } from '../../components/ErrorNote.tsx';
+import { formatCount, formatTime } from '../../format.ts';
+import { caseRoute, formatRoute } from '../../route.ts';
+import { useStore } from '../../store/index.ts';
+
+export function CasesScreen() {
+  const cases = useStore((s) => s.cases);
+  const loadCases = useStore((s) => s.loadCases);
+  const createCase = useStore((s) => s.createCase);
+  const deleteCase = useStore((s) => s.deleteCase);
+  const navigate = useStore((s) => s.navigate);
+  const demoCase = useStore((s) => s.demoCase);
+  const [name, setName] = useState('');
+  const [description, setDescription] = useState('');
+  const [confirming, setConfirming] = useState<string | undefined>();
+  const [creating, setCreating] = useState(false);
+
+  useEffect(() => {
+    void loadCases();
+  }, [loadCases]);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!name.trim()) return;
+    setCreating(true);
+    const slug = await createCase(name.trim(), description.trim() || undefined);
+    setCreating(false);
+    if (slug) {
+      setName('');
+      setDescription('');
+      navigate(caseRoute(slug, 'import'));
+    }
+  };
+
+  return (
+    <main id="content" className="page" tabIndex={-1}>
+      <section className="card" aria-labelledby="cases-heading">
+        <div className="card-head">
+          <h2 id="cases-heading">Cases</h2>
+          <a className="button" href={formatRoute({ page: 'inspect' })}>
+            Inspect an archive without importing…
+          </a>
+        </div>
+        <p className="muted">
+          A case holds the archives you import, what verification found, and your notes. Workspace:{' '}
+          <code>{cases.workspace ?? '…'}</code>
+        </p>
+        <ErrorNote error={cases.error} />
+        {cases.status === 'loading' && cases.list.length === 0 && <p role="status">Loading cases…</p>}
+        {cases.status === 'ready' && cases.list.length === 0 && (
+          <p>No cases yet. Create one below{demoCase?.reason ? ` (${demoCase.reason})` : ''}.</p>
+        )}
+        {cases.list.length > 0 && (
+          <div className="table-wrap">
+            <table data-testid="cases-table">
+              <caption className="sr-only">Cases in this workspace</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Case</th>
+                  <th scope="col" className="num">
+                    Records
+                  </th>
+                  <th scope="col" className="num">
+                    Imports
+                  </th>
+                  <th scope="col">Last import</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">
+                    <span className="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {cases.list.map((c) => (
+                  <tr key={c.slug} data-case={c.slug}>
+                    <th scope="row">
+                      <a href={formatRoute(caseRoute(c.slug))}>{c.name}</a>
+                      {c.description && <div className="muted small">{c.description}</div>}
+                    </th>
+                    <td className="num">{formatCount(c.totals.records)}</td>
+                    <td className="num">{formatCount(c.totals.imports)}</td>
+                    <td>{formatTime(c.totals.lastImportAt)}</td>
+                    <td>
+                      {formatTime(c.createdAt)}
+                      <div className="muted small">by {c.createdBy}</div>
+                    </td>
+                    <td>
+                      {c.busy ? (
+                        <span className="notice">importing</span>
+                      ) : c.inUseBy ? (
+                        <span className="notice" title={c.inUseBy}>
+                          in use elsewhere
+                        </span>
+                      ) : c.interruptedImports > 0 ? (
+                        <span className="notice">{c.interruptedImports} interrupted import(s)</span>
+                      ) : (
+                        <span className="muted">ready</span>
+                      )}
+                    </td>
+                    <td className="actions">
+                      {confirming === c.slug ? (
+                        <span className="confirm" role="group" aria-label={`Confirm deleting ${c.name}`}>
+                          Delete “{c.name}” and everything in it?{' '}
+                          <button
+                            type="button"
+                            className="button danger small"
+                            onClick={async () => {
+                              if (await deleteCase(c.slug)) setConfirming(undefined);
+                            }}
+                          >
+                            Delete
+                          </button>{' '}
+                          <button type="button" className="button small" onClick={() => setConfirming(undefined)}>
+                            Keep
+                          </button>
+                        </span>
+                      ) : (
+                        <>
+                          <a className="button small" href={formatRoute(caseRoute(c.slug))}>
+                            Open
+                          </a>{' '}
+                          <button
+                            type="button"
+                            className="button small"
+                            onClick={() => setConfirming(c.slug)}
+                            aria-label={`Delete case ${c.name}`}
+                          >
+                            Delete…
+                          </button>
+                        </>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+
+      <section className="card" aria-labelledby="new-case-heading">
+        <h2 id="new-case-heading">New case</h2>
+        <form className="form-grid" onSubmit={submit}>
+          <label htmlFor="case-name">Name</label>
+          <input
+            id="case-name"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            placeholder="e.g. Credit scoring review 2026-Q1"
+            autoComplete="off"
+            maxLength={200}
+          />
+          <label htmlFor="case-description">Description (optional)</label>
+          <input
+            id="case-description"
+            value={description}
+            onChange={(e) => setDescription(e.target.value)}
+            placeholder="What is being investigated, for whom"
+            autoComplete="off"
+          />
+          <div />
+          <div>
+            <button type="submit" className="button primary" disabled={creating || name.trim() === ''}>
+              Create case and import…
+            </button>
+          </div>
+        </form>
+      </section>
+    </main>
+  );
+}

@@ -1,0 +1,7 @@
+export function OversightScreen({ slug }: { slug: string }) {
+  return (
+    <div className="screen">
+      <p className="muted">Coming: Oversight for {slug}.</p>
+    </div>
+  );
+}

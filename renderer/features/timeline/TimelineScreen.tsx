@@ -1,0 +1,449 @@
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import type { TimelineEvent, TimelineResult } from '../../../src/contract/types.ts';
+import { invoke } from '../../api.ts';
+import { BarChart } from '../../components/charts.tsx';
+import { ErrorNote } from '../../components/ErrorNote.tsx';
+import { Verdict } from '../../components/Verdict.tsx';
+import { cellText, formatCount, formatPercent, formatTime } from '../../format.ts';
+import { caseRoute } from '../../route.ts';
+import { useStore } from '../../store/index.ts';
+import { isStarred } from '../../store/annotations-slice.ts';
+import { shownError } from '../../store/errors.ts';
+import type { RecordLocator } from '../../store/record-slice.ts';
+import type { LoadStatus, ShownError } from '../../store/types.ts';
+
+type By = 'decision' | 'trace' | 'task';
+const PARAM: Record<By, 'decisionId' | 'traceId' | 'taskId'> = { decision: 'decisionId', trace: 'traceId', task: 'taskId' };
+const LABEL: Record<By, string> = { decision: 'Decision id', trace: 'Trace id', task: 'Task id' };
+
+const ICON: Record<string, string> = { lifecycle: '⚙', decision: '◆', explanation: '▤', review: '👤', outcome: '◎' };
+
+/** The annotation target of a timeline event (see src/contract/records.ts). */
+export function eventTarget(e: TimelineEvent): string | undefined {
+  const d = e.details;
+  if (e.kind === 'decision' && e.decisionId) return `decision:${e.decisionId}`;
+  if ((e.kind === 'review' || e.kind === 'lifecycle') && typeof d.eventId === 'string') return `${e.kind}:${d.eventId}`;
+  if (e.kind === 'outcome' && e.decisionId) return `outcome:${e.decisionId}`;
+  return undefined;
+}
+
+function locatorOf(e: TimelineEvent): RecordLocator | undefined {
+  const r = e.ref;
+  if (!r) return undefined;
+  if (r.sourceFile && (r.line !== null || r.row !== null)) {
+    return r.line !== null ? { file: r.sourceFile, line: r.line } : { file: r.sourceFile, row: r.row as number };
+  }
+  if (r.stream !== null && r.seq !== null) return { stream: r.stream, seq: r.seq };
+  return undefined;
+}
+
+export function TimelineScreen({ slug, query }: { slug: string; query: Record<string, string> }) {
+  const navigate = useStore((s) => s.navigate);
+  const by: By = query.trace ? 'trace' : query.task ? 'task' : 'decision';
+  const id = query[by] ?? '';
+  const [formBy, setFormBy] = useState<By>(by);
+  const [formId, setFormId] = useState(id);
+  const [result, setResult] = useState<TimelineResult | undefined>();
+  const [status, setStatus] = useState<LoadStatus>('idle');
+  const [error, setError] = useState<ShownError | undefined>();
+
+  useEffect(() => {
+    setFormBy(by);
+    setFormId(id);
+    if (!id) {
+      setResult(undefined);
+      setStatus('idle');
+      return;
+    }
+    let live = true;
+    setStatus('loading');
+    invoke('query.timeline', { case: slug, [PARAM[by]]: id }).then(
+      (r) => {
+        if (!live) return;
+        setResult(r);
+        setStatus('ready');
+        setError(undefined);
+      },
+      (err: unknown) => {
+        if (!live) return;
+        setStatus('failed');
+        setError(shownError(err));
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [slug, by, id]);
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (formId.trim()) navigate(caseRoute(slug, 'timeline', { [formBy]: formId.trim() }));
+  };
+
+  return (
+    <div className="screen" data-testid="timeline-screen">
+      <header className="screen-head">
+        <h2>Decision timeline</h2>
+        <p className="muted">
+          One decision, trace or review task end to end: the model version serving it, the input, the output and its
+          explanation, every review and escalation, the outcome, and whether each record passed verification.
+        </p>
+      </header>
+      <section className="card">
+        <form className="row" onSubmit={submit} aria-label="Choose what to show">
+          <label>
+            <span className="sr-only">Look up by</span>
+            <select value={formBy} onChange={(e) => setFormBy(e.target.value as By)}>
+              {(Object.keys(LABEL) as By[]).map((b) => (
+                <option key={b} value={b}>
+                  {LABEL[b]}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="grow">
+            <span className="sr-only">{LABEL[formBy]}</span>
+            <input
+              value={formId}
+              onChange={(e) => setFormId(e.target.value)}
+              placeholder={formBy === 'decision' ? 'e.g. d-00000042' : formBy === 'trace' ? 'a trace id' : 'e.g. task-d-00000042'}
+              spellCheck={false}
+              autoComplete="off"
+              aria-label={LABEL[formBy]}
+            />
+          </label>
+          <button type="submit" className="button primary" disabled={!formId.trim()}>
+            Show timeline
+          </button>
+        </form>
+        {!id && (
+          <p className="muted">
+            Tip: open any decision in the explorer, an anomaly or a finding and choose “Open the decision timeline”.
+          </p>
+        )}
+        <ErrorNote error={error} />
+      </section>
+      {status === 'loading' && <p role="status">Assembling the timeline…</p>}
+      {result && status === 'ready' && <TimelineView slug={slug} result={result} />}
+    </div>
+  );
+}
+
+function TimelineView({ slug, result }: { slug: string; result: TimelineResult }) {
+  const openRecord = useStore((s) => s.openRecord);
+  const navigate = useStore((s) => s.navigate);
+  const explanation = result.events.find((e) => e.kind === 'explanation');
+  const attributions = Array.isArray(explanation?.details.attributions)
+    ? (explanation.details.attributions as { feature?: string; contribution?: number; value?: unknown }[])
+    : [];
+  return (
+    <>
+      <section className="card" aria-labelledby="subject-heading">
+        <h3 id="subject-heading">
+          {result.subject.by} <code>{result.subject.id}</code>{' '}
+          <Verdict
+            value={result.integrity.status}
+            title={`${formatCount(result.integrity.records)} records; verification run ${result.integrity.runId ?? 'none yet'}`}
+          />
+        </h3>
+        {result.notices.map((n) => (
+          <p key={n} className="notice">
+            {n}
+          </p>
+        ))}
+        <h4>Model version at the time</h4>
+        <div className="table-wrap">
+          <table data-testid="model-state">
+            <thead>
+              <tr>
+                <th scope="col">Decision</th>
+                <th scope="col">Model</th>
+                <th scope="col">Version used</th>
+                <th scope="col">Lifecycle says</th>
+                <th scope="col">Version serving then</th>
+                <th scope="col">Last evaluation</th>
+              </tr>
+            </thead>
+            <tbody>
+              {result.modelState.map((m) => (
+                <tr key={m.decisionId}>
+                  <td>
+                    <code>{m.decisionId}</code>
+                  </td>
+                  <td>{m.modelId ?? '–'}</td>
+                  <td>{m.modelVersion ?? '–'}</td>
+                  <td>
+                    <span className={m.versionState === 'deployed' ? 'present' : 'error'}>{m.versionState}</span>
+                  </td>
+                  <td>{m.activeVersion ?? '–'}</td>
+                  <td>
+                    {m.lastEvaluation
+                      ? `${m.lastEvaluation.passed ? 'passed' : `failed (${m.lastEvaluation.failedMetrics.join(', ')})`} ${formatTime(m.lastEvaluation.at)}`
+                      : '–'}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
+
+      {result.decisions.map((d) => (
+        <DecisionCard key={d.decisionId ?? d.ref.line} decision={d} />
+      ))}
+
+      {attributions.length > 0 && (
+        <section className="card" aria-labelledby="explanation-heading">
+          <h3 id="explanation-heading">
+            Explanation {typeof explanation?.details.method === 'string' ? `(${explanation.details.method})` : ''}
+          </h3>
+          <BarChart
+            title="Feature contributions to the output"
+            bars={attributions.map((a) => ({
+              label: `${a.feature ?? '?'}${a.value !== undefined ? ` = ${cellText(a.value)}` : ''}`,
+              value: typeof a.contribution === 'number' ? a.contribution : 0,
+            }))}
+          />
+          <p className="small muted">
+            Positive contributions push towards the output “{cellText(explanation?.details.output)}”; base value{' '}
+            {cellText(explanation?.details.baseValue)}.
+          </p>
+        </section>
+      )}
+
+      <section className="card" aria-labelledby="events-heading">
+        <h3 id="events-heading">Events ({formatCount(result.events.length)})</h3>
+        <p className="small muted">Arrow keys move between events; Enter opens the record.</p>
+        <EventList
+          events={result.events}
+          slug={slug}
+          onOpen={(e) => {
+            const loc = locatorOf(e);
+            if (loc) void openRecord(slug, loc, `${e.kind} ${e.type}: ${e.summary}`);
+          }}
+        />
+      </section>
+
+      {result.nearby.length > 0 && (
+        <section className="card" aria-labelledby="nearby-heading">
+          <h3 id="nearby-heading">The affected user’s other decisions nearby</h3>
+          {result.nearby.map((n) => (
+            <div key={n.affectedUserId}>
+              <p className="small muted">
+                User <code>{n.affectedUserId.slice(0, 16)}…</code>: {formatCount(n.total)} decisions between{' '}
+                {formatTime(n.from)} and {formatTime(n.to)}
+              </p>
+              <div className="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Decision</th>
+                      <th scope="col">When</th>
+                      <th scope="col">Model</th>
+                      <th scope="col">Prediction</th>
+                      <th scope="col">Override</th>
+                      <th scope="col">Integrity</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {n.decisions.map((d) => (
+                      <tr key={d.decisionId ?? d.ref.line}>
+                        <td>
+                          {d.decisionId ? (
+                            <button
+                              type="button"
+                              className="link-button"
+                              onClick={() => navigate(caseRoute(slug, 'timeline', { decision: d.decisionId as string }))}
+                            >
+                              {d.decisionId}
+                            </button>
+                          ) : (
+                            '–'
+                          )}
+                        </td>
+                        <td>{formatTime(d.at)}</td>
+                        <td>
+                          {d.modelId} {d.modelVersion}
+                        </td>
+                        <td>{cellText(d.prediction)}</td>
+                        <td>{d.humanOverride ? 'yes' : ''}</td>
+                        <td>
+                          <Verdict value={d.integrity.status} />
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            </div>
+          ))}
+        </section>
+      )}
+    </>
+  );
+}
+
+function DecisionCard({ decision }: { decision: TimelineResult['decisions'][number] }) {
+  const r = decision.record;
+  const features = r.inputFeatures && typeof r.inputFeatures === 'object' && !Array.isArray(r.inputFeatures) ? r.inputFeatures : {};
+  const alternatives = Array.isArray(r.alternativePredictions) ? r.alternativePredictions : [];
+  return (
+    <section className="card" aria-label={`Decision ${decision.decisionId ?? ''}`} data-testid="decision-card">
+      <h3>
+        Decision <code>{decision.decisionId}</code> <span className="muted small">{formatTime(decision.at)}</span>
+      </h3>
+      <div className="grid-2 even">
+        <div>
+          <h4>Input</h4>
+          <table className="key-value">
+            <tbody>
+              <tr>
+                <th scope="row">inputHash</th>
+                <td>
+                  <code className="small">{cellText(r.inputHash)}</code>
+                </td>
+              </tr>
+              {Object.entries(features).map(([k, v]) => (
+                <tr key={k}>
+                  <th scope="row">{k}</th>
+                  <td>{cellText(v)}</td>
+                </tr>
+              ))}
+              {r.contextData !== undefined && r.contextData !== null && (
+                <tr>
+                  <th scope="row">context</th>
+                  <td>
+                    <code className="small">{JSON.stringify(r.contextData)}</code>
+                  </td>
+                </tr>
+              )}
+            </tbody>
+          </table>
+        </div>
+        <div>
+          <h4>Output</h4>
+          <table className="key-value">
+            <tbody>
+              <tr>
+                <th scope="row">prediction</th>
+                <td>
+                  <strong>{cellText(r.prediction)}</strong>
+                </td>
+              </tr>
+              <tr>
+                <th scope="row">confidence</th>
+                <td>{typeof r.confidence === 'number' ? formatPercent(r.confidence, 1) : '–'}</td>
+              </tr>
+              {alternatives.map((a, i) => (
+                <tr key={i}>
+                  <th scope="row">alternative</th>
+                  <td>{cellText(a)}</td>
+                </tr>
+              ))}
+              <tr>
+                <th scope="row">model</th>
+                <td>
+                  {cellText(r.modelId)} {cellText(r.modelVersion)} ({cellText(r.riskTier)} risk)
+                </td>
+              </tr>
+              <tr>
+                <th scope="row">human review</th>
+                <td>
+                  {r.humanReviewRequired ? 'required' : 'not required'}, {r.humanReviewed ? `done by ${cellText(r.humanReviewerId)}` : 'not done'}
+                  {r.humanOverride ? `; overridden to “${cellText(r.humanDecision)}”${r.overrideReason ? `: ${cellText(r.overrideReason)}` : ' with no reason given'}` : ''}
+                </td>
+              </tr>
+              <tr>
+                <th scope="row">integrity</th>
+                <td>
+                  <Verdict value={decision.integrity.status} />{' '}
+                  {decision.integrity.checkpoint && <span className="small muted">checkpoint {decision.integrity.checkpoint.label}</span>}
+                </td>
+              </tr>
+            </tbody>
+          </table>
+        </div>
+      </div>
+    </section>
+  );
+}
+
+function EventList({ events, slug, onOpen }: { events: TimelineEvent[]; slug: string; onOpen(e: TimelineEvent): void }) {
+  const byTarget = useStore((s) => s.annotations.byTarget);
+  const toggleStar = useStore((s) => s.toggleStar);
+  const items = useRef<(HTMLLIElement | null)[]>([]);
+  const onKey = (e: KeyboardEvent<HTMLLIElement>, i: number) => {
+    const go = (j: number) => {
+      e.preventDefault();
+      items.current[Math.max(0, Math.min(events.length - 1, j))]?.focus();
+    };
+    if (e.key === 'ArrowDown') go(i + 1);
+    else if (e.key === 'ArrowUp') go(i - 1);
+    else if (e.key === 'Home') go(0);
+    else if (e.key === 'End') go(events.length - 1);
+    else if (e.key === 'Enter' && e.target === e.currentTarget) {
+      e.preventDefault();
+      onOpen(events[i]);
+    }
+  };
+  return (
+    <ol className="timeline" data-testid="timeline-events">
+      {events.map((ev, i) => {
+        const target = eventTarget(ev);
+        const notes = target ? byTarget[target] : undefined;
+        const checks = ev.integrity.checks.map((c) => `${c.check}: ${c.message}`).join('\n');
+        return (
+          <li
+            key={`${ev.kind}-${i}`}
+            className={`event kind-${ev.kind}`}
+            tabIndex={0}
+            ref={(el) => {
+              items.current[i] = el;
+            }}
+            onKeyDown={(e) => onKey(e, i)}
+            data-kind={ev.kind}
+            data-type={ev.type}
+          >
+            <span className="event-icon" aria-hidden="true">
+              {ICON[ev.kind] ?? '•'}
+            </span>
+            <div className="event-body">
+              <div className="event-head">
+                <time dateTime={ev.at ?? undefined}>{formatTime(ev.at ?? ev.atText)}</time>
+                <span className="event-type">
+                  {ev.kind}
+                  {ev.type !== ev.kind ? ` · ${ev.type}` : ''}
+                </span>
+                <Verdict value={ev.integrity.status} title={checks || (ev.integrity.checkpoint ? `checkpoint ${ev.integrity.checkpoint.label}` : undefined)} />
+                {isStarred(notes) && <span aria-label="starred">★</span>}
+                {(notes ?? []).flatMap((a) => a.tags).map((t) => (
+                  <span key={t} className="tag">
+                    {t}
+                  </span>
+                ))}
+              </div>
+              <p className="event-summary">{ev.summary}</p>
+              {(notes ?? []).filter((a) => a.text).map((a) => (
+                <p key={a.id} className="note small">
+                  ✎ {a.text} <span className="muted">({a.actor})</span>
+                </p>
+              ))}
+              <div className="event-actions">
+                {ev.ref && (
+                  <button type="button" className="link-button" onClick={() => onOpen(ev)}>
+                    Open the record
+                  </button>
+                )}
+                {target && (
+                  <button type="button" className="link-button" onClick={() => void toggleStar(slug, target)} aria-pressed={isStarred(notes)}>
+                    {isStarred(notes) ? 'Unstar' : 'Star'}
+                  </button>
+                )}
+              </div>
+            </div>
+          </li>
+        );
+      })}
+    </ol>
+  );
+}

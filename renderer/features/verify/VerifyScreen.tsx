@@ -1,0 +1,330 @@
+import { useEffect, useMemo, useState } from 'react';
+import type { FindingRow, Page, VerifyRequestOptions } from '../../../src/contract/types.ts';
+import { invoke } from '../../api.ts';
+import { ErrorNote } from '../../components/ErrorNote.tsx';
+import { JobProgress } from '../../components/JobProgress.tsx';
+import { Pager } from '../../components/Pager.tsx';
+import { Verdict } from '../../components/Verdict.tsx';
+import { formatCount, formatTime } from '../../format.ts';
+import { useStore } from '../../store/index.ts';
+import { shownError } from '../../store/errors.ts';
+import type { ShownError } from '../../store/types.ts';
+import { CheckpointAxis } from './CheckpointAxis.tsx';
+import { TrustOptions } from './TrustOptions.tsx';
+
+const VERDICT_TEXT: Record<string, string> = {
+  intact: 'Every record hash, link and checkpoint checked out, and every record is anchored.',
+  tampered: 'Records or files differ from what their hashes, links, checkpoints or the manifest assert.',
+  incomplete: 'Records or files that the checkpoints or the manifest list are missing.',
+  unanchored: 'The chain is consistent, but some records are not covered by any checkpoint.',
+  unverifiable: 'Integrity cannot be established for some or all records.',
+};
+
+export function VerifyScreen({ slug }: { slug: string }) {
+  const verification = useStore((s) => s.verification);
+  const loadVerification = useStore((s) => s.loadVerification);
+  const startVerification = useStore((s) => s.startVerification);
+  const jobs = useStore((s) => s.jobs);
+
+  useEffect(() => {
+    void loadVerification(slug);
+  }, [slug, loadVerification]);
+
+  const v = verification.slug === slug ? verification : undefined;
+  const view = v?.view;
+  const job = v?.job ? (jobs[v.job.id] ?? v.job) : undefined;
+  const running = job?.state === 'running';
+
+  return (
+    <div className="screen" data-testid="verify-screen">
+      <header className="screen-head">
+        <h2>Verification</h2>
+        <p className="muted">
+          Re-reads the imported archives and checks every record hash and link, the checkpoints (Merkle roots,
+          signatures, RFC 3161 time-stamps) and the object-store manifest, offline.
+        </p>
+      </header>
+
+      {v?.options && (
+        <TrustOptions
+          options={v.options}
+          disabled={running}
+          open={!view}
+          onRun={(opts: VerifyRequestOptions) => void startVerification(slug, opts)}
+        />
+      )}
+      <ErrorNote error={v?.error} />
+      {job && (running || job.state === 'failed' || job.state === 'cancelled') && (
+        <section className="card">
+          <JobProgress job={job} />
+        </section>
+      )}
+
+      {v?.status === 'loading' && !view && <p role="status">Reading the last verification…</p>}
+      {v?.status === 'ready' && view === null && !running && (
+        <section className="card">
+          <h3>Not verified yet</h3>
+          <p>Nothing in this case has been checked. Choose what to trust above, then run the verification.</p>
+        </section>
+      )}
+
+      {view && (
+        <>
+          <section className={`card verdict-card verdict-${view.run.verdict}`} aria-labelledby="verdict-heading" data-testid="verdict">
+            <h3 id="verdict-heading">
+              Overall verdict: <Verdict value={view.run.verdict} />
+            </h3>
+            <p className="verdict-text">{VERDICT_TEXT[view.run.verdict]}</p>
+            <p>{view.run.reason}</p>
+            <p className="muted small">
+              Run #{view.run.id} by {view.run.actor}, {formatTime(view.run.finishedAt ?? view.run.startedAt)}; retention
+              policy {view.run.options.retention}; {formatCount(view.run.options.trustKeys.length + view.run.options.trustKeyFiles.length)}{' '}
+              pinned signing key(s), {formatCount(view.run.options.trustFingerprints.length)} pinned fingerprint(s),{' '}
+              {formatCount(view.run.options.trustTsa.length + view.run.options.trustTsaFiles.length)} TSA trust anchor(s).
+              {view.previous &&
+                ` Previous run #${view.previous.id}: ${view.previous.verdict}, ${formatCount(view.previous.fails)} failures, ${formatCount(view.previous.warns)} warnings.`}
+            </p>
+            <p className="counts">
+              {Object.entries(view.byStatus).map(([status, n]) => (
+                <span key={status}>
+                  <Verdict value={status} /> {formatCount(n)}
+                </span>
+              ))}
+              {view.run.findingsDropped > 0 && <span className="muted"> (+{formatCount(view.run.findingsDropped)} not kept)</span>}
+            </p>
+          </section>
+
+          <section className="card" aria-labelledby="streams-heading">
+            <h3 id="streams-heading">Streams</h3>
+            <div className="table-wrap">
+              <table data-testid="stream-status">
+                <thead>
+                  <tr>
+                    <th scope="col">Stream</th>
+                    <th scope="col">Verdict</th>
+                    <th scope="col" className="num">
+                      Records
+                    </th>
+                    <th scope="col" className="num">
+                      Seq range
+                    </th>
+                    <th scope="col" className="num">
+                      Checkpoints
+                    </th>
+                    <th scope="col" className="num">
+                      Anchored
+                    </th>
+                    <th scope="col" className="num">
+                      Findings
+                    </th>
+                    <th scope="col">Why</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {view.streams.map((s) => (
+                    <tr key={s.name} data-stream={s.name}>
+                      <th scope="row">{s.name}</th>
+                      <td>
+                        <Verdict value={s.verdict} />
+                      </td>
+                      <td className="num">{formatCount(s.records)}</td>
+                      <td className="num">{s.firstSeq !== undefined ? `${s.firstSeq}–${s.lastSeq}` : '–'}</td>
+                      <td className="num">{formatCount(s.checkpoints)}</td>
+                      <td className="num">{formatCount(s.anchoredRecords)}</td>
+                      <td className="num">{formatCount(s.findings)}</td>
+                      <td className="small">{s.reason}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </section>
+
+          <CheckpointAxis points={view.checkpoints} />
+
+          {view.manifest.length > 0 && (
+            <section className="card" aria-labelledby="manifest-heading">
+              <h3 id="manifest-heading">Object-store manifest, Object Lock and retention</h3>
+              <FindingsTable slug={slug} rows={view.manifest} />
+            </section>
+          )}
+
+          <section className="card" aria-labelledby="checks-heading">
+            <h3 id="checks-heading">Checks</h3>
+            <div className="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Check</th>
+                    <th scope="col" className="num">
+                      Passed
+                    </th>
+                    <th scope="col" className="num">
+                      Failed
+                    </th>
+                    <th scope="col" className="num">
+                      Warnings
+                    </th>
+                    <th scope="col" className="num">
+                      Unverifiable
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {view.checks.map((c) => (
+                    <tr key={c.id} data-check={c.id}>
+                      <th scope="row">
+                        {c.title} <code className="muted small">{c.id}</code>
+                      </th>
+                      <td className="num">{formatCount(c.pass)}</td>
+                      <td className={`num${c.fail ? ' error' : ''}`}>{formatCount(c.fail)}</td>
+                      <td className={`num${c.warn ? ' notice' : ''}`}>{formatCount(c.warn)}</td>
+                      <td className="num">{formatCount(c.unverifiable)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </section>
+
+          <AllFindings slug={slug} runId={view.run.id} streams={view.streams.map((s) => s.name)} />
+        </>
+      )}
+    </div>
+  );
+}
+
+function AllFindings({ slug, runId, streams }: { slug: string; runId: number; streams: string[] }) {
+  const [status, setStatus] = useState<string>('');
+  const [stream, setStream] = useState<string>('');
+  const [offset, setOffset] = useState(0);
+  const [page, setPage] = useState<Page<FindingRow> | undefined>();
+  const [error, setError] = useState<ShownError | undefined>();
+  const pageSize = 50;
+  useEffect(() => {
+    let live = true;
+    const params = { case: slug, runId, offset, limit: pageSize, ...(status ? { status } : {}), ...(stream ? { stream } : {}) };
+    invoke('verify.findings', params).then(
+      (p) => live && (setPage(p), setError(undefined)),
+      (err: unknown) => live && setError(shownError(err)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [slug, runId, status, stream, offset]);
+  return (
+    <section className="card" aria-labelledby="findings-heading">
+      <h3 id="findings-heading">Findings {page ? `(${formatCount(page.total)})` : ''}</h3>
+      <div className="row filters">
+        <label>
+          Status{' '}
+          <select value={status} onChange={(e) => (setStatus(e.target.value), setOffset(0))}>
+            <option value="">all</option>
+            <option value="fail">failed</option>
+            <option value="warn">warnings</option>
+            <option value="unverifiable">unverifiable</option>
+          </select>
+        </label>
+        <label>
+          Stream{' '}
+          <select value={stream} onChange={(e) => (setStream(e.target.value), setOffset(0))}>
+            <option value="">all</option>
+            {streams.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <ErrorNote error={error} />
+      {page && page.total === 0 && <p className="muted">No findings of this kind: every check of this kind passed.</p>}
+      {page && page.rows.length > 0 && <FindingsTable slug={slug} rows={page.rows} testId="findings-table" />}
+      {page && <Pager page={page} pageSize={pageSize} onPage={setOffset} />}
+    </section>
+  );
+}
+
+/** Findings with their place; a finding about a record opens that record, one about a file says which. */
+export function FindingsTable({ slug, rows, testId }: { slug: string; rows: FindingRow[]; testId?: string }) {
+  const openRecord = useStore((s) => s.openRecord);
+  const sorted = useMemo(() => rows, [rows]);
+  return (
+    <div className="table-wrap">
+      <table data-testid={testId}>
+        <thead>
+          <tr>
+            <th scope="col">Status</th>
+            <th scope="col">Check</th>
+            <th scope="col">Where</th>
+            <th scope="col">What</th>
+          </tr>
+        </thead>
+        <tbody>
+          {sorted.map((f) => {
+            const where = [
+              f.stream ? `${f.stream}` : '',
+              f.seq !== undefined ? `seq ${f.seq}${f.seqEnd !== undefined && f.seqEnd !== f.seq ? `–${f.seqEnd}` : ''}` : '',
+            ]
+              .filter(Boolean)
+              .join(' ');
+            const file = f.file ? `${f.file}${f.line !== undefined ? `:${f.line}` : f.row !== undefined ? ` row ${f.row}` : ''}` : '';
+            const canOpen = (f.stream !== undefined && f.seq !== undefined) || (f.file !== undefined && (f.line !== undefined || f.row !== undefined));
+            return (
+              <tr key={f.id} data-finding={f.check} data-status={f.status}>
+                <td>
+                  <Verdict value={f.status} />
+                </td>
+                <td>
+                  <code>{f.check}</code>
+                </td>
+                <td>
+                  {where && <div>{where}</div>}
+                  {file && <code className="small">{file}</code>}
+                  {canOpen && (
+                    <div>
+                      <button
+                        type="button"
+                        className="link-button"
+                        onClick={() =>
+                          void openRecord(
+                            slug,
+                            f.file !== undefined && f.line !== undefined
+                              ? { file: f.file, line: f.line }
+                              : f.file !== undefined && f.row !== undefined
+                                ? { file: f.file, row: f.row }
+                                : { stream: f.stream, seq: f.seq },
+                            `${f.status.toUpperCase()} ${f.check}: ${f.message}`,
+                          )
+                        }
+                      >
+                        Open the record
+                      </button>
+                    </div>
+                  )}
+                </td>
+                <td>
+                  {f.message}
+                  {(f.expected !== undefined || f.actual !== undefined) && (
+                    <div className="small muted">
+                      {f.expected !== undefined && (
+                        <>
+                          expected <code>{JSON.stringify(f.expected)}</code>{' '}
+                        </>
+                      )}
+                      {f.actual !== undefined && (
+                        <>
+                          found <code>{JSON.stringify(f.actual)}</code>
+                        </>
+                      )}
+                    </div>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}

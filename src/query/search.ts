@@ -1,0 +1,195 @@
+/**
+ * Query `search`: decisions matching filters, paged and sorted, with Datasette-style facet counts over
+ * the whole matching set. It serves the five investigation patterns: point lookup (decisionId /
+ * traceId), a user's history (affectedUserId with a time range), a model investigation (modelId,
+ * modelVersion), an anomaly investigation (`anomaly`: the decisions an anomaly filter flags) and
+ * aggregate analysis (facets, and counts per hour / day / week).
+ */
+import { KIND_TABLES } from '../case/evidence-schema.ts';
+import { AuditWsError } from '../errors.ts';
+import { anomalyFilter } from './anomalies/index.ts';
+import { resolveParams } from './anomalies/run.ts';
+import type { QueryContext } from './context.ts';
+import { isoSql, numberParam, pageOf, queryRows } from './db.ts';
+import type { Json, Page, Row, SqlParams } from './db.ts';
+import { decisionWhere, hasFilters } from './filters.ts';
+import type { DecisionFilters } from './filters.ts';
+import { EVENT_FACET_CACHE, FACET_CACHE, FACET_NAMES, columnFacetsSql, eventTypeFacetSql } from './facets.ts';
+import type { FacetName } from './facets.ts';
+import { refColumnsSql, refOf, worseStatus } from './integrity.ts';
+import type { Integrity, IntegrityStatus, RowRef } from './integrity.ts';
+
+export const SORTS = {
+  time: 'x."timestamp"',
+  confidence: 'x.confidence',
+  latency: 'x.latency_ms',
+} as const;
+export type SearchSort = keyof typeof SORTS | `-${keyof typeof SORTS}`;
+
+export interface SearchParams extends DecisionFilters, Page {
+  /** Only the decisions this anomaly filter flags (its default parameters, or `anomalyParams`). */
+  anomaly?: string;
+  anomalyParams?: Record<string, unknown>;
+  /** `time` (default), `confidence`, `latency`; a leading '-' sorts descending. Ties go by file and line. */
+  sort?: SearchSort;
+  /** Facets to count (default all); an empty list counts none. */
+  facets?: FacetName[];
+  /** Values listed per facet (default 20); the rest are summed in `others`. */
+  facetSize?: number;
+  /** Decisions counted per hour, day or week over the matching set. */
+  histogram?: 'hour' | 'day' | 'week';
+}
+
+export interface SearchItem {
+  decisionId: string | null;
+  traceId: string | null;
+  taskId: string | null;
+  at: string | null;
+  modelId: string | null;
+  modelVersion: string | null;
+  riskTier: string | null;
+  consequenceLevel: string | null;
+  environment: string | null;
+  decisionCategory: string | null;
+  prediction: Json;
+  confidence: number | null;
+  latencyMs: number | null;
+  humanReviewRequired: boolean | null;
+  humanReviewed: boolean | null;
+  humanOverride: boolean | null;
+  humanReviewerId: string | null;
+  affectedUserId: string | null;
+  ref: RowRef;
+  integrity: Integrity;
+}
+
+export interface FacetCounts {
+  values: { value: string | boolean | null; count: number }[];
+  /** Matching decisions whose value is not among `values`. */
+  others: number;
+}
+
+export interface SearchResult {
+  total: number;
+  offset: number;
+  limit: number;
+  sort: SearchSort;
+  items: SearchItem[];
+  facets: Partial<Record<FacetName, FacetCounts>>;
+  histogram?: { bucket: 'hour' | 'day' | 'week'; counts: { at: string; count: number }[] };
+  /** Integrity of the rows on this page. */
+  integrity: { status: IntegrityStatus; runId: number | null; rows: number };
+  /** Where facet counts came from: computed now, or the whole-case counts kept with the lookup tables. */
+  facetSource: 'computed' | 'cached';
+  ms: number;
+}
+
+const D = KIND_TABLES.decision;
+
+const ITEM_SQL = `x.decision_id AS "decisionId", x.trace_id AS "traceId", x.task_id AS "taskId", ${isoSql('x."timestamp"')} AS "at",
+  x.model_id AS "modelId", x.model_version AS "modelVersion", x.risk_tier AS "riskTier", x.consequence_level AS "consequenceLevel",
+  x.environment AS "environment", x.decision_category AS "decisionCategory", x.prediction AS "prediction", x.confidence AS "confidence",
+  x.latency_ms AS "latencyMs", x.human_review_required AS "humanReviewRequired", x.human_reviewed AS "humanReviewed",
+  x.human_override AS "humanOverride", x.human_reviewer_id AS "humanReviewerId", x.affected_user_id AS "affectedUserId", ${refColumnsSql('x')}`;
+
+const BOOLEAN_FACETS: ReadonlySet<FacetName> = new Set(['humanReviewRequired', 'humanReviewed', 'humanOverride']);
+const NOT_FILTERS = new Set(['anomaly', 'anomalyParams', 'sort', 'facets', 'facetSize', 'histogram', 'limit', 'offset']);
+
+function parseSort(sort: string | undefined): { sort: SearchSort; sql: string } {
+  const s = (sort ?? 'time') as SearchSort;
+  const desc = s.startsWith('-');
+  const key = (desc ? s.slice(1) : s) as keyof typeof SORTS;
+  if (!(key in SORTS)) throw new AuditWsError('BAD_USAGE', `sort must be one of ${Object.keys(SORTS).flatMap((k) => [k, `-${k}`]).join(', ')}, not "${s}"`);
+  const dir = desc ? 'DESC' : 'ASC';
+  return { sort: s, sql: `${SORTS[key]} ${dir} NULLS LAST, x.source_file ${dir}, x.line ${dir}, x."row" ${dir}` };
+}
+
+export async function search(ctx: QueryContext, params: SearchParams = {}): Promise<SearchResult> {
+  const started = performance.now();
+  const { limit, offset } = pageOf(params);
+  const { sort, sql: orderBy } = parseSort(params.sort);
+  const facetSize = numberParam(params.facetSize ?? 20, 'facet size', 1, 1000, true);
+  const facets = params.facets ?? [...FACET_NAMES];
+  for (const f of facets) if (!FACET_NAMES.includes(f)) throw new AuditWsError('BAD_USAGE', `unknown facet "${f}"; one of ${FACET_NAMES.join(', ')}`);
+  const filters: DecisionFilters = {};
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && !NOT_FILTERS.has(k)) (filters as Record<string, unknown>)[k] = v;
+  const where = decisionWhere(filters, ctx.lookups);
+  let whereSql = where.sql;
+  const sqlParams: SqlParams = { ...where.params };
+  if (params.anomaly !== undefined) {
+    const filter = anomalyFilter(params.anomaly);
+    if (filter.subject !== 'decision') throw new AuditWsError('BAD_USAGE', `anomaly filter ${filter.id} flags ${filter.subject}s, not decisions; run it with audit-ws anomalies`);
+    // the filter's own parameters have names of their own; the search's filters are all prefixed f_
+    const flagged = filter.flagged(ctx, resolveParams(filter, params.anomalyParams), {});
+    Object.assign(sqlParams, flagged.params);
+    whereSql = `(${whereSql}) AND x.rowid IN (SELECT rid FROM (${flagged.sql}))`;
+  }
+
+  const filtered = hasFilters(filters) || params.anomaly !== undefined;
+  const [{ n: total }] = await queryRows(ctx.duck, `SELECT count(*) AS n FROM ${D} x WHERE ${whereSql}`, sqlParams);
+  const rows = await queryRows(ctx.duck, `SELECT ${ITEM_SQL} FROM ${D} x WHERE ${whereSql} ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${offset}`, sqlParams);
+
+  const facetResult: Partial<Record<FacetName, FacetCounts>> = {};
+  let facetSource: SearchResult['facetSource'] = 'computed';
+  const counts: Row[] = [];
+  const wantColumns = facets.some((f) => f !== 'eventType');
+  const wantEvents = facets.includes('eventType');
+  const cached = !filtered && (!wantColumns || ctx.lookups.has(FACET_CACHE)) && (!wantEvents || ctx.lookups.has(EVENT_FACET_CACHE));
+  if (cached) {
+    facetSource = 'cached';
+    if (wantColumns) counts.push(...(await queryRows(ctx.duck, `SELECT facet, value, count FROM ${FACET_CACHE}`)));
+    if (wantEvents) counts.push(...(await queryRows(ctx.duck, `SELECT facet, value, count FROM ${EVENT_FACET_CACHE}`)));
+  } else {
+    if (wantColumns) counts.push(...(await queryRows(ctx.duck, columnFacetsSql(whereSql), sqlParams)));
+    if (wantEvents) counts.push(...(await queryRows(ctx.duck, eventTypeFacetSql(filtered ? whereSql : null), filtered ? sqlParams : {})));
+  }
+  for (const f of facets) {
+    const mine = counts.filter((c) => c.facet === f).sort((a, b) => Number(b.count) - Number(a.count) || String(a.value).localeCompare(String(b.value)));
+    const shown = mine.slice(0, facetSize);
+    facetResult[f] = {
+      values: shown.map((c) => ({ value: BOOLEAN_FACETS.has(f) && c.value !== null ? c.value === 'true' : (c.value as string | null), count: Number(c.count) })),
+      others: mine.slice(facetSize).reduce((a, c) => a + Number(c.count), 0),
+    };
+  }
+
+  let histogram: SearchResult['histogram'];
+  if (params.histogram !== undefined) {
+    if (!['hour', 'day', 'week'].includes(params.histogram)) throw new AuditWsError('BAD_USAGE', `histogram must be hour, day or week, not "${params.histogram}"`);
+    const h = await queryRows(
+      ctx.duck,
+      `SELECT ${isoSql('b')} AS at, n FROM (SELECT date_trunc('${params.histogram}', x."timestamp") AS b, count(*) AS n FROM ${D} x WHERE ${whereSql} AND x."timestamp" IS NOT NULL GROUP BY 1) ORDER BY b`,
+      sqlParams,
+    );
+    histogram = { bucket: params.histogram, counts: h.map((r) => ({ at: String(r.at), count: Number(r.n) })) };
+  }
+
+  let status: IntegrityStatus = 'passed';
+  const items = rows.map((r) => {
+    const ref = refOf('decisions', r);
+    const integrity = ctx.integrity.of(ref);
+    status = worseStatus(status, integrity.status);
+    const item: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(r)) if (!k.startsWith('ref_')) item[k] = k === 'prediction' && typeof v === 'string' && /^[[{]/.test(v) ? safeParse(v) : v;
+    return { ...(item as Omit<SearchItem, 'ref' | 'integrity'>), ref, integrity };
+  });
+  return {
+    total: Number(total),
+    offset,
+    limit,
+    sort,
+    items,
+    facets: facetResult,
+    ...(histogram ? { histogram } : {}),
+    integrity: { status, runId: ctx.integrity.runId, rows: items.length },
+    facetSource,
+    ms: Math.round(performance.now() - started),
+  };
+}
+
+function safeParse(v: string): Json {
+  try {
+    return JSON.parse(v) as Json;
+  } catch {
+    return v;
+  }
+}
