@@ -7,14 +7,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateDemoArchive } from '../src/demo/generator.ts';
+import type { BenchEntry } from './types.ts';
 
-export interface BenchEntry {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: number;
-  ratio?: number;
-}
 
 function runChild(mode: string, dir: string): { records: number; seconds: number; peakRssMb: number } {
   const out = execFileSync(process.execPath, ['bin/run-ts.mjs', 'bench/verify-child.ts', mode, dir], { encoding: 'utf8', maxBuffer: 1 << 20 });

@@ -6,7 +6,8 @@
  * the browser supports margin boxes.
  */
 import type { ReportData } from './assemble.ts';
-import { Html, html, join } from './html-kit.ts';
+import { html, join } from './html-kit.ts';
+import type { Html } from './html-kit.ts';
 import { renderAnnotations } from './sections/annotations.ts';
 import { renderAnomalies } from './sections/anomalies.ts';
 import { renderAppendix } from './sections/appendix.ts';
@@ -118,4 +119,3 @@ ${renderAppendix(d.appendix, 10)}
 `;
 }
 
-export { Html };

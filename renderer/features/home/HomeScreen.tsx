@@ -1,3 +1,5 @@
+import { useEffect } from 'react';
+import { formatRoute } from '../../route.ts';
 import { useStore } from '../../store/index.ts';
 import {
   DataFilesTable,
@@ -9,12 +11,20 @@ import {
 } from './InspectTables.tsx';
 import { OpenArchiveForm } from './OpenArchiveForm.tsx';
 
+/** Inspect an archive without importing it: a read-only look at what it holds, before any case exists. */
 export function HomeScreen() {
   const demo = useStore((s) => s.demo);
   const archive = useStore((s) => s.archive);
+  const openArchive = useStore((s) => s.openArchive);
+  useEffect(() => {
+    if (demo?.exists && archive.status === 'idle') void openArchive(demo.path);
+  }, [demo, archive.status, openArchive]);
   const isDemo = demo?.exists === true && archive.path === demo.path;
   return (
     <main id="content" className="home" tabIndex={-1}>
+      <p>
+        <a href={formatRoute({ page: 'cases' })}>← Cases</a>
+      </p>
       <section aria-labelledby="open-heading" className="card">
         <h2 id="open-heading">Open an archive</h2>
         <OpenArchiveForm />

@@ -34,17 +34,21 @@ export const highLatency: AnomalyFilter = {
           : // MAD is 0 when over half the values are equal; the mean absolute deviation (x 1.2533) stands in then
             `(x.latency_ms - s.med) / nullif(CASE WHEN s.mad > 0 THEN 1.4826 * s.mad ELSE 1.2533 * s.meanad END, 0)`;
     const flag = p.method === 'p99' ? `x.latency_ms > s.p99` : `${score} > $threshold`;
-    const meanad = p.method === 'robust-z' ? `, meanad AS (SELECT x.model_id, avg(abs(x.latency_ms - s.med)) AS meanad FROM scoped x JOIN stats s ON s.model_id IS NOT DISTINCT FROM x.model_id GROUP BY x.model_id)` : '';
+    const cond = `${w.sql} AND x.latency_ms IS NOT NULL`;
+    const joinStats = `JOIN stats s ON s.model_id IS NOT DISTINCT FROM x.model_id`;
+    const meanad =
+      p.method === 'robust-z'
+        ? `, meanad AS (SELECT x.model_id, avg(abs(x.latency_ms - s.med)) AS meanad FROM ${DECISIONS} x ${joinStats} WHERE ${cond} GROUP BY x.model_id)`
+        : '';
     return {
-      sql: `WITH scoped AS (SELECT x.* FROM ${DECISIONS} x WHERE ${w.sql} AND x.latency_ms IS NOT NULL),
-        stats AS (
-          SELECT model_id, count(*) AS n, median(latency_ms) AS med, mad(latency_ms) AS mad, avg(latency_ms) AS mean, stddev_pop(latency_ms) AS sd,
-            ${p.method === 'p99' ? 'quantile_cont(latency_ms, 0.99)' : 'NULL::DOUBLE'} AS p99
-          FROM scoped GROUP BY model_id HAVING count(*) >= $minDecisions
+      sql: `WITH stats AS (
+          SELECT x.model_id, count(*) AS n, median(x.latency_ms) AS med, mad(x.latency_ms) AS mad, avg(x.latency_ms) AS mean, stddev_pop(x.latency_ms) AS sd,
+            ${p.method === 'p99' ? 'quantile_cont(x.latency_ms, 0.99)' : 'NULL::DOUBLE'} AS p99
+          FROM ${DECISIONS} x WHERE ${cond} GROUP BY x.model_id HAVING count(*) >= $minDecisions
         )${meanad}
         SELECT ${decisionItemSql('x')}, ${score} AS "score", s.med AS "modelMedianMs", s.p99 AS "modelP99Ms"
-        FROM scoped x JOIN (SELECT * FROM stats${p.method === 'robust-z' ? ' JOIN meanad USING (model_id)' : ''}) s ON s.model_id IS NOT DISTINCT FROM x.model_id
-        WHERE ${flag}`,
+        FROM ${DECISIONS} x JOIN (SELECT * FROM stats${p.method === 'robust-z' ? ' JOIN meanad USING (model_id)' : ''}) s ON s.model_id IS NOT DISTINCT FROM x.model_id
+        WHERE ${cond} AND ${flag}`,
       params: { ...w.params, minDecisions: p.minDecisions as number, ...(p.method === 'p99' ? {} : { threshold: threshold as number }) },
       summaryBy: ['modelId', 'modelVersion'],
     };
