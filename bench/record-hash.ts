@@ -67,8 +67,18 @@ export async function benchRecordHash(decisions: number, log: (s: string) => voi
     };
     const base = await time(baseline);
     const mine = await time(ours);
-    log(`record-hash: ours ${Math.round(mine)} records/s, baseline ${Math.round(base)} records/s, ratio ${(mine / base).toFixed(2)}`);
-    return [{ name: 'record-hash.records_per_s', value: Math.round(mine), unit: 'records/s', baseline: Math.round(base), ratio: Number((mine / base).toFixed(3)) }];
+    log(
+      `record-hash: ours ${Math.round(mine)} records/s, baseline ${Math.round(base)} records/s, ratio ${(mine / base).toFixed(2)}`,
+    );
+    return [
+      {
+        name: 'record-hash.records_per_s',
+        value: Math.round(mine),
+        unit: 'records/s',
+        baseline: Math.round(base),
+        ratio: Number((mine / base).toFixed(3)),
+      },
+    ];
   } finally {
     rmSync(parent, { recursive: true, force: true });
   }

@@ -7,7 +7,8 @@ import { benchVerify } from './verify.ts';
 export const BENCHMARKS: readonly Benchmark[] = [
   {
     name: 'demo-generate',
-    description: 'audit-ws demo: decisions (with their reviews, outcomes, explanations, checkpoints, manifest) written per second',
+    description:
+      'audit-ws demo: decisions (with their reviews, outcomes, explanations, checkpoints, manifest) written per second',
     defaultRecords: 200_000,
     run: benchDemoGenerate,
   },

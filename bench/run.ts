@@ -52,7 +52,9 @@ async function runChild(name: string, records: number | undefined): Promise<void
 function runParent(flags: Flags): number {
   const unknown = (flags.only ?? []).filter((n) => !BENCHMARKS.some((b) => b.name === n));
   if (unknown.length > 0) {
-    process.stderr.write(`unknown benchmark ${unknown.join(', ')}; known: ${BENCHMARKS.map((b) => b.name).join(', ')}\n`);
+    process.stderr.write(
+      `unknown benchmark ${unknown.join(', ')}; known: ${BENCHMARKS.map((b) => b.name).join(', ')}\n`,
+    );
     return 2;
   }
   const selected = flags.only ? BENCHMARKS.filter((b) => flags.only!.includes(b.name)) : BENCHMARKS;
@@ -61,20 +63,36 @@ function runParent(flags: Flags): number {
   for (const bench of selected) {
     const records = flags.records ?? bench.defaultRecords;
     process.stderr.write(`\n== ${bench.name} (${records} records): ${bench.description}\n`);
-    const args = ['bin/run-ts.mjs', 'bench/run.ts', '--child', bench.name, ...(flags.records ? ['--records', String(flags.records)] : [])];
-    const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 << 20 });
+    const args = [
+      'bin/run-ts.mjs',
+      'bench/run.ts',
+      '--child',
+      bench.name,
+      ...(flags.records ? ['--records', String(flags.records)] : []),
+    ];
+    const r = spawnSync(process.execPath, args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 16 << 20,
+    });
     const line = r.stdout?.split('\n').find((l) => l.startsWith(RESULT_MARK));
     if (r.status !== 0 || !line) {
       process.stderr.write(`${bench.name}: failed (exit ${r.status})\n`);
       failed++;
       continue;
     }
-    const res = JSON.parse(line.slice(RESULT_MARK.length)) as { entries: BenchEntry[]; seconds: number; peakRssMb: number };
+    const res = JSON.parse(line.slice(RESULT_MARK.length)) as {
+      entries: BenchEntry[];
+      seconds: number;
+      peakRssMb: number;
+    };
     const entries = [...res.entries];
     if (!entries.some((e) => e.name === `${bench.name}.peak_rss_mb`)) {
       entries.push({ name: `${bench.name}.peak_rss_mb`, value: Math.round(res.peakRssMb), unit: 'MB' });
     }
-    const rates = entries.filter((e) => e.unit === 'records/s').map((e) => `${e.value} records/s${e.ratio !== undefined ? ` (x${e.ratio} of ${e.baseline})` : ''}`);
+    const rates = entries
+      .filter((e) => e.unit === 'records/s')
+      .map((e) => `${e.value} records/s${e.ratio !== undefined ? ` (x${e.ratio} of ${e.baseline})` : ''}`);
     process.stdout.write(
       `${bench.name.padEnd(16)} ${rates.join(', ') || '-'}; peak RSS ${Math.round(res.peakRssMb)} MB (benchmark process); ${res.seconds.toFixed(1)} s\n`,
     );

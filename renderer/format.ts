@@ -60,11 +60,22 @@ export function formatDay(iso: string | null | undefined): string {
   return iso.slice(0, 10);
 }
 
+/** A prediction or decision as a person reads it: a label, or an object's members as "key: value". */
+export function predictionText(value: unknown): string {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    return Object.entries(value as Record<string, unknown>)
+      .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .join(', ');
+  }
+  return cellText(value);
+}
+
 /** Any cell value as short text for a table. */
 export function cellText(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'string') return value;
-  if (typeof value === 'number') return Number.isInteger(value) ? formatCount(value) : String(Math.round(value * 10000) / 10000);
+  if (typeof value === 'number')
+    return Number.isInteger(value) ? formatCount(value) : String(Math.round(value * 10000) / 10000);
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
   return JSON.stringify(value);
 }

@@ -14,10 +14,16 @@ export function JobProgress({ job, compact = false }: { job: JobSnapshot; compac
   const cancelling = p?.phase === 'cancelling';
   const label = `${job.title}: ${running ? (cancelling ? 'cancelling' : (p?.phase ?? 'starting')) : job.state}`;
   return (
-    <div className={`job job-${job.state}${compact ? ' compact' : ''}`} data-testid={`job-${job.kind}`} data-state={job.state}>
+    <div
+      className={`job job-${job.state}${compact ? ' compact' : ''}`}
+      data-testid={`job-${job.kind}`}
+      data-state={job.state}
+    >
       <div className="job-head">
         <strong>{job.title}</strong>
-        <span className={`job-state state-${job.state}`}>{running ? (cancelling ? 'cancelling…' : 'running') : job.state}</span>
+        <span className={`job-state state-${job.state}`}>
+          {running ? (cancelling ? 'cancelling…' : 'running') : job.state}
+        </span>
         {running && (
           <button
             type="button"

@@ -1,4 +1,13 @@
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import {
+  useCallback,
+  useEffect,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+  type KeyboardEvent,
+  type ReactNode,
+} from 'react';
 import { pagesFor, scrollTopFor, virtualWindow } from './virtual-window.ts';
 
 export interface Column<R> {
@@ -199,7 +208,12 @@ export function VirtualTable<R>(props: VirtualTableProps<R>) {
         onScroll={(e) => setScrollTop((e.target as HTMLDivElement).scrollTop)}
       >
         <div className="vt-inner" style={{ minWidth, height: win.totalHeight + headerHeight }}>
-          <div role="row" aria-rowindex={1} className="vt-head" style={{ gridTemplateColumns: template, height: headerHeight }}>
+          <div
+            role="row"
+            aria-rowindex={1}
+            className="vt-head"
+            style={{ gridTemplateColumns: template, height: headerHeight }}
+          >
             {columns.map((c) => {
               const sorted = props.sort?.key === c.key ? props.sort.dir : undefined;
               return (

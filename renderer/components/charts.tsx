@@ -10,7 +10,15 @@ export interface Bar {
 }
 
 /** Horizontal bars around zero: positive to the right, negative to the left (feature attributions). */
-export function BarChart({ bars, title, format = (v) => v.toFixed(3) }: { bars: Bar[]; title: string; format?: (v: number) => string }) {
+export function BarChart({
+  bars,
+  title,
+  format = (v) => v.toFixed(3),
+}: {
+  bars: Bar[];
+  title: string;
+  format?: (v: number) => string;
+}) {
   const rowH = 26;
   const labelW = 170;
   const width = 640;
@@ -33,7 +41,13 @@ export function BarChart({ bars, title, format = (v) => v.toFixed(3) }: { bars: 
             <text x={labelW - 8} y={y + rowH / 2 + 4} textAnchor="end" className="label">
               {b.label}
             </text>
-            <rect x={x} y={y + 3} width={Math.max(1, w)} height={rowH - 8} className={b.value >= 0 ? 'bar pos' : 'bar neg'}>
+            <rect
+              x={x}
+              y={y + 3}
+              width={Math.max(1, w)}
+              height={rowH - 8}
+              className={b.value >= 0 ? 'bar pos' : 'bar neg'}
+            >
               <title>{`${b.label}: ${format(b.value)}`}</title>
             </rect>
             <text
@@ -130,9 +144,9 @@ export function LineChart({
   band?: [number, number];
   format?: (v: number) => string;
 }) {
-  const width = 640;
-  const height = 220;
-  const left = 44;
+  const width = 720;
+  const height = 200;
+  const left = 48;
   const bottom = 26;
   const top = 10;
   const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p.x)))].sort();
@@ -144,7 +158,9 @@ export function LineChart({
     hi = 1;
   }
   if (hi - lo < 1e-9) hi = lo + 1;
-  const px = (i: number) => left + (xs.length <= 1 ? (width - left - 20) / 2 : (i / (xs.length - 1)) * (width - left - 20));
+  const right = 40;
+  const px = (i: number) =>
+    left + (xs.length <= 1 ? (width - left - right) / 2 : (i / (xs.length - 1)) * (width - left - right));
   const py = (v: number) => top + (1 - (v - lo) / (hi - lo)) * (height - top - bottom);
   const legend: ReactNode[] = series.map((s, i) => (
     <span key={s.name} className={`legend series-${i % 6}`}>
@@ -156,9 +172,17 @@ export function LineChart({
     <figure className="chart-figure">
       <svg className="chart" viewBox={`0 0 ${width} ${height}`} role="img" aria-label={title}>
         <title>{title}</title>
-        {band && <rect x={left} y={py(band[1])} width={width - left - 20} height={py(band[0]) - py(band[1])} className="band" />}
+        {band && (
+          <rect
+            x={left}
+            y={py(band[1])}
+            width={width - left - right}
+            height={py(band[0]) - py(band[1])}
+            className="band"
+          />
+        )}
         <line x1={left} x2={left} y1={top} y2={height - bottom} className="axis" />
-        <line x1={left} x2={width - 20} y1={height - bottom} y2={height - bottom} className="axis" />
+        <line x1={left} x2={width - right} y1={height - bottom} y2={height - bottom} className="axis" />
         {[lo, (lo + hi) / 2, hi].map((v) => (
           <text key={v} x={left - 6} y={py(v) + 4} textAnchor="end" className="tick">
             {format(v)}
@@ -166,7 +190,13 @@ export function LineChart({
         ))}
         {xs.map((label, i) =>
           i % Math.max(1, Math.ceil(xs.length / 8)) === 0 ? (
-            <text key={label} x={px(i)} y={height - 8} textAnchor="middle" className="tick">
+            <text
+              key={label}
+              x={px(i)}
+              y={height - 8}
+              textAnchor={i === 0 ? 'start' : i === xs.length - 1 ? 'end' : 'middle'}
+              className="tick"
+            >
               {label}
             </text>
           ) : null,
@@ -195,7 +225,13 @@ export function LineChart({
 }
 
 /** Counts per bucket as columns (volume per hour or day). */
-export function ColumnChart({ columns, title }: { columns: { label: string; value: number; tone?: string }[]; title: string }) {
+export function ColumnChart({
+  columns,
+  title,
+}: {
+  columns: { label: string; value: number; tone?: string }[];
+  title: string;
+}) {
   const width = 640;
   const height = 140;
   const bottom = 22;
@@ -208,7 +244,13 @@ export function ColumnChart({ columns, title }: { columns: { label: string; valu
         const h = (c.value / max) * (height - bottom - 6);
         return (
           <g key={`${c.label}-${i}`}>
-            <rect x={5 + i * w} y={height - bottom - h} width={Math.max(1, w - 1)} height={h} className={`col ${c.tone ?? ''}`}>
+            <rect
+              x={5 + i * w}
+              y={height - bottom - h}
+              width={Math.max(1, w - 1)}
+              height={h}
+              className={`col ${c.tone ?? ''}`}
+            >
               <title>{`${c.label}: ${c.value}`}</title>
             </rect>
             {i % Math.max(1, Math.ceil(columns.length / 8)) === 0 && (

@@ -34,7 +34,14 @@ export interface ImportSlice {
 }
 
 export function pathsOf(text: string): string[] {
-  return [...new Set(text.split('\n').map((l) => l.trim()).filter(Boolean))];
+  return [
+    ...new Set(
+      text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean),
+    ),
+  ];
 }
 
 const fresh = (slug?: string): ImportWizardState => ({

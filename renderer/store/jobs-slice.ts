@@ -40,7 +40,11 @@ export const createJobsSlice: SliceCreator<JobsSlice> = (set, get) => ({
       let failures = 0;
       while (snapshot.state === 'running') {
         try {
-          snapshot = await invoke('jobs.get', { id: snapshot.id, afterVersion: snapshot.version, waitMs: LONG_POLL_MS });
+          snapshot = await invoke('jobs.get', {
+            id: snapshot.id,
+            afterVersion: snapshot.version,
+            waitMs: LONG_POLL_MS,
+          });
           failures = 0;
           const errors = { ...get().jobErrors };
           delete errors[snapshot.id];

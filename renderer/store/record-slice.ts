@@ -48,7 +48,9 @@ export const createRecordSlice: SliceCreator<RecordSlice> = (set, get) => ({
       set({ recordPanel: { open: true, slug, locator, context, status: 'ready', matches } });
     } catch (err) {
       if (get().recordPanel.locator !== locator) return;
-      set({ recordPanel: { open: true, slug, locator, context, status: 'failed', matches: [], error: shownError(err) } });
+      set({
+        recordPanel: { open: true, slug, locator, context, status: 'failed', matches: [], error: shownError(err) },
+      });
     }
   },
   closeRecord() {

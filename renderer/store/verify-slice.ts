@@ -1,4 +1,9 @@
-import type { JobSnapshot, VerificationView, VerifyOptionsView, VerifyRequestOptions } from '../../src/contract/types.ts';
+import type {
+  JobSnapshot,
+  VerificationView,
+  VerifyOptionsView,
+  VerifyRequestOptions,
+} from '../../src/contract/types.ts';
 import { invoke } from '../api.ts';
 import { errorFromPayload, shownError } from './errors.ts';
 import type { LoadStatus, ShownError, SliceCreator } from './types.ts';
@@ -35,38 +40,38 @@ export const createVerifySlice: SliceCreator<VerifySlice> = (set, get) => {
     }
   };
   return {
-  verification: { status: 'idle' },
-  async loadVerification(slug) {
-    const keep = get().verification.slug === slug ? get().verification : {};
-    set({ verification: { ...keep, slug, status: 'loading', error: undefined } });
-    try {
-      const [view, options] = await Promise.all([
-        invoke('verify.latest', { case: slug }),
-        invoke('verify.options', { case: slug }),
-      ]);
-      if (get().verification.slug !== slug) return;
-      set({ verification: { ...get().verification, slug, status: 'ready', view, options } });
-      const running = get().verification.job;
-      if (!running) {
-        const jobs = await invoke('jobs.list', { case: slug });
-        const job = jobs.find((j) => j.kind === 'verify' && j.state === 'running');
-        if (job) get().trackJob(job, (end) => onEnd(slug, end));
-        if (job) set({ verification: { ...get().verification, job } });
+    verification: { status: 'idle' },
+    async loadVerification(slug) {
+      const keep = get().verification.slug === slug ? get().verification : {};
+      set({ verification: { ...keep, slug, status: 'loading', error: undefined } });
+      try {
+        const [view, options] = await Promise.all([
+          invoke('verify.latest', { case: slug }),
+          invoke('verify.options', { case: slug }),
+        ]);
+        if (get().verification.slug !== slug) return;
+        set({ verification: { ...get().verification, slug, status: 'ready', view, options } });
+        const running = get().verification.job;
+        if (!running) {
+          const jobs = await invoke('jobs.list', { case: slug });
+          const job = jobs.find((j) => j.kind === 'verify' && j.state === 'running');
+          if (job) get().trackJob(job, (end) => onEnd(slug, end));
+          if (job) set({ verification: { ...get().verification, job } });
+        }
+      } catch (err) {
+        if (get().verification.slug === slug) {
+          set({ verification: { ...get().verification, slug, status: 'failed', error: shownError(err) } });
+        }
       }
-    } catch (err) {
-      if (get().verification.slug === slug) {
-        set({ verification: { ...get().verification, slug, status: 'failed', error: shownError(err) } });
+    },
+    async startVerification(slug, options) {
+      try {
+        const job = await invoke('verify.start', { case: slug, ...options });
+        set({ verification: { ...get().verification, slug, job, error: undefined } });
+        get().trackJob(job, (end) => onEnd(slug, end));
+      } catch (err) {
+        set({ verification: { ...get().verification, error: shownError(err) } });
       }
-    }
-  },
-  async startVerification(slug, options) {
-    try {
-      const job = await invoke('verify.start', { case: slug, ...options });
-      set({ verification: { ...get().verification, slug, job, error: undefined } });
-      get().trackJob(job, (end) => onEnd(slug, end));
-    } catch (err) {
-      set({ verification: { ...get().verification, error: shownError(err) } });
-    }
-  },
-};
+    },
+  };
 };

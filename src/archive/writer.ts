@@ -274,7 +274,9 @@ class ObjectChecksummer {
     this.fill = 0;
   }
 
-  async finish(): Promise<Pick<ManifestEntryOut, 'ObjectSize' | 'ETag' | 'Checksum' | 'ObjectParts'> & { md5: string }> {
+  async finish(): Promise<
+    Pick<ManifestEntryOut, 'ObjectSize' | 'ETag' | 'Checksum' | 'ObjectParts'> & { md5: string }
+  > {
     if (this.fill > 0 || this.parts.length === 0) this.closePart();
     const parts = await Promise.all(this.parts);
     const member = CHECKSUM_MEMBER[this.algorithm];
@@ -420,7 +422,8 @@ function assertPlainJson(value: unknown, where: string): void {
         for (let i = 0; i < value.length; i++) assertPlainJson(value[i], `${where}[${i}]`);
         return;
       }
-      if (!isPlainObject(value)) throw new TypeError(`${where} is a ${value.constructor?.name ?? 'non-plain'} object, not plain JSON`);
+      if (!isPlainObject(value))
+        throw new TypeError(`${where} is a ${value.constructor?.name ?? 'non-plain'} object, not plain JSON`);
       for (const key of Object.keys(value)) {
         if (LONE_SURROGATE.test(key)) throw new TypeError(`${where} has a member name with a lone UTF-16 surrogate`);
         assertPlainJson(value[key], `${where}.${key}`);
@@ -454,7 +457,8 @@ async function writeAtomic(absPath: string, data: Buffer | string): Promise<void
 
 async function assertEmptyFolder(dir: string): Promise<void> {
   const existing = await readdir(dir);
-  if (existing.length > 0) throw badUsage(`${dir} is not empty; an archive is written into a new or empty folder`, { file: dir });
+  if (existing.length > 0)
+    throw badUsage(`${dir} is not empty; an archive is written into a new or empty folder`, { file: dir });
 }
 
 /** keys/<name>.pub.pem, the SPKI public key of the checkpoint signing key; returns the bytes written. */
@@ -523,7 +527,8 @@ export class ArchiveWriter {
       if (!SAFE_NAME.test(spec.name) || ['checkpoints', 'manifest', 'keys', 'explanations'].includes(spec.name)) {
         throw badUsage(`stream name "${spec.name}" cannot be a folder name of the archive`);
       }
-      if (!RECORD_KINDS.includes(spec.kind)) throw badUsage(`stream "${spec.name}" has unknown kind "${String(spec.kind)}"`);
+      if (!RECORD_KINDS.includes(spec.kind))
+        throw badUsage(`stream "${spec.name}" has unknown kind "${String(spec.kind)}"`);
       if (this.streams.has(spec.name)) throw badUsage(`stream "${spec.name}" is defined twice`);
       this.streams.set(spec.name, {
         spec,
@@ -543,7 +548,8 @@ export class ArchiveWriter {
         throw badUsage(`manifest algorithms must be among ${CHECKSUM_ALGORITHMS.join(', ')}`);
       }
       const partSizeBytes = m.partSizeBytes ?? DEFAULT_PART_SIZE;
-      if (!Number.isInteger(partSizeBytes) || partSizeBytes < 1) throw badUsage('manifest partSizeBytes must be a positive integer');
+      if (!Number.isInteger(partSizeBytes) || partSizeBytes < 1)
+        throw badUsage('manifest partSizeBytes must be a positive integer');
       this.manifestOptions = { partSizeBytes, algorithms, versionId: m.versionId ?? defaultVersionId };
     }
     if (options.objectLock !== false) {
@@ -558,7 +564,8 @@ export class ArchiveWriter {
     if (options.signingKey && options.signingKey.asymmetricKeyType !== 'ed25519') {
       throw new AuditWsError('UNSUPPORTED', 'checkpoint signing key must be an Ed25519 private key');
     }
-    if (options.signingKey && options.signingKey.type !== 'private') throw badUsage('checkpoint signing key must be a private key');
+    if (options.signingKey && options.signingKey.type !== 'private')
+      throw badUsage('checkpoint signing key must be a private key');
   }
 
   protected async start(): Promise<void> {
@@ -575,7 +582,9 @@ export class ArchiveWriter {
   }
 
   private manifestSinkPath(): string {
-    return this.options.part === undefined ? 'manifest/objects.jsonl.partial' : `manifest/objects.${this.options.part}.part`;
+    return this.options.part === undefined
+      ? 'manifest/objects.jsonl.partial'
+      : `manifest/objects.${this.options.part}.part`;
   }
 
   /**
@@ -583,7 +592,10 @@ export class ArchiveWriter {
    * into manifest/objects.jsonl in the order the parts are given, the public key goes to keys/, and
    * archive.json lists every stream of `options.streams` with the files its part wrote.
    */
-  static async finishParts(options: ArchiveWriterOptions, parts: readonly ArchiveWriteSummary[]): Promise<ArchiveWriteSummary> {
+  static async finishParts(
+    options: ArchiveWriterOptions,
+    parts: readonly ArchiveWriteSummary[],
+  ): Promise<ArchiveWriteSummary> {
     const dir = path.resolve(options.dir);
     let bytes = parts.reduce((n, p) => n + p.bytes, 0);
     const manifestParts = parts.map((p) => p.manifestPart).filter((m): m is string => m !== undefined);
@@ -617,18 +629,29 @@ export class ArchiveWriter {
   }
 
   /** Appends one record to a stream's chain: sets seq, prevHash and hash and writes one JSONL line. */
-  async append(streamName: string, record: Record<string, unknown>, options: AppendOptions = {}): Promise<AppendResult> {
+  async append(
+    streamName: string,
+    record: Record<string, unknown>,
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
     if (this.closed) throw badUsage('the archive writer is closed');
-    if (this.busy) throw badUsage('append() was called before the previous append() or explanation finished; await each call');
+    if (this.busy)
+      throw badUsage('append() was called before the previous append() or explanation finished; await each call');
     const st = this.streams.get(streamName);
     if (!st) throw badUsage(`unknown stream "${streamName}"; define it in the writer's streams`);
     const where = `${streamName} record ${st.nextSeq}`;
-    if (!isPlainObject(record)) throw new AuditWsError('MALFORMED_RECORD', `${where}: a record must be a JSON object`, { entry: where });
+    if (!isPlainObject(record))
+      throw new AuditWsError('MALFORMED_RECORD', `${where}: a record must be a JSON object`, { entry: where });
     for (const m of CHAIN_MEMBERS) {
-      if (m in record) throw new AuditWsError('MALFORMED_RECORD', `${where}: the writer sets "${m}"; the record must not carry it`, { entry: where });
+      if (m in record)
+        throw new AuditWsError('MALFORMED_RECORD', `${where}: the writer sets "${m}"; the record must not carry it`, {
+          entry: where,
+        });
     }
     if ('stream' in record && record.stream !== streamName) {
-      throw new AuditWsError('MALFORMED_RECORD', `${where}: its "stream" member says "${String(record.stream)}"`, { entry: where });
+      throw new AuditWsError('MALFORMED_RECORD', `${where}: its "stream" member says "${String(record.stream)}"`, {
+        entry: where,
+      });
     }
     if (this.options.validateRecords !== false) {
       try {
@@ -643,9 +666,12 @@ export class ArchiveWriter {
     try {
       if (st.segment?.label !== label) {
         if (st.usedLabels.has(label)) {
-          throw badUsage(`${where}: label ${label} of stream ${streamName} was already closed; records must arrive in label order`, {
-            entry: where,
-          });
+          throw badUsage(
+            `${where}: label ${label} of stream ${streamName} was already closed; records must arrive in label order`,
+            {
+              entry: where,
+            },
+          );
         }
         if (st.segment) await this.closeSegment(st);
         st.segment = this.openSegment(st, label);
@@ -660,7 +686,9 @@ export class ArchiveWriter {
         chained.seq = seq;
         chained.prevHash = prevHash;
       } else {
-        chained = st.spec.streamMember ? { ...record, stream: streamName, seq, prevHash } : { ...record, seq, prevHash };
+        chained = st.spec.streamMember
+          ? { ...record, stream: streamName, seq, prevHash }
+          : { ...record, seq, prevHash };
       }
       // one-shot crypto.hash: same SHA-256 as canonical.ts's recordHash, without a Hash object per record
       const hash = oneShotHash('sha256', fastCanonicalText(chained), 'hex');
@@ -698,7 +726,16 @@ export class ArchiveWriter {
       st.nextSeq = seq + 1;
       st.prevHash = hash;
       if (seg.pendingChars >= FLUSH_CHARS) await this.flush(seg);
-      return { stream: streamName, seq, prevHash, hash, label, file: seg.relPath, line: firstLine, offset: firstOffset };
+      return {
+        stream: streamName,
+        seq,
+        prevHash,
+        hash,
+        label,
+        file: seg.relPath,
+        line: firstLine,
+        offset: firstOffset,
+      };
     } finally {
       this.busy = false;
     }
@@ -748,7 +785,8 @@ export class ArchiveWriter {
       const isPart = this.options.part !== undefined;
       if (this.manifestSink) {
         await this.manifestSink.end();
-        if (!isPart) await rename(path.join(this.dir, this.manifestSinkPath()), path.join(this.dir, 'manifest', 'objects.jsonl'));
+        if (!isPart)
+          await rename(path.join(this.dir, this.manifestSinkPath()), path.join(this.dir, 'manifest', 'objects.jsonl'));
       }
       const streams = [...this.streams.values()].map((st) => ({
         name: st.spec.name,
@@ -818,7 +856,9 @@ export class ArchiveWriter {
     } else if (typeof value === 'number' && Number.isFinite(value)) {
       return epochToIso(value).slice(0, 10);
     }
-    throw badUsage(`${where}: no usable "${member}" to derive its day label from; pass options.label`, { entry: where });
+    throw badUsage(`${where}: no usable "${member}" to derive its day label from; pass options.label`, {
+      entry: where,
+    });
   }
 
   private openSegment(st: StreamState, label: string): Segment {
@@ -867,7 +907,8 @@ export class ArchiveWriter {
     await rename(seg.partialPath, seg.absPath);
     st.files.push(seg.relPath);
     this.bytesWritten += (await stat(seg.absPath)).size;
-    if (seg.checksummer) await this.addManifestEntry(seg.relPath, 'data', await seg.checksummer.finish(), st.spec.name, seg.label);
+    if (seg.checksummer)
+      await this.addManifestEntry(seg.relPath, 'data', await seg.checksummer.finish(), st.spec.name, seg.label);
     if (seg.merkle.size > 0) await this.writeCheckpoint(st, seg);
   }
 
@@ -882,7 +923,9 @@ export class ArchiveWriter {
       headHash: seg.headHash,
       merkleRoot: seg.merkle.root().toString('hex'),
       prevCheckpointSha256: st.prevCheckpointSha256,
-      createdAt: this.clock({ event: 'checkpoint', stream, label: seg.label }).toISOString().replace(/\.000Z$/, 'Z'),
+      createdAt: this.clock({ event: 'checkpoint', stream, label: seg.label })
+        .toISOString()
+        .replace(/\.000Z$/, 'Z'),
     };
     const bytes = Buffer.from(`${JSON.stringify(value, null, 2)}\n`);
     const dir = path.join(this.dir, 'checkpoints', stream);
@@ -903,7 +946,12 @@ export class ArchiveWriter {
       try {
         tsrBytes = Buffer.from(await this.options.timestamper(bytes));
       } catch (err) {
-        throw new AuditWsError('INTERNAL', `time-stamping ${rel} failed: ${(err as Error).message}`, { file: rel }, { cause: err });
+        throw new AuditWsError(
+          'INTERNAL',
+          `time-stamping ${rel} failed: ${(err as Error).message}`,
+          { file: rel },
+          { cause: err },
+        );
       }
       tsrPath = `${rel}.tsr`;
       await writeAtomic(path.join(this.dir, tsrPath), tsrBytes);
@@ -919,7 +967,13 @@ export class ArchiveWriter {
     if (tsrPath && tsrBytes) await this.listObject(tsrPath, 'checkpoint-timestamp', tsrBytes, stream, seg.label);
   }
 
-  private async listObject(rel: string, role: ObjectRole, bytes: Buffer, stream?: string, label?: string): Promise<void> {
+  private async listObject(
+    rel: string,
+    role: ObjectRole,
+    bytes: Buffer,
+    stream?: string,
+    label?: string,
+  ): Promise<void> {
     if (!this.manifestOptions) return;
     const c = this.newChecksummer();
     c.update(bytes);
@@ -960,5 +1014,4 @@ export class ArchiveWriter {
     await writeAtomic(path.join(this.dir, rel), bytes);
     this.bytesWritten += bytes.length;
   }
-
 }

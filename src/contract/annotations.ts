@@ -38,14 +38,17 @@ function cleanTags(tags: readonly string[]): string[] {
   for (const t of tags) {
     const tag = t.trim().toLowerCase().replace(/\s+/g, '-');
     if (tag === '' || tag === STAR_TAG || out.includes(tag)) continue;
-    if (tag.length > 60) throw new AuditWsError('BAD_USAGE', `the tag "${tag.slice(0, 20)}…" is longer than 60 characters`);
+    if (tag.length > 60)
+      throw new AuditWsError('BAD_USAGE', `the tag "${tag.slice(0, 20)}…" is longer than 60 characters`);
     out.push(tag);
   }
   return out;
 }
 
 export function annotationsFor(db: Database.Database, target: string): Annotation[] {
-  return (db.prepare('SELECT * FROM annotations WHERE target = ? ORDER BY id').all(target) as AnnotationRow[]).map(fromRow);
+  return (db.prepare('SELECT * FROM annotations WHERE target = ? ORDER BY id').all(target) as AnnotationRow[]).map(
+    fromRow,
+  );
 }
 
 export function listAnnotations(db: Database.Database, target?: string): Annotation[] {

@@ -75,7 +75,12 @@ export function offeredKeys(sqlite: Database.Database): OfferedKey[] {
   for (const row of keyRows(sqlite)) {
     const base = { sourceFileId: row.id, archive: row.archive, path: row.path };
     if (!row.content) {
-      out.push({ ...base, kind: 'unreadable', looksLikeTsa: false, problem: 'the file was too large to keep in the case' });
+      out.push({
+        ...base,
+        kind: 'unreadable',
+        looksLikeTsa: false,
+        problem: 'the file was too large to keep in the case',
+      });
       continue;
     }
     try {
@@ -83,7 +88,9 @@ export function offeredKeys(sqlite: Database.Database): OfferedKey[] {
       const key = keys[0];
       const subject = key.subject;
       const looksLikeTsa =
-        /tsa|timestamp|time-stamp/i.test(row.path) || /tsa|time.?stamp/i.test(subject ?? '') || key.kind === 'certificate';
+        /tsa|timestamp|time-stamp/i.test(row.path) ||
+        /tsa|time.?stamp/i.test(subject ?? '') ||
+        key.kind === 'certificate';
       const item: OfferedKey = {
         ...base,
         kind: key.kind,
@@ -102,13 +109,16 @@ export function offeredKeys(sqlite: Database.Database): OfferedKey[] {
 
 export function verifyOptionsView(sqlite: Database.Database): VerifyOptionsView {
   const view: VerifyOptionsView = {
-    retentionPolicies: Object.values(RETENTION_POLICIES).map((p) => ({ name: p.name, label: p.label, months: p.months })),
+    retentionPolicies: Object.values(RETENTION_POLICIES).map((p) => ({
+      name: p.name,
+      label: p.label,
+      months: p.months,
+    })),
     offeredKeys: offeredKeys(sqlite),
     archives: caseArchives(sqlite),
   };
   const last = sqlite.prepare('SELECT options FROM verification_runs ORDER BY id DESC LIMIT 1').get() as
-    | { options: string }
-    | undefined;
+    { options: string } | undefined;
   if (last) view.last = { ...DEFAULT_VERIFY_OPTIONS, ...(JSON.parse(last.options) as Partial<VerifyRequestOptions>) };
   return view;
 }
@@ -122,7 +132,10 @@ function materialise(handle: CaseHandle, ids: number[], what: string): string[] 
   return ids.map((id) => {
     const row = rows.get(id);
     if (!row?.content) {
-      throw new AuditWsError('NOT_FOUND', `no key file #${id} is kept in this case to trust as ${what}: choose another key`);
+      throw new AuditWsError(
+        'NOT_FOUND',
+        `no key file #${id} is kept in this case to trust as ${what}: choose another key`,
+      );
     }
     const file = path.join(dir, `${sha256Hex(row.content)}-${path.basename(row.path)}`);
     writeFileSync(file, row.content);
@@ -190,7 +203,12 @@ export async function verifyCase(
   }
 }
 
-function saveRun(handle: CaseHandle, request: VerifyRequestOptions, report: VerifyReport, startedAt: string): VerificationRunSummary {
+function saveRun(
+  handle: CaseHandle,
+  request: VerifyRequestOptions,
+  report: VerifyReport,
+  startedAt: string,
+): VerificationRunSummary {
   const db = handle.sqlite;
   const summary = {
     verdict: report.verdict,
@@ -208,7 +226,8 @@ function saveRun(handle: CaseHandle, request: VerifyRequestOptions, report: Veri
         .prepare(
           "INSERT INTO verification_runs (started_at, finished_at, status, actor, options, summary) VALUES (?, ?, 'done', ?, ?, ?)",
         )
-        .run(startedAt, report.finishedAt, handle.actor, JSON.stringify(request), JSON.stringify(summary)).lastInsertRowid,
+        .run(startedAt, report.finishedAt, handle.actor, JSON.stringify(request), JSON.stringify(summary))
+        .lastInsertRowid,
     );
     const insert = db.prepare(
       'INSERT INTO findings (run_id, check_id, status, stream, seq, file, line, row, message, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -331,7 +350,9 @@ function checkpointPoints(db: Database.Database, runId: number): CheckpointPoint
     .all() as { path: string; role: string; content: Buffer | null }[];
   const present = new Set(files.map((f) => f.path));
   const findings = db
-    .prepare("SELECT file, status, message FROM findings WHERE run_id = ? AND file IS NOT NULL AND file LIKE 'checkpoints/%'")
+    .prepare(
+      "SELECT file, status, message FROM findings WHERE run_id = ? AND file IS NOT NULL AND file LIKE 'checkpoints/%'",
+    )
     .all(runId) as { file: string; status: CheckpointPoint['status']; message: string }[];
   const byFile = new Map<string, { status: CheckpointPoint['status']; message: string }[]>();
   for (const f of findings) {
@@ -416,9 +437,7 @@ export function verificationView(db: Database.Database, runId?: number): Verific
     .all(summary.id) as { status: string; n: number }[]) {
     byStatus[r.status] = r.n;
   }
-  const manifest = (
-    db.prepare('SELECT * FROM findings WHERE run_id = ? ORDER BY id').all(summary.id) as FindingDbRow[]
-  )
+  const manifest = (db.prepare('SELECT * FROM findings WHERE run_id = ? ORDER BY id').all(summary.id) as FindingDbRow[])
     .filter((f) => MANIFEST_CHECK.test(f.check_id))
     .map(findingRow);
   const view: VerificationView = {
@@ -435,8 +454,7 @@ export function verificationView(db: Database.Database, runId?: number): Verific
     byStatus,
   };
   const prev = db.prepare('SELECT id FROM verification_runs WHERE id < ? ORDER BY id DESC LIMIT 1').get(summary.id) as
-    | { id: number }
-    | undefined;
+    { id: number } | undefined;
   if (prev) view.previous = runSummary(db, prev.id);
   return view;
 }
@@ -451,9 +469,18 @@ export function findingsPage(
   if (query.status) where.push('status = @status');
   if (query.check) where.push('check_id = @check');
   if (query.stream) where.push('stream = @stream');
-  const bind = { runId, status: query.status, check: query.check, stream: query.stream, limit: query.limit, offset: query.offset };
+  const bind = {
+    runId,
+    status: query.status,
+    check: query.check,
+    stream: query.stream,
+    limit: query.limit,
+    offset: query.offset,
+  };
   const clean = Object.fromEntries(Object.entries(bind).filter(([, v]) => v !== undefined));
-  const total = (db.prepare(`SELECT count(*) AS n FROM findings WHERE ${where.join(' AND ')}`).get(clean) as { n: number }).n;
+  const total = (
+    db.prepare(`SELECT count(*) AS n FROM findings WHERE ${where.join(' AND ')}`).get(clean) as { n: number }
+  ).n;
   // Failures first, then by where they are, so the first screen shows what matters.
   const rows = db
     .prepare(

@@ -43,7 +43,10 @@ async function create(session: Session, workspace: string): Promise<DemoCaseStat
     return state;
   }
   if (!demo.exists) {
-    return { created: false, reason: `the demo archive has not been generated yet (expected at ${demo.path}): run npm start` };
+    return {
+      created: false,
+      reason: `the demo archive has not been generated yet (expected at ${demo.path}): run npm start`,
+    };
   }
   const existing = session.cases.workspace.find(DEMO_CASE_NAME);
   let slug: string;
@@ -52,7 +55,8 @@ async function create(session: Session, workspace: string): Promise<DemoCaseStat
   } else {
     const handle = await session.cases.workspace.create(DEMO_CASE_NAME, {
       actor: session.cases.actor,
-      description: 'A lending business: credit and fraud decisions, model lifecycle, human reviews and outcomes (generated demo data).',
+      description:
+        'A lending business: credit and fraud decisions, model lifecycle, human reviews and outcomes (generated demo data).',
     });
     slug = path.basename(handle.dir);
     await handle.close();

@@ -66,7 +66,10 @@ export class JobRegistry {
   private readonly jobs = new Map<string, Job>();
 
   /** Starts `run` in the background and returns at once. A thrown AuditWsError becomes the job's error. */
-  start(init: { kind: JobKind; title: string; case?: string }, run: (ctx: JobContext) => Promise<unknown>): JobSnapshot {
+  start(
+    init: { kind: JobKind; title: string; case?: string },
+    run: (ctx: JobContext) => Promise<unknown>,
+  ): JobSnapshot {
     const controller = new AbortController();
     const snapshot: JobSnapshot = {
       id: randomUUID(),
@@ -160,7 +163,8 @@ export class JobRegistry {
 
   private find(id: string): Job {
     const job = this.jobs.get(id);
-    if (!job) throw new AuditWsError('NOT_FOUND', `no job "${id}": it finished long ago or the workstation was restarted`);
+    if (!job)
+      throw new AuditWsError('NOT_FOUND', `no job "${id}": it finished long ago or the workstation was restarted`);
     return job;
   }
 

@@ -4,6 +4,15 @@
 import type { inspectArchive } from '../archive/inspect.ts';
 import type { generateDemoArchive } from '../demo/generator.ts';
 import type { ErrorPayload } from '../errors.ts';
+import type { AnomalyResult } from '../query/anomalies/index.ts';
+import type { AnomalyParamSpec } from '../query/anomalies/types.ts';
+import type { DecisionFilters } from '../query/filters.ts';
+import type { FairnessParams, FairnessResult } from '../query/fairness.ts';
+import type { OversightParams, OversightResult } from '../query/oversight.ts';
+import type { SearchParams, SearchResult } from '../query/search.ts';
+import type { FairnessOptions } from './fairness-options.ts';
+import type { FairnessRequest } from '../report/context.ts';
+import type { ReportFormat } from '../report/write.ts';
 import type { TimelineParams, TimelineResult } from '../query/timeline.ts';
 import type { JobSnapshot } from './jobs.ts';
 import type { JsonValue, Jsonified } from './plain-json.ts';
@@ -75,7 +84,15 @@ export interface Contract {
   'verify.start': { params: { case: string } & Partial<VerifyRequestOptions>; result: JobSnapshot };
   'verify.latest': { params: { case: string; runId?: number }; result: VerificationView | null };
   'verify.findings': {
-    params: { case: string; runId?: number; offset?: number; limit?: number; status?: string; check?: string; stream?: string };
+    params: {
+      case: string;
+      runId?: number;
+      offset?: number;
+      limit?: number;
+      status?: string;
+      check?: string;
+      stream?: string;
+    };
     result: Page<FindingRow>;
   };
 
@@ -104,7 +121,49 @@ export interface Contract {
   };
   'annotations.delete': { params: { case: string; id: number }; result: { id: number } };
 
+  'query.search': { params: { case: string } & SearchParams; result: SearchResult };
+  'query.anomalies': {
+    params: {
+      case: string;
+      only?: string[];
+      params?: Record<string, Record<string, unknown>>;
+      scope?: DecisionFilters;
+      limit?: number;
+      offset?: number;
+    };
+    result: { filters: AnomalyFilterInfo[]; results: AnomalyResult[] };
+  };
+  'query.oversight': { params: { case: string } & OversightParams; result: OversightResult };
+  'query.fairness': { params: { case: string } & FairnessParams; result: FairnessResult };
+  'query.fairnessOptions': { params: { case: string }; result: FairnessOptions };
   'query.timeline': { params: { case: string } & TimelineParams; result: TimelineResult };
+
+  'report.options': {
+    params: { case: string };
+    result: {
+      formats: ReportFormat[];
+      exportsDir: string;
+      exporters: { name: string; description: string; params: { name: string; description: string; required?: boolean }[] }[];
+    };
+  };
+  'report.start': {
+    params: { case: string; outDir?: string; formats?: ReportFormat[]; fairness?: FairnessRequest[]; timelines?: string[] };
+    result: JobSnapshot;
+  };
+  'package.start': {
+    params: {
+      case: string;
+      out?: string;
+      decisionIds?: string[];
+      select?: string;
+      related?: boolean;
+      formats?: ReportFormat[];
+      signingKeyFile?: string;
+    };
+    result: JobSnapshot;
+  };
+  'package.verify': { params: { path: string; trustKeys?: string[]; trustTsa?: string[] }; result: JobSnapshot };
+  'export.csv': { params: { case: string; exporter: string; params?: Record<string, string>; out?: string }; result: JobSnapshot };
 
   'views.list': { params: { case: string }; result: SavedView[] };
   'views.save': { params: { case: string; name: string; definition: JsonValue }; result: SavedView };
@@ -154,3 +213,22 @@ export interface DesktopBridge {
 // The investigator's result shapes, for the renderer (`import type` only) and the hosts.
 export type * from './workstation-types.ts';
 export type { TimelineEvent, TimelineParams, TimelineResult } from '../query/timeline.ts';
+export type { SearchItem, SearchParams, SearchResult, FacetCounts } from '../query/search.ts';
+export type { AnomalyResult, AnomalyItem } from '../query/anomalies/index.ts';
+export type { DecisionFilters } from '../query/filters.ts';
+export type { OversightParams, OversightResult } from '../query/oversight.ts';
+export type { FairnessParams, FairnessResult, GroupStats } from '../query/fairness.ts';
+export type { FairnessOptions } from './fairness-options.ts';
+export type { FairnessRequest } from '../report/context.ts';
+export type { ReportFormat } from '../report/write.ts';
+export type { PackageVerifyReport } from '../package/verify.ts';
+export type { RowRef, Integrity } from '../query/integrity.ts';
+
+/** An anomaly filter as the UI lists it: what it flags, in one sentence, and its parameters. */
+export interface AnomalyFilterInfo {
+  id: string;
+  title: string;
+  explanation: string;
+  subject: 'decision' | 'review' | 'decision-or-review' | 'hour';
+  params: (Omit<AnomalyParamSpec, 'choices'> & { choices?: string[] })[];
+}

@@ -114,7 +114,12 @@ export function stringArray(
   });
 }
 
-export function integerArray(method: string, params: Record<string, unknown>, member: string, maxItems = 1000): number[] {
+export function integerArray(
+  method: string,
+  params: Record<string, unknown>,
+  member: string,
+  maxItems = 1000,
+): number[] {
   const value = params[member];
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value) || value.length > maxItems || !value.every((v) => Number.isSafeInteger(v) && v >= 0)) {

@@ -10,7 +10,12 @@ import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { sha256Hex } from '../archive/canonical.ts';
-import { ArchiveWriter, type ArchiveWriterOptions, type ArchiveWriteSummary, type ClockEvent } from '../archive/writer.ts';
+import {
+  ArchiveWriter,
+  type ArchiveWriterOptions,
+  type ArchiveWriteSummary,
+  type ClockEvent,
+} from '../archive/writer.ts';
 import { AuditWsError, type ErrorCode } from '../errors.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { Prng, round } from './prng.ts';
@@ -40,7 +45,14 @@ import {
   SUPPORT,
   type Timeline,
 } from './scenario.ts';
-import { isTamperKind, TAMPER_KINDS, TamperingArchiveWriter, type TamperKind, type TamperLocation, type TamperTarget } from './tamper.ts';
+import {
+  isTamperKind,
+  TAMPER_KINDS,
+  TamperingArchiveWriter,
+  type TamperKind,
+  type TamperLocation,
+  type TamperTarget,
+} from './tamper.ts';
 
 export type { TamperKind } from './tamper.ts';
 export { TAMPER_KINDS } from './tamper.ts';
@@ -61,7 +73,12 @@ export const DEMO_PART_SIZE = 256 * 1024;
 export const DEMO_KEY_PREFIX = 'exports/acme-lending/';
 
 export interface PlantedFinding {
-  id: 'selection-rate-disparity' | 'latency-incident' | 'skipped-human-review' | 'rubber-stamp-reviews' | 'decisions-after-retirement';
+  id:
+    | 'selection-rate-disparity'
+    | 'latency-incident'
+    | 'skipped-human-review'
+    | 'rubber-stamp-reviews'
+    | 'decisions-after-retirement';
   description: string;
   [key: string]: unknown;
 }
@@ -80,7 +97,14 @@ export interface DemoSummary {
   manifestObjects: number;
   bytes: number;
   plantedFindings: PlantedFinding[];
-  notableEvents: { eventId: string; eventType: string; modelId: string; modelVersion: string; timestamp: string; note: string }[];
+  notableEvents: {
+    eventId: string;
+    eventType: string;
+    modelId: string;
+    modelVersion: string;
+    timestamp: string;
+    note: string;
+  }[];
   tamper?: TamperLocation;
 }
 
@@ -175,23 +199,43 @@ class EventQueue {
   }
 }
 
-function validate(options: DemoOptions): { out: string; decisions: number; days: number; seed: number; tamper?: TamperKind; threads: 1 | 2 } {
+function validate(options: DemoOptions): {
+  out: string;
+  decisions: number;
+  days: number;
+  seed: number;
+  tamper?: TamperKind;
+  threads: 1 | 2;
+} {
   if (!options.out) throw new AuditWsError('BAD_USAGE', 'demo needs an output folder (--out DIR)');
   const decisions = options.decisions ?? DEMO_DEFAULTS.decisions;
   const days = options.days ?? DEMO_DEFAULTS.days;
   const seed = options.seed ?? DEMO_DEFAULTS.seed;
   if (!Number.isInteger(decisions) || decisions < 100 || decisions > 20_000_000) {
-    throw new AuditWsError('BAD_USAGE', `--decisions must be a whole number from 100 to 20000000, not ${String(options.decisions)}`);
+    throw new AuditWsError(
+      'BAD_USAGE',
+      `--decisions must be a whole number from 100 to 20000000, not ${String(options.decisions)}`,
+    );
   }
   if (!Number.isInteger(days) || days < 1 || days > 366) {
     throw new AuditWsError('BAD_USAGE', `--days must be a whole number from 1 to 366, not ${String(options.days)}`);
   }
-  if (decisions / days > 8_000_000) throw new AuditWsError('BAD_USAGE', 'more than 8,000,000 decisions a day cannot have distinct millisecond timestamps');
+  if (decisions / days > 8_000_000)
+    throw new AuditWsError(
+      'BAD_USAGE',
+      'more than 8,000,000 decisions a day cannot have distinct millisecond timestamps',
+    );
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    throw new AuditWsError('BAD_USAGE', `--seed must be a whole number from 0 to 4294967295, not ${String(options.seed)}`);
+    throw new AuditWsError(
+      'BAD_USAGE',
+      `--seed must be a whole number from 0 to 4294967295, not ${String(options.seed)}`,
+    );
   }
   if (options.tamper !== undefined && !isTamperKind(options.tamper)) {
-    throw new AuditWsError('BAD_USAGE', `unknown tamper kind "${String(options.tamper)}"; one of ${TAMPER_KINDS.join(', ')}`);
+    throw new AuditWsError(
+      'BAD_USAGE',
+      `unknown tamper kind "${String(options.tamper)}"; one of ${TAMPER_KINDS.join(', ')}`,
+    );
   }
   if (options.threads !== undefined && options.threads !== 1 && options.threads !== 2) {
     throw new AuditWsError('BAD_USAGE', `threads must be 1 or 2, not ${String(options.threads)}`);
@@ -235,7 +279,10 @@ const recordTamperTarget = (decisions: number): TamperTarget => ({
  * produce exactly the bytes a single thread would; ArchiveWriter.finishParts joins their manifests.
  */
 export type DemoPart = 'decisions' | 'events';
-const PART_STREAMS: Record<DemoPart, readonly string[]> = { decisions: ['decisions'], events: ['lifecycle', 'reviews', 'outcomes'] };
+const PART_STREAMS: Record<DemoPart, readonly string[]> = {
+  decisions: ['decisions'],
+  events: ['lifecycle', 'reviews', 'outcomes'],
+};
 /** Explanations go with the lighter part; the decisions stream alone is the larger share of the work. */
 const EXPLANATIONS_PART: DemoPart = 'events';
 /** Below this many decisions a second thread costs more to start than it saves. */
@@ -305,7 +352,10 @@ export async function runDemoPart(o: ValidDemoOptions, part: DemoPart): Promise<
     // CRC32C exists only as byte-at-a-time JS here (about 80 MB/s); the large decision files use the
     // other four so a million decisions stay within a minute, and CRC32C still appears on every other
     // kind of object (review and outcome files, checkpoints, signatures, explanations)
-    manifest: part === 'decisions' ? { partSizeBytes: DEMO_PART_SIZE, algorithms: ['SHA256', 'CRC64NVME', 'SHA1', 'CRC32'] } : all.manifest,
+    manifest:
+      part === 'decisions'
+        ? { partSizeBytes: DEMO_PART_SIZE, algorithms: ['SHA256', 'CRC64NVME', 'SHA1', 'CRC32'] }
+        : all.manifest,
   };
   // record and file tampers all target the decisions part; only the lock mode concerns every part
   const tamper = o.tamper && (part === 'decisions' || o.tamper === 'governance-lock') ? o.tamper : undefined;
@@ -325,7 +375,11 @@ export async function runDemoPart(o: ValidDemoOptions, part: DemoPart): Promise<
   }
   const written = await writer.close();
   if (writer instanceof TamperingArchiveWriter) await writer.afterClose(written.checkpoints);
-  return { written, findings: stats.findings(), ...(writer instanceof TamperingArchiveWriter ? { tamper: writer.location } : {}) };
+  return {
+    written,
+    findings: stats.findings(),
+    ...(writer instanceof TamperingArchiveWriter ? { tamper: writer.location } : {}),
+  };
 }
 
 /** Runs a part on a worker thread (src/demo/part-worker.ts); `stop` ends it early when the other part failed. */
@@ -334,12 +388,17 @@ function runPartOnThread(o: ValidDemoOptions, part: DemoPart): { result: Promise
     workerData: { entry: new URL('./part-worker.ts', import.meta.url).href, options: o, part },
   });
   const result = new Promise<DemoPartResult>((resolve, reject) => {
-    worker.once('message', (m: { ok: true; result: DemoPartResult } | { ok: false; code: ErrorCode; message: string }) => {
-      if (m.ok) resolve(m.result);
-      else reject(new AuditWsError(m.code, m.message));
-    });
+    worker.once(
+      'message',
+      (m: { ok: true; result: DemoPartResult } | { ok: false; code: ErrorCode; message: string }) => {
+        if (m.ok) resolve(m.result);
+        else reject(new AuditWsError(m.code, m.message));
+      },
+    );
     worker.once('error', reject);
-    worker.once('exit', (code) => reject(new AuditWsError('INTERNAL', `the demo ${part} thread stopped (exit code ${code})`)));
+    worker.once('exit', (code) =>
+      reject(new AuditWsError('INTERNAL', `the demo ${part} thread stopped (exit code ${code})`)),
+    );
   });
   return { result, stop: () => void worker.terminate() };
 }
@@ -349,7 +408,11 @@ export async function generateDemoArchive(options: DemoOptions): Promise<DemoSum
   const tl = buildTimeline(o.days);
   await mkdir(o.out, { recursive: true });
   if ((await readdir(o.out)).length > 0) {
-    throw new AuditWsError('BAD_USAGE', `${o.out} is not empty; the demo archive is written into a new or empty folder`, { file: o.out });
+    throw new AuditWsError(
+      'BAD_USAGE',
+      `${o.out} is not empty; the demo archive is written into a new or empty folder`,
+      { file: o.out },
+    );
   }
   let parts: [DemoPartResult, DemoPartResult];
   if (o.threads === 2) {
@@ -364,10 +427,20 @@ export async function generateDemoArchive(options: DemoOptions): Promise<DemoSum
     parts = [await runDemoPart(o, 'decisions'), await runDemoPart(o, 'events')];
   }
   const [decisionsPart, eventsPart] = parts;
-  const written = await ArchiveWriter.finishParts(demoWriterOptions(o, tl, () => tl.start), [decisionsPart.written, eventsPart.written]);
+  const written = await ArchiveWriter.finishParts(
+    demoWriterOptions(o, tl, () => tl.start),
+    [decisionsPart.written, eventsPart.written],
+  );
   let tamper = decisionsPart.tamper;
   if (tamper?.kind === 'governance-lock') {
-    tamper = { ...tamper, files: written.checkpoints.flatMap((c) => [c.path, ...(c.sigPath ? [c.sigPath] : []), ...(c.tsrPath ? [c.tsrPath] : [])]) };
+    tamper = {
+      ...tamper,
+      files: written.checkpoints.flatMap((c) => [
+        c.path,
+        ...(c.sigPath ? [c.sigPath] : []),
+        ...(c.tsrPath ? [c.tsrPath] : []),
+      ]),
+    };
   }
   return {
     out: written.dir,
@@ -378,7 +451,13 @@ export async function generateDemoArchive(options: DemoOptions): Promise<DemoSum
     exportedAt: exportTime(tl).toISOString(),
     keyPrefix: DEMO_KEY_PREFIX,
     publicKey: 'keys/checkpoint-signing.pub.pem',
-    streams: written.streams.map((s) => ({ name: s.name, kind: s.kind, records: s.records, files: s.files.length, checkpoints: s.checkpoints })),
+    streams: written.streams.map((s) => ({
+      name: s.name,
+      kind: s.kind,
+      records: s.records,
+      files: s.files.length,
+      checkpoints: s.checkpoints,
+    })),
     explanations: written.explanations,
     manifestObjects: written.manifestObjects,
     bytes: written.bytes,
@@ -390,12 +469,19 @@ export async function generateDemoArchive(options: DemoOptions): Promise<DemoSum
 
 function notableEvents(tl: Timeline): DemoSummary['notableEvents'] {
   const pick = (modelId: string, modelVersion: string, eventType: string, note: string) => {
-    const e = lifecycleEvents(tl).find((x) => x.modelId === modelId && x.modelVersion === modelVersion && x.eventType === eventType)!;
+    const e = lifecycleEvents(tl).find(
+      (x) => x.modelId === modelId && x.modelVersion === modelVersion && x.eventType === eventType,
+    )!;
     return { eventId: e.eventId, eventType, modelId, modelVersion, timestamp: e.timestamp, note };
   };
   return [
     pick(CREDIT, '2.1.0', 'deployed', 'credit-limit-scorer 2.1.0 replaces 2.0.0'),
-    pick(SUPPORT, '1.5.0', 'evaluation_completed', 'hallucination_rate_max 0.071 fails its 0.05 threshold; 1.5.0 is never deployed'),
+    pick(
+      SUPPORT,
+      '1.5.0',
+      'evaluation_completed',
+      'hallucination_rate_max 0.071 fails its 0.05 threshold; 1.5.0 is never deployed',
+    ),
     pick(CREDIT, '2.1.0', 'rollback', 'back to 2.0.0'),
     pick(CREDIT, '2.1.0', 'retired', 'decisions by 2.1.0 after this are a planted finding'),
   ];
@@ -440,7 +526,10 @@ class ScenarioStats {
     const byGroup = (v: string) => Object.fromEntries(groups.map((g) => [g, rate(v, g)]));
     const v21 = byGroup('2.1.0');
     const others = groups.filter((g) => g !== DISPARITY.group).map((g) => v21[g].selectionRate);
-    const ids = (list: string[], count: number) => ({ decisionIds: list, ...(count > list.length ? { decisionIdsTruncated: true } : {}) });
+    const ids = (list: string[], count: number) => ({
+      decisionIds: list,
+      ...(count > list.length ? { decisionIdsTruncated: true } : {}),
+    });
     return [
       {
         id: 'selection-rate-disparity',
@@ -467,7 +556,8 @@ class ScenarioStats {
       },
       {
         id: 'skipped-human-review',
-        description: 'for 3 hours decisions that require human review (humanReviewRequired true) are not reviewed: humanReviewed false, no review task',
+        description:
+          'for 8 hours decisions that require human review (humanReviewRequired true) are not reviewed: humanReviewed false, no review task',
         from: iso(this.tl.skippedReview[0]),
         to: iso(this.tl.skippedReview[1]),
         decisions: this.skippedCount,
@@ -495,13 +585,32 @@ class ScenarioStats {
   }
 }
 
-const MERCHANT_CATEGORIES = ['grocery', 'electronics', 'travel', 'fuel', 'restaurants', 'online-marketplace', 'gaming'] as const;
+const MERCHANT_CATEGORIES = [
+  'grocery',
+  'electronics',
+  'travel',
+  'fuel',
+  'restaurants',
+  'online-marketplace',
+  'gaming',
+] as const;
 const COUNTRIES = ['DE', 'FR', 'NL', 'ES', 'IT', 'PL', 'AT'] as const;
 const REGIONS = ['north', 'south', 'east', 'west'] as const;
 const CHANNELS = ['web', 'mobile', 'branch'] as const;
-const SUPPORT_TOPICS = ['refund_status', 'card_replacement', 'payment_failed', 'address_change', 'fees_question', 'account_locked'] as const;
+const SUPPORT_TOPICS = [
+  'refund_status',
+  'card_replacement',
+  'payment_failed',
+  'address_change',
+  'fees_question',
+  'account_locked',
+] as const;
 const LIMITS = [1000, 2500, 5000, 10000, 20000] as const;
-const AGREE_TEXTS = ['documents consistent with the model inputs', 'checked against policy CL-7', 'no contrary evidence in file'];
+const AGREE_TEXTS = [
+  'documents consistent with the model inputs',
+  'checked against policy CL-7',
+  'no contrary evidence in file',
+];
 const ESCALATION_REASONS = ['policy exception requested', 'conflicting income documents', 'customer complaint on file'];
 
 /**
@@ -521,7 +630,8 @@ async function writeDecisions(
   const step = (o.days * DAY_MS) / o.decisions;
   const userPool = Math.max(200, Math.floor(o.decisions / 4));
   const checksums = new Map<string, string>();
-  for (const v of Object.values(MODEL_VERSIONS)) checksums.set(`${v.modelId}@${v.modelVersion}`, modelChecksum(v.modelId, v.modelVersion));
+  for (const v of Object.values(MODEL_VERSIONS))
+    checksums.set(`${v.modelId}@${v.modelVersion}`, modelChecksum(v.modelId, v.modelVersion));
   const draws = new Map<string, BalancedDraw>();
   const balanced = (key: string): BalancedDraw => {
     let d = draws.get(key);
@@ -540,7 +650,9 @@ async function writeDecisions(
     const decisionId = `d-${String(i).padStart(8, '0')}`;
     const modelId = r.weighted(MODEL_MIX);
     const group = r.weighted(GROUPS);
-    const user = Math.floor(userPool * rng.user.next() ** 2);
+    // uniform over a pool a quarter the size of the decisions: users recur (4 decisions each on average)
+    // without any one user standing out
+    const user = Math.floor(userPool * rng.user.next());
     const affectedUserId = pseudonym(o.seed, user);
     const traceId = r.hex(16);
     let modelVersion: string;
@@ -641,19 +753,35 @@ async function writeDecisions(
       const created = t + 1000 + rng.review.int(4000);
       const rubber = rubberStampLeft > 0 && created >= tl.rubberStampFrom;
       if (rubber) rubberStampLeft--;
-      review = planReview(rng.review, decisionId, modelId, prediction as string, created, rubber, inputFeatures.requestedLimit as number);
+      review = planReview(
+        rng.review,
+        decisionId,
+        modelId,
+        prediction as string,
+        created,
+        rubber,
+        inputFeatures.requestedLimit as number,
+      );
       if (part === 'events') for (const [time, ev] of review.events) queue.push(time, ev);
       if (rubber) stats.rubberStamp.push(review.summary);
     }
 
     if (critical && part === EXPLANATIONS_PART) {
-      await writer.writeExplanation(`exp-${decisionId}`, explanation(rng.explain, { decisionId, modelId, modelVersion, inputFeatures, prediction }, t));
+      await writer.writeExplanation(
+        `exp-${decisionId}`,
+        explanation(rng.explain, { decisionId, modelId, modelVersion, inputFeatures, prediction }, t),
+      );
     }
     if (part === 'events') {
       const finalDecision = review ? review.finalDecision : prediction;
       const outcome = drawOutcome(rng.outcome, modelId, finalDecision);
       if (outcome) {
-        await writer.append('outcomes', { decisionId, observedAt: iso(t + OUTCOME_DELAY_MS), outcome: outcome.outcome, source: outcome.source });
+        await writer.append('outcomes', {
+          decisionId,
+          observedAt: iso(t + OUTCOME_DELAY_MS),
+          outcome: outcome.outcome,
+          source: outcome.source,
+        });
       }
       continue;
     }
@@ -690,7 +818,6 @@ async function writeDecisions(
     if (review) record.taskId = review.taskId;
     if (promptVersion) record.promptVersion = promptVersion;
     await writer.append('decisions', record);
-
   }
   while (queue.size > 0) await writer.append('reviews', queue.pop());
 }
@@ -715,7 +842,11 @@ function planReview(
   requestedLimit: number | undefined,
 ): PlannedReview {
   const taskId = `task-${decisionId}`;
-  const ev = (eventType: string, time: number, members: Record<string, unknown> = {}): [number, Record<string, unknown>] => [
+  const ev = (
+    eventType: string,
+    time: number,
+    members: Record<string, unknown> = {},
+  ): [number, Record<string, unknown>] => [
     time,
     { eventId: `rv-${decisionId}-${eventType}`, taskId, decisionId, eventType, timestamp: iso(time), ...members },
   ];
@@ -729,7 +860,13 @@ function planReview(
   if (escalate) {
     const lead = r.pick(LEAD_REVIEWERS);
     const escalatedAt = assigned + 30_000 + r.int(270_000);
-    events.push(ev('escalated', escalatedAt, { fromReviewerId: reviewer, toReviewerId: lead, reason: r.pick(ESCALATION_REASONS) }));
+    events.push(
+      ev('escalated', escalatedAt, {
+        fromReviewerId: reviewer,
+        toReviewerId: lead,
+        reason: r.pick(ESCALATION_REASONS),
+      }),
+    );
     finalReviewer = lead;
     reviewStart = escalatedAt;
   }
@@ -737,14 +874,23 @@ function planReview(
     ? RUBBER_STAMP.durationMs[0] + r.int(RUBBER_STAMP.durationMs[1] - RUBBER_STAMP.durationMs[0])
     : REVIEW_DURATION_MS[0] + r.int(REVIEW_DURATION_MS[1] - REVIEW_DURATION_MS[0]);
   const reviewedAt = reviewStart + durationMs;
-  const opposite = modelId === CREDIT ? (prediction === 'approve' ? 'decline' : 'approve') : prediction === 'block' ? 'allow' : 'block';
+  const opposite =
+    modelId === CREDIT
+      ? prediction === 'approve'
+        ? 'decline'
+        : 'approve'
+      : prediction === 'block'
+        ? 'allow'
+        : 'block';
   const u = rubberStamp ? 1 : r.next();
   let action: 'approve' | 'reject' | 'modify' = 'approve';
   if (u < 0.04) action = 'reject';
   else if (u < 0.06 && modelId === CREDIT && requestedLimit !== undefined) action = 'modify';
   const finalDecision = action === 'approve' ? prediction : opposite;
   const overrideReason =
-    action === 'modify' ? 'approved at a reduced limit after manual affordability check' : 'reviewer evidence contradicts the model';
+    action === 'modify'
+      ? 'approved at a reduced limit after manual affordability check'
+      : 'reviewer evidence contradicts the model';
   const rationale =
     action === 'approve'
       ? { code: 'AGREE', text: rubberStamp ? 'ok' : r.pick(AGREE_TEXTS) }
@@ -757,7 +903,12 @@ function planReview(
   reviewed.durationMs = durationMs;
   events.push(ev('reviewed', reviewedAt, reviewed));
   if (escalate) {
-    events.push(ev('resolved', reviewedAt + 1000 + r.int(59_000), { reviewerId: finalReviewer, resolution: action === 'approve' ? 'upheld' : 'overturned' }));
+    events.push(
+      ev('resolved', reviewedAt + 1000 + r.int(59_000), {
+        reviewerId: finalReviewer,
+        resolution: action === 'approve' ? 'upheld' : 'overturned',
+      }),
+    );
   }
   return {
     taskId,
@@ -769,14 +920,21 @@ function planReview(
   };
 }
 
-function drawOutcome(r: Prng, modelId: string, finalDecision: unknown): { outcome: string; source: string } | undefined {
+function drawOutcome(
+  r: Prng,
+  modelId: string,
+  finalDecision: unknown,
+): { outcome: string; source: string } | undefined {
   const u = r.next();
   if (modelId === CREDIT) {
     if (finalDecision !== 'approve' || u >= 0.5) return undefined;
     return { outcome: u < 0.025 ? 'defaulted' : 'repaid', source: 'loan-servicing' };
   }
   if (modelId === FRAUD) {
-    if (finalDecision === 'block') return u < 0.9 ? { outcome: u < 0.63 ? 'confirmed_fraud' : 'false_positive', source: 'chargeback-desk' } : undefined;
+    if (finalDecision === 'block')
+      return u < 0.9
+        ? { outcome: u < 0.63 ? 'confirmed_fraud' : 'false_positive', source: 'chargeback-desk' }
+        : undefined;
     return u < 0.01 ? { outcome: 'chargeback', source: 'card-network' } : undefined;
   }
   if (u >= 0.1) return undefined;
@@ -785,7 +943,13 @@ function drawOutcome(r: Prng, modelId: string, finalDecision: unknown): { outcom
 
 function explanation(
   r: Prng,
-  d: { decisionId: string; modelId: string; modelVersion: string; inputFeatures: Record<string, unknown>; prediction: unknown },
+  d: {
+    decisionId: string;
+    modelId: string;
+    modelVersion: string;
+    inputFeatures: Record<string, unknown>;
+    prediction: unknown;
+  },
   t: number,
 ): Record<string, unknown> {
   const features = d.inputFeatures;

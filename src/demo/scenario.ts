@@ -57,7 +57,7 @@ export const LATENCY_MS = {
 } as const;
 
 /** A credit-limit-scorer decline on a requested limit of at least this much requires human review. */
-export const REVIEW_LIMIT_THRESHOLD = 5000;
+export const REVIEW_LIMIT_THRESHOLD = 2500;
 export const REVIEWERS = ['rev-01', 'rev-02', 'rev-03', 'rev-04', 'rev-05', 'rev-06'] as const;
 export const LEAD_REVIEWERS = ['rev-lead-1', 'rev-lead-2'] as const;
 export const RUBBER_STAMP = { reviewerId: 'rev-05', reviews: 12, durationMs: [1800, 4500] } as const;
@@ -102,7 +102,7 @@ export function buildTimeline(days: number): Timeline {
     rollback: f(0.5),
     deprecated: f(0.52),
     retired: f(0.55),
-    skippedReview: [f(0.6), f(0.6) + 180 * MINUTE_MS],
+    skippedReview: [f(0.6), f(0.6) + 480 * MINUTE_MS],
     rubberStampFrom: f(0.7),
     postRetirement: [f(0.8), f(0.8) + 120 * MINUTE_MS],
   };
@@ -149,11 +149,36 @@ export function lifecycleEvents(tl: Timeline): LifecycleEventDraft[] {
     extra: Partial<LifecycleEventDraft> = {},
   ): void => {
     const timestamp = typeof time === 'number' ? iso(time) : time;
-    ev.push({ eventId: `lc-${modelId}-${modelVersion}-${eventType}`, eventType, modelId, modelVersion, timestamp, actor, details, ...extra });
+    ev.push({
+      eventId: `lc-${modelId}-${modelVersion}-${eventType}`,
+      eventType,
+      modelId,
+      modelVersion,
+      timestamp,
+      actor,
+      details,
+      ...extra,
+    });
   };
   const train = (modelId: string, v: string, started: string, completed: string, data: string): void => {
-    add(modelId, v, 'training_started', started, 'ml-pipeline', { pipelineRun: `run-${modelId}-${v}` }, { trainingDataRef: data });
-    add(modelId, v, 'training_completed', completed, 'ml-pipeline', { pipelineRun: `run-${modelId}-${v}` }, { trainingDataRef: data });
+    add(
+      modelId,
+      v,
+      'training_started',
+      started,
+      'ml-pipeline',
+      { pipelineRun: `run-${modelId}-${v}` },
+      { trainingDataRef: data },
+    );
+    add(
+      modelId,
+      v,
+      'training_completed',
+      completed,
+      'ml-pipeline',
+      { pipelineRun: `run-${modelId}-${v}` },
+      { trainingDataRef: data },
+    );
   };
   const evaluate = (
     modelId: string,
@@ -162,47 +187,108 @@ export function lifecycleEvents(tl: Timeline): LifecycleEventDraft[] {
     results: { metric: string; value: number; threshold: number; passed: boolean }[],
   ): void => {
     const passed = results.every((r) => r.passed);
-    add(modelId, v, 'evaluation_completed', time, 'eval-service', { suite: `${modelId}-release-suite`, passed }, { evaluationResults: results });
+    add(
+      modelId,
+      v,
+      'evaluation_completed',
+      time,
+      'eval-service',
+      { suite: `${modelId}-release-suite`, passed },
+      { evaluationResults: results },
+    );
   };
 
-  train(CREDIT, '2.0.0', '2026-01-12T09:00:00.000Z', '2026-01-14T17:20:00.000Z', 's3://ml-data/credit/2025-12-snapshot');
+  train(
+    CREDIT,
+    '2.0.0',
+    '2026-01-12T09:00:00.000Z',
+    '2026-01-14T17:20:00.000Z',
+    's3://ml-data/credit/2025-12-snapshot',
+  );
   evaluate(CREDIT, '2.0.0', '2026-01-16T10:00:00.000Z', [
     { metric: 'auc', value: 0.91, threshold: 0.85, passed: true },
     { metric: 'approval_rate_ratio_min', value: 0.94, threshold: 0.8, passed: true },
   ]);
-  add(CREDIT, '2.0.0', 'deployment_approved', '2026-01-20T15:00:00.000Z', 'model-risk-committee', { ticket: 'MRC-2026-014' });
-  add(CREDIT, '2.0.0', 'deployed', '2026-01-21T08:00:00.000Z', 'release-bot', { environment: 'production', replicas: 4 });
+  add(CREDIT, '2.0.0', 'deployment_approved', '2026-01-20T15:00:00.000Z', 'model-risk-committee', {
+    ticket: 'MRC-2026-014',
+  });
+  add(CREDIT, '2.0.0', 'deployed', '2026-01-21T08:00:00.000Z', 'release-bot', {
+    environment: 'production',
+    replicas: 4,
+  });
 
   train(FRAUD, '5.3.1', '2026-01-26T09:00:00.000Z', '2026-01-27T06:45:00.000Z', 's3://ml-data/fraud/2026-01-labels');
   evaluate(FRAUD, '5.3.1', '2026-01-29T11:30:00.000Z', [
     { metric: 'recall_at_1pct_fpr', value: 0.88, threshold: 0.8, passed: true },
     { metric: 'p99_latency_ms', value: 41, threshold: 100, passed: true },
   ]);
-  add(FRAUD, '5.3.1', 'deployment_approved', '2026-02-02T14:00:00.000Z', 'model-risk-committee', { ticket: 'MRC-2026-021' });
-  add(FRAUD, '5.3.1', 'deployed', '2026-02-03T07:30:00.000Z', 'release-bot', { environment: 'production', replicas: 6 });
+  add(FRAUD, '5.3.1', 'deployment_approved', '2026-02-02T14:00:00.000Z', 'model-risk-committee', {
+    ticket: 'MRC-2026-021',
+  });
+  add(FRAUD, '5.3.1', 'deployed', '2026-02-03T07:30:00.000Z', 'release-bot', {
+    environment: 'production',
+    replicas: 6,
+  });
 
-  train(SUPPORT, '1.4.0', '2026-02-04T09:00:00.000Z', '2026-02-05T13:10:00.000Z', 's3://ml-data/support/2026-01-transcripts');
+  train(
+    SUPPORT,
+    '1.4.0',
+    '2026-02-04T09:00:00.000Z',
+    '2026-02-05T13:10:00.000Z',
+    's3://ml-data/support/2026-01-transcripts',
+  );
   evaluate(SUPPORT, '1.4.0', '2026-02-06T16:00:00.000Z', [
     { metric: 'helpfulness_score', value: 4.3, threshold: 4.0, passed: true },
     { metric: 'hallucination_rate_max', value: 0.021, threshold: 0.05, passed: true },
   ]);
-  add(SUPPORT, '1.4.0', 'deployment_approved', '2026-02-09T10:00:00.000Z', 'ai-governance-board', { ticket: 'AIGB-2026-007' });
-  add(SUPPORT, '1.4.0', 'deployed', '2026-02-10T08:00:00.000Z', 'release-bot', { environment: 'production', promptVersion: 'support-prompt-v7' });
+  add(SUPPORT, '1.4.0', 'deployment_approved', '2026-02-09T10:00:00.000Z', 'ai-governance-board', {
+    ticket: 'AIGB-2026-007',
+  });
+  add(SUPPORT, '1.4.0', 'deployed', '2026-02-10T08:00:00.000Z', 'release-bot', {
+    environment: 'production',
+    promptVersion: 'support-prompt-v7',
+  });
 
-  train(CREDIT, '2.1.0', '2026-02-16T09:00:00.000Z', '2026-02-18T19:05:00.000Z', 's3://ml-data/credit/2026-01-snapshot');
+  train(
+    CREDIT,
+    '2.1.0',
+    '2026-02-16T09:00:00.000Z',
+    '2026-02-18T19:05:00.000Z',
+    's3://ml-data/credit/2026-01-snapshot',
+  );
   evaluate(CREDIT, '2.1.0', '2026-02-20T10:00:00.000Z', [
     { metric: 'auc', value: 0.93, threshold: 0.85, passed: true },
     { metric: 'approval_rate_ratio_min', value: 0.86, threshold: 0.8, passed: true },
   ]);
   add(CREDIT, '2.1.0', 'deployment_approved', tl.credit21Approved, 'model-risk-committee', { ticket: 'MRC-2026-033' });
-  add(CREDIT, '2.1.0', 'deployed', tl.credit21Deployed, 'release-bot', { environment: 'production', replicas: 4, replaces: '2.0.0' });
+  add(CREDIT, '2.1.0', 'deployed', tl.credit21Deployed, 'release-bot', {
+    environment: 'production',
+    replicas: 4,
+    replaces: '2.0.0',
+  });
 
-  add(SUPPORT, '1.5.0', 'training_started', tl.supportCandidateTrainingStarted, 'ml-pipeline', { pipelineRun: `run-${SUPPORT}-1.5.0` }, {
-    trainingDataRef: 's3://ml-data/support/2026-02-transcripts',
-  });
-  add(SUPPORT, '1.5.0', 'training_completed', tl.supportCandidateTrainingCompleted, 'ml-pipeline', { pipelineRun: `run-${SUPPORT}-1.5.0` }, {
-    trainingDataRef: 's3://ml-data/support/2026-02-transcripts',
-  });
+  add(
+    SUPPORT,
+    '1.5.0',
+    'training_started',
+    tl.supportCandidateTrainingStarted,
+    'ml-pipeline',
+    { pipelineRun: `run-${SUPPORT}-1.5.0` },
+    {
+      trainingDataRef: 's3://ml-data/support/2026-02-transcripts',
+    },
+  );
+  add(
+    SUPPORT,
+    '1.5.0',
+    'training_completed',
+    tl.supportCandidateTrainingCompleted,
+    'ml-pipeline',
+    { pipelineRun: `run-${SUPPORT}-1.5.0` },
+    {
+      trainingDataRef: 's3://ml-data/support/2026-02-transcripts',
+    },
+  );
   evaluate(SUPPORT, '1.5.0', tl.supportCandidateEvaluated, [
     { metric: 'helpfulness_score', value: 4.4, threshold: 4.0, passed: true },
     { metric: 'hallucination_rate_max', value: 0.071, threshold: 0.05, passed: false },
@@ -217,5 +303,8 @@ export function lifecycleEvents(tl: Timeline): LifecycleEventDraft[] {
   add(CREDIT, '2.1.0', 'retired', tl.retired, 'release-bot', { replicasRemoved: 4 });
 
   // stable on equal times: the pre-window history is already in order
-  return ev.map((e, i) => ({ e, i })).sort((a, b) => a.e.timestamp.localeCompare(b.e.timestamp) || a.i - b.i).map((x) => x.e);
+  return ev
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => a.e.timestamp.localeCompare(b.e.timestamp) || a.i - b.i)
+    .map((x) => x.e);
 }

@@ -8,7 +8,12 @@
 import { open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { recordHash } from '../archive/canonical.ts';
-import { ArchiveWriter, type ArchiveWriterOptions, type LineContext, type WrittenCheckpoint } from '../archive/writer.ts';
+import {
+  ArchiveWriter,
+  type ArchiveWriterOptions,
+  type LineContext,
+  type WrittenCheckpoint,
+} from '../archive/writer.ts';
 import { AuditWsError } from '../errors.ts';
 
 export const TAMPER_KINDS = [
@@ -29,8 +34,10 @@ export const TAMPER_DESCRIPTIONS: Record<TamperKind, string> = {
   'modified-rehashed': 'one record changed and re-hashed, so the next record no longer links to it',
   deleted: 'one record removed from its data file',
   inserted: 'one fabricated record inserted after another, claiming the next seq',
-  'suffix-rewritten': 'one record changed and every later hash and prevHash of the stream rewritten; checkpoints untouched',
-  'file-altered': "bytes of a data file changed after the manifest was written (two members of one line swapped: same size, same record)",
+  'suffix-rewritten':
+    'one record changed and every later hash and prevHash of the stream rewritten; checkpoints untouched',
+  'file-altered':
+    'bytes of a data file changed after the manifest was written (two members of one line swapped: same size, same record)',
   'forged-checkpoint': 'a checkpoint edited (createdAt back-dated a day) after it was signed and listed',
   'governance-lock': 'checkpoints and their signatures stored under GOVERNANCE-mode Object Lock instead of COMPLIANCE',
   'unlisted-file': 'a data file left out of the object manifest',
@@ -67,7 +74,12 @@ export interface TamperTarget {
   seq: number;
   accept: (record: Record<string, unknown>) => boolean;
   /** the change made to the target record */
-  change: (record: Record<string, unknown>) => { record: Record<string, unknown>; member: string; from: unknown; to: unknown };
+  change: (record: Record<string, unknown>) => {
+    record: Record<string, unknown>;
+    member: string;
+    from: unknown;
+    to: unknown;
+  };
   /** inserted: the fabricated record placed after the target (without chain members) */
   fabricate: (after: Record<string, unknown>) => Record<string, unknown>;
 }
@@ -89,9 +101,15 @@ export class TamperingArchiveWriter extends ArchiveWriter {
   private rewrittenPrev: string | undefined;
   private alteredLine: { file: string; offset: number; text: string } | undefined;
 
-  static async createTampering(options: ArchiveWriterOptions, kind: TamperKind, target: TamperTarget): Promise<TamperingArchiveWriter> {
+  static async createTampering(
+    options: ArchiveWriterOptions,
+    kind: TamperKind,
+    target: TamperTarget,
+  ): Promise<TamperingArchiveWriter> {
     const w = new TamperingArchiveWriter(
-      kind === 'governance-lock' ? { ...options, objectLock: { ...(options.objectLock || {}), mode: 'GOVERNANCE' } } : options,
+      kind === 'governance-lock'
+        ? { ...options, objectLock: { ...(options.objectLock || {}), mode: 'GOVERNANCE' } }
+        : options,
       kind,
       target,
     );
@@ -109,7 +127,9 @@ export class TamperingArchiveWriter extends ArchiveWriter {
   }
 
   private hits(ctx: LineContext): boolean {
-    return !this.done && ctx.stream === this.target.stream && ctx.seq >= this.target.seq && this.target.accept(ctx.record);
+    return (
+      !this.done && ctx.stream === this.target.stream && ctx.seq >= this.target.seq && this.target.accept(ctx.record)
+    );
   }
 
   private locate(ctx: LineContext, line: number | undefined): void {
@@ -143,7 +163,11 @@ export class TamperingArchiveWriter extends ArchiveWriter {
         this.locate(ctx, ctx.nextLine);
         return [];
       case 'inserted': {
-        const fake: Record<string, unknown> = { ...this.target.fabricate(ctx.record), seq: ctx.seq + 1, prevHash: ctx.hash };
+        const fake: Record<string, unknown> = {
+          ...this.target.fabricate(ctx.record),
+          seq: ctx.seq + 1,
+          prevHash: ctx.hash,
+        };
         this.locate(ctx, ctx.nextLine + 1);
         this.location.seq = ctx.seq + 1;
         return [ctx.line, lineOf(fake, recordHash(fake))];
@@ -180,7 +204,8 @@ export class TamperingArchiveWriter extends ArchiveWriter {
     }
     if (this.kind === 'forged-checkpoint') {
       const own = checkpoints.filter((c) => c.stream === this.target.stream);
-      if (own.length === 0) throw new AuditWsError('INTERNAL', `forged-checkpoint: stream ${this.target.stream} has no checkpoint`);
+      if (own.length === 0)
+        throw new AuditWsError('INTERNAL', `forged-checkpoint: stream ${this.target.stream} has no checkpoint`);
       const i = Math.floor((own.length - 1) / 2);
       const cp = own[i];
       const backdated = new Date(Date.parse(cp.value.createdAt) - 86_400_000).toISOString().replace(/\.000Z$/, 'Z');
@@ -198,7 +223,11 @@ export class TamperingArchiveWriter extends ArchiveWriter {
       });
     }
     if (this.kind === 'governance-lock') {
-      this.location.files = checkpoints.flatMap((c) => [c.path, ...(c.sigPath ? [c.sigPath] : []), ...(c.tsrPath ? [c.tsrPath] : [])]);
+      this.location.files = checkpoints.flatMap((c) => [
+        c.path,
+        ...(c.sigPath ? [c.sigPath] : []),
+        ...(c.tsrPath ? [c.tsrPath] : []),
+      ]);
     }
   }
 }
@@ -209,6 +238,7 @@ export class TamperingArchiveWriter extends ArchiveWriter {
  */
 export function swapFirstTwoMembers(line: string, file: string): string {
   const m = /^\{("(?:[^"\\]|\\.)*":"(?:[^"\\]|\\.)*"),("(?:[^"\\]|\\.)*":"(?:[^"\\]|\\.)*"),/.exec(line);
-  if (!m) throw new AuditWsError('INTERNAL', `file-altered: ${file}: the target line does not start with two string members`);
+  if (!m)
+    throw new AuditWsError('INTERNAL', `file-altered: ${file}: the target line does not start with two string members`);
   return `{${m[2]},${m[1]},${line.slice(m[0].length)}`;
 }

@@ -9,6 +9,7 @@ import { createWriteStream, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
 import { CsvWriter } from './csv.ts';
+import type { CsvValue } from './csv.ts';
 import { checkParams } from './exporter.ts';
 import type { ExportContext, Exporter } from './exporter.ts';
 
@@ -58,13 +59,24 @@ export async function exportCsv(
 ): Promise<ExportCsvResult> {
   checkParams(exporter, params);
   const source = await exporter.open(ctx, params);
+  return writeCsvFile(outFile, { query: exporter.name, description: exporter.description, parameters: { ...params } }, source.columns, source.rows, options);
+}
+
+/** Writes rows from any source as a CSV file with its sidecar (used by exporters and by the report). */
+export async function writeCsvFile(
+  outFile: string,
+  what: { query: string; description: string; parameters: Record<string, string> },
+  columns: readonly string[],
+  rows: AsyncIterable<readonly CsvValue[]> | Iterable<readonly CsvValue[]>,
+  options: ExportCsvOptions = {},
+): Promise<ExportCsvResult> {
   const tmp = path.join(path.dirname(outFile), `.${path.basename(outFile)}.${process.pid}.part`);
   const hash = createHash('sha256');
   const out = createWriteStream(tmp);
   const writer = new CsvWriter(out, { bom: options.bom, onBlock: (b) => hash.update(b) });
   try {
-    await writer.writeHeader(source.columns);
-    for await (const row of source.rows) await writer.writeRow(row);
+    await writer.writeHeader(columns);
+    for await (const row of rows) await writer.writeRow(row);
     await writer.end();
     renameSync(tmp, outFile);
   } catch (err) {
@@ -75,10 +87,10 @@ export async function exportCsv(
   const sidecar: CsvSidecar = {
     format: SIDECAR_FORMAT,
     formatVersion: '1.0',
-    query: exporter.name,
-    description: exporter.description,
-    parameters: { ...params },
-    columns: source.columns,
+    query: what.query,
+    description: what.description,
+    parameters: what.parameters,
+    columns: [...columns],
     rows: writer.rows,
     bytes: writer.bytes,
     sha256: hash.digest('hex'),

@@ -271,6 +271,7 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
     } finally {
       for (const b of batches) b.cleanup();
       await duck.run('RESET disabled_optimizers');
+      await dropKeyCensusTables(handle);
     }
 
     const tally = await tallyRejects(handle);
@@ -322,6 +323,11 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
     const message = cancelled ? 'import cancelled; nothing was imported' : errorMessage(err);
     return finishFailed(handle, plan, importId, started, cancelled ? 'cancelled' : 'failed', message, states, countsOf(states), warnings);
   }
+}
+
+async function dropKeyCensusTables(handle: CaseHandle): Promise<void> {
+  const temp = await handle.duck.runAndReadAll("SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE 'key_census_%'");
+  for (const [name] of temp.getRowsJS()) await handle.duck.run(`DROP TABLE IF EXISTS temp.${String(name)}`);
 }
 
 /** Data files whose bytes an earlier import (or an earlier file of this one) already loaded. */

@@ -18,8 +18,8 @@ import type { RecordKind } from '../archive/kinds.ts';
 import { readLines } from '../archive/lines.ts';
 import { KIND_TABLES } from '../case/evidence-schema.ts';
 import { AuditWsError } from '../errors.ts';
-import { RecordSql, sqlString } from './record-sql.ts';
-import type { BatchFileContext, RecordContext } from './record-sql.ts';
+import { RecordSql, keyCensusSql, keyCensusSummarySql, sqlString } from './record-sql.ts';
+import type { BatchFileContext, KeyCensus, RecordContext } from './record-sql.ts';
 import { fastPathVerdict } from './scan.ts';
 import type { ScanResult } from './scan.ts';
 import { jsonlLinesSql, parquetRowsSql, preparedLinesSql } from './source-sql.ts';
@@ -53,6 +53,7 @@ export interface Batch {
   /** Why the exact path was taken, per file path. */
   exactBecause: Map<string, string>;
   bytes: number;
+  census: KeyCensus;
   /** Removes temporary files (links, the exact path's NDJSON). */
   cleanup(): void;
 }
@@ -212,6 +213,26 @@ function contextOf(files: SourceFile[], importId: number): RecordContext {
   return ctx;
 }
 
+let censusCounter = 0;
+
+/** Builds a batch's key census (record-sql.ts) and reads what it found. */
+async function takeKeyCensus(duck: DuckDBConnection, inputSql: string, table: string): Promise<KeyCensus> {
+  await duck.run(keyCensusSql(inputSql, table));
+  const row = (await duck.runAndReadAll(keyCensusSummarySql(table))).getRowObjectsJS()[0];
+  if (Number(row.lists) !== Number(row.hashes)) {
+    throw new AuditWsError('INTERNAL', 'two different member-name lists have the same hash; import this file on its own');
+  }
+  const extrasFor = new Set<RecordKind>(RECORD_KINDS.filter((k) => row[`extras_${k}`] === true));
+  const census: KeyCensus = {
+    table,
+    names: new Set(((row.names as unknown[] | null) ?? []).map(String)),
+    duplicates: row.duplicates === true,
+    extrasFor,
+  };
+  if (Number(row.dialects) <= 1) census.dialect = row.any_snake === true ? (row.any_camel === true ? 'mixed' : 'snake_case') : 'camelCase';
+  return census;
+}
+
 interface Group {
   files: SourceFile[];
   kind: Batch['path'];
@@ -322,6 +343,24 @@ export async function prepareBatches(
         inputSql = preparedLinesSql(prepared);
         expected = counts.reduce((a, b) => a + b, 0);
       }
+      let census: KeyCensus;
+      try {
+        census = await takeKeyCensus(duck, inputSql, `key_census_${options.importId}_${censusCounter++}`);
+      } catch (err) {
+        cleanup();
+        if (members.length > 1) {
+          // Some file of the batch cannot be read: take the census file by file to find it.
+          for (const f of members) {
+            const single = await prepareBatches(duck, [f], options);
+            batches.push(...single.batches);
+            for (const [k, v] of single.unreadable) unreadable.set(k, v);
+            empty.push(...single.empty);
+          }
+        } else {
+          unreadable.set(members[0], `cannot be read (${firstLine(err, diskPath.get(members[0]) ?? members[0].file.absPath, members[0].file.path)})`);
+        }
+        continue;
+      }
       batches.push({
         files: members,
         context: contextOf(members, options.importId),
@@ -330,6 +369,7 @@ export async function prepareBatches(
         path: g.kind,
         exactBecause: g.why,
         bytes: members.reduce((a, f) => a + f.file.size, 0),
+        census,
         cleanup,
       });
     }
@@ -371,11 +411,11 @@ export async function loadBatch(
   batch: Batch,
   hooks: { signal?: AbortSignal; onFraction?: (f: number) => void } = {},
 ): Promise<BatchLoad> {
-  const { inputSql, expected, context: ctx } = batch;
+  const { inputSql, expected, context: ctx, census } = batch;
   let records = 0;
   const insert = async (kind: RecordKind, report: boolean): Promise<void> => {
-    const q = new RecordSql(ctx, [kind]);
-    const sql = `INSERT INTO ${KIND_TABLES[kind]} WITH ${q.parsed(inputSql)} ${q.selectRecords(kind)}`;
+    const q = new RecordSql(ctx, [kind], census);
+    const sql = `INSERT INTO ${KIND_TABLES[kind]} WITH ${q.parsed(inputSql, kind)} ${q.selectRecords(kind)}`;
     records += await runTracked(duck, sql, report ? hooks.onFraction : undefined, hooks.signal);
   };
 
@@ -383,9 +423,9 @@ export async function loadBatch(
   if (records === expected) return { records, rejected: 0 };
 
   // Other kinds, or rejects: find out which kinds the files hold, load them, then list the rejects.
-  const all = new RecordSql(ctx, RECORD_KINDS);
-  const census = await duck.runAndReadAll(`WITH ${all.parsed(inputSql)} ${all.census()}`);
-  for (const row of census.getRowObjectsJS()) {
+  const all = new RecordSql(ctx, RECORD_KINDS, census);
+  const kinds = await duck.runAndReadAll(`WITH ${all.parsed(inputSql)} ${all.kindCounts()}`);
+  for (const row of kinds.getRowObjectsJS()) {
     const kind = row.kind as RecordKind | null;
     if (kind && kind !== ctx.fileKind && Number(row.records) > 0) await insert(kind, !ctx.fileKind);
   }

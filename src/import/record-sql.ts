@@ -5,20 +5,25 @@
  * of the record, `pre_problem` a reason found before SQL (a line that is not UTF-8, too long) or NULL,
  * `unverifiable` why a Parquet row's hash cannot be re-computed, or NULL.
  *
- * Cost is what shapes this file (it runs on every record). Each record is parsed twice: once by
- * json_extract with the list of every member spelling the batch can hold (camelCase and snake_case),
- * giving a list of JSON fragments by position (`x[i]`: NULL when the member is absent, 'null' when it
- * is null), and once by json_keys, only to count the members. A record with more members than slots
- * filled has unknown members or a duplicate name; only those rare records pay for the exact work
- * (list functions and lambdas cost microseconds per row). Types are judged from the first character of
- * each fragment, which DuckDB writes minified. No `IN (...)` lists: DuckDB plans long ones as joins.
+ * Cost shapes this file: it runs on every record, and list functions with lambdas cost microseconds per
+ * row. So the work is split in two:
+ *   - a key census (keyCensusSql) groups the batch's records by their list of member names, which is
+ *     nearly always a handful of lists, and judges each list once: a duplicate name, the members a
+ *     kind does not name (its `extra` members), the spelling (camelCase / snake_case);
+ *   - the load parses each record once (json_transform into a struct of the member spellings the
+ *     batch actually uses, strings straight to VARCHAR) and looks up its list's verdict by hash only
+ *     when the lists differ in something that matters for the kind being loaded.
+ * Types of number, boolean, time and seq members are judged from the first character of their JSON
+ * fragment (DuckDB writes fragments minified). String members are read as text: a number or an object
+ * there is kept as its text rather than rejected. No `IN (...)` lists: DuckDB plans long ones as joins.
  *
  * The kind and stream of a record follow the reader's rule (src/archive/open.ts assignRecord): the
  * record's `stream` member, else the file's stream; the kind the descriptor declares for that stream,
- * else the kind its content shows (kinds.ts detectKind), else the file's kind.
+ * else the kind its content shows (kinds.ts detectKind, a member written null counting as absent),
+ * else the file's kind.
  */
 import { DEFAULT_STREAM, LIFECYCLE_EVENT_TYPES, RECORD_KINDS, REVIEW_EVENT_TYPES, camelToSnake } from '../archive/kinds.ts';
-import type { RecordKind } from '../archive/kinds.ts';
+import type { Dialect, RecordKind } from '../archive/kinds.ts';
 import { memberColumns, quoteIdent, tableColumns } from '../case/evidence-schema.ts';
 import type { MemberColumn } from '../case/evidence-schema.ts';
 
@@ -48,6 +53,20 @@ export interface RecordContext {
   files: readonly BatchFileContext[];
 }
 
+/** What the key census of a batch found (see keyCensusSql). */
+export interface KeyCensus {
+  /** Temporary table of verdicts per member-name list. */
+  table: string;
+  /** Every member name some record of the batch has. */
+  names: ReadonlySet<string>;
+  /** Some record has a member name twice. */
+  duplicates: boolean;
+  /** Kinds for which some record has members the kind does not name. */
+  extrasFor: ReadonlySet<RecordKind>;
+  /** The spelling, when every list has the same. */
+  dialect?: Dialect;
+}
+
 /** A per-file value: a constant when every file of the batch has the same, else a list lookup by fidx. */
 function perFile(values: readonly (string | number | undefined)[]): string {
   const literal = (v: string | number | undefined): string =>
@@ -70,6 +89,47 @@ function knownNames(kind: RecordKind): string[] {
   return memberColumns(kind).flatMap((m) => spellings(m.member));
 }
 
+const ALL_MEMBERS: ReadonlySet<string> = new Set([...RECORD_KINDS.flatMap((k) => memberColumns(k).map((m) => m.member)), ...DETECT_MEMBERS]);
+const SNAKE_SPELLINGS = [...ALL_MEMBERS].map(camelToSnake).filter((s) => !ALL_MEMBERS.has(s));
+const CAMEL_SPELLINGS = [...ALL_MEMBERS].filter((m) => camelToSnake(m) !== m);
+
+/** A non-blank input row (blank lines are skipped but keep their numbers). */
+const NON_BLANK = `(pre_problem IS NOT NULL OR (raw IS NOT NULL AND trim(raw, E' \\t') <> ''))`;
+
+/**
+ * Statements that build the key census of a batch into a temporary table: one row per distinct list
+ * of member names (hash `h`), with `dup` (a name that occurs twice), `snake` / `camel` (spellings
+ * seen), and per kind the names it does not know (`unknown_<kind>`) with their JSON paths.
+ */
+export function keyCensusSql(inputSql: string, table: string): string {
+  const perKind = RECORD_KINDS.map((k) => {
+    const known = sqlList(knownNames(k));
+    return `list_filter(k, lambda n: NOT list_contains(${known}, n)) AS unknown_${k},
+    list_transform(list_filter(k, lambda n: NOT list_contains(${known}, n)), lambda n: '$."' || replace(n, '"', '\\"') || '"') AS upaths_${k}`;
+  });
+  return `CREATE OR REPLACE TEMP TABLE ${table} AS
+SELECT hash(k) AS h, k, n,
+  CASE WHEN list_unique(k) < len(k) THEN list_filter(list_sort(list_distinct(k)), lambda x: len(list_filter(k, lambda y: y = x)) > 1)[1] END AS dup,
+  list_has_any(k, ${sqlList(SNAKE_SPELLINGS)}) AS snake,
+  list_has_any(k, ${sqlList(CAMEL_SPELLINGS)}) AS camel,
+  ${perKind.join(',\n  ')}
+FROM (
+  SELECT k, count(*) AS n FROM (SELECT try(json_keys(raw)) AS k FROM (${inputSql}) WHERE pre_problem IS NULL AND ${NON_BLANK})
+  WHERE k IS NOT NULL GROUP BY k
+)`;
+}
+
+/** Reads what a census table found. */
+export function keyCensusSummarySql(table: string): string {
+  return `SELECT
+  (SELECT list(DISTINCT name) FROM (SELECT unnest(k) AS name FROM ${table})) AS names,
+  count(*) AS lists, count(DISTINCT h) AS hashes,
+  bool_or(dup IS NOT NULL) AS duplicates,
+  ${RECORD_KINDS.map((k) => `bool_or(len(unknown_${k}) > 0) AS extras_${k}`).join(', ')},
+  count(DISTINCT (snake, camel)) AS dialects, bool_or(snake) AS any_snake, bool_or(camel) AS any_camel
+FROM ${table}`;
+}
+
 /** JSON type of a minified fragment from its first character. */
 function fragmentType(v: string): string {
   return `CASE left(${v}, 1) WHEN '"' THEN 'a string' WHEN '{' THEN 'an object' WHEN '[' THEN 'an array' WHEN 't' THEN 'a boolean' WHEN 'f' THEN 'a boolean' WHEN 'n' THEN 'null' ELSE 'a number' END`;
@@ -80,50 +140,46 @@ function caseMap(expr: string, pairs: [string, string][], otherwise = 'NULL'): s
   return `CASE ${expr} ${pairs.map(([a, b]) => `WHEN ${sqlString(a)} THEN ${sqlString(b)}`).join(' ')} ELSE ${otherwise} END`;
 }
 
+/** How json_transform reads a member: text for strings (and `any`), a JSON fragment when the type is checked. */
+function targetType(type: MemberColumn['type'] | 'detect'): string {
+  return type === 'string' || type === 'any' || type === 'detect' ? 'VARCHAR' : 'JSON';
+}
+
 /**
- * SQL for one batch: the slots (member spellings) are fixed by the kinds the batch may hold, so every
- * statement built from one instance reads the same `x` list.
+ * SQL for one batch and the kinds it may hold. Every statement built from one instance parses records
+ * the same way, so `parsed` can be combined with any of the selects.
  */
 export class RecordSql {
-  private readonly slots = new Map<string, number>();
+  /** Struct fields: member spelling -> json_transform target type. */
+  private readonly fields = new Map<string, string>();
 
   constructor(
     private readonly ctx: RecordContext,
     private readonly kinds: readonly RecordKind[],
+    private readonly keys: KeyCensus,
   ) {
-    const names: string[] = [];
-    for (const k of kinds) names.push(...knownNames(k));
-    for (const m of [...DETECT_MEMBERS, 'stream']) names.push(...spellings(m));
-    for (const n of names) if (!this.slots.has(n)) this.slots.set(n, this.slots.size + 1);
+    const add = (name: string, type: string): void => {
+      if (keys.names.has(name) && !this.fields.has(name)) this.fields.set(name, type);
+    };
+    for (const k of kinds) for (const m of memberColumns(k)) for (const s of spellings(m.member)) add(s, targetType(m.type));
+    for (const m of DETECT_MEMBERS) for (const s of spellings(m)) add(s, 'VARCHAR');
+    add('stream', 'JSON');
   }
 
-  private slot(name: string): string {
-    const i = this.slots.get(name);
-    if (i === undefined) throw new Error(`no slot for member ${name}`);
-    return `x[${i}]`;
-  }
-
-  /** The fragment of a member: its camelCase spelling if present, else its snake_case one. */
+  /** The member's value (camelCase spelling first), or NULL when no record of the batch has it. */
   private fragment(member: string): string {
-    const s = spellings(member).map((n) => this.slot(n));
-    return s.length === 1 ? s[0] : `coalesce(${s.join(', ')})`;
+    const s = spellings(member)
+      .filter((n) => this.fields.has(n))
+      .map((n) => `j.${quoteIdent(n)}`);
+    return s.length === 0 ? 'NULL' : s.length === 1 ? s[0] : `coalesce(${s.join(', ')})`;
   }
 
   private has(member: string): string {
-    return `(${spellings(member)
-      .map((n) => `${this.slot(n)} IS NOT NULL`)
-      .join(' OR ')})`;
-  }
-
-  /** How many of a kind's member spellings the record holds (a member written null counts). */
-  private presentOf(kind: RecordKind): string {
-    return `(${knownNames(kind)
-      .map((n) => `(${this.slot(n)} IS NOT NULL)::INTEGER`)
-      .join(' + ')})`;
+    return `(${this.fragment(member)} IS NOT NULL)`;
   }
 
   private detectKindSql(): string {
-    const et = `json_extract_string(${this.fragment('eventType')}, '$')`;
+    const et = this.fragment('eventType');
     const has = (m: string) => this.has(m);
     return `CASE
     WHEN list_contains(${sqlList(LIFECYCLE_EVENT_TYPES)}, ${et}) THEN 'lifecycle'
@@ -135,55 +191,61 @@ export class RecordSql {
   END`;
   }
 
+  /** Whether rows must be matched to their member-name list's verdict (for loading `kind`, or for problems). */
+  private needsVerdicts(kind: RecordKind | undefined): boolean {
+    if (this.keys.duplicates) return true;
+    if (kind === undefined) return false;
+    return this.keys.extrasFor.has(kind) || this.keys.dialect === undefined;
+  }
+
   /**
-   * The `parsed` relation (a CTE): every non-blank input row with its fragments `x`, member count
-   * `nkeys`, kind, stream, and `problem` (NULL when nothing kind-independent is wrong).
+   * The `parsed` relation (a CTE): every non-blank input row with its struct `j`, kind, stream, and
+   * `problem` (NULL when nothing kind-independent is wrong). `forKind`: the kind being loaded.
    */
-  parsed(inputSql: string): string {
+  parsed(inputSql: string, forKind?: RecordKind): string {
     const ctx = this.ctx;
-    const paths = `[${[...this.slots.keys()].map((n) => sqlString(`$."${n}"`)).join(', ')}]`;
-    const st = this.slot('stream');
+    const verdicts = this.needsVerdicts(forKind);
+    const struct = JSON.stringify(Object.fromEntries(this.fields));
+    const st = this.fragment('stream');
     const recordStream = `CASE WHEN left(${st}, 1) = '"' AND ${st} <> '""' THEN json_extract_string(${st}, '$') END`;
     const stream0 = `coalesce(${recordStream}, ${perFile(ctx.files.map((f) => f.fileStream))})`;
     const declared = caseMap('stream0', [...ctx.declaredStreams.entries()]);
     const fileKind = ctx.fileKind ? sqlString(ctx.fileKind) : 'NULL';
     const defaultStream = caseMap('kind', RECORD_KINDS.map((k) => [k, DEFAULT_STREAM[k]]));
-    const filled = `list_count(x)`;
-    return `parsed AS (
+    const parse = this.fields.size > 0 ? `try(json_transform(raw, ${sqlString(struct)}))` : `CASE WHEN json_valid(raw) THEN {'_': 1} END`;
+    const source = verdicts
+      ? `(SELECT p.*, v.dup AS v_dup, v.snake AS v_snake, v.camel AS v_camel, ${RECORD_KINDS.map((k) => `v.unknown_${k} AS v_unknown_${k}, v.upaths_${k} AS v_upaths_${k}`).join(', ')}
+        FROM (SELECT *, CASE WHEN j IS NOT NULL THEN hash(try(json_keys(raw))) END AS h FROM base) p LEFT JOIN ${this.keys.table} v ON v.h = p.h)`
+      : 'base';
+    return `base AS (
+  SELECT fidx, line, row, raw, pre_problem, unverifiable, CASE WHEN pre_problem IS NULL THEN ${parse} END AS j
+  FROM (${inputSql}) WHERE ${NON_BLANK}
+),
+parsed AS (
   SELECT *, coalesce(stream0, ${defaultStream}) AS stream_name,
     CASE
       WHEN pre_problem IS NOT NULL THEN pre_problem
-      WHEN x IS NULL OR nkeys IS NULL THEN 'not valid JSON'
+      WHEN j IS NULL THEN 'not valid JSON'
       WHEN left(ltrim(raw, E' \\t'), 1) <> '{' THEN 'not a JSON object'
-      WHEN nkeys > ${filled} AND list_unique(json_keys(raw)) < nkeys THEN 'a member name appears twice: ' || ${duplicateNameSql('json_keys(raw)')}
+      ${verdicts ? `WHEN v_dup IS NOT NULL THEN 'a member name appears twice: ' || v_dup` : ''}
       WHEN ${lenientJsonSql('raw')} THEN 'not valid JSON (NaN, Infinity or a trailing comma)'
       WHEN kind IS NULL THEN 'unknown kind: no member identifies a decision, lifecycle event, review or outcome'
     END AS problem
   FROM (
     SELECT *, coalesce(${declared}, detected, ${fileKind}) AS kind
-    FROM (
-      SELECT *, ${stream0} AS stream0, ${this.detectKindSql()} AS detected
-      FROM (
-        SELECT fidx, line, row, raw, pre_problem, unverifiable,
-          CASE WHEN pre_problem IS NULL THEN try(json_extract(raw, ${paths})) END AS x,
-          CASE WHEN pre_problem IS NULL THEN len(try(json_keys(raw))) END AS nkeys
-        FROM (${inputSql})
-        WHERE pre_problem IS NOT NULL OR (raw IS NOT NULL AND trim(raw, E' \\t') <> '')
-      )
-    )
+    FROM (SELECT *, ${stream0} AS stream0, ${this.detectKindSql()} AS detected FROM ${source})
   )
 )`;
   }
 
   private typeCheck(m: MemberColumn): string | undefined {
     const v = this.fragment(m.member);
+    if (v === 'NULL') return undefined;
     const found = fragmentType(v);
-    // `null` passes every check: a member written null is an absent member (spec section 3).
+    // null passes every check: a member written null is an absent member (spec section 3).
     const fail = (expected: string, firstChars: string) =>
       `CASE WHEN NOT contains(${sqlString(firstChars)}, left(${v}, 1)) THEN ${sqlString(`${m.member}: expected ${expected}, found `)} || ${found} END`;
     switch (m.type) {
-      case 'string':
-        return fail('a string', '"n');
       case 'number':
         return fail('a number', '-0123456789n');
       case 'boolean':
@@ -191,7 +253,8 @@ export class RecordSql {
       case 'time':
         return fail('an RFC 3339 string or epoch seconds', '"-0123456789n');
       case 'seq':
-        return `CASE WHEN ${v} <> 'null' AND NOT regexp_full_match(${v}::VARCHAR, '0|[1-9][0-9]{0,17}') THEN ${sqlString(`${m.member}: expected a non-negative integer, found `)} || left(${v}::VARCHAR, 40) END`;
+        return `CASE WHEN NOT regexp_full_match(${v}::VARCHAR, '0|[1-9][0-9]{0,17}|null') THEN ${sqlString(`${m.member}: expected a non-negative integer, found `)} || left(${v}::VARCHAR, 40) END`;
+      case 'string':
       case 'json':
       case 'any':
         return undefined;
@@ -203,22 +266,22 @@ export class RecordSql {
     const checks = memberColumns(kind)
       .map((m) => this.typeCheck(m))
       .filter((c): c is string => c !== undefined);
-    return `nullif(concat_ws('; ', ${checks.join(',\n    ')}), '')`;
+    return checks.length === 0 ? 'NULL' : `nullif(concat_ws('; ', ${checks.join(',\n    ')}), '')`;
   }
 
   /** The value of a member converted to its column's type; assumes the record passed the type checks. */
   private valueExpr(m: MemberColumn): string {
     const v = this.fragment(m.member);
+    if (v === 'NULL') return 'NULL';
     switch (m.type) {
       case 'string':
       case 'any':
-        return `json_extract_string(${v}, '$')`;
+      case 'json':
+        return v;
       case 'number':
         return `TRY_CAST(${v} AS DOUBLE)`;
       case 'boolean':
         return `TRY_CAST(${v} AS BOOLEAN)`;
-      case 'json':
-        return `nullif(${v}, 'null')`;
       case 'seq':
         return `TRY_CAST(${v} AS BIGINT)`;
       case 'time':
@@ -230,31 +293,30 @@ export class RecordSql {
     }
   }
 
-  /** `extra`: the members a kind does not name, as one JSON object; computed only for records that have some. */
   private extraSql(kind: RecordKind): string {
-    const known = sqlList(knownNames(kind));
-    return `CASE WHEN nkeys > ${this.presentOf(kind)} THEN
-    to_json(map_from_entries(list_filter(map_entries(json_transform(raw, '"MAP(VARCHAR, JSON)"')), lambda e: NOT list_contains(${known}, e.key))))
-  END`;
+    if (!this.keys.extrasFor.has(kind)) return 'NULL';
+    return `CASE WHEN len(v_unknown_${kind}) > 0 THEN to_json(map_from_entries(list_zip(v_unknown_${kind}, json_extract(raw, v_upaths_${kind})))) END`;
   }
 
-  private dialectSql(kind: RecordKind): string {
-    const cols = memberColumns(kind).filter((m) => m.snake !== undefined);
-    const snake = cols.map((m) => `${this.slot(m.snake as string)} IS NOT NULL`).join(' OR ');
-    const camel = cols.map((m) => `${this.slot(m.member)} IS NOT NULL`).join(' OR ');
-    return `CASE WHEN (${snake}) AND (${camel}) THEN 'mixed' WHEN ${snake} THEN 'snake_case' ELSE 'camelCase' END`;
+  private dialectSql(): string {
+    const d = this.keys.dialect;
+    if (d !== undefined) return sqlString(d);
+    return `CASE WHEN v_snake AND v_camel THEN 'mixed' WHEN v_snake THEN 'snake_case' ELSE 'camelCase' END`;
   }
 
-  /** The rows of `kind` that pass every check, as the kind table's columns in order. */
+  /** The rows of `kind` that pass every check, as the kind table's columns in order (use with parsed(input, kind)). */
   selectRecords(kind: RecordKind): string {
     const values = new Map<string, string>();
     for (const m of memberColumns(kind)) {
-      if (m.textColumn) values.set(m.textColumn, `json_extract_string(${this.fragment(m.member)}, '$')`);
+      if (m.textColumn) {
+        const v = this.fragment(m.member);
+        values.set(m.textColumn, v === 'NULL' ? 'NULL' : `json_extract_string(${v}, '$')`);
+      }
       values.set(m.column, this.valueExpr(m));
     }
     values.set('stream', 'stream_name');
     values.set('extra', this.extraSql(kind));
-    values.set('dialect', this.dialectSql(kind));
+    values.set('dialect', this.dialectSql());
     values.set('unverifiable', 'unverifiable');
     values.set('import_id', String(this.ctx.importId));
     values.set('source_file_id', perFile(this.ctx.files.map((f) => f.sourceFileId)));
@@ -272,7 +334,7 @@ FROM (SELECT * FROM parsed WHERE problem IS NULL AND kind = ${sqlString(kind)})
 WHERE ${this.typeProblems(kind)} IS NULL`;
   }
 
-  /** Every record that is not imported: its file, line / row, reason, and the start of its text. */
+  /** Every record that is not imported: its file, line / row, reason, and the start of its text (use with parsed(input)). */
   selectProblems(): string {
     const typeProblem = `CASE kind ${this.kinds.map((k) => `WHEN ${sqlString(k)} THEN ${this.typeProblems(k)}`).join(' ')} END`;
     return `SELECT ${perFile(this.ctx.files.map((f) => f.sourceFileId))} AS source_file_id, ${perFile(this.ctx.files.map((f) => f.sourceFile))} AS file,
@@ -281,15 +343,10 @@ WHERE ${this.typeProblems(kind)} IS NULL`;
 ) WHERE reason IS NOT NULL`;
   }
 
-  /** Records per kind that pass the kind-independent checks, to learn which kinds a batch holds. */
-  census(): string {
+  /** Records per kind that pass the kind-independent checks, to learn which kinds a batch holds (use with parsed(input)). */
+  kindCounts(): string {
     return `SELECT kind, count(*) AS records FROM parsed WHERE problem IS NULL GROUP BY kind`;
   }
-}
-
-/** The first member name that occurs twice in a list of names (only evaluated for records that have one). */
-function duplicateNameSql(keys: string): string {
-  return `list_filter(list_distinct(${keys}), lambda n: len(list_filter(${keys}, lambda y: y = n)) > 1)[1]`;
 }
 
 /**
@@ -304,3 +361,4 @@ function lenientJsonSql(raw: string): string {
   const exact = `'[:,\\[]\\s*-?(NaN|Infinity)|,\\s*[}\\]]'`;
   return `((${cheap}) AND regexp_matches(regexp_replace(${raw}, '"(?:[^"\\\\]|\\\\.)*"', '""', 'g'), ${exact}))`;
 }
+

@@ -148,7 +148,22 @@ function checkpointPlace(p: string): { stream: string; label: string } | undefin
   return m ? { stream: m[1], label: m[2] } : undefined;
 }
 
-const IDENTIFIER_MEMBERS = ['decisionId', 'decision_id', 'traceId', 'trace_id', 'taskId', 'task_id', 'affectedUserId', 'affected_user_id', 'eventId', 'event_id'];
+const IDENTIFIER_MEMBERS = [
+  'decisionId', 'decision_id', 'traceId', 'trace_id', 'taskId', 'task_id', 'affectedUserId', 'affected_user_id', 'eventId', 'event_id',
+  'explanationRef', 'explanation_ref',
+];
+
+/** Explanation artefacts a text names by path (`explanations/<ref>.json`): archive file names that carry a decision's reference. */
+export function explanationMentions(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/explanations\/([^\s"',;)\]}]+?)(?:\.json)?(?=["'\s,;)\]}]|$)/g)) out.push(m[1]);
+  return out;
+}
+
+/** Replaces every explanation path a text names that is not among `disclosed` (a reference of a packaged decision). */
+export function redactExplanations(text: string, disclosed: ReadonlySet<string>): string {
+  return text.replace(/explanations\/([^\s"',;)\]}]+?)(\.json)?(?=["'\s,;)\]}]|$)/g, (all, ref: string) => (disclosed.has(ref) ? all : 'explanations/(withheld)'));
+}
 
 /** Identifiers of records in the case that are not selected, among the strings a custody entry's details hold. */
 async function foreignIdentifiers(handle: CaseHandle, entries: readonly CustodyEntry[], selected: ReadonlySet<string>): Promise<Set<string>> {
@@ -162,7 +177,7 @@ async function foreignIdentifiers(handle: CaseHandle, entries: readonly CustodyE
   const candidates = [...tokens].filter((t) => !selected.has(t));
   if (candidates.length === 0) return new Set();
   const idColumns: [string, string[]][] = [
-    [KIND_TABLES.decision, ['decision_id', 'trace_id', 'task_id', 'affected_user_id']],
+    [KIND_TABLES.decision, ['decision_id', 'trace_id', 'task_id', 'affected_user_id', 'explanation_ref']],
     [KIND_TABLES.review, ['decision_id', 'task_id', 'event_id']],
     [KIND_TABLES.outcome, ['decision_id']],
   ];
@@ -182,17 +197,18 @@ export async function custodyExcerptFor(handle: CaseHandle, disclosed: ReadonlyS
   return excerptCustody(entries, (e) => {
     const text = JSON.stringify(e.details);
     for (const id of foreign) if (text.includes(id)) return 'the details name records outside this package';
+    if (explanationMentions(text).some((ref) => !disclosed.has(ref))) return 'the details name explanation files of records outside this package';
     return undefined;
   });
 }
 
-/** The identifiers a package of these decisions discloses: theirs, and those of their reviews. */
+/** The identifiers a package of these decisions discloses: theirs (with their explanation references), and those of their reviews. */
 export async function identifiersOfDecisions(handle: CaseHandle, decisionIds: readonly string[]): Promise<Set<string>> {
   const out = new Set<string>(decisionIds);
   if (decisionIds.length === 0) return out;
   const r = await handle.duck.runAndReadAll(
-    `SELECT trace_id, task_id, affected_user_id FROM ${KIND_TABLES.decision} WHERE list_contains($ids, decision_id)
-     UNION ALL SELECT event_id, task_id, NULL FROM ${KIND_TABLES.review} WHERE list_contains($ids, decision_id)`,
+    `SELECT trace_id, task_id, affected_user_id, explanation_ref FROM ${KIND_TABLES.decision} WHERE list_contains($ids, decision_id)
+     UNION ALL SELECT event_id, task_id, NULL, NULL FROM ${KIND_TABLES.review} WHERE list_contains($ids, decision_id)`,
     { ids: listValue([...decisionIds]) },
     { ids: LIST(VARCHAR) },
   );

@@ -129,3 +129,13 @@ export function decisionWhere(f: DecisionFilters, fresh: ReadonlySet<string>, pr
   }
   return { sql: parts.length > 0 ? parts.map((x) => `(${x})`).join(' AND ') : 'true', params };
 }
+
+/** The decision filters among a query's parameters (the rest are the query's own). */
+export function pickFilters(params: object): DecisionFilters {
+  const out: Record<string, unknown> = {};
+  for (const k of DECISION_FILTER_KEYS) {
+    const v = (params as Record<string, unknown>)[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out as DecisionFilters;
+}

@@ -12,7 +12,7 @@ import { resolveParams } from './anomalies/run.ts';
 import type { QueryContext } from './context.ts';
 import { isoSql, numberParam, pageOf, queryRows } from './db.ts';
 import type { Json, Page, Row, SqlParams } from './db.ts';
-import { decisionWhere, hasFilters } from './filters.ts';
+import { decisionWhere, hasFilters, pickFilters } from './filters.ts';
 import type { DecisionFilters } from './filters.ts';
 import { EVENT_FACET_CACHE, FACET_CACHE, FACET_NAMES, columnFacetsSql, eventTypeFacetSql } from './facets.ts';
 import type { FacetName } from './facets.ts';
@@ -93,7 +93,6 @@ const ITEM_SQL = `x.decision_id AS "decisionId", x.trace_id AS "traceId", x.task
   x.human_override AS "humanOverride", x.human_reviewer_id AS "humanReviewerId", x.affected_user_id AS "affectedUserId", ${refColumnsSql('x')}`;
 
 const BOOLEAN_FACETS: ReadonlySet<FacetName> = new Set(['humanReviewRequired', 'humanReviewed', 'humanOverride']);
-const NOT_FILTERS = new Set(['anomaly', 'anomalyParams', 'sort', 'facets', 'facetSize', 'histogram', 'limit', 'offset']);
 
 function parseSort(sort: string | undefined): { sort: SearchSort; sql: string } {
   const s = (sort ?? 'time') as SearchSort;
@@ -111,8 +110,7 @@ export async function search(ctx: QueryContext, params: SearchParams = {}): Prom
   const facetSize = numberParam(params.facetSize ?? 20, 'facet size', 1, 1000, true);
   const facets = params.facets ?? [...FACET_NAMES];
   for (const f of facets) if (!FACET_NAMES.includes(f)) throw new AuditWsError('BAD_USAGE', `unknown facet "${f}"; one of ${FACET_NAMES.join(', ')}`);
-  const filters: DecisionFilters = {};
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && !NOT_FILTERS.has(k)) (filters as Record<string, unknown>)[k] = v;
+  const filters = pickFilters(params);
   const where = decisionWhere(filters, ctx.lookups);
   let whereSql = where.sql;
   const sqlParams: SqlParams = { ...where.params };

@@ -6,6 +6,7 @@
 import canonicalize from 'canonicalize';
 import { dropNullMembers, sha256Hex } from '../archive/canonical.ts';
 import type { CaseHandle } from '../case/store.ts';
+import { identifiersOfDecisions } from '../package/from-case.ts';
 import { queryContext } from '../query/context.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
 import type { ReportContext, ReportOptions } from './context.ts';
@@ -68,7 +69,10 @@ export async function assembleReportData(handle: CaseHandle, options: ReportOpti
     options,
     maxRows: options.maxRows ?? 25,
   };
-  if (options.decisionIds) ctx.scope = new Set(options.decisionIds);
+  if (options.decisionIds) {
+    ctx.scope = new Set(options.decisionIds);
+    ctx.disclosed = await identifiersOfDecisions(handle, options.decisionIds);
+  }
   const cover = await collectCover(ctx);
   const integrity = await collectIntegrity(ctx);
   const recordKeeping = await collectRecordKeeping(ctx, cover, integrity);

@@ -33,8 +33,8 @@ export function barChart(
   options: { max?: number; format: (v: number) => string; refs?: { at: number; label: string }[]; title: string; width?: number },
 ): Html {
   const width = options.width ?? 640;
-  const labelW = 150;
-  const noteW = 90;
+  const labelW = 210;
+  const noteW = 70;
   const rowH = 20;
   const top = options.refs?.length ? 18 : 6;
   const plotW = width - labelW - noteW;
@@ -54,7 +54,7 @@ export function barChart(
         ? html`<line x1="${x(b.low).toFixed(1)}" x2="${x(b.high).toFixed(1)}" y1="${y + rowH / 2}" y2="${y + rowH / 2}" stroke="#222" stroke-width="1"/><line x1="${x(b.low).toFixed(1)}" x2="${x(b.low).toFixed(1)}" y1="${y + 6}" y2="${y + rowH - 6}" stroke="#222"/><line x1="${x(b.high).toFixed(1)}" x2="${x(b.high).toFixed(1)}" y1="${y + 6}" y2="${y + rowH - 6}" stroke="#222"/>`
         : html``;
     const note = b.note ?? (b.value === null ? '' : options.format(b.value));
-    return html`<text x="${labelW - 6}" y="${y + 14}" font-size="10" text-anchor="end" ${FONT}>${truncate(b.label, 26)}</text>${bar}${whisker}<text x="${width - noteW + 6}" y="${y + 14}" font-size="10" ${FONT}>${note}</text>`;
+    return html`<text x="${labelW - 6}" y="${y + 14}" font-size="10" text-anchor="end" ${FONT}>${truncate(b.label, 38)}</text>${bar}${whisker}<text x="${width - noteW + 6}" y="${y + 14}" font-size="10" ${FONT}>${note}</text>`;
   });
   const refs = (options.refs ?? []).map(
     (r) =>

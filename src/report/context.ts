@@ -5,6 +5,7 @@
  * custody details); aggregates over the whole case stay, since they disclose no record.
  */
 import type { CaseHandle, CaseInfo } from '../case/store.ts';
+import { redactExplanations } from '../package/from-case.ts';
 import type { QueryContext } from '../query/context.ts';
 
 export interface FairnessRequest {
@@ -40,7 +41,14 @@ export interface ReportContext {
   options: ReportOptions;
   /** The selected decisions in package scope, else undefined (the whole case). */
   scope?: ReadonlySet<string>;
+  /** Package scope: every identifier the package discloses (its decisions', their traces', reviews', explanations'). */
+  disclosed?: ReadonlySet<string>;
   maxRows: number;
+}
+
+/** Text as the report may show it: in package scope, explanation file names of other decisions withheld. */
+export function shown(ctx: ReportContext, text: string): string {
+  return ctx.disclosed ? redactExplanations(text, ctx.disclosed) : text;
 }
 
 /** True when a record-level row may be listed: always for the whole case, only selected decisions in package scope. */

@@ -2,8 +2,8 @@
  * The one HTML template of the report: a self-contained page (inline CSS and SVG, no scripts, no
  * external resources) that prints to A4. Print rules: every main section starts a page, table headers
  * repeat on each page (thead as table-header-group), rows, figures and callouts are never split, and
- * page numbers come from the PDF footer (pdf.ts) or, in a browser's print, from @page counters where
- * the browser supports margin boxes.
+ * page numbers ("Page n of m") come from the PDF footer template (pdf.ts; Electron's printToPDF takes
+ * the same template), not from CSS margin boxes, so that no renderer prints them twice.
  */
 import type { ReportData } from './assemble.ts';
 import { html, join } from './html-kit.ts';
@@ -21,8 +21,7 @@ import { renderSummary } from './sections/summary.ts';
 import { renderTimelines } from './sections/timelines.ts';
 
 export const REPORT_CSS = `
-@page { size: A4; margin: 16mm 14mm 18mm 14mm;
-  @bottom-right { content: "Page " counter(page) " of " counter(pages); font: 8pt Helvetica, Arial, sans-serif; color: #555; } }
+@page { size: A4; margin: 16mm 14mm 18mm 14mm; }
 * { box-sizing: border-box; }
 html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 body { font: 9.5pt/1.45 Helvetica, Arial, sans-serif; color: #1b1b1b; margin: 0; }
@@ -51,7 +50,8 @@ td { padding: 2.5pt 4pt; border-bottom: 1px solid #dde3e8; vertical-align: top; 
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.wrap { overflow-wrap: anywhere; }
 td.mono { overflow-wrap: anywhere; }
-td.hashcol { font-size: 7pt; word-break: break-all; }
+td.hashcol { font-size: 6pt; white-space: nowrap; letter-spacing: -0.02em; }
+td.nowrap, th.nowrap { white-space: nowrap; }
 table.small { font-size: 7.6pt; }
 td.small { font-size: 7.4pt; }
 caption { text-align: left; font-weight: bold; padding-bottom: 3pt; }

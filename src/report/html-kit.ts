@@ -100,7 +100,9 @@ export interface Column<T> {
  */
 export function table<T>(columns: readonly Column<T>[], rows: readonly T[], options: { caption?: string; empty?: string; cls?: string } = {}): Html {
   if (rows.length === 0) return html`<p class="empty">${options.empty ?? 'None.'}</p>`;
-  const head = columns.map((c) => html`<th class="${c.cls ?? ''}"${c.width ? html` style="width:${c.width}"` : ''}>${c.head}</th>`);
+  // Header cells take the alignment of their column, not its typeface.
+  const headCls = (c: Column<T>): string => (c.cls ?? '').split(' ').filter((k) => k === 'num' || k === 'nowrap').join(' ');
+  const head = columns.map((c) => html`<th class="${headCls(c)}"${c.width ? html` style="width:${c.width}"` : ''}>${c.head}</th>`);
   const body = rows.map((r) => html`<tr>${columns.map((c) => html`<td class="${c.cls ?? ''}">${c.cell(r)}</td>`)}</tr>`);
   return html`<table class="${options.cls ?? ''}">${options.caption ? html`<caption>${options.caption}</caption>` : ''}<thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }

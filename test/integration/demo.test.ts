@@ -43,7 +43,14 @@ function listFiles(dir: string): string[] {
 }
 
 function digestTree(dir: string): Record<string, string> {
-  return Object.fromEntries(listFiles(dir).map((f) => [f, createHash('sha256').update(readFileSync(path.join(dir, f))).digest('hex')]));
+  return Object.fromEntries(
+    listFiles(dir).map((f) => [
+      f,
+      createHash('sha256')
+        .update(readFileSync(path.join(dir, f)))
+        .digest('hex'),
+    ]),
+  );
 }
 
 function readLines(dir: string, stream: string): Record<string, unknown>[] {
@@ -68,7 +75,9 @@ afterAll(() => {
 
 describe('independent verifier (Python, stdlib only)', () => {
   it('agrees with the spec vectors: JCS canonical texts, hashes, Merkle roots, S3 checksums', () => {
-    const r = spawnSync('python3', [verifier, '--self-test', path.join(repo, 'test/fixtures/spec/vectors.json')], { encoding: 'utf8' });
+    const r = spawnSync('python3', [verifier, '--self-test', path.join(repo, 'test/fixtures/spec/vectors.json')], {
+      encoding: 'utf8',
+    });
     expect(JSON.parse(r.stdout).findings).toEqual([]);
     expect(r.status).toBe(0);
   });
@@ -83,9 +92,13 @@ describe('independent verifier (Python, stdlib only)', () => {
 describe('audit-ws demo', () => {
   it('exits 0 and writes byte-identical archives for the same seed', () => {
     const run = (out: string) =>
-      spawnSync(process.execPath, [path.join(repo, 'bin/audit-ws.mjs'), 'demo', '--out', out, '--decisions', '300', '--days', '2', '--json'], {
-        encoding: 'utf8',
-      });
+      spawnSync(
+        process.execPath,
+        [path.join(repo, 'bin/audit-ws.mjs'), 'demo', '--out', out, '--decisions', '300', '--days', '2', '--json'],
+        {
+          encoding: 'utf8',
+        },
+      );
     const a = run(path.join(tmp, 'cli-a'));
     const b = run(path.join(tmp, 'cli-b'));
     expect(a.stderr).toBe('');
@@ -97,6 +110,28 @@ describe('audit-ws demo', () => {
     expect(verify(path.join(tmp, 'cli-a')).findings).toEqual([]);
   });
 
+  it('two threads write the same bytes and summary as one (the CLI uses two from 20,000 decisions)', async () => {
+    const one = await generateDemoArchive({
+      out: path.join(tmp, 'threads-1'),
+      decisions: 800,
+      days: 2,
+      seed: 5,
+      tamper: 'governance-lock',
+      threads: 1,
+    });
+    const two = await generateDemoArchive({
+      out: path.join(tmp, 'threads-2'),
+      decisions: 800,
+      days: 2,
+      seed: 5,
+      tamper: 'governance-lock',
+      threads: 2,
+    });
+    expect(digestTree(path.join(tmp, 'threads-2'))).toEqual(digestTree(path.join(tmp, 'threads-1')));
+    expect({ ...two, out: '' }).toEqual({ ...one, out: '' });
+    expect(two.tamper!.files!.length).toBe(two.streams.reduce((n, st) => n + st.checkpoints, 0) * 2);
+  });
+
   it('a different seed gives different records', async () => {
     await generateDemoArchive({ out: path.join(tmp, 'seed-2'), decisions: 300, days: 2, seed: 2 });
     const a = readFileSync(path.join(tmp, 'cli-a', 'decisions', '2026-03-01.jsonl'));
@@ -105,14 +140,22 @@ describe('audit-ws demo', () => {
   });
 
   it('refuses bad options with a sentence and exit code 2', () => {
-    const r = spawnSync(process.execPath, [path.join(repo, 'bin/audit-ws.mjs'), 'demo', '--out', path.join(tmp, 'bad'), '--tamper', 'shredded'], {
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      process.execPath,
+      [path.join(repo, 'bin/audit-ws.mjs'), 'demo', '--out', path.join(tmp, 'bad'), '--tamper', 'shredded'],
+      {
+        encoding: 'utf8',
+      },
+    );
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/unknown tamper kind "shredded"/);
-    const n = spawnSync(process.execPath, [path.join(repo, 'bin/audit-ws.mjs'), 'demo', '--out', path.join(tmp, 'bad2'), '--decisions', 'many'], {
-      encoding: 'utf8',
-    });
+    const n = spawnSync(
+      process.execPath,
+      [path.join(repo, 'bin/audit-ws.mjs'), 'demo', '--out', path.join(tmp, 'bad2'), '--decisions', 'many'],
+      {
+        encoding: 'utf8',
+      },
+    );
     expect(n.status).toBe(2);
     expect(n.stderr).toMatch(/--decisions must be a whole number/);
     expect(n.stderr).not.toMatch(/at .*\.ts:\d+/);
@@ -158,7 +201,9 @@ describe('planted findings: present where the summary says, and nowhere else', (
       rates.set(key, r);
     }
     for (const version of ['2.0.0', '2.1.0']) {
-      const byGroup = Object.fromEntries(['A', 'B', 'C', 'D'].map((g) => [g, rates.get(`${version}|${g}`)!.k / rates.get(`${version}|${g}`)!.n]));
+      const byGroup = Object.fromEntries(
+        ['A', 'B', 'C', 'D'].map((g) => [g, rates.get(`${version}|${g}`)!.k / rates.get(`${version}|${g}`)!.n]),
+      );
       const best = Math.max(...Object.values(byGroup));
       for (const [g, rate] of Object.entries(byGroup)) {
         const ratio = rate / best;
@@ -179,7 +224,8 @@ describe('planted findings: present where the summary says, and nowhere else', (
       expect(d.modelId).toBe('fraud-detector');
       expect(within(d.timestamp, f)).toBe(true);
     }
-    for (const d of decisions.filter((x) => x.modelId === 'fraud-detector' && !within(x.timestamp, f))) expect(d.latencyMs).toBeLessThan(100);
+    for (const d of decisions.filter((x) => x.modelId === 'fraud-detector' && !within(x.timestamp, f)))
+      expect(d.latencyMs).toBeLessThan(100);
   });
 
   it('skipped human review: required but not reviewed only inside the window', () => {
@@ -205,7 +251,8 @@ describe('planted findings: present where the summary says, and nowhere else', (
   it('decisions after retirement: 2.1.0 serves only between deployment and rollback, and in the stale window', () => {
     const f = finding('decisions-after-retirement');
     const events = readLines(dir, 'lifecycle');
-    const at = (type: string) => events.find((e) => e.modelVersion === '2.1.0' && e.eventType === type)!.timestamp as string;
+    const at = (type: string) =>
+      events.find((e) => e.modelVersion === '2.1.0' && e.eventType === type)!.timestamp as string;
     const late = decisions.filter((d) => d.modelVersion === '2.1.0' && String(d.timestamp) >= at('retired'));
     expect(late.map((d) => d.decisionId)).toEqual(f.decisionIds);
     expect(late.length).toBeGreaterThan(0);
@@ -216,7 +263,8 @@ describe('planted findings: present where the summary says, and nowhere else', (
   });
 
   it('every review stream is in time order and every escalation names from and to reviewers', () => {
-    for (let i = 1; i < reviews.length; i++) expect(String(reviews[i].timestamp) >= String(reviews[i - 1].timestamp)).toBe(true);
+    for (let i = 1; i < reviews.length; i++)
+      expect(String(reviews[i].timestamp) >= String(reviews[i - 1].timestamp)).toBe(true);
     for (const r of reviews.filter((x) => x.eventType === 'escalated')) {
       expect(r.fromReviewerId).toMatch(/^rev-0\d$/);
       expect(r.toReviewerId).toMatch(/^rev-lead-\d$/);
@@ -240,13 +288,27 @@ describe('tamper variants fail the independent verifier exactly where the summar
     const { s, findings } = get('modified');
     const t = s.tamper!;
     expect(findings).toHaveLength(1);
-    expect(findings[0]).toMatchObject({ check: 'record-hash', stream: t.stream, seq: t.seq, file: t.file, line: t.line });
+    expect(findings[0]).toMatchObject({
+      check: 'record-hash',
+      stream: t.stream,
+      seq: t.seq,
+      file: t.file,
+      line: t.line,
+    });
   });
 
   it('modified-rehashed: the next record no longer links; the checkpoint of its day disagrees', () => {
     const { s, findings } = get('modified-rehashed');
     const t = s.tamper!;
-    expect(findings).toContainEqual(expect.objectContaining({ check: 'record-link', stream: t.stream, seq: t.seq! + 1, file: t.file, line: t.line! + 1 }));
+    expect(findings).toContainEqual(
+      expect.objectContaining({
+        check: 'record-link',
+        stream: t.stream,
+        seq: t.seq! + 1,
+        file: t.file,
+        line: t.line! + 1,
+      }),
+    );
     for (const f of findings) {
       if (f.check === 'record-link') expect(f.seq).toBe(t.seq! + 1);
       else {
@@ -304,7 +366,7 @@ describe('tamper variants fail the independent verifier exactly where the summar
     }
   });
 
-  it('forged-checkpoint: its stored checksums and the next checkpoint\'s prevCheckpointSha256', () => {
+  it("forged-checkpoint: its stored checksums and the next checkpoint's prevCheckpointSha256", () => {
     const { s, findings } = get('forged-checkpoint');
     const t = s.tamper!;
     expect(t.nextCheckpoint).toBeDefined();

@@ -80,7 +80,12 @@ describe('ArchiveWriter: a complete archive', () => {
     });
     for (let i = 0; i < 60; i++) await w.append('decisions', decision(i, i < 40 ? '2026-03-01' : '2026-03-02'));
     for (let i = 0; i < 30; i++) {
-      await w.append('outcomes', { decisionId: `d-${i}`, observedAt: 1772409600 + i * 3600, outcome: 'good', source: 'test' });
+      await w.append('outcomes', {
+        decisionId: `d-${i}`,
+        observedAt: 1772409600 + i * 3600,
+        outcome: 'good',
+        source: 'test',
+      });
     }
     await w.writeExplanation('exp-1', { method: 'shap', attributions: [{ feature: 'amount', contribution: 0.2 }] });
     summary = await w.close();
@@ -88,7 +93,10 @@ describe('ArchiveWriter: a complete archive', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('chains every record: seq from 0, prevHash links, hash by jcs-sha256-v1', () => {
-    const all = [...lines(path.join(dir, 'decisions/2026-03-01.jsonl')), ...lines(path.join(dir, 'decisions/2026-03-02.jsonl'))];
+    const all = [
+      ...lines(path.join(dir, 'decisions/2026-03-01.jsonl')),
+      ...lines(path.join(dir, 'decisions/2026-03-02.jsonl')),
+    ];
     expect(all).toHaveLength(60);
     all.forEach((r, i) => {
       expect(r.seq).toBe(i);
@@ -108,16 +116,33 @@ describe('ArchiveWriter: a complete archive', () => {
     expect(out[0].hash).toBe(recordHash(out[0]));
   });
 
-  it('writes checkpoints per label, pretty-printed, with count, head, RFC 6962 root and the previous file\'s SHA-256', () => {
+  it("writes checkpoints per label, pretty-printed, with count, head, RFC 6962 root and the previous file's SHA-256", () => {
     const cp1Bytes = readFileSync(path.join(dir, 'checkpoints/decisions/2026-03-01.json'));
     const cp2Bytes = readFileSync(path.join(dir, 'checkpoints/decisions/2026-03-02.json'));
     const cp1 = JSON.parse(cp1Bytes.toString());
     const cp2 = JSON.parse(cp2Bytes.toString());
     expect(cp1Bytes.toString()).toBe(`${JSON.stringify(cp1, null, 2)}\n`);
-    expect(Object.keys(cp1)).toEqual(['stream', 'label', 'firstSeq', 'lastSeq', 'count', 'headHash', 'merkleRoot', 'prevCheckpointSha256', 'createdAt']);
+    expect(Object.keys(cp1)).toEqual([
+      'stream',
+      'label',
+      'firstSeq',
+      'lastSeq',
+      'count',
+      'headHash',
+      'merkleRoot',
+      'prevCheckpointSha256',
+      'createdAt',
+    ]);
     const day1 = lines(path.join(dir, 'decisions/2026-03-01.jsonl'));
     const day2 = lines(path.join(dir, 'decisions/2026-03-02.jsonl'));
-    expect(cp1).toMatchObject({ stream: 'decisions', label: '2026-03-01', firstSeq: 0, lastSeq: 39, count: 40, prevCheckpointSha256: null });
+    expect(cp1).toMatchObject({
+      stream: 'decisions',
+      label: '2026-03-01',
+      firstSeq: 0,
+      lastSeq: 39,
+      count: 40,
+      prevCheckpointSha256: null,
+    });
     expect(cp1.headHash).toBe(day1[39].hash);
     expect(cp1.merkleRoot).toBe(merkleRoot(day1.map((r) => r.hash as string)).toString('hex'));
     expect(cp2).toMatchObject({ firstSeq: 40, lastSeq: 59, count: 20, createdAt: '2026-05-01T12:00:00Z' });
@@ -125,10 +150,12 @@ describe('ArchiveWriter: a complete archive', () => {
     expect(cp2.prevCheckpointSha256).toBe(createHash('sha256').update(cp1Bytes).digest('hex'));
   });
 
-  it('signs each checkpoint\'s bytes with Ed25519 and publishes the SPKI public key', () => {
+  it("signs each checkpoint's bytes with Ed25519 and publishes the SPKI public key", () => {
     const pem = readFileSync(path.join(dir, 'keys/checkpoint-signing.pub.pem'), 'utf8');
     expect(pem).toMatch(/^-----BEGIN PUBLIC KEY-----/);
-    expect(createPublicKey(pem).export({ format: 'der', type: 'spki' })).toEqual(publicKey.export({ format: 'der', type: 'spki' }));
+    expect(createPublicKey(pem).export({ format: 'der', type: 'spki' })).toEqual(
+      publicKey.export({ format: 'der', type: 'spki' }),
+    );
     for (const cp of summary.checkpoints) {
       const bytes = readFileSync(path.join(dir, cp.path));
       const sig = Buffer.from(readFileSync(path.join(dir, cp.sigPath!), 'utf8').trim(), 'base64');
@@ -225,7 +252,8 @@ describe('ArchiveWriter: a complete archive', () => {
   it('leaves no temporary files behind and passes the independent verifier', () => {
     const all: string[] = [];
     const walk = (d: string): void => {
-      for (const e of readdirSync(d, { withFileTypes: true })) (e.isDirectory() ? walk : (p: string) => all.push(p))(path.join(d, e.name));
+      for (const e of readdirSync(d, { withFileTypes: true }))
+        (e.isDirectory() ? walk : (p: string) => all.push(p))(path.join(d, e.name));
     };
     walk(dir);
     expect(all.filter((f) => /\.partial$|\.tmp-\d+$/.test(f))).toEqual([]);
@@ -258,7 +286,11 @@ describe('ArchiveWriter options', () => {
     expect(existsSync(path.join(dir, 'keys'))).toBe(false);
 
     const bare = fresh();
-    const w2 = await ArchiveWriter.create({ dir: bare, streams: [{ name: 'outcomes', kind: 'outcome' }], manifest: false });
+    const w2 = await ArchiveWriter.create({
+      dir: bare,
+      streams: [{ name: 'outcomes', kind: 'outcome' }],
+      manifest: false,
+    });
     await w2.append('outcomes', { decisionId: 'd', observedAt: '2026-03-01T23:30:00-02:00', outcome: 'x' });
     await w2.close();
     expect(existsSync(path.join(bare, 'manifest'))).toBe(false);
@@ -266,7 +298,11 @@ describe('ArchiveWriter options', () => {
     expect(readdirSync(path.join(bare, 'outcomes'))).toEqual(['2026-03-02.jsonl']);
 
     const unlocked = fresh();
-    const w3 = await ArchiveWriter.create({ dir: unlocked, streams: [{ name: 'outcomes', kind: 'outcome' }], objectLock: false });
+    const w3 = await ArchiveWriter.create({
+      dir: unlocked,
+      streams: [{ name: 'outcomes', kind: 'outcome' }],
+      objectLock: false,
+    });
     await w3.append('outcomes', { decisionId: 'd', observedAt: '2026-03-01T00:00:00Z', outcome: 'x' });
     await w3.close();
     expect(manifest(unlocked).every((e) => e.ObjectLockMode === undefined)).toBe(true);
@@ -275,7 +311,12 @@ describe('ArchiveWriter options', () => {
   it('adoptRecords writes the same bytes as copying and leaves validation to the producer', async () => {
     const write = async (adoptRecords: boolean) => {
       const dir = fresh();
-      const w = await ArchiveWriter.create({ dir, streams: [{ name: 'decisions', kind: 'decision' }], adoptRecords, clock: () => new Date(0) });
+      const w = await ArchiveWriter.create({
+        dir,
+        streams: [{ name: 'decisions', kind: 'decision' }],
+        adoptRecords,
+        clock: () => new Date(0),
+      });
       for (let i = 0; i < 5; i++) await w.append('decisions', decision(i, '2026-03-01'));
       await w.close();
       return readFileSync(path.join(dir, 'decisions/2026-03-01.jsonl'));
@@ -289,13 +330,25 @@ describe('ArchiveWriter refuses bad input with an AuditWsError naming the record
     ArchiveWriter.create({ dir: fresh(), streams: [{ name: 'decisions', kind: 'decision' }], ...extra });
 
   it.each([
-    ['a chain member set by the caller', { decisionId: 'd', timestamp: '2026-03-01T00:00:00Z', seq: 4 }, /must not carry it/],
-    ['a hash set by the caller', { decisionId: 'd', timestamp: '2026-03-01T00:00:00Z', hash: 'ab' }, /must not carry it/],
+    [
+      'a chain member set by the caller',
+      { decisionId: 'd', timestamp: '2026-03-01T00:00:00Z', seq: 4 },
+      /must not carry it/,
+    ],
+    [
+      'a hash set by the caller',
+      { decisionId: 'd', timestamp: '2026-03-01T00:00:00Z', hash: 'ab' },
+      /must not carry it/,
+    ],
     ['NaN', { decisionId: 'd', timestamp: '2026-03-01T00:00:00Z', confidence: Number.NaN }, /confidence is NaN/],
     ['a Date object', { decisionId: 'd', timestamp: new Date('2026-03-01T00:00:00Z') }, /timestamp is a Date object/],
     ['a lone surrogate', { decisionId: 'd\ud800', timestamp: '2026-03-01T00:00:00Z' }, /lone UTF-16 surrogate/],
     ['a BigInt', { decisionId: 'd', timestamp: '2026-03-01T00:00:00Z', n: 1n }, /bigint/],
-    ['a stream member naming another stream', { decisionId: 'd', timestamp: '2026-03-01T00:00:00Z', stream: 'x' }, /"stream" member/],
+    [
+      'a stream member naming another stream',
+      { decisionId: 'd', timestamp: '2026-03-01T00:00:00Z', stream: 'x' },
+      /"stream" member/,
+    ],
   ])('%s', async (_name, record, message) => {
     const w = await open();
     const err = await w.append('decisions', record as Record<string, unknown>).catch((e: unknown) => e);
@@ -309,8 +362,12 @@ describe('ArchiveWriter refuses bad input with an AuditWsError naming the record
   it('records without a usable time need an explicit label', async () => {
     const w = await open();
     await expect(w.append('decisions', { decisionId: 'd' })).rejects.toThrow(/no usable "timestamp".*options\.label/);
-    await expect(w.append('decisions', { decisionId: 'd', timestamp: 'yesterday' })).rejects.toThrow(/no usable "timestamp"/);
-    await expect(w.append('decisions', { decisionId: 'd' }, { label: '../escape' })).rejects.toThrow(/cannot be a file name/);
+    await expect(w.append('decisions', { decisionId: 'd', timestamp: 'yesterday' })).rejects.toThrow(
+      /no usable "timestamp"/,
+    );
+    await expect(w.append('decisions', { decisionId: 'd' }, { label: '../escape' })).rejects.toThrow(
+      /cannot be a file name/,
+    );
     await w.abort();
   });
 
@@ -319,7 +376,9 @@ describe('ArchiveWriter refuses bad input with an AuditWsError naming the record
     await expect(w.append('nope', {})).rejects.toThrow(/unknown stream "nope"/);
     await w.append('decisions', decision(1, '2026-03-01'));
     await w.append('decisions', decision(2, '2026-03-02'));
-    await expect(w.append('decisions', decision(3, '2026-03-01'))).rejects.toThrow(/label 2026-03-01 of stream decisions was already closed/);
+    await expect(w.append('decisions', decision(3, '2026-03-01'))).rejects.toThrow(
+      /label 2026-03-01 of stream decisions was already closed/,
+    );
     const pending = w.append('decisions', decision(4, '2026-03-03'));
     await expect(w.append('decisions', decision(5, '2026-03-03'))).rejects.toThrow(/await each call/);
     await pending;
@@ -332,17 +391,29 @@ describe('ArchiveWriter refuses bad input with an AuditWsError naming the record
     const dir = fresh();
     mkdirSync(dir);
     writeFileSync(path.join(dir, 'something'), 'x');
-    await expect(ArchiveWriter.create({ dir, streams: [{ name: 'decisions', kind: 'decision' }] })).rejects.toThrow(/is not empty/);
-    await expect(ArchiveWriter.create({ dir: fresh(), streams: [{ name: 'checkpoints', kind: 'decision' }] })).rejects.toThrow(/cannot be a folder name/);
-    await expect(ArchiveWriter.create({ dir: fresh(), streams: [{ name: 'a/b', kind: 'decision' }] })).rejects.toThrow(/cannot be a folder name/);
+    await expect(ArchiveWriter.create({ dir, streams: [{ name: 'decisions', kind: 'decision' }] })).rejects.toThrow(
+      /is not empty/,
+    );
+    await expect(
+      ArchiveWriter.create({ dir: fresh(), streams: [{ name: 'checkpoints', kind: 'decision' }] }),
+    ).rejects.toThrow(/cannot be a folder name/);
+    await expect(ArchiveWriter.create({ dir: fresh(), streams: [{ name: 'a/b', kind: 'decision' }] })).rejects.toThrow(
+      /cannot be a folder name/,
+    );
     await expect(ArchiveWriter.create({ dir: fresh(), streams: [] })).rejects.toThrow(/at least one stream/);
     await expect(
-      ArchiveWriter.create({ dir: fresh(), streams: [{ name: 'x', kind: 'decision' }, { name: 'x', kind: 'review' }] }),
+      ArchiveWriter.create({
+        dir: fresh(),
+        streams: [
+          { name: 'x', kind: 'decision' },
+          { name: 'x', kind: 'review' },
+        ],
+      }),
     ).rejects.toThrow(/defined twice/);
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    await expect(ArchiveWriter.create({ dir: fresh(), streams: [{ name: 'x', kind: 'decision' }], signingKey: privateKey })).rejects.toThrow(
-      /Ed25519/,
-    );
+    await expect(
+      ArchiveWriter.create({ dir: fresh(), streams: [{ name: 'x', kind: 'decision' }], signingKey: privateKey }),
+    ).rejects.toThrow(/Ed25519/);
   });
 
   it('a failing timestamper leaves no checkpoint for that label (never a half-anchored one)', async () => {
@@ -357,7 +428,9 @@ describe('ArchiveWriter refuses bad input with an AuditWsError naming the record
     await w.append('decisions', decision(1, '2026-03-01'));
     const err = await w.close().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AuditWsError);
-    expect((err as AuditWsError).message).toMatch(/time-stamping checkpoints\/decisions\/2026-03-01\.json failed: TSA unreachable/);
+    expect((err as AuditWsError).message).toMatch(
+      /time-stamping checkpoints\/decisions\/2026-03-01\.json failed: TSA unreachable/,
+    );
     expect(existsSync(path.join(dir, 'checkpoints/decisions/2026-03-01.json'))).toBe(false);
     expect(existsSync(path.join(dir, 'archive.json'))).toBe(false);
   });
@@ -365,7 +438,11 @@ describe('ArchiveWriter refuses bad input with an AuditWsError naming the record
 
 describe('ArchiveWriter memory stays bounded', () => {
   it('writes 60,000 records without the heap growing with them', async () => {
-    const w = await ArchiveWriter.create({ dir: fresh(), streams: [{ name: 'decisions', kind: 'decision' }], manifest: { partSizeBytes: 1 << 20 } });
+    const w = await ArchiveWriter.create({
+      dir: fresh(),
+      streams: [{ name: 'decisions', kind: 'decision' }],
+      manifest: { partSizeBytes: 1 << 20 },
+    });
     const heapAt = (i: number) => (i === 10_000 || i === 59_999 ? process.memoryUsage().heapUsed : 0);
     let early = 0;
     let late = 0;

@@ -40,7 +40,8 @@ export function AnnotationsScreen({ slug }: { slug: string }) {
             </select>
           </label>
           <label>
-            <input type="checkbox" checked={onlyStarred} onChange={(e) => setOnlyStarred(e.target.checked)} /> starred only
+            <input type="checkbox" checked={onlyStarred} onChange={(e) => setOnlyStarred(e.target.checked)} /> starred
+            only
           </label>
         </div>
         <ErrorNote error={annotations.error} />
@@ -70,7 +71,11 @@ export function AnnotationsScreen({ slug }: { slug: string }) {
                 {shown.map((a) => (
                   <tr key={a.id} data-annotation={a.id}>
                     <td>
-                      <button type="button" className="link-button" onClick={() => void openRecord(slug, { target: a.target })}>
+                      <button
+                        type="button"
+                        className="link-button"
+                        onClick={() => void openRecord(slug, { target: a.target })}
+                      >
                         <code>{a.target}</code>
                       </button>
                     </td>

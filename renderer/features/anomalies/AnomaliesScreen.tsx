@@ -1,7 +1,250 @@
+import { useCallback, useEffect, useState } from 'react';
+import type { AnomalyFilterInfo, AnomalyItem, AnomalyResult } from '../../../src/contract/types.ts';
+import { invoke } from '../../api.ts';
+import { ErrorNote } from '../../components/ErrorNote.tsx';
+import { Pager } from '../../components/Pager.tsx';
+import { Verdict } from '../../components/Verdict.tsx';
+import { cellText, formatCount } from '../../format.ts';
+import { caseRoute } from '../../route.ts';
+import { useStore } from '../../store/index.ts';
+import { shownError } from '../../store/errors.ts';
+import type { RecordLocator } from '../../store/record-slice.ts';
+import type { ShownError } from '../../store/types.ts';
+
+const PAGE = 20;
+const SUBJECT: Record<string, string> = {
+  decision: 'decisions',
+  review: 'reviews',
+  'decision-or-review': 'decisions or reviews',
+  hour: 'hours',
+};
+
+function locatorOf(item: AnomalyItem): RecordLocator | undefined {
+  const r = item.ref;
+  if (!r) return undefined;
+  if (r.sourceFile && r.line !== null) return { file: r.sourceFile, line: r.line };
+  if (r.sourceFile && r.row !== null) return { file: r.sourceFile, row: r.row };
+  if (r.stream !== null && r.seq !== null) return { stream: r.stream, seq: r.seq };
+  return undefined;
+}
+
+/** Every anomaly filter with its count at its parameters; each drills down to its hits or to the explorer. */
 export function AnomaliesScreen({ slug }: { slug: string }) {
+  const [filters, setFilters] = useState<AnomalyFilterInfo[]>([]);
+  const [results, setResults] = useState<Record<string, AnomalyResult>>({});
+  const [params, setParams] = useState<Record<string, Record<string, string>>>({});
+  const [open, setOpen] = useState<string | undefined>();
+  const [loading, setLoading] = useState<Record<string, boolean>>({});
+  const [error, setError] = useState<ShownError | undefined>();
+  const [first, setFirst] = useState(true);
+
+  const run = useCallback(
+    async (only?: string[], offset = 0) => {
+      const ids = only ?? [];
+      setLoading((l) => ({ ...l, ...Object.fromEntries((ids.length ? ids : ['*']).map((i) => [i, true])) }));
+      try {
+        const given: Record<string, Record<string, unknown>> = {};
+        for (const [id, p] of Object.entries(params)) {
+          if (only && !only.includes(id)) continue;
+          const clean = Object.fromEntries(Object.entries(p).filter(([, v]) => v !== ''));
+          if (Object.keys(clean).length) given[id] = clean;
+        }
+        const r = await invoke('query.anomalies', {
+          case: slug,
+          ...(only ? { only } : {}),
+          ...(Object.keys(given).length ? { params: given } : {}),
+          limit: PAGE,
+          offset,
+        });
+        setFilters(r.filters);
+        setResults((old) => ({ ...old, ...Object.fromEntries(r.results.map((x) => [x.id, x])) }));
+        setError(undefined);
+      } catch (err) {
+        setError(shownError(err));
+      } finally {
+        setLoading((l) => ({ ...l, ...Object.fromEntries((ids.length ? ids : ['*']).map((i) => [i, false])) }));
+        setFirst(false);
+      }
+    },
+    [slug, params],
+  );
+
+  useEffect(() => {
+    void run();
+    // Only on opening the screen: parameter changes run when the investigator applies them.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [slug]);
+
   return (
-    <div className="screen">
-      <p className="muted">Coming: Anomalies for {slug}.</p>
+    <div className="screen" data-testid="anomalies-screen">
+      <header className="screen-head">
+        <h2>Anomalies</h2>
+        <p className="muted">
+          Each filter flags what deserves a second look, explained in one sentence. Counts are at the parameters shown;
+          change them and apply. Open a filter to see its hits, or send them to the explorer.
+        </p>
+      </header>
+      <ErrorNote error={error} />
+      {first && loading['*'] && <p role="status">Running the filters…</p>}
+      {filters.map((f) => {
+        const r = results[f.id];
+        const expanded = open === f.id;
+        return (
+          <section key={f.id} className={`card anomaly${r && r.total > 0 ? ' has-hits' : ''}`} data-anomaly={f.id}>
+            <div className="anomaly-head">
+              <div>
+                <h3>{f.title}</h3>
+                <p className="small">{f.explanation}</p>
+              </div>
+              <div className="anomaly-count">
+                <span className="big" data-testid={`anomaly-count-${f.id}`}>
+                  {r ? formatCount(r.total) : '…'}
+                </span>
+                <span className="small muted">{SUBJECT[f.subject] ?? f.subject}</span>
+                {r && r.total > 0 && <Verdict value={r.integrity.status} title="integrity of the flagged records" />}
+              </div>
+            </div>
+            <div className="row">
+              <button
+                type="button"
+                className="button small"
+                aria-expanded={expanded}
+                onClick={() => setOpen(expanded ? undefined : f.id)}
+              >
+                {expanded ? 'Hide' : 'Show'} the hits and parameters
+              </button>
+              {f.subject === 'decision' && r && r.total > 0 && <DrillDown slug={slug} filter={f.id} />}
+            </div>
+            {expanded && (
+              <div className="anomaly-details">
+                {f.params.length > 0 && (
+                  <form
+                    className="param-row"
+                    onSubmit={(e) => {
+                      e.preventDefault();
+                      void run([f.id]);
+                    }}
+                  >
+                    {f.params.map((p) => (
+                      <label key={p.name} title={p.description}>
+                        {p.name}{' '}
+                        {p.choices ? (
+                          <select
+                            value={params[f.id]?.[p.name] ?? String(p.default ?? '')}
+                            onChange={(e) =>
+                              setParams({ ...params, [f.id]: { ...params[f.id], [p.name]: e.target.value } })
+                            }
+                          >
+                            {p.choices.map((c) => (
+                              <option key={c}>{c}</option>
+                            ))}
+                          </select>
+                        ) : (
+                          <input
+                            size={8}
+                            value={params[f.id]?.[p.name] ?? ''}
+                            placeholder={p.default === null ? 'off' : String(p.default)}
+                            onChange={(e) =>
+                              setParams({ ...params, [f.id]: { ...params[f.id], [p.name]: e.target.value } })
+                            }
+                          />
+                        )}
+                        <span className="small muted"> {p.description}</span>
+                      </label>
+                    ))}
+                    <button type="submit" className="button small primary" disabled={loading[f.id]}>
+                      {loading[f.id] ? 'Running…' : 'Apply'}
+                    </button>
+                  </form>
+                )}
+                {r && <Hits slug={slug} result={r} onPage={(offset) => void run([f.id], offset)} />}
+              </div>
+            )}
+          </section>
+        );
+      })}
     </div>
+  );
+}
+
+function DrillDown({ slug, filter }: { slug: string; filter: string }) {
+  const navigate = useStore((s) => s.navigate);
+  return (
+    <button
+      type="button"
+      className="button small"
+      onClick={() => navigate(caseRoute(slug, 'explorer', { anomaly: filter }))}
+    >
+      Open these decisions in the explorer →
+    </button>
+  );
+}
+
+function Hits({ slug, result, onPage }: { slug: string; result: AnomalyResult; onPage(offset: number): void }) {
+  const openRecord = useStore((s) => s.openRecord);
+  const navigate = useStore((s) => s.navigate);
+  if (result.total === 0) return <p className="muted">Nothing flagged at these parameters.</p>;
+  return (
+    <>
+      {result.summary.length > 0 && (
+        <p className="small">
+          By{' '}
+          {result.summary
+            .slice(0, 6)
+            .map((s) =>
+              Object.entries(s)
+                .map(([k, v]) => (k === 'hits' ? `${formatCount(Number(v))} hits` : `${cellText(v)}`))
+                .join(' '),
+            )
+            .join(' · ')}
+        </p>
+      )}
+      <div className="table-wrap">
+        <table data-testid={`anomaly-hits-${result.id}`}>
+          <thead>
+            <tr>
+              <th scope="col">Why it is flagged</th>
+              <th scope="col">Integrity</th>
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {result.items.map((item, i) => {
+              const loc = locatorOf(item);
+              const decisionId = typeof item.item.decisionId === 'string' ? item.item.decisionId : undefined;
+              return (
+                <tr key={i}>
+                  <td>{item.reason}</td>
+                  <td>{item.integrity ? <Verdict value={item.integrity.status} /> : '–'}</td>
+                  <td className="actions">
+                    {loc && (
+                      <button
+                        type="button"
+                        className="link-button"
+                        onClick={() => void openRecord(slug, loc, item.reason)}
+                      >
+                        Record
+                      </button>
+                    )}{' '}
+                    {decisionId && (
+                      <button
+                        type="button"
+                        className="link-button"
+                        onClick={() => navigate(caseRoute(slug, 'timeline', { decision: decisionId }))}
+                      >
+                        Timeline
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+      <Pager page={result} pageSize={PAGE} onPage={onPage} />
+    </>
   );
 }

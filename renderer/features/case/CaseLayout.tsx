@@ -28,9 +28,26 @@ const NAV: { screen: CaseScreen; label: string; hint: string }[] = [
 ];
 
 /** Screens that read the case's evidence, and so wait while an import holds it. */
-const NEEDS_EVIDENCE: readonly CaseScreen[] = ['verify', 'explorer', 'timeline', 'anomalies', 'oversight', 'fairness', 'annotations', 'report'];
+const NEEDS_EVIDENCE: readonly CaseScreen[] = [
+  'verify',
+  'explorer',
+  'timeline',
+  'anomalies',
+  'oversight',
+  'fairness',
+  'annotations',
+  'report',
+];
 
-export function CaseLayout({ slug, screen, query }: { slug: string; screen: CaseScreen; query: Record<string, string> }) {
+export function CaseLayout({
+  slug,
+  screen,
+  query,
+}: {
+  slug: string;
+  screen: CaseScreen;
+  query: Record<string, string>;
+}) {
   const current = useStore((s) => s.current);
   const loadCase = useStore((s) => s.loadCase);
   const loadAnnotations = useStore((s) => s.loadAnnotations);
@@ -74,11 +91,15 @@ export function CaseLayout({ slug, screen, query }: { slug: string; screen: Case
         </div>
       </nav>
       <main id="content" className="case-main" tabIndex={-1}>
-        {current.slug === slug && current.status === 'failed' && <ErrorNote error={current.error} prefix="Could not open the case" />}
+        {current.slug === slug && current.status === 'failed' && (
+          <ErrorNote error={current.error} prefix="Could not open the case" />
+        )}
         {blocked ? (
           <section className="card">
             <h2>The case is importing</h2>
-            <p>This screen reads the case’s evidence; it is back as soon as the import has finished (or is cancelled).</p>
+            <p>
+              This screen reads the case’s evidence; it is back as soon as the import has finished (or is cancelled).
+            </p>
             {importing && <JobProgress job={importing} />}
           </section>
         ) : (

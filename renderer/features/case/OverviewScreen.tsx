@@ -48,9 +48,13 @@ export function OverviewScreen({ slug }: { slug: string }) {
         </a>
         <a className="tile" href={formatRoute(caseRoute(slug, 'verify'))}>
           <span className="tile-label">Verification</span>
-          <span className="tile-value">{v ? <Verdict value={v.verdict} /> : <span className="muted">not run</span>}</span>
+          <span className="tile-value">
+            {v ? <Verdict value={v.verdict} /> : <span className="muted">not run</span>}
+          </span>
           <span className="tile-note">
-            {v ? `${formatTime(v.finishedAt ?? v.startedAt)} · ${formatCount(v.fails)} failures, ${formatCount(v.warns)} warnings` : 'Run it before relying on the records'}
+            {v
+              ? `${formatTime(v.finishedAt ?? v.startedAt)} · ${formatCount(v.fails)} failures, ${formatCount(v.warns)} warnings`
+              : 'Run it before relying on the records'}
           </span>
         </a>
         <div className="tile">

@@ -1,7 +1,420 @@
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import type { FairnessOptions, FairnessResult, GroupStats } from '../../../src/contract/types.ts';
+import { invoke } from '../../api.ts';
+import { LineChart, RatioChart } from '../../components/charts.tsx';
+import { ErrorNote } from '../../components/ErrorNote.tsx';
+import { Verdict } from '../../components/Verdict.tsx';
+import { formatCount, formatDay, formatPercent, formatRatio } from '../../format.ts';
+import { shownError } from '../../store/errors.ts';
+import type { ShownError } from '../../store/types.ts';
+
+const FLAG_TEXT: Record<string, string> = {
+  reference: 'reference group',
+  'below-min-size': 'too few decisions to judge',
+  'fails-four-fifths': 'below four-fifths of the reference',
+  'outside-0.8-1.25': 'outside the 0.8–1.25 band',
+};
+
+function interval(ci: [number, number] | null): string {
+  return ci ? `${formatPercent(ci[0], 1)}–${formatPercent(ci[1], 1)}` : '';
+}
+
+/** Attribute names that usually mark a group the law protects, offered first. */
+const PROTECTED = /^(group|gender|sex|race|ethnicity|age_?band|ageGroup|age_group|nationality|religion|disability)$/i;
+/** Predictions that usually mean a favourable outcome for the person, in order of preference. */
+const FAVOURABLE = [/^approv/i, /^accept/i, /^grant/i, /^allow/i, /^yes$/i];
+
+interface Choice {
+  attribute: string;
+  positivePrediction: string;
+  positiveOutcome: string;
+  reference: string;
+  minGroupSize: string;
+  basis: 'model' | 'final';
+}
+
+/** Outcomes by group of one attribute, against a reference group, with intervals and flags; by version and over time. */
 export function FairnessScreen({ slug }: { slug: string }) {
+  const [options, setOptions] = useState<FairnessOptions | undefined>();
+  const [choice, setChoice] = useState<Choice | undefined>();
+  const [result, setResult] = useState<FairnessResult | undefined>();
+  const [error, setError] = useState<ShownError | undefined>();
+  const [loading, setLoading] = useState(false);
+
+  useEffect(() => {
+    let live = true;
+    invoke('query.fairnessOptions', { case: slug }).then(
+      (o) => {
+        if (!live) return;
+        setOptions(o);
+        // A sensible first question: the first input feature with few groups, and the most frequent prediction.
+        const attr =
+          o.attributes.find((a) => PROTECTED.test(a.name.split('.').pop() ?? '')) ??
+          o.attributes.find((a) => a.name.startsWith('inputFeatures.') && a.distinct <= 10) ??
+          o.attributes[0];
+        const positive =
+          FAVOURABLE.map((re) => o.predictions.find((p) => re.test(p.value))).find(Boolean) ?? o.predictions[0];
+        setChoice({
+          attribute: attr?.name ?? '',
+          positivePrediction: positive?.value ?? '',
+          positiveOutcome: '',
+          reference: '',
+          minGroupSize: '30',
+          basis: 'model',
+        });
+      },
+      (err: unknown) => live && setError(shownError(err)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [slug]);
+
+  const run = async (c: Choice) => {
+    if (!c.attribute || !c.positivePrediction) return;
+    setLoading(true);
+    try {
+      const min = Number(c.minGroupSize);
+      const r = await invoke('query.fairness', {
+        case: slug,
+        attribute: c.attribute,
+        positivePrediction: c.positivePrediction,
+        ...(c.positiveOutcome ? { positiveOutcome: c.positiveOutcome } : {}),
+        ...(c.reference ? { reference: c.reference } : {}),
+        ...(Number.isInteger(min) && min > 0 ? { minGroupSize: min } : {}),
+        basis: c.basis,
+      });
+      setResult(r);
+      setError(undefined);
+    } catch (err) {
+      setError(shownError(err));
+    } finally {
+      setLoading(false);
+    }
+  };
+
+  // The first question runs as soon as the choices are known.
+  const ready = choice !== undefined && options !== undefined;
+  useEffect(() => {
+    if (ready && choice && !result) void run(choice);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [ready]);
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (choice) void run(choice);
+  };
+  const set = (change: Partial<Choice>) => setChoice((c) => (c ? { ...c, ...change } : c));
+  const groupsOfAttr = useMemo(() => (result ? result.groups.map((g) => g.group) : []), [result]);
+
   return (
-    <div className="screen">
-      <p className="muted">Coming: Fairness for {slug}.</p>
+    <div className="screen" data-testid="fairness-screen">
+      <header className="screen-head">
+        <h2>Fairness</h2>
+        <p className="muted">
+          Compares how often each group of an attribute got the favourable prediction (selection rate), and, where
+          outcomes were observed, the error rates. Ratios to the reference group outside 0.8–1.25 are flagged (the
+          four-fifths rule); 95% Wilson intervals show how sure each rate is.
+        </p>
+      </header>
+      {choice && options && (
+        <form className="card form-grid" onSubmit={submit} aria-label="Fairness question">
+          <label htmlFor="fair-attribute">Attribute (the groups)</label>
+          <select
+            id="fair-attribute"
+            value={choice.attribute}
+            onChange={(e) => set({ attribute: e.target.value, reference: '' })}
+          >
+            {options.attributes.map((a) => (
+              <option key={a.name} value={a.name}>
+                {a.name} ({a.distinct} values: {a.examples.join(', ')}
+                {a.distinct > a.examples.length ? ', …' : ''})
+              </option>
+            ))}
+          </select>
+          <label htmlFor="fair-positive">Favourable prediction</label>
+          <select
+            id="fair-positive"
+            value={choice.positivePrediction}
+            onChange={(e) => set({ positivePrediction: e.target.value })}
+          >
+            {options.predictions.map((p) => (
+              <option key={p.value} value={p.value}>
+                {p.value} ({formatCount(p.count)})
+              </option>
+            ))}
+          </select>
+          <label htmlFor="fair-outcome">Favourable outcome (enables error rates)</label>
+          <select
+            id="fair-outcome"
+            value={choice.positiveOutcome}
+            onChange={(e) => set({ positiveOutcome: e.target.value })}
+          >
+            <option value="">none: compare selection rates only</option>
+            {options.outcomes.map((p) => (
+              <option key={p.value} value={p.value}>
+                {p.value} ({formatCount(p.count)})
+              </option>
+            ))}
+          </select>
+          <label htmlFor="fair-reference">Reference group</label>
+          <select id="fair-reference" value={choice.reference} onChange={(e) => set({ reference: e.target.value })}>
+            <option value="">the most favoured group</option>
+            {groupsOfAttr.map((g) => (
+              <option key={g} value={g}>
+                {g}
+              </option>
+            ))}
+          </select>
+          <label htmlFor="fair-min">Minimum group size</label>
+          <input
+            id="fair-min"
+            size={5}
+            value={choice.minGroupSize}
+            onChange={(e) => set({ minGroupSize: e.target.value })}
+          />
+          <label htmlFor="fair-basis">Judge</label>
+          <select
+            id="fair-basis"
+            value={choice.basis}
+            onChange={(e) => set({ basis: e.target.value as 'model' | 'final' })}
+          >
+            <option value="model">the model’s prediction</option>
+            <option value="final">the final decision (after human overrides)</option>
+          </select>
+          <div />
+          <div className="row">
+            <button type="submit" className="button primary" disabled={loading}>
+              {loading ? 'Computing…' : 'Compare groups'}
+            </button>
+            <span className="muted small">{formatCount(options.decisions)} decisions in the case</span>
+          </div>
+        </form>
+      )}
+      {!options && !error && <p role="status">Reading the attributes this case holds…</p>}
+      {options && options.attributes.length === 0 && (
+        <p className="notice">The decisions carry no attribute with a handful of values to group by.</p>
+      )}
+      <ErrorNote error={error} />
+      {result && <FairnessResultView result={result} />}
+    </div>
+  );
+}
+
+function FairnessResultView({ result }: { result: FairnessResult }) {
+  const outcomes = result.positiveOutcome !== null;
+  const flagged = result.groups.filter((g) =>
+    g.flags.some((f) => f === 'fails-four-fifths' || f === 'outside-0.8-1.25'),
+  );
+  const groups = [...new Set(result.byWeek.flatMap((w) => w.groups.map((g) => g.group)))].sort();
+  return (
+    <>
+      <section className="card" aria-labelledby="fair-result-heading" data-testid="fairness-result">
+        <h3 id="fair-result-heading">
+          {result.attribute}: favourable = “{result.positivePrediction}”
+          {outcomes ? `, outcome “${result.positiveOutcome}”` : ''}{' '}
+          <Verdict value={result.integrity.status} title="integrity of the decisions these figures rest on" />
+        </h3>
+        <p>
+          {flagged.length === 0 ? (
+            <span className="present">
+              No group falls outside the 0.8–1.25 band
+              {result.reference ? ` against the reference “${result.reference}”` : ''}.
+            </span>
+          ) : (
+            <strong className="error">
+              {flagged.length} group(s) outside the 0.8–1.25 band against “{result.reference}”:{' '}
+              {flagged.map((g) => g.group).join(', ')}.
+            </strong>
+          )}{' '}
+          <span className="muted small">
+            Reference: {result.reference ?? '–'} ({result.referenceRule}). {formatCount(result.missing)} decisions
+            without this attribute; {formatCount(result.excluded.belowMinSize.groups)} group(s) with{' '}
+            {formatCount(result.excluded.belowMinSize.decisions)} decisions below the minimum size of{' '}
+            {result.minGroupSize} (flagged, not dropped).
+          </span>
+        </p>
+        {result.notices.map((n) => (
+          <p key={n} className="notice small">
+            {n}
+          </p>
+        ))}
+        {result.groups.length === 0 ? (
+          <p className="notice">No decision in the case has both this attribute and a prediction to judge.</p>
+        ) : (
+          <>
+            <GroupTable groups={result.groups} outcomes={outcomes} />
+            <RatioChart
+              title={`Selection-rate ratio to the reference group (${result.reference ?? 'none'}) against the 0.8–1.25 band`}
+              points={result.groups.map((g) => ({
+                label: g.group,
+                value: g.disparateImpact,
+                flagged: g.flags.includes('fails-four-fifths') || g.flags.includes('outside-0.8-1.25'),
+                reference: g.flags.includes('reference'),
+              }))}
+            />
+          </>
+        )}
+      </section>
+
+      {result.byModelVersion.length > 0 && (
+        <section className="card" aria-labelledby="fair-version-heading">
+          <h3 id="fair-version-heading">By model version</h3>
+          {result.byModelVersion.map((v) => (
+            <div key={`${v.modelId}-${v.modelVersion}`} className="version-block">
+              <h4>
+                {v.modelId} {v.modelVersion} <span className="muted small">reference {v.reference ?? '–'}</span>
+              </h4>
+              {v.groups.length === 0 ? (
+                <p className="muted small">No groups with the favourable prediction for this version.</p>
+              ) : (
+                <RatioChart
+                  title={`${v.modelId} ${v.modelVersion}: selection-rate ratio per group`}
+                  points={v.groups.map((g) => ({
+                    label: `${g.group} (n=${g.n})`,
+                    value: g.disparateImpact,
+                    flagged: g.flags.includes('fails-four-fifths') || g.flags.includes('outside-0.8-1.25'),
+                    reference: g.flags.includes('reference'),
+                  }))}
+                />
+              )}
+            </div>
+          ))}
+        </section>
+      )}
+
+      {result.byWeek.length > 1 && (
+        <section className="card" aria-labelledby="fair-week-heading">
+          <h3 id="fair-week-heading">Over time (by week)</h3>
+          <LineChart
+            title="Selection-rate ratio to the reference, per group and week"
+            band={[0.8, 1.25]}
+            series={groups.map((g) => ({
+              name: g,
+              points: result.byWeek.map((w) => ({
+                x: formatDay(w.week),
+                y: w.groups.find((x) => x.group === g)?.disparateImpact ?? null,
+              })),
+            }))}
+          />
+        </section>
+      )}
+
+      {result.overrideByGroup.length > 0 && (
+        <section className="card" aria-labelledby="fair-override-heading">
+          <h3 id="fair-override-heading">Do reviewers correct the model more for one group?</h3>
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Group</th>
+                  <th scope="col" className="num">
+                    Decisions
+                  </th>
+                  <th scope="col" className="num">
+                    Reviewed
+                  </th>
+                  <th scope="col" className="num">
+                    Overridden
+                  </th>
+                  <th scope="col" className="num">
+                    Override rate (95% CI)
+                  </th>
+                  <th scope="col" className="num">
+                    Ratio
+                  </th>
+                  <th scope="col">Flags</th>
+                </tr>
+              </thead>
+              <tbody>
+                {result.overrideByGroup.map((g) => (
+                  <tr key={g.group}>
+                    <th scope="row">{g.group}</th>
+                    <td className="num">{formatCount(g.n)}</td>
+                    <td className="num">{formatCount(g.reviewed)}</td>
+                    <td className="num">{formatCount(g.overridden)}</td>
+                    <td className="num">
+                      {formatPercent(g.overrideRate, 1)}{' '}
+                      <span className="muted small">{interval(g.ci.overrideRate)}</span>
+                    </td>
+                    <td className="num">{formatRatio(g.overrideRateRatio)}</td>
+                    <td className="small">{g.flags.join(', ')}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+      )}
+    </>
+  );
+}
+
+function GroupTable({ groups, outcomes }: { groups: GroupStats[]; outcomes: boolean }) {
+  return (
+    <div className="table-wrap">
+      <table data-testid="fairness-groups">
+        <thead>
+          <tr>
+            <th scope="col">Group</th>
+            <th scope="col" className="num">
+              Decisions
+            </th>
+            <th scope="col" className="num">
+              Favourable
+            </th>
+            <th scope="col" className="num">
+              Selection rate (95% CI)
+            </th>
+            <th scope="col" className="num">
+              Ratio to ref.
+            </th>
+            {outcomes && (
+              <>
+                <th scope="col" className="num">
+                  TPR
+                </th>
+                <th scope="col" className="num">
+                  FPR
+                </th>
+                <th scope="col" className="num">
+                  FNR
+                </th>
+                <th scope="col" className="num">
+                  Precision
+                </th>
+              </>
+            )}
+            <th scope="col">Flags</th>
+          </tr>
+        </thead>
+        <tbody>
+          {groups.map((g) => {
+            const bad = g.flags.includes('fails-four-fifths') || g.flags.includes('outside-0.8-1.25');
+            return (
+              <tr key={g.group} data-group={g.group} className={bad ? 'flag' : undefined}>
+                <th scope="row">{g.group}</th>
+                <td className="num">{formatCount(g.n)}</td>
+                <td className="num">{formatCount(g.selected)}</td>
+                <td className="num">
+                  {formatPercent(g.selectionRate, 1)}{' '}
+                  <span className="muted small">{interval(g.ci.selectionRate)}</span>
+                </td>
+                <td className={`num${bad ? ' error' : ''}`}>{formatRatio(g.disparateImpact)}</td>
+                {outcomes && (
+                  <>
+                    <td className="num">{formatPercent(g.tpr, 1)}</td>
+                    <td className="num">{formatPercent(g.fpr, 1)}</td>
+                    <td className="num">{formatPercent(g.fnr, 1)}</td>
+                    <td className="num">{formatPercent(g.precision, 1)}</td>
+                  </>
+                )}
+                <td className="small">{g.flags.map((f) => FLAG_TEXT[f] ?? f).join('; ')}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
     </div>
   );
 }

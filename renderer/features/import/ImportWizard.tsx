@@ -56,9 +56,9 @@ export function ImportWizard({ slug }: { slug: string }) {
           <h3 id="choose-heading">What to import</h3>
           <form onSubmit={submit} className="stack">
             <label htmlFor="import-paths">
-              Absolute paths, one per line: an archive folder, a .zip, .tar or .tar.gz, or a single .jsonl, .jsonl.gz
-              or .parquet file. Several archives of one system (e.g. a warm-tier and a hot-tier export) are verified as
-              one body of evidence.
+              Absolute paths, one per line: an archive folder, a .zip, .tar or .tar.gz, or a single .jsonl, .jsonl.gz or
+              .parquet file. Several archives of one system (e.g. a warm-tier and a hot-tier export) are verified as one
+              body of evidence.
             </label>
             <textarea
               id="import-paths"
@@ -69,7 +69,11 @@ export function ImportWizard({ slug }: { slug: string }) {
               spellCheck={false}
             />
             <div className="row">
-              <button type="submit" className="button primary" disabled={paths.length === 0 || w.previewStatus === 'loading'}>
+              <button
+                type="submit"
+                className="button primary"
+                disabled={paths.length === 0 || w.previewStatus === 'loading'}
+              >
                 {w.previewStatus === 'loading' ? 'Looking inside…' : 'Preview'}
               </button>
               {demo?.exists && (
@@ -126,8 +130,8 @@ function Review() {
       <fieldset className="options">
         <legend>How to treat bad records</legend>
         <label>
-          <input type="radio" name="mode" checked={!w.strict} onChange={() => setImportOption('strict', false)} /> Lenient:
-          import the good records and list every rejected line
+          <input type="radio" name="mode" checked={!w.strict} onChange={() => setImportOption('strict', false)} />{' '}
+          Lenient: import the good records and list every rejected line
         </label>
         <label>
           <input type="radio" name="mode" checked={w.strict} onChange={() => setImportOption('strict', true)} /> Strict:
@@ -139,7 +143,12 @@ function Review() {
         </label>
       </fieldset>
       <div className="row">
-        <button type="button" className="button primary" disabled={readable.length === 0} onClick={() => void startImport()}>
+        <button
+          type="button"
+          className="button primary"
+          disabled={readable.length === 0}
+          onClick={() => void startImport()}
+        >
           Import {formatCount(total)} records
         </button>
         <span className="muted">The case stays as it is if the import fails or is cancelled.</span>
@@ -206,9 +215,10 @@ function Result({ slug }: { slug: string }) {
           </div>
           <p>
             {formatCount(r.counts.dataFiles)} data files
-            {r.counts.skippedFiles > 0 ? `, ${formatCount(r.counts.skippedFiles)} skipped (already in the case)` : ''};{' '}
-            <strong>{formatCount(r.counts.rejected)}</strong> rejected lines, {formatCount(r.counts.noted)} noted
-            problems.
+            {r.counts.skippedFiles > 0
+              ? `, ${formatCount(r.counts.skippedFiles)} skipped (already in the case)`
+              : ''}; <strong>{formatCount(r.counts.rejected)}</strong> rejected lines, {formatCount(r.counts.noted)}{' '}
+            noted problems.
           </p>
           {r.warnings.length > 0 && (
             <ul>
@@ -239,9 +249,7 @@ function Result({ slug }: { slug: string }) {
       )}
       {rejects && rejects.total > 0 && (
         <section className="card" aria-labelledby="rejects-heading">
-          <h3 id="rejects-heading">
-            Rejected and noted lines ({formatCount(rejects.total)})
-          </h3>
+          <h3 id="rejects-heading">Rejected and noted lines ({formatCount(rejects.total)})</h3>
           <div className="table-wrap">
             <table data-testid="rejects-table">
               <thead>

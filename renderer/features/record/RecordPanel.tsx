@@ -35,7 +35,13 @@ export function RecordPanel() {
 
   if (!panel.open || !panel.slug) return null;
   return (
-    <aside className="drawer" role="dialog" aria-modal="false" aria-labelledby="record-heading" data-testid="record-panel">
+    <aside
+      className="drawer"
+      role="dialog"
+      aria-modal="false"
+      aria-labelledby="record-heading"
+      data-testid="record-panel"
+    >
       <div className="drawer-head">
         <h2 id="record-heading" tabIndex={-1} ref={heading}>
           Record {panel.locator ? describeLocator(panel.locator) : ''}
@@ -121,7 +127,13 @@ function RecordDetails({ slug, record }: { slug: string; record: RecordView }) {
           {Object.entries(record.fields).map(([k, v]) => (
             <tr key={k}>
               <th scope="row">{k}</th>
-              <td>{typeof v === 'object' && v !== null ? <pre>{JSON.stringify(v, null, 2)}</pre> : <code>{String(v)}</code>}</td>
+              <td>
+                {typeof v === 'object' && v !== null ? (
+                  <pre>{JSON.stringify(v, null, 2)}</pre>
+                ) : (
+                  <code>{String(v)}</code>
+                )}
+              </td>
             </tr>
           ))}
           {record.extra !== undefined && (

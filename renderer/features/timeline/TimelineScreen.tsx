@@ -13,7 +13,11 @@ import type { RecordLocator } from '../../store/record-slice.ts';
 import type { LoadStatus, ShownError } from '../../store/types.ts';
 
 type By = 'decision' | 'trace' | 'task';
-const PARAM: Record<By, 'decisionId' | 'traceId' | 'taskId'> = { decision: 'decisionId', trace: 'traceId', task: 'taskId' };
+const PARAM: Record<By, 'decisionId' | 'traceId' | 'taskId'> = {
+  decision: 'decisionId',
+  trace: 'traceId',
+  task: 'taskId',
+};
 const LABEL: Record<By, string> = { decision: 'Decision id', trace: 'Trace id', task: 'Task id' };
 
 const ICON: Record<string, string> = { lifecycle: '⚙', decision: '◆', explanation: '▤', review: '👤', outcome: '◎' };
@@ -106,7 +110,9 @@ export function TimelineScreen({ slug, query }: { slug: string; query: Record<st
             <input
               value={formId}
               onChange={(e) => setFormId(e.target.value)}
-              placeholder={formBy === 'decision' ? 'e.g. d-00000042' : formBy === 'trace' ? 'a trace id' : 'e.g. task-d-00000042'}
+              placeholder={
+                formBy === 'decision' ? 'e.g. d-00000042' : formBy === 'trace' ? 'a trace id' : 'e.g. task-d-00000042'
+              }
               spellCheck={false}
               autoComplete="off"
               aria-label={LABEL[formBy]}
@@ -253,7 +259,9 @@ function TimelineView({ slug, result }: { slug: string; result: TimelineResult }
                             <button
                               type="button"
                               className="link-button"
-                              onClick={() => navigate(caseRoute(slug, 'timeline', { decision: d.decisionId as string }))}
+                              onClick={() =>
+                                navigate(caseRoute(slug, 'timeline', { decision: d.decisionId as string }))
+                              }
                             >
                               {d.decisionId}
                             </button>
@@ -285,7 +293,8 @@ function TimelineView({ slug, result }: { slug: string; result: TimelineResult }
 
 function DecisionCard({ decision }: { decision: TimelineResult['decisions'][number] }) {
   const r = decision.record;
-  const features = r.inputFeatures && typeof r.inputFeatures === 'object' && !Array.isArray(r.inputFeatures) ? r.inputFeatures : {};
+  const features =
+    r.inputFeatures && typeof r.inputFeatures === 'object' && !Array.isArray(r.inputFeatures) ? r.inputFeatures : {};
   const alternatives = Array.isArray(r.alternativePredictions) ? r.alternativePredictions : [];
   return (
     <section className="card" aria-label={`Decision ${decision.decisionId ?? ''}`} data-testid="decision-card">
@@ -349,15 +358,20 @@ function DecisionCard({ decision }: { decision: TimelineResult['decisions'][numb
               <tr>
                 <th scope="row">human review</th>
                 <td>
-                  {r.humanReviewRequired ? 'required' : 'not required'}, {r.humanReviewed ? `done by ${cellText(r.humanReviewerId)}` : 'not done'}
-                  {r.humanOverride ? `; overridden to “${cellText(r.humanDecision)}”${r.overrideReason ? `: ${cellText(r.overrideReason)}` : ' with no reason given'}` : ''}
+                  {r.humanReviewRequired ? 'required' : 'not required'},{' '}
+                  {r.humanReviewed ? `done by ${cellText(r.humanReviewerId)}` : 'not done'}
+                  {r.humanOverride
+                    ? `; overridden to “${cellText(r.humanDecision)}”${r.overrideReason ? `: ${cellText(r.overrideReason)}` : ' with no reason given'}`
+                    : ''}
                 </td>
               </tr>
               <tr>
                 <th scope="row">integrity</th>
                 <td>
                   <Verdict value={decision.integrity.status} />{' '}
-                  {decision.integrity.checkpoint && <span className="small muted">checkpoint {decision.integrity.checkpoint.label}</span>}
+                  {decision.integrity.checkpoint && (
+                    <span className="small muted">checkpoint {decision.integrity.checkpoint.label}</span>
+                  )}
                 </td>
               </tr>
             </tbody>
@@ -368,7 +382,15 @@ function DecisionCard({ decision }: { decision: TimelineResult['decisions'][numb
   );
 }
 
-function EventList({ events, slug, onOpen }: { events: TimelineEvent[]; slug: string; onOpen(e: TimelineEvent): void }) {
+function EventList({
+  events,
+  slug,
+  onOpen,
+}: {
+  events: TimelineEvent[];
+  slug: string;
+  onOpen(e: TimelineEvent): void;
+}) {
   const byTarget = useStore((s) => s.annotations.byTarget);
   const toggleStar = useStore((s) => s.toggleStar);
   const items = useRef<(HTMLLIElement | null)[]>([]);
@@ -414,20 +436,29 @@ function EventList({ events, slug, onOpen }: { events: TimelineEvent[]; slug: st
                   {ev.kind}
                   {ev.type !== ev.kind ? ` · ${ev.type}` : ''}
                 </span>
-                <Verdict value={ev.integrity.status} title={checks || (ev.integrity.checkpoint ? `checkpoint ${ev.integrity.checkpoint.label}` : undefined)} />
+                <Verdict
+                  value={ev.integrity.status}
+                  title={
+                    checks || (ev.integrity.checkpoint ? `checkpoint ${ev.integrity.checkpoint.label}` : undefined)
+                  }
+                />
                 {isStarred(notes) && <span aria-label="starred">★</span>}
-                {(notes ?? []).flatMap((a) => a.tags).map((t) => (
-                  <span key={t} className="tag">
-                    {t}
-                  </span>
-                ))}
+                {(notes ?? [])
+                  .flatMap((a) => a.tags)
+                  .map((t) => (
+                    <span key={t} className="tag">
+                      {t}
+                    </span>
+                  ))}
               </div>
               <p className="event-summary">{ev.summary}</p>
-              {(notes ?? []).filter((a) => a.text).map((a) => (
-                <p key={a.id} className="note small">
-                  ✎ {a.text} <span className="muted">({a.actor})</span>
-                </p>
-              ))}
+              {(notes ?? [])
+                .filter((a) => a.text)
+                .map((a) => (
+                  <p key={a.id} className="note small">
+                    ✎ {a.text} <span className="muted">({a.actor})</span>
+                  </p>
+                ))}
               <div className="event-actions">
                 {ev.ref && (
                   <button type="button" className="link-button" onClick={() => onOpen(ev)}>
@@ -435,7 +466,12 @@ function EventList({ events, slug, onOpen }: { events: TimelineEvent[]; slug: st
                   </button>
                 )}
                 {target && (
-                  <button type="button" className="link-button" onClick={() => void toggleStar(slug, target)} aria-pressed={isStarred(notes)}>
+                  <button
+                    type="button"
+                    className="link-button"
+                    onClick={() => void toggleStar(slug, target)}
+                    aria-pressed={isStarred(notes)}
+                  >
                     {isStarred(notes) ? 'Unstar' : 'Star'}
                   </button>
                 )}

@@ -15,7 +15,9 @@ export function CheckpointAxis({ points }: { points: CheckpointPoint[] }) {
     return (
       <section className="card">
         <h3>Checkpoints</h3>
-        <p className="muted">The imported archives hold no checkpoints: no record is anchored to an independent store.</p>
+        <p className="muted">
+          The imported archives hold no checkpoints: no record is anchored to an independent store.
+        </p>
       </section>
     );
   }
@@ -38,7 +40,12 @@ export function CheckpointAxis({ points }: { points: CheckpointPoint[] }) {
         {formatCount(counts.unverifiable)} unverifiable. Signed: {formatCount(points.filter((p) => p.signed).length)};
         time-stamped: {formatCount(points.filter((p) => p.timestamped).length)}.
       </p>
-      <svg className="chart axis-chart" viewBox={`0 0 ${width} ${height}`} role="group" aria-label="Checkpoints by stream and time">
+      <svg
+        className="chart axis-chart"
+        viewBox={`0 0 ${width} ${height}`}
+        role="group"
+        aria-label="Checkpoints by stream and time"
+      >
         {ticks.map((t) => (
           <g key={t}>
             <line x1={x(t)} x2={x(t)} y1={0} y2={height - 24} className="grid" />

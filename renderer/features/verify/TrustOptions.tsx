@@ -31,7 +31,8 @@ export function TrustOptions({
   const [fingerprints, setFingerprints] = useState((last?.trustFingerprints ?? []).join('\n'));
   const [keyFiles, setKeyFiles] = useState((last?.trustKeyFiles ?? []).join('\n'));
   const [tsaFiles, setTsaFiles] = useState((last?.trustTsaFiles ?? []).join('\n'));
-  const toggle = (list: number[], id: number, on: boolean) => (on ? [...new Set([...list, id])] : list.filter((x) => x !== id));
+  const toggle = (list: number[], id: number, on: boolean) =>
+    on ? [...new Set([...list, id])] : list.filter((x) => x !== id);
   const missing = options.archives.filter((a) => !a.exists);
 
   return (
@@ -75,7 +76,11 @@ export function TrustOptions({
                       <code>{k.path}</code>
                     </th>
                     <td>
-                      {k.kind === 'unreadable' ? <span className="error">{k.problem}</span> : `${k.kind}, ${k.algorithm}`}
+                      {k.kind === 'unreadable' ? (
+                        <span className="error">{k.problem}</span>
+                      ) : (
+                        `${k.kind}, ${k.algorithm}`
+                      )}
                       {k.subject && <div className="small muted">{k.subject}</div>}
                     </td>
                     <td>
@@ -118,11 +123,29 @@ export function TrustOptions({
           <summary>Keys from elsewhere</summary>
           <div className="form-grid">
             <label htmlFor="trust-fingerprints">Pinned fingerprints (one per line)</label>
-            <textarea id="trust-fingerprints" rows={2} value={fingerprints} onChange={(e) => setFingerprints(e.target.value)} spellCheck={false} />
+            <textarea
+              id="trust-fingerprints"
+              rows={2}
+              value={fingerprints}
+              onChange={(e) => setFingerprints(e.target.value)}
+              spellCheck={false}
+            />
             <label htmlFor="trust-key-files">Signing key files (absolute paths)</label>
-            <textarea id="trust-key-files" rows={2} value={keyFiles} onChange={(e) => setKeyFiles(e.target.value)} spellCheck={false} />
+            <textarea
+              id="trust-key-files"
+              rows={2}
+              value={keyFiles}
+              onChange={(e) => setKeyFiles(e.target.value)}
+              spellCheck={false}
+            />
             <label htmlFor="trust-tsa-files">TSA root certificates (absolute paths)</label>
-            <textarea id="trust-tsa-files" rows={2} value={tsaFiles} onChange={(e) => setTsaFiles(e.target.value)} spellCheck={false} />
+            <textarea
+              id="trust-tsa-files"
+              rows={2}
+              value={tsaFiles}
+              onChange={(e) => setTsaFiles(e.target.value)}
+              spellCheck={false}
+            />
           </div>
         </details>
 

@@ -70,7 +70,11 @@ export function VerifyScreen({ slug }: { slug: string }) {
 
       {view && (
         <>
-          <section className={`card verdict-card verdict-${view.run.verdict}`} aria-labelledby="verdict-heading" data-testid="verdict">
+          <section
+            className={`card verdict-card verdict-${view.run.verdict}`}
+            aria-labelledby="verdict-heading"
+            data-testid="verdict"
+          >
             <h3 id="verdict-heading">
               Overall verdict: <Verdict value={view.run.verdict} />
             </h3>
@@ -78,9 +82,11 @@ export function VerifyScreen({ slug }: { slug: string }) {
             <p>{view.run.reason}</p>
             <p className="muted small">
               Run #{view.run.id} by {view.run.actor}, {formatTime(view.run.finishedAt ?? view.run.startedAt)}; retention
-              policy {view.run.options.retention}; {formatCount(view.run.options.trustKeys.length + view.run.options.trustKeyFiles.length)}{' '}
-              pinned signing key(s), {formatCount(view.run.options.trustFingerprints.length)} pinned fingerprint(s),{' '}
-              {formatCount(view.run.options.trustTsa.length + view.run.options.trustTsaFiles.length)} TSA trust anchor(s).
+              policy {view.run.options.retention};{' '}
+              {formatCount(view.run.options.trustKeys.length + view.run.options.trustKeyFiles.length)} pinned signing
+              key(s), {formatCount(view.run.options.trustFingerprints.length)} pinned fingerprint(s),{' '}
+              {formatCount(view.run.options.trustTsa.length + view.run.options.trustTsaFiles.length)} TSA trust
+              anchor(s).
               {view.previous &&
                 ` Previous run #${view.previous.id}: ${view.previous.verdict}, ${formatCount(view.previous.fails)} failures, ${formatCount(view.previous.warns)} warnings.`}
             </p>
@@ -90,7 +96,9 @@ export function VerifyScreen({ slug }: { slug: string }) {
                   <Verdict value={status} /> {formatCount(n)}
                 </span>
               ))}
-              {view.run.findingsDropped > 0 && <span className="muted"> (+{formatCount(view.run.findingsDropped)} not kept)</span>}
+              {view.run.findingsDropped > 0 && (
+                <span className="muted"> (+{formatCount(view.run.findingsDropped)} not kept)</span>
+              )}
             </p>
           </section>
 
@@ -203,7 +211,14 @@ function AllFindings({ slug, runId, streams }: { slug: string; runId: number; st
   const pageSize = 50;
   useEffect(() => {
     let live = true;
-    const params = { case: slug, runId, offset, limit: pageSize, ...(status ? { status } : {}), ...(stream ? { stream } : {}) };
+    const params = {
+      case: slug,
+      runId,
+      offset,
+      limit: pageSize,
+      ...(status ? { status } : {}),
+      ...(stream ? { stream } : {}),
+    };
     invoke('verify.findings', params).then(
       (p) => live && (setPage(p), setError(undefined)),
       (err: unknown) => live && setError(shownError(err)),
@@ -264,12 +279,18 @@ export function FindingsTable({ slug, rows, testId }: { slug: string; rows: Find
           {sorted.map((f) => {
             const where = [
               f.stream ? `${f.stream}` : '',
-              f.seq !== undefined ? `seq ${f.seq}${f.seqEnd !== undefined && f.seqEnd !== f.seq ? `–${f.seqEnd}` : ''}` : '',
+              f.seq !== undefined
+                ? `seq ${f.seq}${f.seqEnd !== undefined && f.seqEnd !== f.seq ? `–${f.seqEnd}` : ''}`
+                : '',
             ]
               .filter(Boolean)
               .join(' ');
-            const file = f.file ? `${f.file}${f.line !== undefined ? `:${f.line}` : f.row !== undefined ? ` row ${f.row}` : ''}` : '';
-            const canOpen = (f.stream !== undefined && f.seq !== undefined) || (f.file !== undefined && (f.line !== undefined || f.row !== undefined));
+            const file = f.file
+              ? `${f.file}${f.line !== undefined ? `:${f.line}` : f.row !== undefined ? ` row ${f.row}` : ''}`
+              : '';
+            const canOpen =
+              (f.stream !== undefined && f.seq !== undefined) ||
+              (f.file !== undefined && (f.line !== undefined || f.row !== undefined));
             return (
               <tr key={f.id} data-finding={f.check} data-status={f.status}>
                 <td>

@@ -16,12 +16,17 @@ const MAX_INPUTS = 100;
 
 function absolutePaths(method: string, p: Record<string, unknown>): string[] {
   const paths = stringArray(method, p, 'paths', MAX_INPUTS);
-  if (paths.length === 0) throw new AuditWsError('BAD_USAGE', `${method}: give at least one path to import`, { member: 'paths' });
+  if (paths.length === 0)
+    throw new AuditWsError('BAD_USAGE', `${method}: give at least one path to import`, { member: 'paths' });
   return paths.map((value, i) => {
     if (!path.isAbsolute(value)) {
-      throw new AuditWsError('BAD_USAGE', `${method}: "${value}" is not an absolute path: give the full path, e.g. /home/me/archive.zip`, {
-        member: `paths[${i}]`,
-      });
+      throw new AuditWsError(
+        'BAD_USAGE',
+        `${method}: "${value}" is not an absolute path: give the full path, e.g. /home/me/archive.zip`,
+        {
+          member: `paths[${i}]`,
+        },
+      );
     }
     return path.normalize(value);
   });
@@ -128,7 +133,9 @@ export const importHandlers = {
         const bind = params.importId === undefined ? {} : { importId: params.importId };
         const total = (db.prepare(`SELECT count(*) AS n FROM rejects ${where}`).get(bind) as { n: number }).n;
         const rows = db
-          .prepare(`SELECT * FROM rejects ${where} ORDER BY import_id DESC, id LIMIT ${params.limit ?? 200} OFFSET ${params.offset ?? 0}`)
+          .prepare(
+            `SELECT * FROM rejects ${where} ORDER BY import_id DESC, id LIMIT ${params.limit ?? 200} OFFSET ${params.offset ?? 0}`,
+          )
           .all(bind) as {
           id: number;
           import_id: number;

@@ -7,6 +7,7 @@ import { demoHandlers } from './demo.ts';
 import { importHandlers } from './import.ts';
 import { jobsHandlers } from './jobs.ts';
 import { queryHandlers } from './query.ts';
+import { reportHandlers } from './report.ts';
 import { recordsHandlers } from './records.ts';
 import { verifyHandlers } from './verify.ts';
 import { viewsHandlers } from './views.ts';
@@ -24,4 +25,5 @@ export const handlers: HandlerTable = {
   ...annotationsHandlers,
   ...viewsHandlers,
   ...queryHandlers,
+  ...reportHandlers,
 };

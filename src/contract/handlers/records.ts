@@ -28,7 +28,10 @@ export const recordsHandlers = {
       const row = optionalInteger(m, p, 'row', { min: 1 });
       if (row !== undefined) loc.row = row;
       if (!loc.target && !(loc.stream && loc.seq !== undefined) && !(loc.file && (loc.line || loc.row))) {
-        throw new AuditWsError('BAD_USAGE', `${m}: name the record by target, by stream and seq, or by file and line (or row)`);
+        throw new AuditWsError(
+          'BAD_USAGE',
+          `${m}: name the record by target, by stream and seq, or by file and line (or row)`,
+        );
       }
       return { case: caseParam(m, p), ...loc };
     },

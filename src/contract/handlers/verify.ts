@@ -98,7 +98,9 @@ export const verifyHandlers = {
     parse: (params) => {
       const p = expectParams('verify.latest', params, ['case', 'runId']);
       const runId = optionalInteger('verify.latest', p, 'runId', { min: 1 });
-      return runId === undefined ? { case: caseParam('verify.latest', p) } : { case: caseParam('verify.latest', p), runId };
+      return runId === undefined
+        ? { case: caseParam('verify.latest', p) }
+        : { case: caseParam('verify.latest', p), runId };
     },
     run: async (params, context) =>
       sessionFor(context).cases.use(params.case, (h) => verificationView(h.sqlite, params.runId)),
@@ -107,7 +109,15 @@ export const verifyHandlers = {
     parse: (params) => {
       const m = 'verify.findings';
       const p = expectParams(m, params, ['case', 'runId', 'offset', 'limit', 'status', 'check', 'stream']);
-      const out: { case: string; runId?: number; offset: number; limit: number; status?: string; check?: string; stream?: string } = {
+      const out: {
+        case: string;
+        runId?: number;
+        offset: number;
+        limit: number;
+        status?: string;
+        check?: string;
+        stream?: string;
+      } = {
         case: caseParam(m, p),
         offset: optionalInteger(m, p, 'offset', {}, 0) as number,
         limit: optionalInteger(m, p, 'limit', { min: 1, max: 1000 }, 100) as number,

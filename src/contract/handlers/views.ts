@@ -17,7 +17,13 @@ interface ViewRow {
 const MAX_DEFINITION_CHARS = 64 * 1024;
 
 function fromRow(r: ViewRow): SavedView {
-  return { id: r.id, name: r.name, createdAt: r.created_at, actor: r.actor, definition: JSON.parse(r.definition) as JsonValue };
+  return {
+    id: r.id,
+    name: r.name,
+    createdAt: r.created_at,
+    actor: r.actor,
+    definition: JSON.parse(r.definition) as JsonValue,
+  };
 }
 
 /** Saved explorer views (columns, sort, filters, search) in case.sqlite's saved_views; saving a name again replaces it. */

@@ -47,7 +47,7 @@ export const highLatency: AnomalyFilter = {
           FROM ${DECISIONS} x WHERE ${cond} GROUP BY x.model_id HAVING count(*) >= $minDecisions
         )${meanad}
         SELECT ${decisionItemSql('x')}, ${score} AS "score", s.med AS "modelMedianMs", s.p99 AS "modelP99Ms"
-        FROM ${DECISIONS} x JOIN (SELECT * FROM stats${p.method === 'robust-z' ? ' JOIN meanad USING (model_id)' : ''}) s ON s.model_id IS NOT DISTINCT FROM x.model_id
+        FROM ${DECISIONS} x JOIN (${p.method === 'robust-z' ? 'SELECT stats.*, meanad.meanad FROM stats JOIN meanad ON meanad.model_id IS NOT DISTINCT FROM stats.model_id' : 'SELECT * FROM stats'}) s ON s.model_id IS NOT DISTINCT FROM x.model_id
         WHERE ${cond} AND ${flag}`,
       params: { ...w.params, minDecisions: p.minDecisions as number, ...(p.method === 'p99' ? {} : { threshold: threshold as number }) },
       summaryBy: ['modelId', 'modelVersion'],

@@ -4,7 +4,7 @@
  * the hits listed are those of the selected decisions only (from the first 1,000 hits of each filter);
  * the totals and summaries still cover the whole case.
  */
-import { ANOMALY_FILTERS, runAnomaly } from '../../query/anomalies/index.ts';
+import { ANOMALY_FILTERS, runAnomalies, runAnomaly } from '../../query/anomalies/index.ts';
 import type { AnomalyResult } from '../../query/anomalies/index.ts';
 import { MAX_PAGE_SIZE } from '../../query/db.ts';
 import type { ReportContext } from '../context.ts';
@@ -20,12 +20,9 @@ export interface AnomaliesData {
 }
 
 export async function collectAnomalies(ctx: ReportContext): Promise<AnomaliesData> {
+  if (!ctx.scope) return { results: await runAnomalies(ctx.query) };
   const results: AnomalyResult[] = [];
   for (const filter of ANOMALY_FILTERS) {
-    if (!ctx.scope) {
-      results.push(await runAnomaly(ctx.query, filter));
-      continue;
-    }
     const r = await runAnomaly(ctx.query, filter, {}, {}, { limit: MAX_PAGE_SIZE });
     const items = r.items.filter((i) => (typeof i.item.decisionId === 'string' ? inScope(ctx, i.item.decisionId) : filter.subject === 'hour'));
     results.push({ ...r, items, limit: items.length });
@@ -66,7 +63,7 @@ ${r.total > 0
   ? table(
       [
         { head: 'When', cell: (i) => fmtTime(typeof i.item.at === 'string' ? i.item.at : null), width: '20%' },
-        { head: 'Record', cell: (i) => String(i.item.decisionId ?? i.item.eventId ?? i.item.hour ?? '–'), cls: 'mono' },
+        { head: 'Record', cell: (i) => String(i.item.decisionId ?? i.item.eventId ?? i.item.hour ?? '–'), cls: 'mono nowrap' },
         { head: 'Why flagged', cell: (i) => i.reason, cls: 'wrap' },
         { head: 'Source', cell: (i) => (i.ref?.sourceFile ? `${i.ref.sourceFile}${i.ref.line ? `:${i.ref.line}` : i.ref.row ? ` row ${i.ref.row}` : ''}` : '–'), cls: 'wrap small' },
         { head: 'Integrity', cell: (i) => (i.integrity ? badge(i.integrity.status, i.integrity.status === 'passed' ? 'ok' : i.integrity.status === 'failed' ? 'bad' : 'warn') : '–') },

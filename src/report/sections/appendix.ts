@@ -4,8 +4,9 @@
  * and the custody log with its verification.
  */
 import type { CustodyExcerptEntry } from '../../package/format.ts';
-import { custodyExcerptFor, identifiersOfDecisions } from '../../package/from-case.ts';
+import { custodyExcerptFor } from '../../package/from-case.ts';
 import type { ReportContext } from '../context.ts';
+import { shown } from '../context.ts';
 import { checkCustodyLog } from '../custody-log.ts';
 import type { CustodyProblem } from '../custody-log.ts';
 import { fmtInt, fmtTime, html, table } from '../html-kit.ts';
@@ -39,10 +40,12 @@ export async function collectAppendix(ctx: ReportContext): Promise<AppendixData>
          JOIN imports i ON i.id = s.import_id AND i.status = 'done' ORDER BY s.archive, s.path, s.id`,
       )
       .all() as InputFile[]
-  ).filter((f, i, all) => i === 0 || f.archive !== all[i - 1].archive || f.path !== all[i - 1].path || f.sha256 !== all[i - 1].sha256);
+  )
+    .filter((f, i, all) => i === 0 || f.archive !== all[i - 1].archive || f.path !== all[i - 1].path || f.sha256 !== all[i - 1].sha256)
+    .map((f) => ({ ...f, path: shown(ctx, f.path) }));
   const checked = checkCustodyLog(ctx.handle.sqlite);
   let entries: CustodyExcerptEntry[] = checked.entries.map((e) => ({ ...e }));
-  if (ctx.scope) entries = await custodyExcerptFor(ctx.handle, await identifiersOfDecisions(ctx.handle, [...ctx.scope]));
+  if (ctx.disclosed) entries = await custodyExcerptFor(ctx.handle, ctx.disclosed);
   return {
     inputFiles,
     custody: {
@@ -57,11 +60,22 @@ export async function collectAppendix(ctx: ReportContext): Promise<AppendixData>
   };
 }
 
-function detailsText(e: CustodyExcerptEntry): string {
+/** A custody entry's details for people: scalars as they are, long lists counted (the full entry is in findings.json and custody.csv). */
+export function detailsText(e: CustodyExcerptEntry): string {
   if (e.details === undefined) return `(details withheld: ${e.detailsWithheld})`;
-  const s = JSON.stringify(e.details);
-  return s.length > 400 ? `${s.slice(0, 397)}...` : s;
+  const show = (v: unknown): string => {
+    if (Array.isArray(v)) return v.length <= 3 && v.every((x) => typeof x !== 'object' || x === null) ? v.map(String).join(', ') : `[${v.length} items]`;
+    if (v !== null && typeof v === 'object') {
+      const inner = Object.entries(v as Record<string, unknown>).map(([k, x]) => `${k}: ${typeof x === 'object' && x !== null ? (Array.isArray(x) ? `[${x.length}]` : '{…}') : String(x)}`);
+      return `{${inner.join(', ')}}`;
+    }
+    return String(v);
+  };
+  const text = Object.entries(e.details).map(([k, v]) => `${k}: ${show(v)}`).join('; ');
+  return text.length > 300 ? `${text.slice(0, 297)}...` : text;
 }
+
+const ROLE_LABEL: Record<string, string> = { 'checkpoint-signature': 'signature', 'checkpoint-timestamp': 'time-stamp' };
 
 export function renderAppendix(d: AppendixData, n: number): Html {
   return html`<section id="appendix"><h2>${n}. Appendix</h2>
@@ -71,10 +85,10 @@ export function renderAppendix(d: AppendixData, n: number): Html {
 <p>Every file the case imported, with the SHA-256 taken when it was read. Anyone holding the archives can recompute these with <code>sha256sum</code>.</p>
 ${table(
   [
-    { head: 'File', cell: (f) => f.path, cls: 'wrap', width: '34%' },
-    { head: 'Role', cell: (f) => f.role },
-    { head: 'Bytes', cell: (f) => fmtInt(f.size), cls: 'num' },
-    { head: 'SHA-256', cell: (f) => f.sha256, cls: 'mono hashcol' },
+    { head: 'File', cell: (f) => f.path, cls: 'wrap', width: '36%' },
+    { head: 'Role', cell: (f) => ROLE_LABEL[f.role] ?? f.role, width: '10%' },
+    { head: 'Bytes', cell: (f) => fmtInt(f.size), cls: 'num', width: '8%' },
+    { head: 'SHA-256', cell: (f) => f.sha256, cls: 'mono hashcol', width: '46%' },
   ],
   d.inputFiles,
   { cls: 'small', empty: 'No input files.' },
@@ -88,12 +102,12 @@ ${table(
   }${d.custody.withheld ? ` The details of ${fmtInt(d.custody.withheld)} entries name records outside this package and are withheld; their hashes and links are shown.` : ''}</p>
 ${table(
   [
-    { head: 'Seq', cell: (e) => fmtInt(e.seq), cls: 'num' },
-    { head: 'When', cell: (e) => fmtTime(e.at) },
-    { head: 'Who', cell: (e) => e.actor },
-    { head: 'Action', cell: (e) => e.action, cls: 'mono' },
+    { head: 'Seq', cell: (e) => fmtInt(e.seq), cls: 'num', width: '5%' },
+    { head: 'When (UTC)', cell: (e) => html`${e.at.slice(0, 10)}<br>${e.at.slice(11, 19)}`, cls: 'nowrap', width: '11%' },
+    { head: 'Who', cell: (e) => e.actor, width: '12%' },
+    { head: 'Action', cell: (e) => e.action, cls: 'mono nowrap', width: '14%' },
     { head: 'Details', cell: (e) => detailsText(e), cls: 'wrap small' },
-    { head: 'Hash', cell: (e) => html`<span class="mono">${e.hash.slice(0, 16)}…</span>` },
+    { head: 'Hash', cell: (e) => html`<span class="mono">${e.hash.slice(0, 12)}…</span>`, cls: 'nowrap', width: '13%' },
   ],
   d.custody.entries,
   { cls: 'small' },

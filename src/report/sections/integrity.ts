@@ -15,6 +15,7 @@ import { verifyTimestamp } from '../../verify/crypto/timestamp.ts';
 import { RETENTION_POLICIES } from '../../verify/types.ts';
 import { VERDICT_EXPLANATION } from '../../verify/findings.ts';
 import type { ReportContext } from '../context.ts';
+import { shown } from '../context.ts';
 import { badge, facts, fmtInt, fmtPct, fmtTime, html, shortHash, table, toneOfStatus } from '../html-kit.ts';
 import type { Html } from '../html-kit.ts';
 
@@ -45,6 +46,14 @@ export interface CheckpointAttestation {
   tsa?: string;
 }
 
+export interface FindingGroup {
+  status: string;
+  check: string;
+  count: number;
+  streams: string[];
+  example: string;
+}
+
 export interface IntegrityData {
   run: null | {
     id: number;
@@ -65,13 +74,11 @@ export interface IntegrityData {
   checks: { id: string; title: string; pass: number; fail: number; warn: number; unverifiable: number }[];
   streams: { name: string; kind?: string; verdict: string; reason: string; records: number; firstSeq?: number; lastSeq?: number; checkpoints: number; anchoredRecords: number; anchoredShare: number | null }[];
   checkpoints: CheckpointAttestation[];
-  /** Findings of the run other than passes, worst first; `total` counts them all. */
-  findings: { total: number; byStatus: Record<string, number>; listed: FindingRow[] };
+  /** Findings of the run other than passes: all of them counted by status and check, the first (worst first) listed. */
+  findings: { total: number; byStatus: Record<string, number>; byCheck: FindingGroup[]; listed: FindingRow[] };
   /** Object Lock, retention and manifest findings. */
   storage: FindingRow[];
 }
-
-const RANK: Record<string, number> = { fail: 0, unverifiable: 1, warn: 2, pass: 3 };
 
 function keyFileMaterial(path: string): KeyMaterial[] {
   try {
@@ -84,7 +91,7 @@ function keyFileMaterial(path: string): KeyMaterial[] {
 export async function collectIntegrity(ctx: ReportContext): Promise<IntegrityData> {
   const db = ctx.handle.sqlite;
   const view: VerificationView | null = verificationView(db);
-  if (!view) return { run: null, trusted: [], checks: [], streams: [], checkpoints: [], findings: { total: 0, byStatus: {}, listed: [] }, storage: [] };
+  if (!view) return { run: null, trusted: [], checks: [], streams: [], checkpoints: [], findings: { total: 0, byStatus: {}, byCheck: [], listed: [] }, storage: [] };
 
   const offered = offeredKeys(db);
   const trusted: TrustedItem[] = [];
@@ -163,8 +170,34 @@ export async function collectIntegrity(ctx: ReportContext): Promise<IntegrityDat
     checkpoints.push(a);
   }
 
-  const all = (db.prepare("SELECT * FROM findings WHERE run_id = ? AND status <> 'pass'").all(view.run.id) as Parameters<typeof toRow>[0][]).map(toRow);
-  all.sort((x, y) => (RANK[x.status] ?? 9) - (RANK[y.status] ?? 9) || (x.stream ?? '').localeCompare(y.stream ?? '') || (x.seq ?? 0) - (y.seq ?? 0) || x.id - y.id);
+  const total = (db.prepare("SELECT count(*) AS n FROM findings WHERE run_id = ? AND status <> 'pass'").get(view.run.id) as { n: number }).n;
+  const listed = (
+    db
+      .prepare(
+        `SELECT * FROM findings WHERE run_id = ? AND status <> 'pass'
+         ORDER BY CASE status WHEN 'fail' THEN 0 WHEN 'unverifiable' THEN 1 WHEN 'warn' THEN 2 ELSE 3 END, stream, seq, file, line, id LIMIT ?`,
+      )
+      .all(view.run.id, ctx.maxRows * 2) as Parameters<typeof toRow>[0][]
+  ).map(toRow);
+  const groups = db
+    .prepare(
+      `SELECT status, check_id, count(*) AS n, group_concat(DISTINCT stream) AS streams, min(id) AS first FROM findings
+       WHERE run_id = ? AND status <> 'pass' GROUP BY status, check_id
+       ORDER BY CASE status WHEN 'fail' THEN 0 WHEN 'unverifiable' THEN 1 WHEN 'warn' THEN 2 ELSE 3 END, n DESC, check_id`,
+    )
+    .all(view.run.id) as { status: string; check_id: string; n: number; streams: string | null; first: number }[];
+  const firstOf = db.prepare('SELECT * FROM findings WHERE id = ?');
+  const byCheck: FindingGroup[] = groups.map((g) => {
+    const f = toRow(firstOf.get(g.first) as Parameters<typeof toRow>[0]);
+    return {
+      status: g.status,
+      check: g.check_id,
+      count: g.n,
+      streams: g.streams ? g.streams.split(',').sort() : [],
+      example: shown(ctx, `${f.message}${where(f) !== '–' ? ` (${where(f)})` : ''}`),
+    };
+  });
+  const redact = (f: FindingRow): FindingRow => ({ ...f, message: shown(ctx, f.message), ...(f.file !== undefined ? { file: shown(ctx, f.file) } : {}) });
   const storage = view.manifest;
   return {
     run: {
@@ -186,8 +219,8 @@ export async function collectIntegrity(ctx: ReportContext): Promise<IntegrityDat
     checks: view.checks,
     streams: view.streams.map((s) => ({ ...s, anchoredShare: s.records > 0 ? s.anchoredRecords / s.records : null })),
     checkpoints,
-    findings: { total: all.length, byStatus: view.byStatus, listed: all.slice(0, ctx.maxRows * 2) },
-    storage,
+    findings: { total, byStatus: view.byStatus, byCheck, listed: listed.map(redact) },
+    storage: storage.map(redact),
   };
 }
 
@@ -208,6 +241,12 @@ function toRow(r: { id: number; check_id: string; status: string; stream: string
     }
   }
   return out;
+}
+
+/** A checkpoint's findings other than the missing .sig / .tsr its own columns already show. */
+function otherFindings(c: CheckpointAttestation): string {
+  const rest = c.findings.filter((m) => !/has no (signature|RFC 3161 time-stamp)/.test(m));
+  return rest.length ? rest.join(' ') : '–';
 }
 
 function where(f: FindingRow): string {
@@ -234,10 +273,10 @@ ${facts([
 <p>Only keys and certificates the investigator chose are trusted. Keys an archive carries in <code>keys/</code> are self-asserted: whoever could rewrite the archive could replace them, so a signature that verifies only with such a key proves consistency, not origin.</p>
 ${table(
   [
-    { head: 'Trusted as', cell: (t) => t.what, width: '18%' },
-    { head: 'Source', cell: (t) => t.source, cls: 'wrap' },
-    { head: 'Detail', cell: (t) => t.detail || '–', cls: 'wrap' },
-    { head: 'SHA-256', cell: (t) => shortHash(t.sha256, 23), cls: 'mono' },
+    { head: 'Trusted as', cell: (t) => t.what, width: '16%' },
+    { head: 'Source', cell: (t) => t.source, cls: 'wrap', width: '44%' },
+    { head: 'Detail', cell: (t) => t.detail || '–', cls: 'wrap', width: '14%' },
+    { head: 'SHA-256 (SPKI)', cell: (t) => (t.sha256 ? html`<span class="mono break">${t.sha256}</span>` : '–'), cls: 'wrap', width: '26%' },
   ],
   d.trusted,
   { empty: 'Nothing was pinned: signatures and time-stamps could only be checked against keys the archives supply themselves.' },
@@ -274,7 +313,7 @@ ${table(
     { head: 'Status', cell: (c) => badge(c.status, toneOfStatus(c.status)) },
     { head: 'Signed by', cell: (c) => (c.signerKey ? html`${shortHash(c.signerKey, 16)}<br><span class="muted">${c.signerPinned ? 'pinned key' : 'self-asserted key'}</span>` : c.signed ? 'no candidate key verifies' : 'not signed'), cls: 'mono' },
     { head: 'Time-stamped (genTime, TSA)', cell: (c) => (c.genTime ? html`${fmtTime(c.genTime)}<br><span class="muted">${c.tsa ?? ''}</span>` : c.timestamped ? 'token unreadable' : 'no time-stamp'), cls: 'wrap' },
-    { head: 'Findings', cell: (c) => (c.findings.length ? c.findings.join(' ') : '–'), cls: 'wrap' },
+    { head: 'Other findings', cell: (c) => otherFindings(c), cls: 'wrap' },
   ],
   d.checkpoints,
   { empty: 'The archives hold no checkpoints: nothing independent anchors the records.' },
@@ -290,16 +329,28 @@ ${d.storage.length
     )}`
   : ''}
 <h3>Findings of the run</h3>
-<p>${fmtInt(d.findings.total)} findings other than passes${d.findings.listed.length < d.findings.total ? `; the first ${fmtInt(d.findings.listed.length)} are listed (worst first), all are in findings.json and findings.csv` : ''}.</p>
+<p>${fmtInt(d.findings.total)} findings other than passes, by check:</p>
 ${table(
+  [
+    { head: 'Status', cell: (g) => badge(g.status, toneOfStatus(g.status)) },
+    { head: 'Check', cell: (g) => g.check },
+    { head: 'Findings', cell: (g) => fmtInt(g.count), cls: 'num' },
+    { head: 'Streams', cell: (g) => g.streams.join(', ') || '–', cls: 'wrap' },
+    { head: 'For example', cell: (g) => g.example, cls: 'wrap' },
+  ],
+  d.findings.byCheck,
+  { empty: 'None: every check passed.' },
+)}
+${d.findings.listed.some((f) => f.status !== 'warn')
+  ? html`<h3>Failed and unverifiable findings</h3><p>${d.findings.listed.length < d.findings.total ? `The first ${fmtInt(d.findings.listed.length)} findings are listed here, worst first; the case's findings export (audit-ws export findings) holds all of them.` : 'Each one, worst first.'}</p>${table(
   [
     { head: 'Status', cell: (f) => badge(f.status, toneOfStatus(f.status)) },
     { head: 'Check', cell: (f) => f.check },
     { head: 'Where', cell: (f) => where(f), cls: 'wrap' },
     { head: 'Finding', cell: (f) => f.message, cls: 'wrap' },
   ],
-  d.findings.listed,
-  { empty: 'None: every check passed.' },
-)}
+  d.findings.listed.filter((f) => f.status !== 'warn'),
+)}`
+  : ''}
 </section>`;
 }

@@ -154,7 +154,15 @@ ${table(
     { head: 'Article', cell: (p) => p.id, width: '11%' },
     { head: 'Purpose', cell: (p) => html`<strong>${p.title}</strong><br><span class="muted">${p.text}</span>`, cls: 'wrap' },
     { head: 'Required members', cell: (p) => p.fields.join(', '), cls: 'wrap' },
-    { head: 'Weakest member', cell: (p) => (p.lowestField ? html`${p.lowestField}: ${badge(fmtPct(p.lowestShare), tone(p.lowestShare))}` : '–') },
+    {
+      head: 'Coverage',
+      cell: (p) =>
+        p.lowestField === null
+          ? '–'
+          : (p.lowestShare ?? 0) >= 0.999
+            ? badge('all present', 'ok')
+            : html`weakest: ${p.lowestField} ${badge(fmtPct(p.lowestShare), tone(p.lowestShare))}`,
+    },
   ],
   d.purposes,
 )}

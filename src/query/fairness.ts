@@ -1,0 +1,406 @@
+/**
+ * Query `fairness`: for one attribute of the decisions (a member of inputFeatures or contextData, an
+ * unnamed member kept in `extra`, or a decision member such as riskTier), per group of its values:
+ * n, the selection rate (share of decisions whose prediction is the positive one) and, when a positive
+ * outcome is named and outcomes exist, TPR, FPR, FNR and precision; each with a Wilson 95% interval.
+ * Each group is compared with a reference group (chosen, the largest, or the most favoured) by ratio
+ * and difference; the four-fifths rule and the 0.8-1.25 band flag disparities. Groups smaller than the
+ * minimum size are listed and flagged, never dropped (and never flagged for disparity: too few to
+ * judge); decisions without the attribute are counted. The same by model version and by week, and the
+ * human override rate per group.
+ *
+ * Predictions and outcomes are compared as text: `prediction` as the importer keeps it (a string as
+ * itself, other JSON as its text), and an outcome is that decision's latest by observedAt.
+ */
+import { memberColumns } from '../case/evidence-schema.ts';
+import { KIND_TABLES } from '../case/evidence-schema.ts';
+import { AuditWsError } from '../errors.ts';
+import type { QueryContext } from './context.ts';
+import { isoSql, numberParam, queryRows, ratio } from './db.ts';
+import type { Row, SqlParams } from './db.ts';
+import { decisionWhere, pickFilters } from './filters.ts';
+import type { DecisionFilters } from './filters.ts';
+import type { IntegritySummary } from './integrity.ts';
+import { disjoint, wilson } from './stats.ts';
+
+export type ReferenceRule = 'largest' | 'most-favoured';
+
+export interface FairnessParams extends DecisionFilters {
+  /** `inputFeatures.<path>`, `contextData.<path>`, `extra.<path>` (dots between nested members), or a decision member, e.g. `riskTier`. */
+  attribute: string;
+  /** The favourable prediction, e.g. "approve". */
+  positivePrediction: string;
+  /** The outcome that means the favourable truth, e.g. "repaid"; enables TPR, FPR, FNR and precision. */
+  positiveOutcome?: string;
+  /** A group value to compare against; when absent, `referenceRule` picks one. */
+  reference?: string;
+  /** How to pick the reference when none is given (default most-favoured: the highest selection rate, as the four-fifths rule does). */
+  referenceRule?: ReferenceRule;
+  /** Groups with fewer decisions are flagged `below-min-size` and not judged (default 30). */
+  minGroupSize?: number;
+  /** `model` (default): the prediction as the model made it; `final`: the human's decision where a human overrode it. */
+  basis?: 'model' | 'final';
+}
+
+export const FAIRNESS_DEFAULTS = { minGroupSize: 30, referenceRule: 'most-favoured' as ReferenceRule, basis: 'model' as const } as const;
+export const FOUR_FIFTHS = 0.8;
+export const BAND = [0.8, 1.25] as const;
+
+export type Interval = [number, number] | null;
+
+export type FairnessFlag = 'reference' | 'below-min-size' | 'fails-four-fifths' | 'outside-0.8-1.25';
+
+export interface GroupStats {
+  group: string;
+  n: number;
+  selected: number;
+  selectionRate: number | null;
+  /** With outcomes (positiveOutcome given): decisions that have an outcome, and the confusion counts. */
+  withOutcome: number;
+  tp: number;
+  fp: number;
+  fn: number;
+  tn: number;
+  tpr: number | null;
+  fpr: number | null;
+  fnr: number | null;
+  precision: number | null;
+  /** selectionRate / the reference group's (null when that is 0 or there is no reference). */
+  disparateImpact: number | null;
+  vsReference: {
+    selectionRateDiff: number | null;
+    tprRatio: number | null;
+    tprDiff: number | null;
+    fprRatio: number | null;
+    fprDiff: number | null;
+    fnrRatio: number | null;
+    fnrDiff: number | null;
+    precisionRatio: number | null;
+    precisionDiff: number | null;
+  };
+  ci: { selectionRate: Interval; tpr: Interval; fpr: Interval; fnr: Interval; precision: Interval };
+  flags: FairnessFlag[];
+}
+
+export interface FairnessSlice {
+  reference: string | null;
+  referenceRule: ReferenceRule | 'chosen';
+  groups: GroupStats[];
+  /** Decisions in the slice without the attribute (absent or null). */
+  missing: number;
+  excluded: { belowMinSize: { groups: number; decisions: number }; noPrediction: number };
+}
+
+export interface OverrideByGroup {
+  group: string;
+  n: number;
+  reviewed: number;
+  overridden: number;
+  reviewRate: number | null;
+  /** Overrides per reviewed decision. */
+  overrideRate: number | null;
+  ci: { reviewRate: Interval; overrideRate: Interval };
+  /** overrideRate / the reference group's. */
+  overrideRateRatio: number | null;
+  /** `override-rate-differs`: the group's and the reference's 95% intervals do not overlap (both large enough). */
+  flags: string[];
+}
+
+export interface FairnessResult extends FairnessSlice {
+  attribute: string;
+  positivePrediction: string;
+  positiveOutcome: string | null;
+  minGroupSize: number;
+  basis: 'model' | 'final';
+  byModelVersion: ({ modelId: string | null; modelVersion: string | null } & FairnessSlice)[];
+  byWeek: ({ week: string } & FairnessSlice)[];
+  overrideByGroup: OverrideByGroup[];
+  /** The decisions (and outcomes) the figures rest on and how they fared in verification. */
+  integrity: IntegritySummary;
+  notices: string[];
+  ms: number;
+}
+
+const D = KIND_TABLES.decision;
+const O = KIND_TABLES.outcome;
+
+const JSON_ROOTS: Record<string, string> = { inputFeatures: 'input_features', contextData: 'context_data', extra: 'extra' };
+
+/** The SQL of an attribute's value as text, and its bound JSON path (never spliced into the SQL). */
+export function attributeSql(attribute: string): { sql: string; params: SqlParams } {
+  const parts = attribute.split('.');
+  const root = parts[0];
+  if (root in JSON_ROOTS) {
+    if (parts.length < 2 || parts.slice(1).some((p) => p === '')) {
+      throw new AuditWsError('BAD_USAGE', `attribute "${attribute}": name a member, e.g. ${root}.group`);
+    }
+    const path = `$${parts
+      .slice(1)
+      .map((p) => `."${p.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)
+      .join('')}`;
+    // a JSON object or array is not a group value; scalars become their text ("true", "42")
+    return {
+      sql: `CASE WHEN json_type(x.${JSON_ROOTS[root]}, $attr_path) IN ('OBJECT', 'ARRAY', 'NULL') THEN NULL ELSE json_extract_string(x.${JSON_ROOTS[root]}, $attr_path) END`,
+      params: { attr_path: path },
+    };
+  }
+  const member = memberColumns('decision').find((m) => m.member === attribute && (m.type === 'string' || m.type === 'any' || m.type === 'boolean'));
+  if (!member) {
+    throw new AuditWsError(
+      'BAD_USAGE',
+      `attribute "${attribute}" is not inputFeatures.<name>, contextData.<name>, extra.<name> or a text or true/false member of a decision (e.g. riskTier, environment)`,
+    );
+  }
+  return { sql: `x.${member.column}::VARCHAR`, params: {} };
+}
+
+interface Counts {
+  n: number;
+  selected: number;
+  withOutcome: number;
+  tp: number;
+  fp: number;
+  fn: number;
+  tn: number;
+  reviewed: number;
+  overridden: number;
+  all: number;
+}
+
+function countsOf(r: Row): Counts {
+  const c = (k: string) => Number(r[k] ?? 0);
+  return {
+    all: c('n_all'),
+    n: c('n'),
+    selected: c('selected'),
+    withOutcome: c('with_outcome'),
+    tp: c('tp'),
+    fp: c('fp'),
+    fn: c('fn'),
+    tn: c('tn'),
+    reviewed: c('reviewed'),
+    overridden: c('overridden'),
+  };
+}
+
+const r2 = (a: number | null, b: number | null): number | null => (a === null || b === null || b === 0 ? null : a / b);
+const d2 = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : a - b);
+
+/** One slice (all decisions, a model version, a week): group statistics against its reference. */
+export function judgeSlice(
+  rows: { group: string | null; counts: Counts }[],
+  opts: { reference?: string; referenceRule: ReferenceRule; minGroupSize: number; outcomes: boolean },
+  notices?: string[],
+  where = '',
+): FairnessSlice {
+  let missing = 0;
+  let noPrediction = 0;
+  const groups: GroupStats[] = [];
+  for (const { group, counts: c } of rows) {
+    if (group === null) {
+      missing += c.all;
+      continue;
+    }
+    noPrediction += c.all - c.n;
+    if (c.n === 0) continue;
+    const tpr = opts.outcomes ? ratio(c.tp, c.tp + c.fn) : null;
+    const fpr = opts.outcomes ? ratio(c.fp, c.fp + c.tn) : null;
+    const fnr = opts.outcomes ? ratio(c.fn, c.tp + c.fn) : null;
+    const precision = opts.outcomes ? ratio(c.tp, c.tp + c.fp) : null;
+    groups.push({
+      group,
+      n: c.n,
+      selected: c.selected,
+      selectionRate: ratio(c.selected, c.n),
+      withOutcome: c.withOutcome,
+      tp: c.tp,
+      fp: c.fp,
+      fn: c.fn,
+      tn: c.tn,
+      tpr,
+      fpr,
+      fnr,
+      precision,
+      disparateImpact: null,
+      vsReference: { selectionRateDiff: null, tprRatio: null, tprDiff: null, fprRatio: null, fprDiff: null, fnrRatio: null, fnrDiff: null, precisionRatio: null, precisionDiff: null },
+      ci: {
+        selectionRate: wilson(c.selected, c.n),
+        tpr: opts.outcomes ? wilson(c.tp, c.tp + c.fn) : null,
+        fpr: opts.outcomes ? wilson(c.fp, c.fp + c.tn) : null,
+        fnr: opts.outcomes ? wilson(c.fn, c.tp + c.fn) : null,
+        precision: opts.outcomes ? wilson(c.tp, c.tp + c.fp) : null,
+      },
+      flags: c.n < opts.minGroupSize ? ['below-min-size'] : [],
+    });
+  }
+  groups.sort((a, b) => b.n - a.n || a.group.localeCompare(b.group));
+
+  const eligible = groups.filter((g) => g.n >= opts.minGroupSize);
+  const pool = eligible.length > 0 ? eligible : groups;
+  let ref: GroupStats | undefined;
+  let rule: FairnessSlice['referenceRule'] = opts.referenceRule;
+  if (opts.reference !== undefined) {
+    rule = 'chosen';
+    ref = groups.find((g) => g.group === opts.reference);
+    if (!ref) notices?.push(`reference group "${opts.reference}" has no decisions${where}; no ratios there`);
+  } else if (opts.referenceRule === 'largest') ref = pool[0];
+  else ref = [...pool].sort((a, b) => (b.selectionRate ?? -1) - (a.selectionRate ?? -1) || b.n - a.n || a.group.localeCompare(b.group))[0];
+
+  for (const g of groups) {
+    if (ref) {
+      g.disparateImpact = r2(g.selectionRate, ref.selectionRate);
+      g.vsReference = {
+        selectionRateDiff: d2(g.selectionRate, ref.selectionRate),
+        tprRatio: r2(g.tpr, ref.tpr),
+        tprDiff: d2(g.tpr, ref.tpr),
+        fprRatio: r2(g.fpr, ref.fpr),
+        fprDiff: d2(g.fpr, ref.fpr),
+        fnrRatio: r2(g.fnr, ref.fnr),
+        fnrDiff: d2(g.fnr, ref.fnr),
+        precisionRatio: r2(g.precision, ref.precision),
+        precisionDiff: d2(g.precision, ref.precision),
+      };
+    }
+    if (g === ref) g.flags.unshift('reference');
+    if (g.n < opts.minGroupSize || g === ref || g.disparateImpact === null) continue;
+    if (g.disparateImpact < FOUR_FIFTHS) g.flags.push('fails-four-fifths');
+    if (g.disparateImpact < BAND[0] || g.disparateImpact > BAND[1]) g.flags.push('outside-0.8-1.25');
+  }
+  const small = groups.filter((g) => g.n < opts.minGroupSize);
+  return {
+    reference: ref?.group ?? null,
+    referenceRule: rule,
+    groups,
+    missing,
+    excluded: { belowMinSize: { groups: small.length, decisions: small.reduce((a, g) => a + g.n, 0) }, noPrediction },
+  };
+}
+
+export async function fairness(ctx: QueryContext, params: FairnessParams): Promise<FairnessResult> {
+  const started = performance.now();
+  if (typeof params.attribute !== 'string' || params.attribute === '') throw new AuditWsError('BAD_USAGE', 'fairness needs an attribute, e.g. inputFeatures.group');
+  if (typeof params.positivePrediction !== 'string' || params.positivePrediction === '') {
+    throw new AuditWsError('BAD_USAGE', 'fairness needs the positive (favourable) prediction, e.g. approve');
+  }
+  const minGroupSize = numberParam(params.minGroupSize ?? FAIRNESS_DEFAULTS.minGroupSize, 'minGroupSize', 1, 1e9, true);
+  const referenceRule = params.referenceRule ?? FAIRNESS_DEFAULTS.referenceRule;
+  if (referenceRule !== 'largest' && referenceRule !== 'most-favoured') {
+    throw new AuditWsError('BAD_USAGE', `referenceRule must be largest or most-favoured, not "${String(referenceRule)}"`);
+  }
+  const basis = params.basis ?? FAIRNESS_DEFAULTS.basis;
+  if (basis !== 'model' && basis !== 'final') throw new AuditWsError('BAD_USAGE', `basis must be model or final, not "${String(basis)}"`);
+  const outcomes = params.positiveOutcome !== undefined && params.positiveOutcome !== '';
+  const scope = pickFilters(params);
+  const w = decisionWhere(scope, ctx.lookups);
+  const attr = attributeSql(params.attribute);
+  const prediction = basis === 'final' ? `CASE WHEN x.human_override AND x.human_decision IS NOT NULL THEN x.human_decision ELSE x.prediction END` : 'x.prediction';
+  const outcomeJoin = outcomes
+    ? `LEFT JOIN (SELECT decision_id, arg_max(outcome, observed_at) AS outcome FROM ${O} WHERE decision_id IS NOT NULL GROUP BY decision_id) o ON o.decision_id = x.decision_id`
+    : '';
+  const sqlParams: SqlParams = { ...w.params, ...attr.params, positive: params.positivePrediction, ...(outcomes ? { positiveOutcome: params.positiveOutcome! } : {}) };
+  const actual = outcomes ? `o.outcome = $positiveOutcome` : 'NULL::BOOLEAN';
+  const hasOutcome = outcomes ? 'o.outcome IS NOT NULL' : 'false';
+
+  const rows = await queryRows(
+    ctx.duck,
+    `WITH base AS (
+      SELECT ${attr.sql} AS grp, x.model_id, x.model_version, date_trunc('week', x."timestamp") AS wk,
+        ${prediction} IS NOT NULL AS has_pred, coalesce(${prediction} = $positive, false) AS sel,
+        ${hasOutcome} AS has_outcome, coalesce(${actual}, false) AS actual_pos,
+        coalesce(x.human_reviewed, false) AS reviewed, coalesce(x.human_override, false) AS overridden
+      FROM ${D} x ${outcomeJoin}
+      WHERE ${w.sql}
+    )
+    SELECT grp, model_id, model_version, ${isoSql('wk')} AS week, GROUPING(model_id, model_version) AS g_model, GROUPING(wk) AS g_week,
+      count(*) AS n_all,
+      count(*) FILTER (WHERE has_pred) AS n,
+      count(*) FILTER (WHERE sel) AS selected,
+      count(*) FILTER (WHERE has_pred AND has_outcome) AS with_outcome,
+      count(*) FILTER (WHERE sel AND has_outcome AND actual_pos) AS tp,
+      count(*) FILTER (WHERE sel AND has_outcome AND NOT actual_pos) AS fp,
+      count(*) FILTER (WHERE has_pred AND NOT sel AND has_outcome AND actual_pos) AS fn,
+      count(*) FILTER (WHERE has_pred AND NOT sel AND has_outcome AND NOT actual_pos) AS tn,
+      count(*) FILTER (WHERE reviewed) AS reviewed,
+      count(*) FILTER (WHERE overridden) AS overridden
+    FROM base
+    GROUP BY GROUPING SETS ((grp), (grp, model_id, model_version), (grp, wk))`,
+    sqlParams,
+  );
+
+  const notices: string[] = [];
+  const opts = { reference: params.reference, referenceRule, minGroupSize, outcomes };
+  const asInput = (list: Row[]) => list.map((r) => ({ group: r.grp === null ? null : String(r.grp), counts: countsOf(r) }));
+  // GROUPING() of two columns is a bit mask: 0 when both are grouped, 3 when neither
+  const overall = rows.filter((r) => r.g_model !== 0 && r.g_week !== 0);
+  const main = judgeSlice(asInput(overall), opts, notices);
+
+  const versionKey = (r: Row) => JSON.stringify([r.model_id, r.model_version]);
+  const versions = new Map<string, Row[]>();
+  for (const r of rows.filter((x) => x.g_model === 0)) versions.set(versionKey(r), [...(versions.get(versionKey(r)) ?? []), r]);
+  const byModelVersion = [...versions.values()]
+    .map((list) => ({
+      modelId: list[0].model_id === null ? null : String(list[0].model_id),
+      modelVersion: list[0].model_version === null ? null : String(list[0].model_version),
+      ...judgeSlice(asInput(list), opts, notices, ` in ${String(list[0].model_id)} ${String(list[0].model_version)}`),
+    }))
+    .sort((a, b) => String(a.modelId).localeCompare(String(b.modelId)) || String(a.modelVersion).localeCompare(String(b.modelVersion)));
+
+  const weeks = new Map<string, Row[]>();
+  for (const r of rows.filter((x) => x.g_week === 0)) weeks.set(String(r.week), [...(weeks.get(String(r.week)) ?? []), r]);
+  const byWeek = [...weeks.entries()]
+    .filter(([week]) => week !== 'null')
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([week, list]) => ({ week, ...judgeSlice(asInput(list), opts, notices, ` in the week of ${week}`) }));
+
+  const overrideByGroup = overridesByGroup(asInput(overall), main.reference, minGroupSize);
+
+  const integrity = await ctx.integrity.summarize(
+    ctx.duck,
+    `SELECT x.stream, x.seq, x.source_file, x.import_id FROM ${D} x WHERE ${w.sql}${
+      outcomes ? ` UNION ALL SELECT o.stream, o.seq, o.source_file, o.import_id FROM ${O} o WHERE o.decision_id IN (SELECT x.decision_id FROM ${D} x WHERE ${w.sql})` : ''
+    }`,
+    w.params,
+  );
+
+  return {
+    attribute: params.attribute,
+    positivePrediction: params.positivePrediction,
+    positiveOutcome: outcomes ? params.positiveOutcome! : null,
+    minGroupSize,
+    basis,
+    ...main,
+    byModelVersion,
+    byWeek,
+    overrideByGroup,
+    integrity,
+    notices: [...new Set(notices)],
+    ms: Math.round(performance.now() - started),
+  };
+}
+
+/** Review and override rates per group; a group is flagged when its override-rate interval and the reference's do not overlap. */
+function overridesByGroup(rows: { group: string | null; counts: Counts }[], reference: string | null, minGroupSize: number): OverrideByGroup[] {
+  const list = rows
+    .filter((r): r is { group: string; counts: Counts } => r.group !== null && r.counts.all > 0)
+    .map(({ group, counts: c }) => ({
+      group,
+      n: c.all,
+      reviewed: c.reviewed,
+      overridden: c.overridden,
+      reviewRate: ratio(c.reviewed, c.all),
+      overrideRate: ratio(c.overridden, c.reviewed),
+      ci: { reviewRate: wilson(c.reviewed, c.all), overrideRate: wilson(c.overridden, c.reviewed) },
+      overrideRateRatio: null as number | null,
+      flags: [] as string[],
+    }))
+    .sort((a, b) => b.n - a.n || a.group.localeCompare(b.group));
+  const ref = list.find((g) => g.group === reference);
+  for (const g of list) {
+    if (!ref) continue;
+    g.overrideRateRatio = r2(g.overrideRate, ref.overrideRate);
+    if (g !== ref && g.reviewed >= minGroupSize && ref.reviewed >= minGroupSize && disjoint(g.ci.overrideRate, ref.ci.overrideRate)) {
+      g.flags.push('override-rate-differs');
+    }
+  }
+  return list;
+}
