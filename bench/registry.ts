@@ -1,5 +1,7 @@
 /** Every benchmark `npm run bench` knows, registered explicitly: one file each under bench/. */
+import { benchCsv } from './csv.ts';
 import { benchDemoGenerate } from './demo-generate.ts';
+import { benchQuery } from './query.ts';
 import { benchRecordHash } from './record-hash.ts';
 import type { Benchmark } from './types.ts';
 import { benchVerify } from './verify.ts';
@@ -24,4 +26,12 @@ export const BENCHMARKS: readonly Benchmark[] = [
     defaultRecords: 1_000_000,
     run: benchVerify,
   },
+  {
+    name: 'query',
+    description:
+      'investigation queries on a case made in DuckDB: lookup, timeline, search page, anomaly filters, fairness',
+    defaultRecords: 10_000_000,
+    run: benchQuery,
+  },
+  { name: 'csv', description: 'streamed CSV export (formula escaping, hashing, back-pressure) of N rows from DuckDB, with RSS sampled for flatness', defaultRecords: 10_000_000, run: benchCsv },
 ];

@@ -64,13 +64,20 @@ export function filterOptions(cmd: Command): Command {
     .option('--environment <env>', 'environment (repeatable)', collect)
     .option('--category <category>', 'decisionCategory (repeatable)', collect)
     .option('--reviewer <id>', 'the final reviewer, or anyone a review event names (repeatable)', collect)
-    .option('--event-type <type>', 'decisions with a review event of this type: created, assigned, reviewed, escalated, resolved (repeatable)', collect)
+    .option(
+      '--event-type <type>',
+      'decisions with a review event of this type: created, assigned, reviewed, escalated, resolved (repeatable)',
+      collect,
+    )
     .option('--review-required <yes|no>', 'humanReviewRequired')
     .option('--reviewed <yes|no>', 'humanReviewed')
     .option('--override <yes|no>', 'humanOverride')
     .option('--from <time>', 'decisions at or after this time (ISO 8601)')
     .option('--to <time>', 'decisions before this time (ISO 8601)')
-    .option('--text <text>', 'free text over ids: decision, trace, task and affected-user ids equal to or starting with it');
+    .option(
+      '--text <text>',
+      'free text over ids: decision, trace, task and affected-user ids equal to or starting with it',
+    );
 }
 
 function yesNo(flag: string, v: string | undefined): boolean | undefined {
@@ -107,13 +114,18 @@ export function filtersFrom(f: FilterFlags): DecisionFilters {
 }
 
 /** Opens the case read-only, runs `fn` with a query context, and closes it. */
-export async function withCase<T>(flags: CaseFlags, fn: (ctx: QueryContext, handle: CaseHandle) => Promise<T>): Promise<T> {
+export async function withCase<T>(
+  flags: CaseFlags,
+  fn: (ctx: QueryContext, handle: CaseHandle) => Promise<T>,
+): Promise<T> {
   const handle = await Workspace.resolve(flags.workspace).open(flags.case, { mode: 'read' });
   try {
     for (const n of handle.notices) process.stderr.write(`note: ${n}\n`);
     const ctx = await queryContext(handle);
     if (ctx.lookups.size < LOOKUPS.length) {
-      process.stderr.write('note: the lookup tables of this case are missing or out of date; id lookups scan whole tables (slower, same results)\n');
+      process.stderr.write(
+        'note: the lookup tables of this case are missing or out of date; id lookups scan whole tables (slower, same results)\n',
+      );
     }
     return await fn(ctx, handle);
   } finally {
@@ -148,7 +160,8 @@ export function wholeNumber(flag: string): (v: string) => number {
 export function decimal(flag: string): (v: string) => number {
   return (v) => {
     const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n)) throw new AuditWsError('BAD_USAGE', `${flag} must be a number, not "${v}"`);
+    if (v.trim() === '' || !Number.isFinite(n))
+      throw new AuditWsError('BAD_USAGE', `${flag} must be a number, not "${v}"`);
     return n;
   };
 }

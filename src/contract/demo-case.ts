@@ -6,7 +6,9 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_VERIFY_OPTIONS } from './case-verification.ts';
 import { startImportJob } from './handlers/import.ts';
+import { startVerifyJob } from './handlers/verify.ts';
 import type { Session } from './session.ts';
 import { describeDemo } from './workspace.ts';
 import type { DemoCaseState } from './workstation-types.ts';
@@ -63,5 +65,14 @@ async function create(session: Session, workspace: string): Promise<DemoCaseStat
   }
   writeFileSync(marker, `${JSON.stringify({ slug, createdAt: new Date().toISOString() })}\n`);
   const job = startImportJob(session, slug, [demo.path]);
+  // Verified as soon as it is in, so the demo's screens show integrity from the start (nothing pinned: the
+  // dashboard then shows why trusting the archive's own key is a choice the investigator makes).
+  void session.jobs.settled(job.id).then((end) => {
+    try {
+      if (end.state === 'done') startVerifyJob(session, slug, DEFAULT_VERIFY_OPTIONS);
+    } catch {
+      // The case was deleted or the host is stopping: the investigator can run it from the dashboard.
+    }
+  });
   return { case: slug, created: true, job };
 }

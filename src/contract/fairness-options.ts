@@ -10,6 +10,8 @@ import { queryRows } from './rows.ts';
 export interface FairnessOptions {
   attributes: { name: string; distinct: number; examples: string[] }[];
   predictions: { value: string; count: number }[];
+  /** Each model with its prediction values: fairness is usually asked of one model's decisions. */
+  models: { modelId: string; decisions: number; predictions: string[] }[];
   outcomes: { value: string; count: number }[];
   decisions: number;
 }
@@ -72,7 +74,18 @@ export async function fairnessOptions(handle: CaseHandle): Promise<FairnessOptio
     handle.duck,
     `SELECT outcome AS value, count(*) AS n FROM ${O} WHERE outcome IS NOT NULL GROUP BY 1 ORDER BY n DESC LIMIT 50`,
   );
+  const models = await queryRows(
+    handle.duck,
+    `SELECT model_id, count(*) AS n,
+       list(DISTINCT prediction ORDER BY prediction) FILTER (WHERE prediction IS NOT NULL AND NOT starts_with(prediction, '{'))[1:50] AS p
+     FROM ${D} WHERE model_id IS NOT NULL GROUP BY model_id ORDER BY model_id`,
+  );
   return {
+    models: models.map((r) => ({
+      modelId: String(r.model_id),
+      decisions: Number(r.n),
+      predictions: Array.isArray(r.p) ? r.p.map(String) : [],
+    })),
     // Attributes with one value, or nearly a value per decision (ids, amounts), cannot form groups.
     attributes: attributes.filter((a) => a.distinct > 1 && a.distinct <= MAX_GROUPS && !/Id$/.test(a.name)),
     predictions: predictions.map((r) => ({ value: String(r.value), count: Number(r.n) })),

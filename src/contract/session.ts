@@ -25,6 +25,8 @@ export class CaseSessions {
   readonly workspace: Workspace;
   private readonly open = new Map<string, OpenCase>();
   private readonly opening = new Map<string, Promise<OpenCase>>();
+  /** Set when the host stops: no case is opened again after that. */
+  private closed = false;
 
   constructor(
     workspaceDir: string,
@@ -86,12 +88,14 @@ export class CaseSessions {
   }
 
   async closeAll(): Promise<void> {
+    this.closed = true;
     const entries = [...this.open.values()];
     this.open.clear();
     await Promise.all(entries.map((e) => e.handle.close().catch(() => undefined)));
   }
 
   private async entry(slug: string): Promise<OpenCase> {
+    if (this.closed) throw new AuditWsError('CANCELLED', 'the workstation is shutting down: the case was not opened');
     const existing = this.open.get(slug);
     if (existing) return existing;
     let pending = this.opening.get(slug);

@@ -5,7 +5,7 @@
  * byte-identical files: every value comes from a seeded PRNG and a simulated clock, the signing key is
  * derived from the seed, and Ed25519 signatures are deterministic.
  */
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, hash as oneShotHash, type KeyObject } from 'node:crypto';
 import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -794,7 +794,7 @@ async function writeDecisions(
       modelVersion,
       modelChecksum: checksums.get(`${modelId}@${modelVersion}`),
       riskTier,
-      inputHash: sha256Hex(JSON.stringify(inputFeatures)),
+      inputHash: oneShotHash('sha256', JSON.stringify(inputFeatures), 'hex'),
       inputFeatures,
       featureStoreVersion,
       contextData,

@@ -1,16 +1,18 @@
 /**
  * Rows of a DuckDB query, streamed chunk by chunk (about 2,048 rows each) so that exporting ten
  * million rows never materialises them. Values come out as plain JS (numbers, bigints, strings,
- * Dates, objects for JSON / STRUCT / LIST).
+ * Dates, objects for JSON / STRUCT / LIST). Parameters bind by name; a list binds as LIST(VARCHAR),
+ * as the queries' own parameters do (src/query/db.ts).
  */
+import { listValue } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import type { CsvValue } from './csv.ts';
 
-export async function streamQuery(
-  duck: DuckDBConnection,
-  sql: string,
-  values?: Record<string, DuckDBValue> | DuckDBValue[],
-): Promise<{ columns: string[]; rows: AsyncIterable<readonly CsvValue[]> }> {
+export type StreamParams = Record<string, string | number | boolean | null | readonly string[]>;
+
+export async function streamQuery(duck: DuckDBConnection, sql: string, params: StreamParams = {}): Promise<{ columns: string[]; rows: AsyncIterable<readonly CsvValue[]> }> {
+  const values: Record<string, DuckDBValue> = {};
+  for (const [k, v] of Object.entries(params)) values[k] = Array.isArray(v) ? listValue([...v]) : (v as DuckDBValue);
   const result = await duck.stream(sql, values);
   const columns = result.columnNames();
   async function* rows(): AsyncGenerator<readonly CsvValue[]> {

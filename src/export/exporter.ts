@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { AuditWsError } from '../errors.ts';
 import type { CsvValue } from './csv.ts';
+import type { StreamParams } from './duck-rows.ts';
 
 export interface ExportParamSpec {
   name: string;
@@ -20,9 +21,25 @@ export interface ExportContext {
   sqlite: Database.Database;
 }
 
-export interface ExportSource {
+/** Rows produced in JS (small results, or rows that need a JS step such as an anomaly's reason). */
+export interface RowsSource {
   columns: string[];
   rows: AsyncIterable<readonly CsvValue[]>;
+}
+
+/**
+ * A query DuckDB writes itself (COPY ... TO, streamed inside DuckDB): the path for exports of millions
+ * of rows. Text cells are formula-escaped in the SQL (csv-sql.ts) by the same rule as CsvWriter.
+ */
+export interface SqlSource {
+  sql: string;
+  params: StreamParams;
+}
+
+export type ExportSource = RowsSource | SqlSource;
+
+export function isSqlSource(s: ExportSource): s is SqlSource {
+  return 'sql' in s;
 }
 
 export interface Exporter {

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
 import { CsvWriter } from './csv.ts';
 import type { CsvValue } from './csv.ts';
-import { checkParams } from './exporter.ts';
+import { copyCsv } from './csv-sql.ts';
+import { checkParams, isSqlSource } from './exporter.ts';
 import type { ExportContext, Exporter } from './exporter.ts';
 
 export const SIDECAR_FORMAT = 'audit-ws-csv-export';
@@ -59,7 +60,10 @@ export async function exportCsv(
 ): Promise<ExportCsvResult> {
   checkParams(exporter, params);
   const source = await exporter.open(ctx, params);
-  return writeCsvFile(outFile, { query: exporter.name, description: exporter.description, parameters: { ...params } }, source.columns, source.rows, options);
+  const what = { query: exporter.name, description: exporter.description, parameters: { ...params } };
+  if (!isSqlSource(source)) return writeCsvFile(outFile, what, source.columns, source.rows, options);
+  const copied = await copyCsv(ctx.duck, source.sql, source.params, outFile, { bom: options.bom });
+  return writeSidecar(outFile, what, copied.columns, copied, options);
 }
 
 /** Writes rows from any source as a CSV file with its sidecar (used by exporters and by the report). */
@@ -84,6 +88,16 @@ export async function writeCsvFile(
     rmSync(tmp, { force: true });
     throw err;
   }
+  return writeSidecar(outFile, what, columns, { rows: writer.rows, bytes: writer.bytes, sha256: hash.digest('hex') }, options);
+}
+
+function writeSidecar(
+  outFile: string,
+  what: { query: string; description: string; parameters: Record<string, string> },
+  columns: readonly string[],
+  written: { rows: number; bytes: number; sha256: string },
+  options: ExportCsvOptions,
+): ExportCsvResult {
   const sidecar: CsvSidecar = {
     format: SIDECAR_FORMAT,
     formatVersion: '1.0',
@@ -91,9 +105,9 @@ export async function writeCsvFile(
     description: what.description,
     parameters: what.parameters,
     columns: [...columns],
-    rows: writer.rows,
-    bytes: writer.bytes,
-    sha256: hash.digest('hex'),
+    rows: written.rows,
+    bytes: written.bytes,
+    sha256: written.sha256,
     file: path.basename(outFile),
     createdAt: (options.now ?? new Date()).toISOString(),
     tool: { name: TOOL_NAME, version: TOOL_VERSION },

@@ -22,9 +22,9 @@ import type { ArchiveFile } from '../archive/open.ts';
 import { KIND_TABLES } from '../case/evidence-schema.ts';
 import { appendCustody } from '../case/custody.ts';
 import type { CaseHandle } from '../case/store.ts';
-import { AuditWsError } from '../errors.ts';
+import { AuditWsError, locate } from '../errors.ts';
 import { DEFAULT_MAX_LINE_BYTES } from '../archive/lines.ts';
-import { REJECTS_TABLE, loadBatch, prepareBatches, prepareRejectsTable, splitBatch } from './loader.ts';
+import { REJECTS_TABLE, isReadError, loadBatch, prepareBatches, prepareRejectsTable, splitBatch } from './loader.ts';
 import type { Batch, PrepareOptions, SourceFile } from './loader.ts';
 import { planImport, streamRules } from './planner.ts';
 import type { ImportPlan, PlannedFile } from './planner.ts';
@@ -113,13 +113,6 @@ interface FileState {
   /** How its lines were read. */
   read?: string;
   load?: { records: number; rejected: number; streams: { stream: string; kind: RecordKind; records: number }[] };
-}
-
-/** A DuckDB error that is about the file being read (corrupt data), not about the machine. */
-function isFileLevelError(err: unknown): boolean {
-  if (err instanceof AuditWsError) return false;
-  const msg = err instanceof Error ? err.message : String(err);
-  return !/out of memory|no space left|disk|interrupt|could not write|permission/i.test(msg);
 }
 
 function errorMessage(err: unknown): string {
@@ -249,19 +242,20 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
         } catch (err) {
           await duck.run('ROLLBACK');
           inTransaction = false;
-          if (!failed || options.strict || !isFileLevelError(err)) {
-            if (failed && isFileLevelError(err)) {
-              throw new AuditWsError('UNREADABLE_INPUT', `${failed.files.map((f) => f.file.path).join(', ')}: ${errorMessage(err)}`);
-            }
-            throw err;
-          }
-          // Find the file: a batch of several is split into single files; a single file is set aside.
+          if (!failed || !isReadError(err)) throw err;
+          // Find the file: a batch of several is split into single files; a single file is set aside
+          // (lenient) or ends the import (strict).
           const bad = failed;
+          if (bad.files.length === 1 && options.strict) {
+            throw new AuditWsError('UNREADABLE_INPUT', `${bad.files[0].file.path}: cannot be read (${errorMessage(err)})`, {
+              file: bad.files[0].file.path,
+            });
+          }
           batches = batches.filter((b) => b !== bad);
           if (bad.files.length > 1) {
             batches.push(...(await splitBatch(duck, bad, prepareOptions)));
           } else {
-            (stateOf.get(bad.files[0]) as FileState).unreadable = `cannot be read: ${errorMessage(err)}`;
+            (stateOf.get(bad.files[0]) as FileState).unreadable = `cannot be read (${errorMessage(err)})`;
           }
           bad.cleanup();
           for (const s of states) s.load = undefined;
@@ -277,7 +271,8 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
     const tally = await tallyRejects(handle);
     const counts: ImportCounts = { ...countsOf(states), noted: tally.noted };
     if (options.strict && tally.total > 0) {
-      const error = `strict import: ${counts.rejected} record(s) rejected and ${counts.noted} problem(s) noted; nothing was imported`;
+      const first = await firstReject(handle);
+      const error = `strict import: ${counts.rejected} record(s) rejected and ${counts.noted} problem(s) noted (first: ${first}); nothing was imported`;
       // The rejects are copied while DuckDB still holds them, then everything is rolled back.
       const result = await finishFailed(handle, plan, importId, started, 'failed', error, states, counts, warnings);
       await duck.run('ROLLBACK');
@@ -422,6 +417,14 @@ function countsOf(states: FileState[]): ImportCounts {
     }
   }
   return counts;
+}
+
+/** "file:line: reason" of the first reject or note, for messages. */
+async function firstReject(handle: CaseHandle): Promise<string> {
+  const r = await handle.duck.runAndReadAll(`SELECT file, line, row, reason FROM ${REJECTS_TABLE} ORDER BY source_file_id, line, row LIMIT 1`);
+  const [file, line, row, reason] = r.getRowsJS()[0] ?? [];
+  const where = row !== null && row !== undefined ? `${String(file)} row ${String(row)}` : locate(String(file), line === null || line === undefined ? undefined : Number(line));
+  return `${where}: ${String(reason)}`;
 }
 
 async function tallyRejects(handle: CaseHandle): Promise<{ total: number; noted: number }> {

@@ -146,8 +146,12 @@ async function prepareExactLines(files: SourceFile[], outPath: string, options: 
     for (let f = 0; f < files.length; f++) {
       const file = files[f].file;
       let written = 0;
-      const add = async (obj: object): Promise<void> => {
-        const s = `${JSON.stringify(obj)}\n`;
+      const add = async (obj: { f: number; l: number; r?: string; p?: string }): Promise<void> => {
+        let s = `${JSON.stringify(obj)}\n`;
+        // Escaping can make a long line longer than read_json's object limit: then the line is reported.
+        if (s.length > exactObjectLimit(options.maxLineBytes)) {
+          s = `${JSON.stringify({ f: obj.f, l: obj.l, p: `line longer than the limit of ${options.maxLineBytes} bytes once escaped` })}\n`;
+        }
         pending.push(s);
         pendingBytes += s.length;
         written++;
@@ -179,6 +183,14 @@ async function prepareExactLines(files: SourceFile[], outPath: string, options: 
     await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
   }
   return counts;
+}
+
+/**
+ * Largest NDJSON object of the exact path: a line at the limit plus JSON escaping of a few characters.
+ * (read_json allocates buffers of twice this size, so it stays near the line limit.)
+ */
+function exactObjectLimit(maxLineBytes: number): number {
+  return Math.ceil(maxLineBytes * 1.25) + 1024;
 }
 
 /** DuckDB type names whose values to_json cannot render as the JSON the producer hashed (spec section 6). */
@@ -214,6 +226,17 @@ function contextOf(files: SourceFile[], importId: number): RecordContext {
 }
 
 let censusCounter = 0;
+
+/**
+ * A DuckDB error about the bytes of a file being read (a corrupt Parquet page, a broken gzip stream),
+ * as opposed to the machine (memory, disk) or a fault in our SQL, which must stop the import rather
+ * than quietly set a file aside.
+ */
+export function isReadError(err: unknown): boolean {
+  if (err instanceof AuditWsError) return false;
+  const msg = err instanceof Error ? err.message : String(err);
+  return /^(IO Error|Invalid Input Error|Invalid Error)/.test(msg) && !/out of memory|no space left|could not write|permission denied/i.test(msg);
+}
 
 /** Builds a batch's key census (record-sql.ts) and reads what it found. */
 async function takeKeyCensus(duck: DuckDBConnection, inputSql: string, table: string): Promise<KeyCensus> {
@@ -340,7 +363,7 @@ export async function prepareBatches(
         }
         // An empty file stays in the batch (it adds no rows, and fidx keeps matching the file list).
         for (const [i, f] of members.entries()) if (counts[i] === 0) empty.push(f);
-        inputSql = preparedLinesSql(prepared);
+        inputSql = preparedLinesSql(prepared, exactObjectLimit(options.maxLineBytes));
         expected = counts.reduce((a, b) => a + b, 0);
       }
       let census: KeyCensus;
@@ -348,6 +371,7 @@ export async function prepareBatches(
         census = await takeKeyCensus(duck, inputSql, `key_census_${options.importId}_${censusCounter++}`);
       } catch (err) {
         cleanup();
+        if (!isReadError(err)) throw err;
         if (members.length > 1) {
           // Some file of the batch cannot be read: take the census file by file to find it.
           for (const f of members) {

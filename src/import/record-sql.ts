@@ -99,13 +99,12 @@ const NON_BLANK = `(pre_problem IS NOT NULL OR (raw IS NOT NULL AND trim(raw, E'
 /**
  * Statements that build the key census of a batch into a temporary table: one row per distinct list
  * of member names (hash `h`), with `dup` (a name that occurs twice), `snake` / `camel` (spellings
- * seen), and per kind the names it does not know (`unknown_<kind>`) with their JSON paths.
+ * seen), and per kind the names it does not know (`unknown_<kind>`).
  */
 export function keyCensusSql(inputSql: string, table: string): string {
   const perKind = RECORD_KINDS.map((k) => {
     const known = sqlList(knownNames(k));
-    return `list_filter(k, lambda n: NOT list_contains(${known}, n)) AS unknown_${k},
-    list_transform(list_filter(k, lambda n: NOT list_contains(${known}, n)), lambda n: '$."' || replace(n, '"', '\\"') || '"') AS upaths_${k}`;
+    return `list_filter(k, lambda n: NOT list_contains(${known}, n)) AS unknown_${k}`;
   });
   return `CREATE OR REPLACE TEMP TABLE ${table} AS
 SELECT hash(k) AS h, k, n,
@@ -214,7 +213,7 @@ export class RecordSql {
     const defaultStream = caseMap('kind', RECORD_KINDS.map((k) => [k, DEFAULT_STREAM[k]]));
     const parse = this.fields.size > 0 ? `try(json_transform(raw, ${sqlString(struct)}))` : `CASE WHEN json_valid(raw) THEN {'_': 1} END`;
     const source = verdicts
-      ? `(SELECT p.*, v.dup AS v_dup, v.snake AS v_snake, v.camel AS v_camel, ${RECORD_KINDS.map((k) => `v.unknown_${k} AS v_unknown_${k}, v.upaths_${k} AS v_upaths_${k}`).join(', ')}
+      ? `(SELECT p.*, v.dup AS v_dup, v.snake AS v_snake, v.camel AS v_camel, ${RECORD_KINDS.map((k) => `v.unknown_${k} AS v_unknown_${k}`).join(', ')}
         FROM (SELECT *, CASE WHEN j IS NOT NULL THEN hash(try(json_keys(raw))) END AS h FROM base) p LEFT JOIN ${this.keys.table} v ON v.h = p.h)`
       : 'base';
     return `base AS (
@@ -295,7 +294,9 @@ parsed AS (
 
   private extraSql(kind: RecordKind): string {
     if (!this.keys.extrasFor.has(kind)) return 'NULL';
-    return `CASE WHEN len(v_unknown_${kind}) > 0 THEN to_json(map_from_entries(list_zip(v_unknown_${kind}, json_extract(raw, v_upaths_${kind})))) END`;
+    return `CASE WHEN len(v_unknown_${kind}) > 0 THEN
+    to_json(map_from_entries(list_filter(map_entries(json_transform(raw, '"MAP(VARCHAR, JSON)"')), lambda e: list_contains(v_unknown_${kind}, e.key))))
+  END`;
   }
 
   private dialectSql(): string {

@@ -44,7 +44,7 @@ export function jsonlLinesSql(paths: readonly string[], lineCounts: readonly num
       starts.push(sum);
       sum += n;
     }
-    offsets = `[${starts.join(', ')}][file_index + 1]`;
+    offsets = `[${starts.join(", ")}][file_index::BIGINT + 1]`;
   }
   return `SELECT file_index::INTEGER AS fidx, (ordinality - ${offsets})::BIGINT AS line, NULL::BIGINT AS row, raw,
   NULL::VARCHAR AS pre_problem, NULL::VARCHAR AS unverifiable
@@ -52,9 +52,9 @@ FROM read_csv(${fileList(paths)}, ${options.join(', ')}) WITH ORDINALITY`;
 }
 
 /** The exact path's temporary file: one JSON object per non-blank source line, {f, l, r} or {f, l, p} (a problem). */
-export function preparedLinesSql(path: string): string {
+export function preparedLinesSql(path: string, maxObjectBytes: number): string {
   return `SELECT f AS fidx, l AS line, NULL::BIGINT AS row, r AS raw, p AS pre_problem, NULL::VARCHAR AS unverifiable
-FROM read_json(${sqlString(path)}, format='newline_delimited', columns={'f': 'INTEGER', 'l': 'BIGINT', 'r': 'VARCHAR', 'p': 'VARCHAR'}, maximum_object_size=1073741824)`;
+FROM read_json(${sqlString(path)}, format='newline_delimited', columns={'f': 'INTEGER', 'l': 'BIGINT', 'r': 'VARCHAR', 'p': 'VARCHAR'}, maximum_object_size=${maxObjectBytes})`;
 }
 
 /**

@@ -29,11 +29,26 @@ export function membersSql(kind: RecordKind, a: string): string {
 }
 
 const JSON_MEMBERS: Record<RecordKind, Set<string>> = Object.fromEntries(
-  (['decision', 'lifecycle', 'review', 'outcome'] as const).map((k) => [k, new Set([...memberColumns(k).filter((m) => m.type === 'json').map((m) => m.member), 'extra'])]),
+  (['decision', 'lifecycle', 'review', 'outcome'] as const).map((k) => [
+    k,
+    new Set([
+      ...memberColumns(k)
+        .filter((m) => m.type === 'json')
+        .map((m) => m.member),
+      'extra',
+    ]),
+  ]),
 ) as Record<RecordKind, Set<string>>;
 
 const ANY_MEMBERS: Record<RecordKind, Set<string>> = Object.fromEntries(
-  (['decision', 'lifecycle', 'review', 'outcome'] as const).map((k) => [k, new Set(memberColumns(k).filter((m) => m.type === 'any').map((m) => m.member))]),
+  (['decision', 'lifecycle', 'review', 'outcome'] as const).map((k) => [
+    k,
+    new Set(
+      memberColumns(k)
+        .filter((m) => m.type === 'any')
+        .map((m) => m.member),
+    ),
+  ]),
 ) as Record<RecordKind, Set<string>>;
 
 function parseJson(text: Json): Json {
@@ -56,7 +71,8 @@ export function recordOf(kind: RecordKind, r: Row): { record: Record<string, Jso
     // absent and null members are the same thing to the hash rule; the result shows what the record holds
     if (k.startsWith('ref_') || k === 'sort_us' || v === null) continue;
     if (JSON_MEMBERS[kind].has(k)) record[k] = parseJson(v);
-    else if (ANY_MEMBERS[kind].has(k) && typeof v === 'string' && (v.startsWith('{') || v.startsWith('['))) record[k] = parseJson(v);
+    else if (ANY_MEMBERS[kind].has(k) && typeof v === 'string' && (v.startsWith('{') || v.startsWith('[')))
+      record[k] = parseJson(v);
     else record[k] = v;
   }
   return { record, ref: refOf(KIND_TABLES[kind] as RowTable, r) };

@@ -24,5 +24,10 @@ export interface CaseConnections {
 }
 
 export async function queryContext(c: CaseConnections): Promise<QueryContext> {
-  return { duck: c.duck, integrity: new IntegrityIndex(c.sqlite), lookups: await freshLookups(c.duck), ...(c.sqlite ? { sqlite: c.sqlite } : {}) };
+  return {
+    duck: c.duck,
+    integrity: new IntegrityIndex(c.sqlite),
+    lookups: await freshLookups(c.duck),
+    ...(c.sqlite ? { sqlite: c.sqlite } : {}),
+  };
 }

@@ -36,7 +36,9 @@ export function plain(value: unknown): Json {
     case 'number':
       return Number.isFinite(value) ? value : null;
     case 'bigint':
-      return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value.toString();
+      return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
+        ? Number(value)
+        : value.toString();
     case 'object':
       if (Array.isArray(value)) return value.map(plain);
       if (value instanceof Date) return value.toISOString();
@@ -53,12 +55,20 @@ export function plain(value: unknown): Json {
 }
 
 /** Runs one statement with named parameters and returns its rows as plain JSON objects. */
-export async function queryRows<T extends Row = Row>(duck: DuckDBConnection, sql: string, params: SqlParams = {}): Promise<T[]> {
+export async function queryRows<T extends Row = Row>(
+  duck: DuckDBConnection,
+  sql: string,
+  params: SqlParams = {},
+): Promise<T[]> {
   const reader = await duck.runAndReadAll(sql, bindable(params));
   return reader.getRowObjectsJS().map((r) => plain(r) as T);
 }
 
-export async function queryOne<T extends Row = Row>(duck: DuckDBConnection, sql: string, params: SqlParams = {}): Promise<T | undefined> {
+export async function queryOne<T extends Row = Row>(
+  duck: DuckDBConnection,
+  sql: string,
+  params: SqlParams = {},
+): Promise<T | undefined> {
   return (await queryRows<T>(duck, sql, params))[0];
 }
 
@@ -84,16 +94,24 @@ export function pageOf(page: Page | undefined, defaultSize = DEFAULT_PAGE_SIZE):
   const limit = page?.limit ?? defaultSize;
   const offset = page?.offset ?? 0;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
-    throw new AuditWsError('BAD_USAGE', `limit must be a whole number from 1 to ${MAX_PAGE_SIZE}, not ${String(page?.limit)}`);
+    throw new AuditWsError(
+      'BAD_USAGE',
+      `limit must be a whole number from 1 to ${MAX_PAGE_SIZE}, not ${String(page?.limit)}`,
+    );
   }
-  if (!Number.isInteger(offset) || offset < 0) throw new AuditWsError('BAD_USAGE', `offset must be a whole number of 0 or more, not ${String(page?.offset)}`);
+  if (!Number.isInteger(offset) || offset < 0)
+    throw new AuditWsError('BAD_USAGE', `offset must be a whole number of 0 or more, not ${String(page?.offset)}`);
   return { limit, offset };
 }
 
 /** An ISO 8601 / RFC 3339 time given by the user, checked and normalised; `what` names the option in the error. */
 export function timeParam(value: string, what: string): string {
   const ms = Date.parse(value);
-  if (!Number.isFinite(ms)) throw new AuditWsError('BAD_USAGE', `${what}: "${value}" is not a date or time (use ISO 8601, e.g. 2026-03-01T00:00:00Z)`);
+  if (!Number.isFinite(ms))
+    throw new AuditWsError(
+      'BAD_USAGE',
+      `${what}: "${value}" is not a date or time (use ISO 8601, e.g. 2026-03-01T00:00:00Z)`,
+    );
   return new Date(ms).toISOString();
 }
 
@@ -101,7 +119,10 @@ export function timeParam(value: string, what: string): string {
 export function numberParam(value: unknown, what: string, min: number, max: number, integer = false): number {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-    throw new AuditWsError('BAD_USAGE', `${what} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, not ${String(value)}`);
+    throw new AuditWsError(
+      'BAD_USAGE',
+      `${what} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, not ${String(value)}`,
+    );
   }
   return n;
 }

@@ -43,6 +43,7 @@ export function columnFacetsSql(where: string): string {
  * decisions `where` selects (null: all review events' decisions).
  */
 export function eventTypeFacetSql(where: string | null): string {
-  const inSet = where === null ? '' : `WHERE r.decision_id IN (SELECT x.decision_id FROM ${KIND_TABLES.decision} x WHERE ${where})`;
+  const inSet =
+    where === null ? '' : `WHERE r.decision_id IN (SELECT x.decision_id FROM ${KIND_TABLES.decision} x WHERE ${where})`;
   return `SELECT 'eventType' AS facet, r.event_type AS value, count(DISTINCT r.decision_id) AS count FROM ${KIND_TABLES.review} r ${inSet} GROUP BY r.event_type`;
 }

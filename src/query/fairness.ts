@@ -42,7 +42,11 @@ export interface FairnessParams extends DecisionFilters {
   basis?: 'model' | 'final';
 }
 
-export const FAIRNESS_DEFAULTS = { minGroupSize: 30, referenceRule: 'most-favoured' as ReferenceRule, basis: 'model' as const } as const;
+export const FAIRNESS_DEFAULTS = {
+  minGroupSize: 30,
+  referenceRule: 'most-favoured' as ReferenceRule,
+  basis: 'model' as const,
+} as const;
 export const FOUR_FIFTHS = 0.8;
 export const BAND = [0.8, 1.25] as const;
 
@@ -124,7 +128,11 @@ export interface FairnessResult extends FairnessSlice {
 const D = KIND_TABLES.decision;
 const O = KIND_TABLES.outcome;
 
-const JSON_ROOTS: Record<string, string> = { inputFeatures: 'input_features', contextData: 'context_data', extra: 'extra' };
+const JSON_ROOTS: Record<string, string> = {
+  inputFeatures: 'input_features',
+  contextData: 'context_data',
+  extra: 'extra',
+};
 
 /** The SQL of an attribute's value as text, and its bound JSON path (never spliced into the SQL). */
 export function attributeSql(attribute: string): { sql: string; params: SqlParams } {
@@ -144,7 +152,9 @@ export function attributeSql(attribute: string): { sql: string; params: SqlParam
       params: { attr_path: path },
     };
   }
-  const member = memberColumns('decision').find((m) => m.member === attribute && (m.type === 'string' || m.type === 'any' || m.type === 'boolean'));
+  const member = memberColumns('decision').find(
+    (m) => m.member === attribute && (m.type === 'string' || m.type === 'any' || m.type === 'boolean'),
+  );
   if (!member) {
     throw new AuditWsError(
       'BAD_USAGE',
@@ -222,7 +232,17 @@ export function judgeSlice(
       fnr,
       precision,
       disparateImpact: null,
-      vsReference: { selectionRateDiff: null, tprRatio: null, tprDiff: null, fprRatio: null, fprDiff: null, fnrRatio: null, fnrDiff: null, precisionRatio: null, precisionDiff: null },
+      vsReference: {
+        selectionRateDiff: null,
+        tprRatio: null,
+        tprDiff: null,
+        fprRatio: null,
+        fprDiff: null,
+        fnrRatio: null,
+        fnrDiff: null,
+        precisionRatio: null,
+        precisionDiff: null,
+      },
       ci: {
         selectionRate: wilson(c.selected, c.n),
         tpr: opts.outcomes ? wilson(c.tp, c.tp + c.fn) : null,
@@ -244,7 +264,10 @@ export function judgeSlice(
     ref = groups.find((g) => g.group === opts.reference);
     if (!ref) notices?.push(`reference group "${opts.reference}" has no decisions${where}; no ratios there`);
   } else if (opts.referenceRule === 'largest') ref = pool[0];
-  else ref = [...pool].sort((a, b) => (b.selectionRate ?? -1) - (a.selectionRate ?? -1) || b.n - a.n || a.group.localeCompare(b.group))[0];
+  else
+    ref = [...pool].sort(
+      (a, b) => (b.selectionRate ?? -1) - (a.selectionRate ?? -1) || b.n - a.n || a.group.localeCompare(b.group),
+    )[0];
 
   for (const g of groups) {
     if (ref) {
@@ -278,26 +301,39 @@ export function judgeSlice(
 
 export async function fairness(ctx: QueryContext, params: FairnessParams): Promise<FairnessResult> {
   const started = performance.now();
-  if (typeof params.attribute !== 'string' || params.attribute === '') throw new AuditWsError('BAD_USAGE', 'fairness needs an attribute, e.g. inputFeatures.group');
+  if (typeof params.attribute !== 'string' || params.attribute === '')
+    throw new AuditWsError('BAD_USAGE', 'fairness needs an attribute, e.g. inputFeatures.group');
   if (typeof params.positivePrediction !== 'string' || params.positivePrediction === '') {
     throw new AuditWsError('BAD_USAGE', 'fairness needs the positive (favourable) prediction, e.g. approve');
   }
   const minGroupSize = numberParam(params.minGroupSize ?? FAIRNESS_DEFAULTS.minGroupSize, 'minGroupSize', 1, 1e9, true);
   const referenceRule = params.referenceRule ?? FAIRNESS_DEFAULTS.referenceRule;
   if (referenceRule !== 'largest' && referenceRule !== 'most-favoured') {
-    throw new AuditWsError('BAD_USAGE', `referenceRule must be largest or most-favoured, not "${String(referenceRule)}"`);
+    throw new AuditWsError(
+      'BAD_USAGE',
+      `referenceRule must be largest or most-favoured, not "${String(referenceRule)}"`,
+    );
   }
   const basis = params.basis ?? FAIRNESS_DEFAULTS.basis;
-  if (basis !== 'model' && basis !== 'final') throw new AuditWsError('BAD_USAGE', `basis must be model or final, not "${String(basis)}"`);
+  if (basis !== 'model' && basis !== 'final')
+    throw new AuditWsError('BAD_USAGE', `basis must be model or final, not "${String(basis)}"`);
   const outcomes = params.positiveOutcome !== undefined && params.positiveOutcome !== '';
   const scope = pickFilters(params);
   const w = decisionWhere(scope, ctx.lookups);
   const attr = attributeSql(params.attribute);
-  const prediction = basis === 'final' ? `CASE WHEN x.human_override AND x.human_decision IS NOT NULL THEN x.human_decision ELSE x.prediction END` : 'x.prediction';
+  const prediction =
+    basis === 'final'
+      ? `CASE WHEN x.human_override AND x.human_decision IS NOT NULL THEN x.human_decision ELSE x.prediction END`
+      : 'x.prediction';
   const outcomeJoin = outcomes
     ? `LEFT JOIN (SELECT decision_id, arg_max(outcome, observed_at) AS outcome FROM ${O} WHERE decision_id IS NOT NULL GROUP BY decision_id) o ON o.decision_id = x.decision_id`
     : '';
-  const sqlParams: SqlParams = { ...w.params, ...attr.params, positive: params.positivePrediction, ...(outcomes ? { positiveOutcome: params.positiveOutcome! } : {}) };
+  const sqlParams: SqlParams = {
+    ...w.params,
+    ...attr.params,
+    positive: params.positivePrediction,
+    ...(outcomes ? { positiveOutcome: params.positiveOutcome! } : {}),
+  };
   const actual = outcomes ? `o.outcome = $positiveOutcome` : 'NULL::BOOLEAN';
   const hasOutcome = outcomes ? 'o.outcome IS NOT NULL' : 'false';
 
@@ -329,24 +365,31 @@ export async function fairness(ctx: QueryContext, params: FairnessParams): Promi
 
   const notices: string[] = [];
   const opts = { reference: params.reference, referenceRule, minGroupSize, outcomes };
-  const asInput = (list: Row[]) => list.map((r) => ({ group: r.grp === null ? null : String(r.grp), counts: countsOf(r) }));
+  const asInput = (list: Row[]) =>
+    list.map((r) => ({ group: r.grp === null ? null : String(r.grp), counts: countsOf(r) }));
   // GROUPING() of two columns is a bit mask: 0 when both are grouped, 3 when neither
   const overall = rows.filter((r) => r.g_model !== 0 && r.g_week !== 0);
   const main = judgeSlice(asInput(overall), opts, notices);
 
   const versionKey = (r: Row) => JSON.stringify([r.model_id, r.model_version]);
   const versions = new Map<string, Row[]>();
-  for (const r of rows.filter((x) => x.g_model === 0)) versions.set(versionKey(r), [...(versions.get(versionKey(r)) ?? []), r]);
+  for (const r of rows.filter((x) => x.g_model === 0))
+    versions.set(versionKey(r), [...(versions.get(versionKey(r)) ?? []), r]);
   const byModelVersion = [...versions.values()]
     .map((list) => ({
       modelId: list[0].model_id === null ? null : String(list[0].model_id),
       modelVersion: list[0].model_version === null ? null : String(list[0].model_version),
       ...judgeSlice(asInput(list), opts, notices, ` in ${String(list[0].model_id)} ${String(list[0].model_version)}`),
     }))
-    .sort((a, b) => String(a.modelId).localeCompare(String(b.modelId)) || String(a.modelVersion).localeCompare(String(b.modelVersion)));
+    .sort(
+      (a, b) =>
+        String(a.modelId).localeCompare(String(b.modelId)) ||
+        String(a.modelVersion).localeCompare(String(b.modelVersion)),
+    );
 
   const weeks = new Map<string, Row[]>();
-  for (const r of rows.filter((x) => x.g_week === 0)) weeks.set(String(r.week), [...(weeks.get(String(r.week)) ?? []), r]);
+  for (const r of rows.filter((x) => x.g_week === 0))
+    weeks.set(String(r.week), [...(weeks.get(String(r.week)) ?? []), r]);
   const byWeek = [...weeks.entries()]
     .filter(([week]) => week !== 'null')
     .sort(([a], [b]) => a.localeCompare(b))
@@ -357,7 +400,9 @@ export async function fairness(ctx: QueryContext, params: FairnessParams): Promi
   const integrity = await ctx.integrity.summarize(
     ctx.duck,
     `SELECT x.stream, x.seq, x.source_file, x.import_id FROM ${D} x WHERE ${w.sql}${
-      outcomes ? ` UNION ALL SELECT o.stream, o.seq, o.source_file, o.import_id FROM ${O} o WHERE o.decision_id IN (SELECT x.decision_id FROM ${D} x WHERE ${w.sql})` : ''
+      outcomes
+        ? ` UNION ALL SELECT o.stream, o.seq, o.source_file, o.import_id FROM ${O} o WHERE o.decision_id IN (SELECT x.decision_id FROM ${D} x WHERE ${w.sql})`
+        : ''
     }`,
     w.params,
   );
@@ -379,7 +424,11 @@ export async function fairness(ctx: QueryContext, params: FairnessParams): Promi
 }
 
 /** Review and override rates per group; a group is flagged when its override-rate interval and the reference's do not overlap. */
-function overridesByGroup(rows: { group: string | null; counts: Counts }[], reference: string | null, minGroupSize: number): OverrideByGroup[] {
+function overridesByGroup(
+  rows: { group: string | null; counts: Counts }[],
+  reference: string | null,
+  minGroupSize: number,
+): OverrideByGroup[] {
   const list = rows
     .filter((r): r is { group: string; counts: Counts } => r.group !== null && r.counts.all > 0)
     .map(({ group, counts: c }) => ({
@@ -398,7 +447,12 @@ function overridesByGroup(rows: { group: string | null; counts: Counts }[], refe
   for (const g of list) {
     if (!ref) continue;
     g.overrideRateRatio = r2(g.overrideRate, ref.overrideRate);
-    if (g !== ref && g.reviewed >= minGroupSize && ref.reviewed >= minGroupSize && disjoint(g.ci.overrideRate, ref.ci.overrideRate)) {
+    if (
+      g !== ref &&
+      g.reviewed >= minGroupSize &&
+      ref.reviewed >= minGroupSize &&
+      disjoint(g.ci.overrideRate, ref.ci.overrideRate)
+    ) {
       g.flags.push('override-rate-differs');
     }
   }

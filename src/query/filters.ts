@@ -37,8 +37,24 @@ export interface DecisionFilters {
 
 /** The filter names, for CLI and contract validation. */
 export const DECISION_FILTER_KEYS = [
-  'decisionId', 'traceId', 'taskId', 'affectedUserId', 'modelId', 'modelVersion', 'riskTier', 'consequenceLevel', 'environment',
-  'decisionCategory', 'reviewerId', 'eventType', 'humanReviewRequired', 'humanReviewed', 'humanOverride', 'from', 'to', 'text',
+  'decisionId',
+  'traceId',
+  'taskId',
+  'affectedUserId',
+  'modelId',
+  'modelVersion',
+  'riskTier',
+  'consequenceLevel',
+  'environment',
+  'decisionCategory',
+  'reviewerId',
+  'eventType',
+  'humanReviewRequired',
+  'humanReviewed',
+  'humanOverride',
+  'from',
+  'to',
+  'text',
 ] as const;
 
 const LIST_FILTERS = {
@@ -50,9 +66,18 @@ const LIST_FILTERS = {
   decisionCategory: 'decision_category',
 } as const;
 
-const BOOLEAN_FILTERS = { humanReviewRequired: 'human_review_required', humanReviewed: 'human_reviewed', humanOverride: 'human_override' } as const;
+const BOOLEAN_FILTERS = {
+  humanReviewRequired: 'human_review_required',
+  humanReviewed: 'human_reviewed',
+  humanOverride: 'human_override',
+} as const;
 
-const KEY_FILTERS = { decisionId: 'decision_id', traceId: 'trace_id', taskId: 'task_id', affectedUserId: 'affected_user_id' } as const;
+const KEY_FILTERS = {
+  decisionId: 'decision_id',
+  traceId: 'trace_id',
+  taskId: 'task_id',
+  affectedUserId: 'affected_user_id',
+} as const;
 
 const TEXT_KEYS = ['decision_id', 'trace_id', 'task_id', 'affected_user_id'] as const;
 
@@ -76,7 +101,11 @@ export function hasFilters(f: DecisionFilters): boolean {
  * `sql`: a condition over `x` (TRUE when there are no filters); `params`: its bound values, named with
  * `prefix` so that the condition can be combined with a query's own parameters.
  */
-export function decisionWhere(f: DecisionFilters, fresh: ReadonlySet<string>, prefix = 'f_'): { sql: string; params: SqlParams } {
+export function decisionWhere(
+  f: DecisionFilters,
+  fresh: ReadonlySet<string>,
+  prefix = 'f_',
+): { sql: string; params: SqlParams } {
   const parts: string[] = [];
   const params: SqlParams = {};
   const p = (name: string, value: SqlParams[string]): string => {
@@ -91,7 +120,11 @@ export function decisionWhere(f: DecisionFilters, fresh: ReadonlySet<string>, pr
     if (typeof v !== 'string' || v === '') throw new AuditWsError('BAD_USAGE', `${name}: give an id`);
     const ref = p(name, v);
     const lookup = lookupFor(column);
-    parts.push(lookup && fresh.has(lookup) ? `x.rowid IN (SELECT rid FROM ${lookup} WHERE k = ${ref}) AND x.${column} = ${ref}` : `x.${column} = ${ref}`);
+    parts.push(
+      lookup && fresh.has(lookup)
+        ? `x.rowid IN (SELECT rid FROM ${lookup} WHERE k = ${ref}) AND x.${column} = ${ref}`
+        : `x.${column} = ${ref}`,
+    );
   }
   for (const [name, column] of Object.entries(LIST_FILTERS) as [keyof typeof LIST_FILTERS, string][]) {
     const list = asList(f[name], name);
@@ -113,7 +146,10 @@ export function decisionWhere(f: DecisionFilters, fresh: ReadonlySet<string>, pr
       SELECT r.decision_id FROM ${R} r WHERE list_contains(${ref}, r.reviewer_id) OR list_contains(${ref}, r.from_reviewer_id) OR list_contains(${ref}, r.to_reviewer_id)))`);
   }
   const types = asList(f.eventType, 'eventType');
-  if (types) parts.push(`x.decision_id IN (SELECT r.decision_id FROM ${R} r WHERE list_contains(${p('eventType', types)}, r.event_type))`);
+  if (types)
+    parts.push(
+      `x.decision_id IN (SELECT r.decision_id FROM ${R} r WHERE list_contains(${p('eventType', types)}, r.event_type))`,
+    );
   if (f.text !== undefined) {
     const text = f.text.trim();
     if (text === '') throw new AuditWsError('BAD_USAGE', 'text: give some characters of an id');

@@ -29,10 +29,31 @@ export interface QueryInfo {
 }
 
 export const QUERIES: readonly QueryInfo[] = [
-  { name: 'timeline', description: 'every event of a decision, trace or review task in time order, with model state, reviews, outcome and integrity', doc: 'timeline.md' },
-  { name: 'search', description: 'decisions by filters and free text over ids, paged and sorted, with facet counts and histograms', doc: 'search.md' },
+  {
+    name: 'timeline',
+    description:
+      'every event of a decision, trace or review task in time order, with model state, reviews, outcome and integrity',
+    doc: 'timeline.md',
+  },
+  {
+    name: 'search',
+    description: 'decisions by filters and free text over ids, paged and sorted, with facet counts and histograms',
+    doc: 'search.md',
+  },
   { name: 'anomalies', description: 'the anomaly filters, each parameterised, with paged hits', doc: 'anomalies.md' },
-  { name: 'oversight', description: 'review, override and escalation rates and review times, per reviewer, model version and period', doc: 'oversight.md' },
-  { name: 'fairness', description: 'selection rates and error rates per group of one attribute, against a reference group', doc: 'fairness.md' },
-  { name: 'input-match', description: "a raw input checked against a decision's inputHash under the producer's rule", doc: 'input-match.md' },
+  {
+    name: 'oversight',
+    description: 'review, override and escalation rates and review times, per reviewer, model version and period',
+    doc: 'oversight.md',
+  },
+  {
+    name: 'fairness',
+    description: 'selection rates and error rates per group of one attribute, against a reference group',
+    doc: 'fairness.md',
+  },
+  {
+    name: 'input-match',
+    description: "a raw input checked against a decision's inputHash under the producer's rule",
+    doc: 'input-match.md',
+  },
 ];

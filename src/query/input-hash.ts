@@ -33,7 +33,10 @@ export function parseKeepingNumbers(text: string, what = 'input'): Node {
   let i = 0;
   const fail = (msg: string): never => {
     const line = text.slice(0, i).split('\n').length;
-    throw new AuditWsError('UNREADABLE_INPUT', `${what}: not valid JSON at line ${line} (${msg})`, { file: what, line });
+    throw new AuditWsError('UNREADABLE_INPUT', `${what}: not valid JSON at line ${line} (${msg})`, {
+      file: what,
+      line,
+    });
   };
   const ws = () => {
     while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
@@ -224,7 +227,12 @@ const sha256 = (data: string | Buffer): string => createHash('sha256').update(da
 /** The input's hash under every rule. */
 export function inputHashes(bytes: Buffer, what = 'input'): InputHashes {
   const problems: string[] = [];
-  const out: InputHashes = { rfc8785: null, 'python-json-dumps-sort-keys': null, 'file-bytes': sha256(bytes), problems };
+  const out: InputHashes = {
+    rfc8785: null,
+    'python-json-dumps-sort-keys': null,
+    'file-bytes': sha256(bytes),
+    problems,
+  };
   let node: Node | undefined;
   try {
     node = parseKeepingNumbers(bytes.toString('utf8').replace(/^\uFEFF/, ''), what);

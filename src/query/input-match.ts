@@ -26,7 +26,13 @@ export interface InputMatchResult {
   /** SHA-256 of the input file as given (what the custody log records). */
   inputSha256: string;
   /** Per decision record with that id (usually one). */
-  records: { inputHash: string | null; matched: boolean; rule: InputHashRule | null; ref: RowRef; integrity: Integrity }[];
+  records: {
+    inputHash: string | null;
+    matched: boolean;
+    rule: InputHashRule | null;
+    ref: RowRef;
+    integrity: Integrity;
+  }[];
   /** Some record's inputHash equals the input's hash under one of the rules. */
   matched: boolean;
   hashes: Omit<InputHashes, 'problems'>;
@@ -44,15 +50,23 @@ export async function inputMatch(ctx: QueryContext, params: InputMatchParams): P
     params.decisionId,
     `x.input_hash AS input_hash, ${refColumnsSql('x')}`,
   );
-  if (rows.length === 0) throw new AuditWsError('NOT_FOUND', `the case holds no decision with decision id "${params.decisionId}"`);
+  if (rows.length === 0)
+    throw new AuditWsError('NOT_FOUND', `the case holds no decision with decision id "${params.decisionId}"`);
   const { problems, ...hashes } = inputHashes(params.input, params.inputName);
   const records = rows.map((r) => {
     const claimed = typeof r.input_hash === 'string' ? r.input_hash.toLowerCase() : null;
     const rule = claimed === null ? null : (INPUT_HASH_RULES.find((x) => hashes[x.rule] === claimed)?.rule ?? null);
     const ref = refOf('decisions', r);
-    return { inputHash: typeof r.input_hash === 'string' ? r.input_hash : null, matched: rule !== null, rule, ref, integrity: ctx.integrity.of(ref) };
+    return {
+      inputHash: typeof r.input_hash === 'string' ? r.input_hash : null,
+      matched: rule !== null,
+      rule,
+      ref,
+      integrity: ctx.integrity.of(ref),
+    };
   });
-  if (records.every((r) => r.inputHash === null)) problems.push(`decision ${params.decisionId} has no inputHash to compare with`);
+  if (records.every((r) => r.inputHash === null))
+    problems.push(`decision ${params.decisionId} has no inputHash to compare with`);
   return {
     decisionId: params.decisionId,
     inputName: params.inputName,
@@ -83,4 +97,3 @@ export function custodyDetails(result: InputMatchResult, keepInput?: Buffer): Re
   if (keepInput !== undefined) details.input = keepInput.toString('base64');
   return details;
 }
-

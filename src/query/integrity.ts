@@ -67,7 +67,8 @@ export function refColumnsSql(a: string): string {
   return `${a}.stream AS ref_stream, ${a}.seq AS ref_seq, ${a}.source_file AS ref_source_file, ${a}.line AS ref_line, ${a}."row" AS ref_row, ${a}.import_id AS ref_import_id, ${a}.hash AS ref_hash`;
 }
 
-const num = (v: Json | undefined): number | null => (typeof v === 'number' ? v : typeof v === 'string' && v !== '' ? Number(v) : null);
+const num = (v: Json | undefined): number | null =>
+  typeof v === 'number' ? v : typeof v === 'string' && v !== '' ? Number(v) : null;
 const str = (v: Json | undefined): string | null => (typeof v === 'string' ? v : null);
 
 export function refOf(table: RowTable, r: Row): RowRef {
@@ -111,7 +112,13 @@ interface Failure {
   message: string;
 }
 
-const STATUS_RANK: Record<IntegrityStatus, number> = { failed: 4, unverifiable: 3, warning: 2, 'not-verified': 1, passed: 0 };
+const STATUS_RANK: Record<IntegrityStatus, number> = {
+  failed: 4,
+  unverifiable: 3,
+  warning: 2,
+  'not-verified': 1,
+  passed: 0,
+};
 
 function statusOfFinding(s: string): IntegrityStatus {
   if (s === 'fail') return 'failed';
@@ -142,9 +149,9 @@ export class IntegrityIndex {
   constructor(sqlite: Database.Database | undefined) {
     let run: { id: number; started_at: string } | undefined;
     try {
-      run = sqlite?.prepare("SELECT id, started_at FROM verification_runs WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1").get() as
-        | { id: number; started_at: string }
-        | undefined;
+      run = sqlite
+        ?.prepare('SELECT id, started_at FROM verification_runs WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1')
+        .get() as { id: number; started_at: string } | undefined;
     } catch {
       run = undefined;
     }
@@ -153,7 +160,9 @@ export class IntegrityIndex {
     if (!sqlite) return;
     if (run) {
       const rows = sqlite
-        .prepare("SELECT id, check_id, status, stream, seq, file, message, details FROM findings WHERE run_id = ? AND status <> 'pass'")
+        .prepare(
+          "SELECT id, check_id, status, stream, seq, file, message, details FROM findings WHERE run_id = ? AND status <> 'pass'",
+        )
         .all(run.id) as FindingRow[];
       for (const f of rows) {
         let seqTo = f.seq;
@@ -165,27 +174,50 @@ export class IntegrityIndex {
             // details that are not JSON carry nothing about the range
           }
         }
-        const failure: Failure = { stream: f.stream, seqFrom: f.seq, seqTo, file: f.file, status: f.status, check: f.check_id, message: f.message };
+        const failure: Failure = {
+          stream: f.stream,
+          seqFrom: f.seq,
+          seqTo,
+          file: f.file,
+          status: f.status,
+          check: f.check_id,
+          message: f.message,
+        };
         this.failures.push(failure);
         if (f.stream !== null && f.seq !== null) push(this.byStream, f.stream, failure);
         else if (f.file !== null) push(this.byFile, f.file, failure);
       }
     }
     try {
-      for (const r of sqlite.prepare('SELECT id, finished_at FROM imports').all() as { id: number; finished_at: string | null }[]) {
+      for (const r of sqlite.prepare('SELECT id, finished_at FROM imports').all() as {
+        id: number;
+        finished_at: string | null;
+      }[]) {
         this.importsFinished.set(r.id, r.finished_at);
       }
-      const cps = sqlite.prepare("SELECT path, stream, content FROM source_files WHERE role = 'checkpoint' AND content IS NOT NULL").all() as {
+      const cps = sqlite
+        .prepare("SELECT path, stream, content FROM source_files WHERE role = 'checkpoint' AND content IS NOT NULL")
+        .all() as {
         path: string;
         stream: string | null;
         content: Buffer;
       }[];
       for (const c of cps) {
         try {
-          const v = JSON.parse(c.content.toString('utf8')) as { stream?: unknown; label?: unknown; firstSeq?: unknown; lastSeq?: unknown };
+          const v = JSON.parse(c.content.toString('utf8')) as {
+            stream?: unknown;
+            label?: unknown;
+            firstSeq?: unknown;
+            lastSeq?: unknown;
+          };
           const stream = typeof v.stream === 'string' ? v.stream : c.stream;
           if (stream && typeof v.firstSeq === 'number' && typeof v.lastSeq === 'number') {
-            push(this.checkpoints, stream, { label: String(v.label ?? ''), path: c.path, firstSeq: v.firstSeq, lastSeq: v.lastSeq });
+            push(this.checkpoints, stream, {
+              label: String(v.label ?? ''),
+              path: c.path,
+              firstSeq: v.firstSeq,
+              lastSeq: v.lastSeq,
+            });
           }
         } catch {
           // a checkpoint that is not JSON is verification's finding, not ours
@@ -212,15 +244,22 @@ export class IntegrityIndex {
 
   of(ref: RowRef): Integrity {
     const checkpoint = this.checkpointOf(ref);
-    if (this.runId === null || !this.importedBeforeRun(ref.importId)) return { status: 'not-verified', runId: this.runId, checks: [], checkpoint };
+    if (this.runId === null || !this.importedBeforeRun(ref.importId))
+      return { status: 'not-verified', runId: this.runId, checks: [], checkpoint };
     const hits: Failure[] = [];
     if (ref.stream !== null && ref.seq !== null) {
-      for (const f of this.byStream.get(ref.stream) ?? []) if (ref.seq >= f.seqFrom! && ref.seq <= f.seqTo!) hits.push(f);
+      for (const f of this.byStream.get(ref.stream) ?? [])
+        if (ref.seq >= f.seqFrom! && ref.seq <= f.seqTo!) hits.push(f);
     }
     if (ref.sourceFile !== null) hits.push(...(this.byFile.get(ref.sourceFile) ?? []));
     let status: IntegrityStatus = 'passed';
     for (const h of hits) status = worseStatus(status, statusOfFinding(h.status));
-    return { status, runId: this.runId, checks: hits.map((h) => ({ check: h.check, status: h.status, message: h.message })), checkpoint };
+    return {
+      status,
+      runId: this.runId,
+      checks: hits.map((h) => ({ check: h.check, status: h.status, message: h.message })),
+      checkpoint,
+    };
   }
 
   /** Integrity of a whole file the case keeps (an explanation artefact): the run's findings about that path. */
@@ -229,7 +268,12 @@ export class IntegrityIndex {
     const hits = this.byFile.get(file) ?? [];
     let status: IntegrityStatus = 'passed';
     for (const h of hits) status = worseStatus(status, statusOfFinding(h.status));
-    return { status, runId: this.runId, checks: hits.map((h) => ({ check: h.check, status: h.status, message: h.message })), checkpoint: null };
+    return {
+      status,
+      runId: this.runId,
+      checks: hits.map((h) => ({ check: h.check, status: h.status, message: h.message })),
+      checkpoint: null,
+    };
   }
 
   /**
@@ -242,8 +286,11 @@ export class IntegrityIndex {
       const rows = await countRows(duck, scopeSql, params);
       return { ...base, status: rows > 0 ? 'not-verified' : 'passed', rows, notVerified: rows };
     }
-    const lateImports = [...this.importsFinished.entries()].filter(([id]) => !this.importedBeforeRun(id)).map(([id]) => id);
-    const late = lateImports.length > 0 ? `s.import_id IN (${lateImports.map((n) => String(Math.trunc(n))).join(', ')})` : 'false';
+    const lateImports = [...this.importsFinished.entries()]
+      .filter(([id]) => !this.importedBeforeRun(id))
+      .map(([id]) => id);
+    const late =
+      lateImports.length > 0 ? `s.import_id IN (${lateImports.map((n) => String(Math.trunc(n))).join(', ')})` : 'false';
     let sql: string;
     if (this.failures.length === 0) {
       sql = `SELECT count(*) AS rows, count(*) FILTER (WHERE ${late}) AS not_verified, 0 AS failed, 0 AS warning, 0 AS unverifiable FROM (${scopeSql}) s`;
@@ -281,7 +328,15 @@ export class IntegrityIndex {
   private async failureTable(duck: DuckDBConnection): Promise<string> {
     if (this.duckTable) return this.duckTable;
     const name = `q_integrity_run_${Math.trunc(this.runId ?? 0)}`;
-    const data = JSON.stringify(this.failures.map((f) => ({ stream: f.stream, seq_from: f.seqFrom, seq_to: f.seqTo, file: f.file, status: f.status })));
+    const data = JSON.stringify(
+      this.failures.map((f) => ({
+        stream: f.stream,
+        seq_from: f.seqFrom,
+        seq_to: f.seqTo,
+        file: f.file,
+        status: f.status,
+      })),
+    );
     await queryRows(
       duck,
       `CREATE TEMP TABLE IF NOT EXISTS ${name} AS SELECT unnest(json_transform($data, '[{"stream":"VARCHAR","seq_from":"BIGINT","seq_to":"BIGINT","file":"VARCHAR","status":"VARCHAR"}]'), recursive := true)`,

@@ -35,7 +35,12 @@ export const LOOKUPS: readonly LookupSpec[] = [
   { name: 'lookup_decisions_decision_id', source: KIND_TABLES.decision, key: 'decision_id' },
   { name: 'lookup_decisions_trace_id', source: KIND_TABLES.decision, key: 'trace_id' },
   { name: 'lookup_decisions_task_id', source: KIND_TABLES.decision, key: 'task_id' },
-  { name: 'lookup_decisions_affected_user_id', source: KIND_TABLES.decision, key: 'affected_user_id', then: 'timestamp' },
+  {
+    name: 'lookup_decisions_affected_user_id',
+    source: KIND_TABLES.decision,
+    key: 'affected_user_id',
+    then: 'timestamp',
+  },
   { name: 'lookup_reviews_decision_id', source: KIND_TABLES.review, key: 'decision_id' },
   { name: 'lookup_reviews_task_id', source: KIND_TABLES.review, key: 'task_id' },
   { name: 'lookup_outcomes_decision_id', source: KIND_TABLES.outcome, key: 'decision_id' },
@@ -58,14 +63,24 @@ const DERIVED: readonly { name: string; source: string; sql: string }[] = [
  */
 export async function buildLookups(duck: DuckDBConnection): Promise<{ name: string; rows: number; ms: number }[]> {
   const built: { name: string; rows: number; ms: number }[] = [];
+  // the tables must be stored in key order for their min/max statistics to prune; the case connection
+  // runs with preserve_insertion_order off (store.ts), which lets a parallel ORDER BY store out of order
+  const [{ keep }] = await queryRows(duck, `SELECT current_setting('preserve_insertion_order') AS keep`);
+  await duck.run('SET preserve_insertion_order = true');
   await duck.run('BEGIN TRANSACTION');
   try {
-    await duck.run(`CREATE TABLE IF NOT EXISTS ${LOOKUP_META} (name VARCHAR PRIMARY KEY, source VARCHAR, source_rows BIGINT, built_at TIMESTAMPTZ)`);
+    await duck.run(
+      `CREATE TABLE IF NOT EXISTS ${LOOKUP_META} (name VARCHAR PRIMARY KEY, source VARCHAR, source_rows BIGINT, built_at TIMESTAMPTZ)`,
+    );
     for (const l of DERIVED) {
       const started = performance.now();
       await duck.run(`CREATE OR REPLACE TABLE ${l.name} AS ${l.sql}`);
       const [{ n }] = await queryRows(duck, `SELECT count(*) AS n FROM ${l.source}`);
-      await duck.run(`INSERT OR REPLACE INTO ${LOOKUP_META} VALUES ($name, $source, $rows, now())`, { name: l.name, source: l.source, rows: Number(n) });
+      await duck.run(`INSERT OR REPLACE INTO ${LOOKUP_META} VALUES ($name, $source, $rows, now())`, {
+        name: l.name,
+        source: l.source,
+        rows: Number(n),
+      });
       const [{ k }] = await queryRows(duck, `SELECT count(*) AS k FROM ${l.name}`);
       built.push({ name: l.name, rows: Number(k), ms: Math.round(performance.now() - started) });
     }
@@ -73,6 +88,8 @@ export async function buildLookups(duck: DuckDBConnection): Promise<{ name: stri
   } catch (err) {
     await duck.run('ROLLBACK').catch(() => undefined);
     throw err;
+  } finally {
+    await duck.run(`SET preserve_insertion_order = ${keep === true || keep === 'true' ? 'true' : 'false'}`);
   }
   return built;
 }
@@ -80,29 +97,61 @@ export async function buildLookups(duck: DuckDBConnection): Promise<{ name: stri
 /** Which lookup tables can be trusted right now (present and built from the current row count). */
 export async function freshLookups(duck: DuckDBConnection): Promise<Set<string>> {
   const fresh = new Set<string>();
-  const [meta] = await queryRows(duck, `SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = $name AND schema_name = 'main'`, { name: LOOKUP_META });
-  if (Number(meta.n) === 0) return fresh;
-  const sources = [...new Set(DERIVED.map((l) => l.source))];
-  const counts = await queryRows(duck, sources.map((s) => `SELECT '${s}' AS source, count(*) AS n FROM ${s}`).join(' UNION ALL '));
-  const current = new Map(counts.map((c) => [String(c.source), Number(c.n)]));
-  const rows = await queryRows(duck, `SELECT name, source, source_rows FROM ${LOOKUP_META}`);
   const existing = new Set(
-    (await queryRows(duck, `SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND starts_with(table_name, 'lookup_')`)).map((r) =>
-      String(r.table_name),
-    ),
+    (
+      await queryRows(
+        duck,
+        `SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND starts_with(table_name, 'lookup_')`,
+      )
+    ).map((r) => String(r.table_name)),
   );
-  for (const r of rows) {
-    const name = String(r.name);
-    if (existing.has(name) && current.get(String(r.source)) === Number(r.source_rows)) fresh.add(name);
-  }
+  if (!existing.has(LOOKUP_META)) return fresh;
+  const sources = [...new Set(DERIVED.map((l) => l.source))];
+  const rows = await queryRows(
+    duck,
+    `SELECT m.name, m.source_rows = c.n AS current FROM ${LOOKUP_META} m JOIN (${sources.map((s) => `SELECT '${s}' AS source, count(*) AS n FROM ${s}`).join(' UNION ALL ')}) c ON c.source = m.source`,
+  );
+  for (const r of rows) if (r.current === true && existing.has(String(r.name))) fresh.add(String(r.name));
   return fresh;
 }
 
+/** One key condition: rows whose `key` column equals `value`. */
+export interface KeyMatch {
+  key: string;
+  value: string;
+}
+
 /**
- * Rows of `source` whose `key` column equals `value`, through the lookup table when it is fresh, else
- * by a scan. `select` is the SELECT list over the source aliased `x`. The fetch by rowid re-checks the
- * key; if it finds fewer rows than the lookup promised (the table was stale after all), the scan runs.
+ * Rows of `source` matching any of `matches`, in one query: through the lookup tables when every key
+ * has a fresh one (each `k = $value` reads one row group of its sorted table), else by a scan. The
+ * fetch re-checks the keys themselves. `select` is the SELECT list over the source aliased `x`.
  */
+export async function rowsByKeys(
+  duck: DuckDBConnection,
+  fresh: ReadonlySet<string>,
+  source: string,
+  matches: readonly KeyMatch[],
+  select: string,
+): Promise<Row[]> {
+  if (matches.length === 0) return [];
+  const params: SqlParams = {};
+  const check = matches.map((m, i) => {
+    params[`key${i}`] = m.value;
+    return `x.${m.key} = $key${i}`;
+  });
+  const lookups = matches.map((m) => LOOKUPS.find((l) => l.source === source && l.key === m.key));
+  if (lookups.every((l) => l !== undefined && fresh.has(l.name))) {
+    const rids = lookups.map((l, i) => `SELECT rid FROM ${l!.name} WHERE k = $key${i}`).join(' UNION ALL ');
+    return queryRows(
+      duck,
+      `SELECT ${select} FROM ${source} x WHERE x.rowid IN (${rids}) AND (${check.join(' OR ')})`,
+      params,
+    );
+  }
+  return queryRows(duck, `SELECT ${select} FROM ${source} x WHERE ${check.join(' OR ')}`, params);
+}
+
+/** rowsByKeys for one key. */
 export async function rowsByKey(
   duck: DuckDBConnection,
   fresh: ReadonlySet<string>,
@@ -111,14 +160,7 @@ export async function rowsByKey(
   value: string,
   select: string,
 ): Promise<Row[]> {
-  const spec = LOOKUPS.find((l) => l.source === source && l.key === key);
-  if (spec && fresh.has(spec.name)) {
-    const rids = await queryRows(duck, `SELECT rid FROM ${spec.name} WHERE k = $key`, { key: value });
-    if (rids.length === 0) return [];
-    const rows = await rowsByRowid(duck, source, rids.map((r) => Number(r.rid)), select, `x.${key} = $key`, { key: value });
-    if (rows.length === rids.length) return rows;
-  }
-  return queryRows(duck, `SELECT ${select} FROM ${source} x WHERE x.${key} = $key`, { key: value });
+  return rowsByKeys(duck, fresh, source, [{ key, value }], select);
 }
 
 /** Rows of `source` by rowid (numbers read back from DuckDB, never user text), with a re-check condition. */
@@ -132,5 +174,10 @@ export async function rowsByRowid(
 ): Promise<Row[]> {
   if (rowids.length === 0) return [];
   const list = rowids.map((n) => String(Math.trunc(n))).join(', ');
-  return queryRows(duck, `SELECT ${select} FROM ${source} x WHERE x.rowid IN (${list}) AND ${check}`, params);
+  // a semi-join on an unnested list fetches row by row; a literal IN list of more than one rowid scans
+  return queryRows(
+    duck,
+    `SELECT ${select} FROM ${source} x WHERE x.rowid IN (SELECT unnest([${list}]::BIGINT[])) AND ${check}`,
+    params,
+  );
 }

@@ -15,10 +15,22 @@ import { KIND_TABLES } from '../case/evidence-schema.ts';
 
 const LIFECYCLE = KIND_TABLES.lifecycle;
 
-export type VersionState = 'deployed' | 'before-deployment' | 'after-rollback' | 'after-retirement' | 'never-deployed' | 'unknown' | 'no-lifecycle';
+export type VersionState =
+  | 'deployed'
+  | 'before-deployment'
+  | 'after-rollback'
+  | 'after-retirement'
+  | 'never-deployed'
+  | 'unknown'
+  | 'no-lifecycle';
 
 /** States that make a decision suspicious (anomaly filter version-outside-window). */
-export const OUTSIDE_WINDOW_STATES: readonly VersionState[] = ['after-retirement', 'after-rollback', 'before-deployment', 'never-deployed'];
+export const OUTSIDE_WINDOW_STATES: readonly VersionState[] = [
+  'after-retirement',
+  'after-rollback',
+  'before-deployment',
+  'never-deployed',
+];
 
 /**
  * `version_segments(model_id, model_version, from_ts, to_ts, state, event_id)`: consecutive periods of

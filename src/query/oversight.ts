@@ -117,7 +117,8 @@ function reviewMetrics(r: Row | undefined): ReviewOversight {
 export async function oversight(ctx: QueryContext, params: OversightParams = {}): Promise<OversightResult> {
   const started = performance.now();
   const bucket = params.bucket ?? 'week';
-  if (!BUCKETS.includes(bucket)) throw new AuditWsError('BAD_USAGE', `bucket must be one of ${BUCKETS.join(', ')}, not "${String(bucket)}"`);
+  if (!BUCKETS.includes(bucket))
+    throw new AuditWsError('BAD_USAGE', `bucket must be one of ${BUCKETS.join(', ')}, not "${String(bucket)}"`);
   const shortReviewSeconds = numberParam(params.shortReviewSeconds ?? 10, 'shortReviewSeconds', 0, 1e9);
   const maxEscalations = numberParam(params.maxEscalations ?? 2, 'maxEscalations', 1, 1000, true);
   const { limit, offset } = pageOf(params.loops, 50);
@@ -202,7 +203,9 @@ export async function oversight(ctx: QueryContext, params: OversightParams = {})
   const reviewByModel = new Map(reviewRows.filter((r) => r.g_model === 0).map((r) => [key(r), r]));
   const reviewByTime = new Map(reviewRows.filter((r) => r.g_time === 0).map((r) => [str(r.b), r]));
   const decisionByTime = new Map(decisionRows.filter((r) => r.g_time === 0).map((r) => [str(r.b), r]));
-  const times = [...new Set([...decisionByTime.keys(), ...reviewByTime.keys()])].filter((b): b is string => b !== null).sort();
+  const times = [...new Set([...decisionByTime.keys(), ...reviewByTime.keys()])]
+    .filter((b): b is string => b !== null)
+    .sort();
 
   return {
     params: { bucket, shortReviewSeconds, maxEscalations },
@@ -223,9 +226,22 @@ export async function oversight(ctx: QueryContext, params: OversightParams = {})
     })),
     byModelVersion: decisionRows
       .filter((r) => r.g_model === 0)
-      .sort((a, b) => String(a.model_id).localeCompare(String(b.model_id)) || String(a.model_version).localeCompare(String(b.model_version)))
-      .map((r) => ({ modelId: str(r.model_id), modelVersion: str(r.model_version), ...decisionMetrics(r), ...reviewMetrics(reviewByModel.get(key(r))) })),
-    overTime: times.map((b) => ({ bucket: b, ...decisionMetrics(decisionByTime.get(b) ?? {}), ...reviewMetrics(reviewByTime.get(b)) })),
+      .sort(
+        (a, b) =>
+          String(a.model_id).localeCompare(String(b.model_id)) ||
+          String(a.model_version).localeCompare(String(b.model_version)),
+      )
+      .map((r) => ({
+        modelId: str(r.model_id),
+        modelVersion: str(r.model_version),
+        ...decisionMetrics(r),
+        ...reviewMetrics(reviewByModel.get(key(r))),
+      })),
+    overTime: times.map((b) => ({
+      bucket: b,
+      ...decisionMetrics(decisionByTime.get(b) ?? {}),
+      ...reviewMetrics(reviewByTime.get(b)),
+    })),
     escalationLoops: {
       total: n(loopTotal),
       offset,

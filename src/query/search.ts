@@ -98,7 +98,13 @@ function parseSort(sort: string | undefined): { sort: SearchSort; sql: string } 
   const s = (sort ?? 'time') as SearchSort;
   const desc = s.startsWith('-');
   const key = (desc ? s.slice(1) : s) as keyof typeof SORTS;
-  if (!(key in SORTS)) throw new AuditWsError('BAD_USAGE', `sort must be one of ${Object.keys(SORTS).flatMap((k) => [k, `-${k}`]).join(', ')}, not "${s}"`);
+  if (!(key in SORTS))
+    throw new AuditWsError(
+      'BAD_USAGE',
+      `sort must be one of ${Object.keys(SORTS)
+        .flatMap((k) => [k, `-${k}`])
+        .join(', ')}, not "${s}"`,
+    );
   const dir = desc ? 'DESC' : 'ASC';
   return { sort: s, sql: `${SORTS[key]} ${dir} NULLS LAST, x.source_file ${dir}, x.line ${dir}, x."row" ${dir}` };
 }
@@ -109,14 +115,20 @@ export async function search(ctx: QueryContext, params: SearchParams = {}): Prom
   const { sort, sql: orderBy } = parseSort(params.sort);
   const facetSize = numberParam(params.facetSize ?? 20, 'facet size', 1, 1000, true);
   const facets = params.facets ?? [...FACET_NAMES];
-  for (const f of facets) if (!FACET_NAMES.includes(f)) throw new AuditWsError('BAD_USAGE', `unknown facet "${f}"; one of ${FACET_NAMES.join(', ')}`);
+  for (const f of facets)
+    if (!FACET_NAMES.includes(f))
+      throw new AuditWsError('BAD_USAGE', `unknown facet "${f}"; one of ${FACET_NAMES.join(', ')}`);
   const filters = pickFilters(params);
   const where = decisionWhere(filters, ctx.lookups);
   let whereSql = where.sql;
   const sqlParams: SqlParams = { ...where.params };
   if (params.anomaly !== undefined) {
     const filter = anomalyFilter(params.anomaly);
-    if (filter.subject !== 'decision') throw new AuditWsError('BAD_USAGE', `anomaly filter ${filter.id} flags ${filter.subject}s, not decisions; run it with audit-ws anomalies`);
+    if (filter.subject !== 'decision')
+      throw new AuditWsError(
+        'BAD_USAGE',
+        `anomaly filter ${filter.id} flags ${filter.subject}s, not decisions; run it with audit-ws anomalies`,
+      );
     // the filter's own parameters have names of their own; the search's filters are all prefixed f_
     const flagged = filter.flagged(ctx, resolveParams(filter, params.anomalyParams), {});
     Object.assign(sqlParams, flagged.params);
@@ -125,34 +137,48 @@ export async function search(ctx: QueryContext, params: SearchParams = {}): Prom
 
   const filtered = hasFilters(filters) || params.anomaly !== undefined;
   const [{ n: total }] = await queryRows(ctx.duck, `SELECT count(*) AS n FROM ${D} x WHERE ${whereSql}`, sqlParams);
-  const rows = await queryRows(ctx.duck, `SELECT ${ITEM_SQL} FROM ${D} x WHERE ${whereSql} ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${offset}`, sqlParams);
+  const rows = await queryRows(
+    ctx.duck,
+    `SELECT ${ITEM_SQL} FROM ${D} x WHERE ${whereSql} ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${offset}`,
+    sqlParams,
+  );
 
   const facetResult: Partial<Record<FacetName, FacetCounts>> = {};
   let facetSource: SearchResult['facetSource'] = 'computed';
   const counts: Row[] = [];
   const wantColumns = facets.some((f) => f !== 'eventType');
   const wantEvents = facets.includes('eventType');
-  const cached = !filtered && (!wantColumns || ctx.lookups.has(FACET_CACHE)) && (!wantEvents || ctx.lookups.has(EVENT_FACET_CACHE));
+  const cached =
+    !filtered && (!wantColumns || ctx.lookups.has(FACET_CACHE)) && (!wantEvents || ctx.lookups.has(EVENT_FACET_CACHE));
   if (cached) {
     facetSource = 'cached';
     if (wantColumns) counts.push(...(await queryRows(ctx.duck, `SELECT facet, value, count FROM ${FACET_CACHE}`)));
     if (wantEvents) counts.push(...(await queryRows(ctx.duck, `SELECT facet, value, count FROM ${EVENT_FACET_CACHE}`)));
   } else {
     if (wantColumns) counts.push(...(await queryRows(ctx.duck, columnFacetsSql(whereSql), sqlParams)));
-    if (wantEvents) counts.push(...(await queryRows(ctx.duck, eventTypeFacetSql(filtered ? whereSql : null), filtered ? sqlParams : {})));
+    if (wantEvents)
+      counts.push(
+        ...(await queryRows(ctx.duck, eventTypeFacetSql(filtered ? whereSql : null), filtered ? sqlParams : {})),
+      );
   }
   for (const f of facets) {
-    const mine = counts.filter((c) => c.facet === f).sort((a, b) => Number(b.count) - Number(a.count) || String(a.value).localeCompare(String(b.value)));
+    const mine = counts
+      .filter((c) => c.facet === f)
+      .sort((a, b) => Number(b.count) - Number(a.count) || String(a.value).localeCompare(String(b.value)));
     const shown = mine.slice(0, facetSize);
     facetResult[f] = {
-      values: shown.map((c) => ({ value: BOOLEAN_FACETS.has(f) && c.value !== null ? c.value === 'true' : (c.value as string | null), count: Number(c.count) })),
+      values: shown.map((c) => ({
+        value: BOOLEAN_FACETS.has(f) && c.value !== null ? c.value === 'true' : (c.value as string | null),
+        count: Number(c.count),
+      })),
       others: mine.slice(facetSize).reduce((a, c) => a + Number(c.count), 0),
     };
   }
 
   let histogram: SearchResult['histogram'];
   if (params.histogram !== undefined) {
-    if (!['hour', 'day', 'week'].includes(params.histogram)) throw new AuditWsError('BAD_USAGE', `histogram must be hour, day or week, not "${params.histogram}"`);
+    if (!['hour', 'day', 'week'].includes(params.histogram))
+      throw new AuditWsError('BAD_USAGE', `histogram must be hour, day or week, not "${params.histogram}"`);
     const h = await queryRows(
       ctx.duck,
       `SELECT ${isoSql('b')} AS at, n FROM (SELECT date_trunc('${params.histogram}', x."timestamp") AS b, count(*) AS n FROM ${D} x WHERE ${whereSql} AND x."timestamp" IS NOT NULL GROUP BY 1) ORDER BY b`,
@@ -167,7 +193,9 @@ export async function search(ctx: QueryContext, params: SearchParams = {}): Prom
     const integrity = ctx.integrity.of(ref);
     status = worseStatus(status, integrity.status);
     const item: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(r)) if (!k.startsWith('ref_')) item[k] = k === 'prediction' && typeof v === 'string' && /^[[{]/.test(v) ? safeParse(v) : v;
+    for (const [k, v] of Object.entries(r))
+      if (!k.startsWith('ref_'))
+        item[k] = k === 'prediction' && typeof v === 'string' && /^[[{]/.test(v) ? safeParse(v) : v;
     return { ...(item as Omit<SearchItem, 'ref' | 'integrity'>), ref, integrity };
   });
   return {

@@ -12,11 +12,18 @@ import { AuditWsError } from '../errors.ts';
 import { epochUsSql, membersSql, recordOf } from './columns.ts';
 import type { QueryContext } from './context.ts';
 import { isoSql, numberParam, queryRows } from './db.ts';
-import type { Json, Row } from './db.ts';
+import type { Json, Row, SqlParams } from './db.ts';
 import { refColumnsSql, worseStatus } from './integrity.ts';
 import type { Integrity, IntegrityStatus, RowRef } from './integrity.ts';
-import { rowsByKey, rowsByRowid } from './lookups.ts';
-import { EVALUATION_SEGMENTS_SQL, VERSION_SEGMENTS_SQL, evaluationSegmentJoinSql, versionSegmentJoinSql, versionStateSql } from './model-state.ts';
+import { rowsByKeys } from './lookups.ts';
+import type { KeyMatch } from './lookups.ts';
+import {
+  EVALUATION_SEGMENTS_SQL,
+  VERSION_SEGMENTS_SQL,
+  evaluationSegmentJoinSql,
+  versionSegmentJoinSql,
+  versionStateSql,
+} from './model-state.ts';
 import type { VersionState } from './model-state.ts';
 
 export interface TimelineParams {
@@ -75,7 +82,13 @@ export interface NearbyDecision {
 
 export interface TimelineResult {
   subject: { by: 'decisionId' | 'traceId' | 'taskId'; id: string };
-  decisions: { decisionId: string | null; at: string | null; record: Record<string, Json>; ref: RowRef; integrity: Integrity }[];
+  decisions: {
+    decisionId: string | null;
+    at: string | null;
+    record: Record<string, Json>;
+    ref: RowRef;
+    integrity: Integrity;
+  }[];
   modelState: ModelStateAtDecision[];
   events: TimelineEvent[];
   nearby: { affectedUserId: string; from: string; to: string; total: number; decisions: NearbyDecision[] }[];
@@ -90,10 +103,17 @@ interface Sorted {
   event: TimelineEvent;
 }
 
-const KIND_ORDER: Record<TimelineEventKind, number> = { lifecycle: 0, decision: 1, explanation: 2, review: 3, outcome: 4 };
+const KIND_ORDER: Record<TimelineEventKind, number> = {
+  lifecycle: 0,
+  decision: 1,
+  explanation: 2,
+  review: 3,
+  outcome: 4,
+};
 const REVIEW_ORDER: Record<string, number> = { created: 0, assigned: 1, escalated: 2, reviewed: 3, resolved: 4 };
 
-const s = (v: Json | undefined): string | null => (typeof v === 'string' ? v : v === null || v === undefined ? null : JSON.stringify(v));
+const s = (v: Json | undefined): string | null =>
+  typeof v === 'string' ? v : v === null || v === undefined ? null : JSON.stringify(v);
 
 function selectOf(kind: RecordKind): string {
   return `${membersSql(kind, 'x')}, ${epochUsSql(`x.${quoteIdent(timeColumn(kind))}`)} AS sort_us`;
@@ -104,8 +124,11 @@ function refKey(r: RowRef): string {
 }
 
 export async function timeline(ctx: QueryContext, params: TimelineParams): Promise<TimelineResult> {
-  const given = (['decisionId', 'traceId', 'taskId'] as const).filter((k) => typeof params[k] === 'string' && params[k] !== '');
-  if (given.length !== 1) throw new AuditWsError('BAD_USAGE', 'timeline needs exactly one of a decision id, a trace id or a task id');
+  const given = (['decisionId', 'traceId', 'taskId'] as const).filter(
+    (k) => typeof params[k] === 'string' && params[k] !== '',
+  );
+  if (given.length !== 1)
+    throw new AuditWsError('BAD_USAGE', 'timeline needs exactly one of a decision id, a trace id or a task id');
   const by = given[0];
   const id = params[by] as string;
   const nearbyHours = numberParam(params.nearbyHours ?? TIMELINE_DEFAULTS.nearbyHours, 'nearby hours', 0, 24 * 366);
@@ -117,18 +140,26 @@ export async function timeline(ctx: QueryContext, params: TimelineParams): Promi
   // The decisions, and the review events of their tasks.
   const decisionRows = new Map<string, Row>();
   const reviewRows = new Map<string, Row>();
-  const addRows = (into: Map<string, Row>, table: RowRef['table'], rows: Row[]) => {
-    for (const r of rows) into.set(refKey({ ...recordOf('decision', r).ref, table }), r);
+  const addRows = (into: Map<string, Row>, kind: RecordKind, rows: Row[]) => {
+    for (const r of rows) into.set(refKey(recordOf(kind, r).ref), r);
   };
   const decisionSelect = selectOf('decision');
   const reviewSelect = selectOf('review');
-  if (by === 'decisionId') addRows(decisionRows, D as RowRef['table'], await rowsByKey(ctx.duck, ctx.lookups, D, 'decision_id', id, decisionSelect));
-  else if (by === 'traceId') addRows(decisionRows, D as RowRef['table'], await rowsByKey(ctx.duck, ctx.lookups, D, 'trace_id', id, decisionSelect));
-  else {
-    addRows(decisionRows, D as RowRef['table'], await rowsByKey(ctx.duck, ctx.lookups, D, 'task_id', id, decisionSelect));
-    addRows(reviewRows, R as RowRef['table'], await rowsByKey(ctx.duck, ctx.lookups, R, 'task_id', id, reviewSelect));
-    const fromReviews = new Set([...reviewRows.values()].map((r) => s(r.decisionId)).filter((x): x is string => x !== null));
-    for (const d of fromReviews) addRows(decisionRows, D as RowRef['table'], await rowsByKey(ctx.duck, ctx.lookups, D, 'decision_id', d, decisionSelect));
+  const byKeys = (source: string, matches: KeyMatch[], select: string) =>
+    rowsByKeys(ctx.duck, ctx.lookups, source, matches, select);
+  if (by === 'taskId') {
+    addRows(reviewRows, 'review', await byKeys(R, [{ key: 'task_id', value: id }], reviewSelect));
+    const fromReviews = new Set(
+      [...reviewRows.values()].map((r) => s(r.decisionId)).filter((x): x is string => x !== null),
+    );
+    const matches = [{ key: 'task_id', value: id }, ...[...fromReviews].map((d) => ({ key: 'decision_id', value: d }))];
+    addRows(decisionRows, 'decision', await byKeys(D, matches, decisionSelect));
+  } else {
+    addRows(
+      decisionRows,
+      'decision',
+      await byKeys(D, [{ key: by === 'decisionId' ? 'decision_id' : 'trace_id', value: id }], decisionSelect),
+    );
   }
   if (decisionRows.size === 0 && reviewRows.size === 0) {
     const what = by === 'decisionId' ? 'decision id' : by === 'traceId' ? 'trace id' : 'task id';
@@ -142,22 +173,45 @@ export async function timeline(ctx: QueryContext, params: TimelineParams): Promi
   const decisionIds = [...new Set(decisions.map((d) => s(d.decisionId)).filter((x): x is string => x !== null))];
   const taskIds = new Set(decisions.map((d) => s(d.taskId)).filter((x): x is string => x !== null));
   if (by === 'taskId') taskIds.delete(id);
-  for (const d of decisionIds) addRows(reviewRows, R as RowRef['table'], await rowsByKey(ctx.duck, ctx.lookups, R, 'decision_id', d, reviewSelect));
-  for (const t of taskIds) addRows(reviewRows, R as RowRef['table'], await rowsByKey(ctx.duck, ctx.lookups, R, 'task_id', t, reviewSelect));
-
-  const outcomeRows: Row[] = [];
-  for (const d of decisionIds) outcomeRows.push(...(await rowsByKey(ctx.duck, ctx.lookups, KIND_TABLES.outcome, 'decision_id', d, selectOf('outcome'))));
+  addRows(
+    reviewRows,
+    'review',
+    await byKeys(
+      R,
+      [
+        ...decisionIds.map((value) => ({ key: 'decision_id', value })),
+        ...[...taskIds].map((value) => ({ key: 'task_id', value })),
+      ],
+      reviewSelect,
+    ),
+  );
+  const outcomeRows = await byKeys(
+    KIND_TABLES.outcome,
+    decisionIds.map((value) => ({ key: 'decision_id', value })),
+    selectOf('outcome'),
+  );
 
   const models = [...new Set(decisions.map((d) => s(d.modelId)).filter((x): x is string => x !== null))];
   const lifecycleRows =
     models.length > 0
-      ? await queryRows(ctx.duck, `SELECT ${selectOf('lifecycle')} FROM ${KIND_TABLES.lifecycle} x WHERE list_contains($models, x.model_id)`, { models })
+      ? await queryRows(
+          ctx.duck,
+          `SELECT ${selectOf('lifecycle')} FROM ${KIND_TABLES.lifecycle} x WHERE list_contains($models, x.model_id)`,
+          { models },
+        )
       : [];
 
   const modelState = await modelStateAt(ctx, decisions);
 
   const sorted: Sorted[] = [];
-  const push = (kind: TimelineEventKind, row: Row, recordKind: RecordKind, type: string, summary: string, order: number) => {
+  const push = (
+    kind: TimelineEventKind,
+    row: Row,
+    recordKind: RecordKind,
+    type: string,
+    summary: string,
+    order: number,
+  ) => {
     const { record, ref } = recordOf(recordKind, row);
     const timeMember = recordKind === 'outcome' ? 'observedAt' : 'timestamp';
     const event: TimelineEvent = {
@@ -174,7 +228,8 @@ export async function timeline(ctx: QueryContext, params: TimelineParams): Promi
     sorted.push({ sortUs: row.sort_us === null ? null : Number(row.sort_us), order, event });
   };
 
-  for (const r of lifecycleRows) push('lifecycle', r, 'lifecycle', s(r.eventType) ?? 'lifecycle', lifecycleSummary(r), KIND_ORDER.lifecycle);
+  for (const r of lifecycleRows)
+    push('lifecycle', r, 'lifecycle', s(r.eventType) ?? 'lifecycle', lifecycleSummary(r), KIND_ORDER.lifecycle);
   const overrides = new Map<string, Row>();
   for (const d of decisions) {
     push('decision', d, 'decision', 'decision', decisionSummary(d), KIND_ORDER.decision);
@@ -206,10 +261,19 @@ export async function timeline(ctx: QueryContext, params: TimelineParams): Promi
     const d = overrides.get(s(r.decisionId) ?? '');
     push('review', r, 'review', type, reviewSummary(r, d), KIND_ORDER.review + (REVIEW_ORDER[type] ?? 5) / 10);
   }
-  for (const r of outcomeRows) push('outcome', r, 'outcome', 'outcome', `outcome observed: ${s(r.outcome) ?? '?'}${r.source ? ` (source: ${s(r.source)})` : ''}`, KIND_ORDER.outcome);
+  for (const r of outcomeRows)
+    push(
+      'outcome',
+      r,
+      'outcome',
+      'outcome',
+      `outcome observed: ${s(r.outcome) ?? '?'}${r.source ? ` (source: ${s(r.source)})` : ''}`,
+      KIND_ORDER.outcome,
+    );
 
   sorted.sort((a, b) => {
-    if (a.sortUs === null || b.sortUs === null) return a.sortUs === b.sortUs ? a.order - b.order : a.sortUs === null ? 1 : -1;
+    if (a.sortUs === null || b.sortUs === null)
+      return a.sortUs === b.sortUs ? a.order - b.order : a.sortUs === null ? 1 : -1;
     return a.sortUs - b.sortUs || a.order - b.order || (a.event.ref?.seq ?? 0) - (b.event.ref?.seq ?? 0);
   });
   const events = sorted.map((x) => x.event);
@@ -222,7 +286,13 @@ export async function timeline(ctx: QueryContext, params: TimelineParams): Promi
     subject: { by, id },
     decisions: decisions.map((d) => {
       const { record, ref } = recordOf('decision', d);
-      return { decisionId: s(record.decisionId), at: s(record.timestamp), record, ref, integrity: ctx.integrity.of(ref) };
+      return {
+        decisionId: s(record.decisionId),
+        at: s(record.timestamp),
+        record,
+        ref,
+        integrity: ctx.integrity.of(ref),
+      };
     }),
     modelState,
     events,
@@ -265,7 +335,12 @@ async function modelStateAt(ctx: QueryContext, decisions: Row[]): Promise<ModelS
     lastEvaluation:
       r.eval_passed === null
         ? null
-        : { eventId: s(r.eval_event_id), at: s(r.eval_at), passed: r.eval_passed === true, failedMetrics: (r.failed_metrics as string[] | null) ?? [] },
+        : {
+            eventId: s(r.eval_event_id),
+            at: s(r.eval_at),
+            passed: r.eval_passed === true,
+            failedMetrics: (r.failed_metrics as string[] | null) ?? [],
+          },
   }));
 }
 
@@ -275,8 +350,11 @@ function explanationArtefact(ctx: QueryContext, ref: string): { path: string; va
   let row: { path: string; content: Buffer } | undefined;
   try {
     row = ctx.sqlite
-      .prepare("SELECT path, content FROM source_files WHERE role = 'explanation' AND content IS NOT NULL AND (path = ? OR path LIKE ? ESCAPE '\\') ORDER BY id DESC LIMIT 1")
-      .get(`explanations/${ref}.json`, `%/explanations/${ref.replace(/[\\%_]/g, (c) => `\\${c}`)}.json`) as { path: string; content: Buffer } | undefined;
+      .prepare(
+        "SELECT path, content FROM source_files WHERE role = 'explanation' AND content IS NOT NULL AND (path = ? OR path LIKE ? ESCAPE '\\') ORDER BY id DESC LIMIT 1",
+      )
+      .get(`explanations/${ref}.json`, `%/explanations/${ref.replace(/[\\%_]/g, (c) => `\\${c}`)}.json`) as
+      { path: string; content: Buffer } | undefined;
   } catch {
     return undefined;
   }
@@ -288,7 +366,12 @@ function explanationArtefact(ctx: QueryContext, ref: string): { path: string; va
   }
 }
 
-async function nearbyDecisions(ctx: QueryContext, decisions: Row[], hours: number, limit: number): Promise<TimelineResult['nearby']> {
+async function nearbyDecisions(
+  ctx: QueryContext,
+  decisions: Row[],
+  hours: number,
+  limit: number,
+): Promise<TimelineResult['nearby']> {
   const byUser = new Map<string, { min: number; max: number }>();
   for (const d of decisions) {
     const u = s(d.affectedUserId);
@@ -297,7 +380,7 @@ async function nearbyDecisions(ctx: QueryContext, decisions: Row[], hours: numbe
     const w = byUser.get(u) ?? { min: t, max: t };
     byUser.set(u, { min: Math.min(w.min, t), max: Math.max(w.max, t) });
   }
-  const own = new Set(decisions.map((d) => s(d.decisionId)));
+  const own = [...new Set(decisions.map((d) => s(d.decisionId)).filter((x): x is string => x !== null))];
   const out: TimelineResult['nearby'] = [];
   const D = KIND_TABLES.decision;
   const select = `x.decision_id AS "decisionId", ${isoSql('x."timestamp"')} AS "at", x.model_id AS "modelId", x.model_version AS "modelVersion",
@@ -305,33 +388,29 @@ async function nearbyDecisions(ctx: QueryContext, decisions: Row[], hours: numbe
   for (const [user, w] of byUser) {
     const from = new Date(w.min - hours * 3_600_000).toISOString();
     const to = new Date(w.max + hours * 3_600_000).toISOString();
-    const p = { user, from, to };
+    const p: SqlParams = own.length > 0 ? { user, from, to, own } : { user, from, to };
     const lookup = 'lookup_decisions_affected_user_id';
-    let rows: Row[];
-    let total: number;
-    // own decisions are excluded after the fetch, so fetch that many more
-    const want = limit + own.size;
-    if (ctx.lookups.has(lookup)) {
-      const range = `FROM ${lookup} WHERE k = $user AND t >= $from::TIMESTAMPTZ AND t <= $to::TIMESTAMPTZ`;
-      total = Number((await queryRows(ctx.duck, `SELECT count(*) AS n ${range}`, p))[0].n);
-      const rids = await queryRows(ctx.duck, `SELECT rid ${range} ORDER BY t LIMIT ${want}`, p);
-      rows = await rowsByRowid(ctx.duck, D, rids.map((r) => Number(r.rid)), `${select}, epoch_us(x."timestamp") AS sort_us`, 'x.affected_user_id = $user', { user });
-      if (rows.length !== rids.length) rows = await scanNearby();
-    } else rows = await scanNearby();
-    async function scanNearby(): Promise<Row[]> {
-      const where = `FROM ${D} x WHERE x.affected_user_id = $user AND x."timestamp" >= $from::TIMESTAMPTZ AND x."timestamp" <= $to::TIMESTAMPTZ`;
-      total = Number((await queryRows(ctx.duck, `SELECT count(*) AS n ${where}`, p))[0].n);
-      return queryRows(ctx.duck, `SELECT ${select}, epoch_us(x."timestamp") AS sort_us ${where} ORDER BY x."timestamp" LIMIT ${want}`, p);
-    }
-    rows.sort((a, b) => Number(a.sort_us) - Number(b.sort_us));
-    const others = rows.filter((r) => !own.has(s(r.decisionId))).slice(0, limit);
-    const ownInWindow = rows.length - rows.filter((r) => !own.has(s(r.decisionId))).length;
+    const inWindow = ctx.lookups.has(lookup)
+      ? `x.rowid IN (SELECT rid FROM ${lookup} WHERE k = $user AND t >= $from::TIMESTAMPTZ AND t <= $to::TIMESTAMPTZ)`
+      : 'true';
+    const where = `FROM ${D} x WHERE ${inWindow} AND x.affected_user_id = $user AND x."timestamp" >= $from::TIMESTAMPTZ AND x."timestamp" <= $to::TIMESTAMPTZ${own.length > 0 ? ' AND NOT list_contains($own, x.decision_id)' : ''}`;
+    const rows = await queryRows(
+      ctx.duck,
+      `SELECT ${select}, epoch_us(x."timestamp") AS sort_us, count(*) OVER () AS total ${where} ORDER BY x."timestamp", x.source_file, x.line, x."row" LIMIT ${limit}`,
+      p,
+    );
+    const total =
+      rows.length > 0
+        ? Number(rows[0].total)
+        : limit === 0
+          ? Number((await queryRows(ctx.duck, `SELECT count(*) AS n ${where}`, p))[0].n)
+          : 0;
     out.push({
       affectedUserId: user,
       from,
       to,
-      total: total! - ownInWindow,
-      decisions: others.map((r) => {
+      total,
+      decisions: rows.map((r) => {
         const ref = recordOf('decision', r).ref;
         return {
           decisionId: s(r.decisionId),
@@ -351,8 +430,16 @@ async function nearbyDecisions(ctx: QueryContext, decisions: Row[], hours: numbe
 
 function decisionSummary(d: Row): string {
   const conf = typeof d.confidence === 'number' ? ` (confidence ${d.confidence})` : '';
-  const review = d.humanReviewRequired === true ? (d.humanReviewed === true ? '; human review done' : '; human review required, not done') : '';
-  const override = d.humanOverride === true ? `; overridden by ${s(d.humanReviewerId) ?? 'a reviewer'} to ${s(d.humanDecision) ?? '?'}: ${s(d.overrideReason) ?? 'no reason given'}` : '';
+  const review =
+    d.humanReviewRequired === true
+      ? d.humanReviewed === true
+        ? '; human review done'
+        : '; human review required, not done'
+      : '';
+  const override =
+    d.humanOverride === true
+      ? `; overridden by ${s(d.humanReviewerId) ?? 'a reviewer'} to ${s(d.humanDecision) ?? '?'}: ${s(d.overrideReason) ?? 'no reason given'}`
+      : '';
   return `${s(d.modelId) ?? '?'} ${s(d.modelVersion) ?? '?'} predicted ${s(d.prediction) ?? '?'}${conf}${review}${override}`;
 }
 
@@ -385,12 +472,16 @@ function reviewSummary(r: Row, overridden: Row | undefined): string {
       const secs = typeof r.durationMs === 'number' ? ` in ${(r.durationMs / 1000).toFixed(1)} s` : '';
       let rationale = '';
       try {
-        const j = typeof r.rationale === 'string' ? (JSON.parse(r.rationale) as { text?: string; code?: string }) : undefined;
+        const j =
+          typeof r.rationale === 'string' ? (JSON.parse(r.rationale) as { text?: string; code?: string }) : undefined;
         if (j) rationale = ` (${[j.code, j.text].filter(Boolean).join(': ')})`;
       } catch {
         rationale = '';
       }
-      const override = overridden && s(overridden.humanReviewerId) === who ? `; overrides the model: ${s(overridden.overrideReason) ?? 'no reason given'}` : '';
+      const override =
+        overridden && s(overridden.humanReviewerId) === who
+          ? `; overrides the model: ${s(overridden.overrideReason) ?? 'no reason given'}`
+          : '';
       return `${who ?? '?'} reviewed: ${s(r.action) ?? '?'}${secs}${rationale}${override}`;
     }
     case 'resolved':
@@ -405,7 +496,9 @@ function explanationSummary(ref: string, v: Json): string {
   if (!Array.isArray(attributions) || attributions.length === 0) return `explanation ${ref}`;
   const top = attributions
     .slice(0, 3)
-    .map((a) => (a && typeof a === 'object' && !Array.isArray(a) ? `${String(a.feature)} ${String(a.contribution)}` : String(a)))
+    .map((a) =>
+      a && typeof a === 'object' && !Array.isArray(a) ? `${String(a.feature)} ${String(a.contribution)}` : String(a),
+    )
     .join(', ');
   return `explanation ${ref}: top attributions ${top}`;
 }

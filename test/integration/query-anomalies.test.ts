@@ -20,9 +20,26 @@ const lifecycle = [
   // m2 1: the steady traffic, deployed the day before
   { eventId: 'l0', eventType: 'deployed', modelId: 'm2', modelVersion: '1', timestamp: iso(START - 24 * HOUR) },
   // m1 2.0: evaluation fails, deployed anyway, passes a later evaluation
-  { eventId: 'l5', eventType: 'evaluation_completed', modelId: 'm1', modelVersion: '2.0', timestamp: iso(START + 10 * HOUR), evaluationResults: [{ metric: 'auc', value: 0.7, threshold: 0.8, passed: false }, { metric: 'bias', value: 0.9, threshold: 0.8, passed: true }] },
+  {
+    eventId: 'l5',
+    eventType: 'evaluation_completed',
+    modelId: 'm1',
+    modelVersion: '2.0',
+    timestamp: iso(START + 10 * HOUR),
+    evaluationResults: [
+      { metric: 'auc', value: 0.7, threshold: 0.8, passed: false },
+      { metric: 'bias', value: 0.9, threshold: 0.8, passed: true },
+    ],
+  },
   { eventId: 'l6', eventType: 'deployed', modelId: 'm1', modelVersion: '2.0', timestamp: iso(START + 12 * HOUR) },
-  { eventId: 'l7', eventType: 'evaluation_completed', modelId: 'm1', modelVersion: '2.0', timestamp: iso(START + 60 * HOUR), evaluationResults: [{ metric: 'auc', value: 0.85, threshold: 0.8, passed: true }] },
+  {
+    eventId: 'l7',
+    eventType: 'evaluation_completed',
+    modelId: 'm1',
+    modelVersion: '2.0',
+    timestamp: iso(START + 60 * HOUR),
+    evaluationResults: [{ metric: 'auc', value: 0.85, threshold: 0.8, passed: true }],
+  },
 ];
 
 interface D {
@@ -62,7 +79,9 @@ function traffic(): Record<string, unknown>[] {
     const count = h === 30 ? 0 : h === 80 ? 60 : 12;
     for (let i = 0; i < count; i++) {
       const t = START + h * HOUR + Math.floor(((i + 0.5) * HOUR) / count);
-      out.push(decision({ id: `t-${String(k).padStart(4, '0')}`, t, model: 'm2', version: '1', latency: 40 + (k++ % 20) }));
+      out.push(
+        decision({ id: `t-${String(k).padStart(4, '0')}`, t, model: 'm2', version: '1', latency: 40 + (k++ % 20) }),
+      );
     }
   }
   return out;
@@ -83,11 +102,58 @@ const planted: D[] = [
 
 const reviews = [
   // a review that rejects without rationale, one that rejects with one, and an escalation loop A -> B -> A
-  { eventId: 'r1', taskId: 'task-1', decisionId: 'p-explained-override', eventType: 'reviewed', timestamp: iso(START + 54 * HOUR + 60_000), reviewerId: 'alice', action: 'reject', durationMs: 60_000 },
-  { eventId: 'r2', taskId: 'task-2', decisionId: 'p-silent-override', eventType: 'reviewed', timestamp: iso(START + 53 * HOUR + 60_000), reviewerId: 'bob', action: 'modify', rationale: { code: 'ADJUST', text: 'limit halved' }, durationMs: 90_000 },
-  { eventId: 'r3', taskId: 'task-3', decisionId: 't-0001', eventType: 'escalated', timestamp: iso(START + 2 * HOUR), fromReviewerId: 'alice', toReviewerId: 'bob', reason: 'unsure' },
-  { eventId: 'r4', taskId: 'task-3', decisionId: 't-0001', eventType: 'escalated', timestamp: iso(START + 3 * HOUR), fromReviewerId: 'bob', toReviewerId: 'alice', reason: 'not mine' },
-  { eventId: 'r5', taskId: 'task-3', decisionId: 't-0001', eventType: 'reviewed', timestamp: iso(START + 4 * HOUR), reviewerId: 'alice', action: 'approve', rationale: { code: 'AGREE', text: 'fine' }, durationMs: 120_000 },
+  {
+    eventId: 'r1',
+    taskId: 'task-1',
+    decisionId: 'p-explained-override',
+    eventType: 'reviewed',
+    timestamp: iso(START + 54 * HOUR + 60_000),
+    reviewerId: 'alice',
+    action: 'reject',
+    durationMs: 60_000,
+  },
+  {
+    eventId: 'r2',
+    taskId: 'task-2',
+    decisionId: 'p-silent-override',
+    eventType: 'reviewed',
+    timestamp: iso(START + 53 * HOUR + 60_000),
+    reviewerId: 'bob',
+    action: 'modify',
+    rationale: { code: 'ADJUST', text: 'limit halved' },
+    durationMs: 90_000,
+  },
+  {
+    eventId: 'r3',
+    taskId: 'task-3',
+    decisionId: 't-0001',
+    eventType: 'escalated',
+    timestamp: iso(START + 2 * HOUR),
+    fromReviewerId: 'alice',
+    toReviewerId: 'bob',
+    reason: 'unsure',
+  },
+  {
+    eventId: 'r4',
+    taskId: 'task-3',
+    decisionId: 't-0001',
+    eventType: 'escalated',
+    timestamp: iso(START + 3 * HOUR),
+    fromReviewerId: 'bob',
+    toReviewerId: 'alice',
+    reason: 'not mine',
+  },
+  {
+    eventId: 'r5',
+    taskId: 'task-3',
+    decisionId: 't-0001',
+    eventType: 'reviewed',
+    timestamp: iso(START + 4 * HOUR),
+    reviewerId: 'alice',
+    action: 'approve',
+    rationale: { code: 'AGREE', text: 'fine' },
+    durationMs: 120_000,
+  },
 ];
 
 let tc: TestCase;
@@ -119,7 +185,9 @@ describe('anomaly filters on planted records', () => {
 
   it('failed-evaluation: only decisions under the failed evaluation, not after the passing one', async () => {
     const r = await runAnomaly(tc.ctx, anomalyFilter('failed-evaluation'));
-    expect(r.items.map((i) => [i.item.decisionId, i.item.evaluationEventId, i.item.failedMetrics])).toEqual([['p-failed-eval', 'l5', ['auc']]]);
+    expect(r.items.map((i) => [i.item.decisionId, i.item.evaluationEventId, i.item.failedMetrics])).toEqual([
+      ['p-failed-eval', 'l5', ['auc']],
+    ]);
     expect(r.items[0].reason).toBe('m1 2.0 was serving after evaluation l5 failed (failed: auc)');
   });
 
@@ -156,12 +224,18 @@ describe('anomaly filters on planted records', () => {
     ]);
     expect(r.items[0].ref).toBeNull();
     // with a higher bar for what counts as traffic, the gap is no longer judged
-    expect((await runAnomaly(tc.ctx, anomalyFilter('volume'), { minExpected: 20 })).items.map((i) => i.item.kind)).toEqual(['spike']);
+    expect(
+      (await runAnomaly(tc.ctx, anomalyFilter('volume'), { minExpected: 20 })).items.map((i) => i.item.kind),
+    ).toEqual(['spike']);
   });
 
   it('refuses unknown parameters and out-of-range values, naming them', async () => {
-    await expect(runAnomaly(tc.ctx, anomalyFilter('short-reviews'), { seconds: 3 })).rejects.toThrow('anomaly filter short-reviews has no parameter "seconds" (it has: maxSeconds)');
-    await expect(runAnomaly(tc.ctx, anomalyFilter('low-confidence'), { threshold: 2 })).rejects.toThrow(/low-confidence.threshold must be a number from 0 to 1/);
+    await expect(runAnomaly(tc.ctx, anomalyFilter('short-reviews'), { seconds: 3 })).rejects.toThrow(
+      'anomaly filter short-reviews has no parameter "seconds" (it has: maxSeconds)',
+    );
+    await expect(runAnomaly(tc.ctx, anomalyFilter('low-confidence'), { threshold: 2 })).rejects.toThrow(
+      /low-confidence.threshold must be a number from 0 to 1/,
+    );
     expect(() => anomalyFilter('nope')).toThrow(/unknown anomaly filter "nope"/);
   });
 
@@ -174,8 +248,14 @@ describe('anomaly filters on planted records', () => {
 describe('lifecycle in timelines and oversight loops', () => {
   it('the timeline says which version served and that the evaluation had failed', async () => {
     const t = await timeline(tc.ctx, { decisionId: 'p-failed-eval' });
-    expect(t.modelState[0]).toMatchObject({ versionState: 'deployed', activeVersion: '2.0', lastEvaluation: { eventId: 'l5', passed: false, failedMetrics: ['auc'] } });
-    expect(t.events.find((e) => e.ref?.stream === 'lifecycle' && e.details.eventId === 'l5')!.summary).toBe('m1 2.0 evaluation_completed: FAILED auc 0.7 vs threshold 0.8');
+    expect(t.modelState[0]).toMatchObject({
+      versionState: 'deployed',
+      activeVersion: '2.0',
+      lastEvaluation: { eventId: 'l5', passed: false, failedMetrics: ['auc'] },
+    });
+    expect(t.events.find((e) => e.ref?.stream === 'lifecycle' && e.details.eventId === 'l5')!.summary).toBe(
+      'm1 2.0 evaluation_completed: FAILED auc 0.7 vs threshold 0.8',
+    );
     const rolled = await timeline(tc.ctx, { decisionId: 'p-rolled-back' });
     expect(rolled.modelState[0]).toMatchObject({ versionState: 'after-rollback', activeVersion: '2.0' });
   });
@@ -183,9 +263,23 @@ describe('lifecycle in timelines and oversight loops', () => {
   it('oversight finds the escalation loop back to an earlier reviewer', async () => {
     const o = await oversight(tc.ctx);
     expect(o.escalationLoops.total).toBe(1);
-    expect(o.escalationLoops.tasks[0]).toEqual({ taskId: 'task-3', decisionId: 't-0001', escalations: 2, chain: ['alice', 'bob', 'alice'], repeatedReviewer: true });
+    expect(o.escalationLoops.tasks[0]).toEqual({
+      taskId: 'task-3',
+      decisionId: 't-0001',
+      escalations: 2,
+      chain: ['alice', 'bob', 'alice'],
+      repeatedReviewer: true,
+    });
     const alice = o.byReviewer.find((r) => r.reviewerId === 'alice')!;
-    expect(alice).toMatchObject({ reviews: 2, approvals: 1, rejections: 1, escalatedFrom: 1, escalatedTo: 1, overrideRate: 0.5, medianReviewSeconds: 90 });
+    expect(alice).toMatchObject({
+      reviews: 2,
+      approvals: 1,
+      rejections: 1,
+      escalatedFrom: 1,
+      escalatedTo: 1,
+      overrideRate: 0.5,
+      medianReviewSeconds: 90,
+    });
     expect(o.overall).toMatchObject({ overrides: 2, reviewed: 2, reviews: 3, escalations: 2 });
   });
 });

@@ -109,7 +109,9 @@ describe('anomaly filters on the demo archive at their defaults', () => {
     expect(low.items.every((i) => Number(i.item.confidence) < 0.6)).toBe(true);
     const p99 = await runAnomaly(demo.ctx, anomalyFilter('high-latency'), { method: 'p99' });
     expect(p99.total).toBeGreaterThan(results.get('high-latency')!.total);
-    await expect(runAnomaly(demo.ctx, anomalyFilter('high-latency'), { method: 'mean' })).rejects.toThrow(/robust-z, zscore, p99/);
+    await expect(runAnomaly(demo.ctx, anomalyFilter('high-latency'), { method: 'mean' })).rejects.toThrow(
+      /robust-z, zscore, p99/,
+    );
   });
 });
 
@@ -119,7 +121,12 @@ describe('fairness on the demo archive', () => {
   const f = () => planted('selection-rate-disparity');
 
   beforeAll(async () => {
-    credit = await fairness(demo.ctx, { attribute: 'inputFeatures.group', positivePrediction: 'approve', modelId: 'credit-limit-scorer', positiveOutcome: 'repaid' });
+    credit = await fairness(demo.ctx, {
+      attribute: 'inputFeatures.group',
+      positivePrediction: 'approve',
+      modelId: 'credit-limit-scorer',
+      positiveOutcome: 'repaid',
+    });
     whole = await fairness(demo.ctx, { attribute: 'inputFeatures.group', positivePrediction: 'approve' });
   }, 60_000);
 
@@ -137,7 +144,11 @@ describe('fairness on the demo archive', () => {
     expect(disparities(credit.byModelVersion.find((v) => v.modelVersion === '2.0.0')!)).toEqual([]);
     expect(disparities(credit)).toEqual([]);
     expect(disparities(whole)).toEqual([]);
-    for (const v of whole.byModelVersion) expect({ v: v.modelVersion, d: disparities(v) }).toEqual({ v: v.modelVersion, d: v.modelVersion === '2.1.0' ? ['C'] : [] });
+    for (const v of whole.byModelVersion)
+      expect({ v: v.modelVersion, d: disparities(v) }).toEqual({
+        v: v.modelVersion,
+        d: v.modelVersion === '2.1.0' ? ['C'] : [],
+      });
     expect(credit.overrideByGroup.flatMap((g) => g.flags)).toEqual([]);
     expect(whole.overrideByGroup.flatMap((g) => g.flags)).toEqual([]);
   });
@@ -184,7 +195,11 @@ describe('oversight, search and timelines on the demo archive', () => {
   it('a decision after retirement shows its model state in the timeline', async () => {
     const id = (planted('decisions-after-retirement').decisionIds as string[])[0];
     const t = await timeline(demo.ctx, { decisionId: id });
-    expect(t.modelState[0]).toMatchObject({ modelVersion: '2.1.0', versionState: 'after-retirement', activeVersion: '2.0.0' });
+    expect(t.modelState[0]).toMatchObject({
+      modelVersion: '2.1.0',
+      versionState: 'after-retirement',
+      activeVersion: '2.0.0',
+    });
     expect(t.modelState[0].lastEvaluation).toMatchObject({ passed: true });
     const types = t.events.filter((e) => e.kind === 'lifecycle').map((e) => e.type);
     expect(types).toEqual(expect.arrayContaining(['deployed', 'rollback', 'retired', 'evaluation_completed']));
@@ -200,7 +215,9 @@ describe('oversight, search and timelines on the demo archive', () => {
     expect(escalation.summary).toMatch(/^escalated from rev-0\d to rev-lead-\d: .+/);
     const times = t.events.filter((e) => e.kind !== 'lifecycle').map((e) => Date.parse(e.at!));
     expect([...times].sort((a, b) => a - b)).toEqual(times);
-    expect(t.events.findIndex((e) => e.kind === 'decision')).toBeLessThan(t.events.findIndex((e) => e.kind === 'review'));
+    expect(t.events.findIndex((e) => e.kind === 'decision')).toBeLessThan(
+      t.events.findIndex((e) => e.kind === 'review'),
+    );
     expect(t.nearby[0].affectedUserId).toBe(escalated.items[0].affectedUserId);
     // same timeline by task id
     const byTask = await timeline(demo.ctx, { taskId: t.decisions[0].record.taskId as string });

@@ -28,11 +28,34 @@ interface Spec {
  * Missing: one without the member, one with null.
  */
 const SPECS: Spec[] = [
-  ...[['good'], ['bad', 'good'], ['good'], ['good'], ['bad'], []].map((outcomes, i) => ({ g: 'A', prediction: 'approve', outcomes, reviewed: i < 2, override: i === 0 })),
-  ...[['good'], ['bad'], ['bad'], []].map((outcomes, i) => ({ g: 'A', prediction: 'decline', outcomes, reviewed: i < 2 })),
+  ...[['good'], ['bad', 'good'], ['good'], ['good'], ['bad'], []].map((outcomes, i) => ({
+    g: 'A',
+    prediction: 'approve',
+    outcomes,
+    reviewed: i < 2,
+    override: i === 0,
+  })),
+  ...[['good'], ['bad'], ['bad'], []].map((outcomes, i) => ({
+    g: 'A',
+    prediction: 'decline',
+    outcomes,
+    reviewed: i < 2,
+  })),
   { g: 'A' },
-  ...[['good'], ['bad']].map((outcomes, i) => ({ g: 'B', prediction: 'approve', outcomes, reviewed: true, override: i === 0 })),
-  ...[['good'], ['good'], ['good'], ['bad'], ['bad'], []].map((outcomes, i) => ({ g: 'B', prediction: 'decline', outcomes, reviewed: i === 0, override: i === 0 })),
+  ...[['good'], ['bad']].map((outcomes, i) => ({
+    g: 'B',
+    prediction: 'approve',
+    outcomes,
+    reviewed: true,
+    override: i === 0,
+  })),
+  ...[['good'], ['good'], ['good'], ['bad'], ['bad'], []].map((outcomes, i) => ({
+    g: 'B',
+    prediction: 'decline',
+    outcomes,
+    reviewed: i === 0,
+    override: i === 0,
+  })),
   ...[['good'], [], []].map((outcomes) => ({ g: 'C', prediction: 'approve', outcomes })),
   { prediction: 'approve' },
   { g: null, prediction: 'decline' },
@@ -58,7 +81,14 @@ function records(): { decisions: object[]; outcomes: object[] } {
     if (s.prediction !== undefined) d.prediction = s.prediction;
     if (s.override) d.overrideReason = 'checked by hand';
     decisions.push(d);
-    (s.outcomes ?? []).forEach((o, k) => outcomes.push({ decisionId: id, observedAt: new Date(t + (k + 1) * 86_400_000).toISOString(), outcome: o, source: 'test' }));
+    (s.outcomes ?? []).forEach((o, k) =>
+      outcomes.push({
+        decisionId: id,
+        observedAt: new Date(t + (k + 1) * 86_400_000).toISOString(),
+        outcome: o,
+        source: 'test',
+      }),
+    );
   }
   return { decisions, outcomes };
 }
@@ -86,7 +116,12 @@ let r: FairnessResult;
 beforeAll(async () => {
   const { decisions, outcomes } = records();
   tc = await caseOfRecords({ 'decisions.jsonl': decisions, 'outcomes.jsonl': outcomes });
-  r = await fairness(tc.ctx, { attribute: 'inputFeatures.g', positivePrediction: 'approve', positiveOutcome: 'good', minGroupSize: 5 });
+  r = await fairness(tc.ctx, {
+    attribute: 'inputFeatures.g',
+    positivePrediction: 'approve',
+    positiveOutcome: 'good',
+    minGroupSize: 5,
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -161,7 +196,9 @@ describe('fairness on a hand-computed fixture', () => {
   it('computes the same by model version and by week, and override rates by group', () => {
     expect(r.byModelVersion).toHaveLength(1);
     expect(r.byModelVersion[0]).toMatchObject({ modelId: 'scorer', modelVersion: '1.0', reference: 'A', missing: 2 });
-    expect(r.byModelVersion[0].groups.map((g) => [g.group, g.n, g.selected, g.tp, g.fp, g.fn, g.tn])).toEqual(r.groups.map((g) => [g.group, g.n, g.selected, g.tp, g.fp, g.fn, g.tn]));
+    expect(r.byModelVersion[0].groups.map((g) => [g.group, g.n, g.selected, g.tp, g.fp, g.fn, g.tn])).toEqual(
+      r.groups.map((g) => [g.group, g.n, g.selected, g.tp, g.fp, g.fn, g.tn]),
+    );
     expect(r.byWeek.map((w) => w.week)).toEqual(['2026-03-02T00:00:00.000Z']);
     const oa = r.overrideByGroup.find((g) => g.group === 'A')!;
     const ob = r.overrideByGroup.find((g) => g.group === 'B')!;
@@ -171,29 +208,51 @@ describe('fairness on a hand-computed fixture', () => {
     closePair(oa.ci.overrideRate, [0.04558726080970055, 0.6993581574175981]);
     closePair(ob.ci.overrideRate, [0.20765960080204765, 0.9385080552796037]);
     closePair(oa.ci.reviewRate, [0.15166471095367576, 0.6461988254921511]);
-    close(ob.overrideRateRatio, (2 / 3) / 0.25);
+    close(ob.overrideRateRatio, 2 / 3 / 0.25);
     expect(ob.flags).toEqual([]);
   });
 
   it('takes the largest group or a chosen one as reference', async () => {
-    const largest = await fairness(tc.ctx, { attribute: 'inputFeatures.g', positivePrediction: 'approve', minGroupSize: 5, referenceRule: 'largest' });
+    const largest = await fairness(tc.ctx, {
+      attribute: 'inputFeatures.g',
+      positivePrediction: 'approve',
+      minGroupSize: 5,
+      referenceRule: 'largest',
+    });
     expect(largest.reference).toBe('A');
-    const chosen = await fairness(tc.ctx, { attribute: 'inputFeatures.g', positivePrediction: 'approve', minGroupSize: 5, reference: 'B' });
+    const chosen = await fairness(tc.ctx, {
+      attribute: 'inputFeatures.g',
+      positivePrediction: 'approve',
+      minGroupSize: 5,
+      reference: 'B',
+    });
     expect(chosen.referenceRule).toBe('chosen');
     close(group(chosen, 'A').disparateImpact, 2.4);
     expect(group(chosen, 'A').flags).toEqual(['outside-0.8-1.25']);
     expect(chosen.positiveOutcome).toBeNull();
     expect(group(chosen, 'A').tpr).toBeNull();
-    const missing = await fairness(tc.ctx, { attribute: 'inputFeatures.g', positivePrediction: 'approve', reference: 'Z' });
+    const missing = await fairness(tc.ctx, {
+      attribute: 'inputFeatures.g',
+      positivePrediction: 'approve',
+      reference: 'Z',
+    });
     expect(missing.reference).toBeNull();
     expect(missing.notices.join(' ')).toContain('"Z"');
   });
 
   it('reads top-level members and refuses attributes it cannot group by', async () => {
-    const byModel = await fairness(tc.ctx, { attribute: 'modelVersion', positivePrediction: 'approve', minGroupSize: 1 });
+    const byModel = await fairness(tc.ctx, {
+      attribute: 'modelVersion',
+      positivePrediction: 'approve',
+      minGroupSize: 1,
+    });
     expect(byModel.groups.map((g) => [g.group, g.n])).toEqual([['1.0', 23]]);
-    await expect(fairness(tc.ctx, { attribute: 'confidence', positivePrediction: 'approve' })).rejects.toThrow(/not inputFeatures/);
-    await expect(fairness(tc.ctx, { attribute: 'inputFeatures.', positivePrediction: 'approve' })).rejects.toThrow(/name a member/);
+    await expect(fairness(tc.ctx, { attribute: 'confidence', positivePrediction: 'approve' })).rejects.toThrow(
+      /not inputFeatures/,
+    );
+    await expect(fairness(tc.ctx, { attribute: 'inputFeatures.', positivePrediction: 'approve' })).rejects.toThrow(
+      /name a member/,
+    );
     // a path that tries to break out of its string is only a member name that does not exist
     const odd = await fairness(tc.ctx, { attribute: `inputFeatures.g') OR 1=1 --`, positivePrediction: 'approve' });
     expect(odd.groups).toEqual([]);

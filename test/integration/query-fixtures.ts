@@ -28,7 +28,10 @@ export interface TestCase {
 }
 
 /** Imports `archives` (paths) into a new case of a new temp workspace, open for writing. */
-export async function caseOf(archives: string[], options: { lookups?: boolean; root?: string; name?: string } = {}): Promise<TestCase> {
+export async function caseOf(
+  archives: string[],
+  options: { lookups?: boolean; root?: string; name?: string } = {},
+): Promise<TestCase> {
   const root = options.root ?? tempDir();
   const workspace = new Workspace(path.join(root, 'workspace'));
   const name = options.name ?? 'query test';
@@ -55,7 +58,10 @@ export async function caseOf(archives: string[], options: { lookups?: boolean; r
 }
 
 /** Writes JSONL files (records as objects) into a folder archive and imports it. */
-export async function caseOfRecords(files: Record<string, object[]>, options: { lookups?: boolean } = {}): Promise<TestCase> {
+export async function caseOfRecords(
+  files: Record<string, object[]>,
+  options: { lookups?: boolean } = {},
+): Promise<TestCase> {
   const root = tempDir();
   const archive = path.join(root, 'archive');
   for (const [name, records] of Object.entries(files)) {
@@ -67,7 +73,10 @@ export async function caseOfRecords(files: Record<string, object[]>, options: { 
 }
 
 /** Generates a demo archive (seeded, deterministic) and imports it. */
-export async function demoCase(demo: Omit<DemoOptions, 'out'> = {}, options: { lookups?: boolean } = {}): Promise<TestCase & { summary: DemoSummary; archive: string }> {
+export async function demoCase(
+  demo: Omit<DemoOptions, 'out'> = {},
+  options: { lookups?: boolean } = {},
+): Promise<TestCase & { summary: DemoSummary; archive: string }> {
   const root = tempDir();
   const archive = path.join(root, 'demo-archive');
   const summary = await generateDemoArchive({ ...demo, out: archive });

@@ -46,9 +46,33 @@ function decisions(): Record<string, unknown>[] {
 }
 
 const reviews = [
-  { eventId: 'e1', taskId: 'task-10', decisionId: 'dec-010', eventType: 'created', timestamp: new Date(START + 10 * 1_800_000 + 1000).toISOString() },
-  { eventId: 'e2', taskId: 'task-10', decisionId: 'dec-010', eventType: 'escalated', timestamp: new Date(START + 10 * 1_800_000 + 2000).toISOString(), fromReviewerId: 'rev-2', toReviewerId: 'rev-1', reason: 'x' },
-  { eventId: 'e3', taskId: 'task-10', decisionId: 'dec-010', eventType: 'reviewed', timestamp: new Date(START + 10 * 1_800_000 + 3000).toISOString(), reviewerId: 'rev-1', action: 'approve', durationMs: 60_000 },
+  {
+    eventId: 'e1',
+    taskId: 'task-10',
+    decisionId: 'dec-010',
+    eventType: 'created',
+    timestamp: new Date(START + 10 * 1_800_000 + 1000).toISOString(),
+  },
+  {
+    eventId: 'e2',
+    taskId: 'task-10',
+    decisionId: 'dec-010',
+    eventType: 'escalated',
+    timestamp: new Date(START + 10 * 1_800_000 + 2000).toISOString(),
+    fromReviewerId: 'rev-2',
+    toReviewerId: 'rev-1',
+    reason: 'x',
+  },
+  {
+    eventId: 'e3',
+    taskId: 'task-10',
+    decisionId: 'dec-010',
+    eventType: 'reviewed',
+    timestamp: new Date(START + 10 * 1_800_000 + 3000).toISOString(),
+    reviewerId: 'rev-1',
+    action: 'approve',
+    durationMs: 60_000,
+  },
 ];
 
 let tc: TestCase;
@@ -72,16 +96,32 @@ describe('search', () => {
   it('point lookup by decision id and by trace id', async () => {
     const r = await both({ decisionId: 'dec-007' });
     expect(r.total).toBe(1);
-    expect(r.items[0]).toMatchObject({ decisionId: 'dec-007', traceId: 'trace-3', modelId: 'scorer', modelVersion: '1.1', at: '2026-06-01T03:30:00.000Z' });
+    expect(r.items[0]).toMatchObject({
+      decisionId: 'dec-007',
+      traceId: 'trace-3',
+      modelId: 'scorer',
+      modelVersion: '1.1',
+      at: '2026-06-01T03:30:00.000Z',
+    });
     expect(r.items[0].ref).toMatchObject({ table: 'decisions', sourceFile: 'decisions.jsonl', line: 8 });
     expect(r.items[0].integrity.status).toBe('not-verified');
     expect((await both({ traceId: 'trace-3' })).items.map((i) => i.decisionId)).toEqual(['dec-006', 'dec-007']);
   });
 
   it("a user's history within a time range, newest first", async () => {
-    const r = await both({ affectedUserId: 'u-beta', from: '2026-06-01T10:00:00Z', to: '2026-06-02T00:00:00Z', sort: '-time' });
+    const r = await both({
+      affectedUserId: 'u-beta',
+      from: '2026-06-01T10:00:00Z',
+      to: '2026-06-02T00:00:00Z',
+      sort: '-time',
+    });
     const expected = decisions()
-      .filter((d) => d.affectedUserId === 'u-beta' && (d.timestamp as string) >= '2026-06-01T10:00:00' && (d.timestamp as string) < '2026-06-02')
+      .filter(
+        (d) =>
+          d.affectedUserId === 'u-beta' &&
+          (d.timestamp as string) >= '2026-06-01T10:00:00' &&
+          (d.timestamp as string) < '2026-06-02',
+      )
       .map((d) => d.decisionId)
       .reverse();
     expect(r.items.map((i) => i.decisionId)).toEqual(expected);
@@ -112,14 +152,36 @@ describe('search', () => {
   });
 
   it('filters by tier, consequence, environment and the review booleans', async () => {
-    const r = await both({ riskTier: ['critical'], consequenceLevel: 'significant', environment: 'production', humanReviewed: false });
-    const expected = decisions().filter((d) => d.riskTier === 'critical' && d.consequenceLevel === 'significant' && d.environment === 'production' && !d.humanReviewed);
+    const r = await both({
+      riskTier: ['critical'],
+      consequenceLevel: 'significant',
+      environment: 'production',
+      humanReviewed: false,
+    });
+    const expected = decisions().filter(
+      (d) =>
+        d.riskTier === 'critical' &&
+        d.consequenceLevel === 'significant' &&
+        d.environment === 'production' &&
+        !d.humanReviewed,
+    );
     expect(r.total).toBe(expected.length);
     expect(r.items.every((i) => i.riskTier === 'critical' && i.humanReviewed === false)).toBe(true);
   });
 
   it('free text matches ids exactly or by prefix', async () => {
-    expect((await both({ text: 'dec-11' })).items.map((i) => i.decisionId)).toEqual(['dec-110', 'dec-111', 'dec-112', 'dec-113', 'dec-114', 'dec-115', 'dec-116', 'dec-117', 'dec-118', 'dec-119']);
+    expect((await both({ text: 'dec-11' })).items.map((i) => i.decisionId)).toEqual([
+      'dec-110',
+      'dec-111',
+      'dec-112',
+      'dec-113',
+      'dec-114',
+      'dec-115',
+      'dec-116',
+      'dec-117',
+      'dec-118',
+      'dec-119',
+    ]);
     expect((await both({ text: 'task-100' })).items.map((i) => i.decisionId)).toEqual(['dec-100']);
     expect((await both({ text: 'u-gam' })).total).toBe(30);
   });

@@ -27,7 +27,12 @@ describe('timeline of a decision logged by a Python audit logger', () => {
     expect(t.decisions).toHaveLength(1);
     const [event] = t.events;
     expect(t.events).toHaveLength(1);
-    expect(event).toMatchObject({ kind: 'decision', type: 'decision', decisionId: '43401f27bde71370fd1f5a2d', atText: '1795458349.4666188' });
+    expect(event).toMatchObject({
+      kind: 'decision',
+      type: 'decision',
+      decisionId: '43401f27bde71370fd1f5a2d',
+      atText: '1795458349.4666188',
+    });
     // DuckDB keeps microseconds: 1795458349.4666188 s is 18:25:49.466619 UTC on 2026-11-23
     expect(event.at).toBe('2026-11-23T18:25:49.466619Z');
     expect(Math.abs(Date.parse(event.at!) - Date.parse(epochToIso(1795458349.4666188)))).toBeLessThanOrEqual(1);
@@ -45,12 +50,22 @@ describe('timeline of a decision logged by a Python audit logger', () => {
       explanationRef: 'shap-0',
     });
     expect(event.details.decision_id).toBeUndefined();
-    expect(event.summary).toBe('fraud-detector 5.3.1 predicted approve (confidence 0.238); human review required, not done');
-    expect(event.ref).toMatchObject({ table: 'decisions', sourceFile: 'example-python-logger.jsonl', line: 1, seq: null, hash: null });
+    expect(event.summary).toBe(
+      'fraud-detector 5.3.1 predicted approve (confidence 0.238); human review required, not done',
+    );
+    expect(event.ref).toMatchObject({
+      table: 'decisions',
+      sourceFile: 'example-python-logger.jsonl',
+      line: 1,
+      seq: null,
+      hash: null,
+    });
     expect(event.integrity.status).toBe('not-verified');
     expect(t.modelState[0]).toMatchObject({ versionState: 'no-lifecycle', activeVersion: null, lastEvaluation: null });
     expect(t.nearby).toEqual([]);
-    expect(t.notices).toEqual(['decision 43401f27bde71370fd1f5a2d names explanation shap-0, which the case does not hold']);
+    expect(t.notices).toEqual([
+      'decision 43401f27bde71370fd1f5a2d names explanation shap-0, which the case does not hold',
+    ]);
   });
 
   it('finds the decision by trace id, with and without the lookup tables', async () => {
@@ -61,7 +76,9 @@ describe('timeline of a decision logged by a Python audit logger', () => {
   });
 
   it('refuses a missing id or more than one, naming what was asked', async () => {
-    await expect(timeline(tc.ctx, { decisionId: 'no-such-decision' })).rejects.toThrow('the case holds no decision with decision id "no-such-decision"');
+    await expect(timeline(tc.ctx, { decisionId: 'no-such-decision' })).rejects.toThrow(
+      'the case holds no decision with decision id "no-such-decision"',
+    );
     await expect(timeline(tc.ctx, {})).rejects.toThrow(/exactly one/);
     await expect(timeline(tc.ctx, { decisionId: 'a', traceId: 'b' })).rejects.toThrow(/exactly one/);
   });

@@ -48,7 +48,7 @@ export function OverviewScreen({ slug }: { slug: string }) {
         </a>
         <a className="tile" href={formatRoute(caseRoute(slug, 'verify'))}>
           <span className="tile-label">Verification</span>
-          <span className="tile-value">
+          <span className="tile-value" data-testid="overview-verdict">
             {v ? <Verdict value={v.verdict} /> : <span className="muted">not run</span>}
           </span>
           <span className="tile-note">

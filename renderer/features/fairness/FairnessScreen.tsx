@@ -25,12 +25,19 @@ const PROTECTED = /^(group|gender|sex|race|ethnicity|age_?band|ageGroup|age_grou
 const FAVOURABLE = [/^approv/i, /^accept/i, /^grant/i, /^allow/i, /^yes$/i];
 
 interface Choice {
+  modelId: string;
   attribute: string;
   positivePrediction: string;
   positiveOutcome: string;
   reference: string;
   minGroupSize: string;
   basis: 'model' | 'final';
+}
+
+/** The one model that makes this prediction, if only one does (fairness of a mix of models rarely means much). */
+function modelFor(o: FairnessOptions, prediction: string): string {
+  const makers = o.models.filter((m) => m.predictions.includes(prediction));
+  return makers.length === 1 ? makers[0].modelId : '';
 }
 
 /** Outcomes by group of one attribute, against a reference group, with intervals and flags; by version and over time. */
@@ -40,6 +47,7 @@ export function FairnessScreen({ slug }: { slug: string }) {
   const [result, setResult] = useState<FairnessResult | undefined>();
   const [error, setError] = useState<ShownError | undefined>();
   const [loading, setLoading] = useState(false);
+  const [lastModel, setLastModel] = useState('');
 
   useEffect(() => {
     let live = true;
@@ -55,6 +63,7 @@ export function FairnessScreen({ slug }: { slug: string }) {
         const positive =
           FAVOURABLE.map((re) => o.predictions.find((p) => re.test(p.value))).find(Boolean) ?? o.predictions[0];
         setChoice({
+          modelId: modelFor(o, positive?.value ?? ''),
           attribute: attr?.name ?? '',
           positivePrediction: positive?.value ?? '',
           positiveOutcome: '',
@@ -79,12 +88,14 @@ export function FairnessScreen({ slug }: { slug: string }) {
         case: slug,
         attribute: c.attribute,
         positivePrediction: c.positivePrediction,
+        ...(c.modelId ? { modelId: c.modelId } : {}),
         ...(c.positiveOutcome ? { positiveOutcome: c.positiveOutcome } : {}),
         ...(c.reference ? { reference: c.reference } : {}),
         ...(Number.isInteger(min) && min > 0 ? { minGroupSize: min } : {}),
         basis: c.basis,
       });
       setResult(r);
+      setLastModel(c.modelId);
       setError(undefined);
     } catch (err) {
       setError(shownError(err));
@@ -136,11 +147,20 @@ export function FairnessScreen({ slug }: { slug: string }) {
           <select
             id="fair-positive"
             value={choice.positivePrediction}
-            onChange={(e) => set({ positivePrediction: e.target.value })}
+            onChange={(e) => set({ positivePrediction: e.target.value, modelId: modelFor(options, e.target.value) })}
           >
             {options.predictions.map((p) => (
               <option key={p.value} value={p.value}>
                 {p.value} ({formatCount(p.count)})
+              </option>
+            ))}
+          </select>
+          <label htmlFor="fair-model">Decisions of</label>
+          <select id="fair-model" value={choice.modelId} onChange={(e) => set({ modelId: e.target.value, reference: '' })}>
+            <option value="">every model</option>
+            {options.models.map((m) => (
+              <option key={m.modelId} value={m.modelId}>
+                {m.modelId} ({formatCount(m.decisions)} decisions)
               </option>
             ))}
           </select>
@@ -196,12 +216,12 @@ export function FairnessScreen({ slug }: { slug: string }) {
         <p className="notice">The decisions carry no attribute with a handful of values to group by.</p>
       )}
       <ErrorNote error={error} />
-      {result && <FairnessResultView result={result} />}
+      {result && <FairnessResultView result={result} choiceModel={lastModel} />}
     </div>
   );
 }
 
-function FairnessResultView({ result }: { result: FairnessResult }) {
+function FairnessResultView({ result, choiceModel }: { result: FairnessResult; choiceModel: string }) {
   const outcomes = result.positiveOutcome !== null;
   const flagged = result.groups.filter((g) =>
     g.flags.some((f) => f === 'fails-four-fifths' || f === 'outside-0.8-1.25'),
@@ -211,7 +231,7 @@ function FairnessResultView({ result }: { result: FairnessResult }) {
     <>
       <section className="card" aria-labelledby="fair-result-heading" data-testid="fairness-result">
         <h3 id="fair-result-heading">
-          {result.attribute}: favourable = “{result.positivePrediction}”
+          {result.attribute}: favourable = “{result.positivePrediction}”{choiceModel ? ` (${choiceModel})` : ''}
           {outcomes ? `, outcome “${result.positiveOutcome}”` : ''}{' '}
           <Verdict value={result.integrity.status} title="integrity of the decisions these figures rest on" />
         </h3>
@@ -244,6 +264,7 @@ function FairnessResultView({ result }: { result: FairnessResult }) {
         ) : (
           <>
             <GroupTable groups={result.groups} outcomes={outcomes} />
+        <h4>Selection-rate ratio to the reference (dot), against the 0.8–1.25 band (shaded)</h4>
             <RatioChart
               title={`Selection-rate ratio to the reference group (${result.reference ?? 'none'}) against the 0.8–1.25 band`}
               points={result.groups.map((g) => ({

@@ -94,7 +94,7 @@ export function ImportWizard({ slug }: { slug: string }) {
 
       {w.step === 'review' && <Review />}
 
-      {(w.step === 'importing' || w.step === 'done') && w.job && (
+      {w.job && (w.step === 'importing' || (w.step === 'done' && w.job.state !== 'done')) && (
         <section className="card" aria-labelledby="progress-heading">
           <h3 id="progress-heading">{w.step === 'importing' ? 'Importing' : 'Import'}</h3>
           <JobProgress job={w.job} />

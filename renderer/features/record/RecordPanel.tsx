@@ -101,6 +101,16 @@ function RecordDetails({ slug, record }: { slug: string; record: RecordView }) {
             {record.findings.map((f) => (
               <li key={f.id}>
                 <Verdict value={f.status} /> <code>{f.check}</code> {f.message}
+                {f.expected !== undefined && (
+                  <span className="small">
+                    expected <code>{JSON.stringify(f.expected)}</code>
+                  </span>
+                )}
+                {f.actual !== undefined && (
+                  <span className="small">
+                    found <code>{JSON.stringify(f.actual)}</code>
+                  </span>
+                )}
               </li>
             ))}
           </ul>

@@ -4,7 +4,7 @@ import { invoke } from '../../api.ts';
 import { BarChart } from '../../components/charts.tsx';
 import { ErrorNote } from '../../components/ErrorNote.tsx';
 import { Verdict } from '../../components/Verdict.tsx';
-import { cellText, formatCount, formatPercent, formatTime } from '../../format.ts';
+import { cellText, formatCount, formatPercent, formatTime, predictionText } from '../../format.ts';
 import { caseRoute } from '../../route.ts';
 import { useStore } from '../../store/index.ts';
 import { isStarred } from '../../store/annotations-slice.ts';
@@ -336,7 +336,7 @@ function DecisionCard({ decision }: { decision: TimelineResult['decisions'][numb
               <tr>
                 <th scope="row">prediction</th>
                 <td>
-                  <strong>{cellText(r.prediction)}</strong>
+                  <strong>{predictionText(r.prediction)}</strong>
                 </td>
               </tr>
               <tr>
@@ -346,7 +346,7 @@ function DecisionCard({ decision }: { decision: TimelineResult['decisions'][numb
               {alternatives.map((a, i) => (
                 <tr key={i}>
                   <th scope="row">alternative</th>
-                  <td>{cellText(a)}</td>
+                  <td>{predictionText(a)}</td>
                 </tr>
               ))}
               <tr>

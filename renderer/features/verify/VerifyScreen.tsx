@@ -195,15 +195,31 @@ export function VerifyScreen({ slug }: { slug: string }) {
             </div>
           </section>
 
-          <AllFindings slug={slug} runId={view.run.id} streams={view.streams.map((s) => s.name)} />
+          <AllFindings
+            slug={slug}
+            runId={view.run.id}
+            streams={view.streams.map((s) => s.name)}
+            initialStatus={view.run.fails > 0 ? 'fail' : ''}
+          />
         </>
       )}
     </div>
   );
 }
 
-function AllFindings({ slug, runId, streams }: { slug: string; runId: number; streams: string[] }) {
-  const [status, setStatus] = useState<string>('');
+function AllFindings({
+  slug,
+  runId,
+  streams,
+  initialStatus,
+}: {
+  slug: string;
+  runId: number;
+  streams: string[];
+  /** Failures first when there are any: the broken records are what the investigator came for. */
+  initialStatus: string;
+}) {
+  const [status, setStatus] = useState<string>(initialStatus);
   const [stream, setStream] = useState<string>('');
   const [offset, setOffset] = useState(0);
   const [page, setPage] = useState<Page<FindingRow> | undefined>();

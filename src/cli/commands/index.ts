@@ -1,11 +1,14 @@
 import type { Command } from 'commander';
 import { registerCustody } from './custody.ts';
 import { registerExport } from './export.ts';
+import { registerCase } from './case.ts';
 import { registerDemo } from './demo.ts';
+import { registerImport } from './import.ts';
 import { registerInspect } from './inspect.ts';
 import { registerPackage } from './package.ts';
 import { registerReport } from './report.ts';
 import { registerServe } from './serve.ts';
+import { registerSql } from './sql.ts';
 import { registerAnomalies } from './anomalies.ts';
 import { registerFairness } from './fairness.ts';
 import { registerOversight } from './oversight.ts';
@@ -30,4 +33,7 @@ export const commands: ReadonlyArray<(program: Command) => void> = [
   registerFairness,
   registerPackage,
   registerVerifyPackage,
+  registerCase,
+  registerImport,
+  registerSql,
 ];

@@ -5,7 +5,16 @@ import type { FacetName } from '../../query/facets.ts';
 import { search } from '../../query/search.ts';
 import type { SearchParams, SearchResult, SearchSort } from '../../query/search.ts';
 import { EXIT_OK, setExitCode } from '../main.ts';
-import { caseOptions, collect, filterOptions, filtersFrom, printJson, table, wholeNumber, withCase } from '../query-options.ts';
+import {
+  caseOptions,
+  collect,
+  filterOptions,
+  filtersFrom,
+  printJson,
+  table,
+  wholeNumber,
+  withCase,
+} from '../query-options.ts';
 import type { CaseFlags, FilterFlags } from '../query-options.ts';
 
 interface SearchFlags extends CaseFlags, FilterFlags {
@@ -20,7 +29,9 @@ interface SearchFlags extends CaseFlags, FilterFlags {
 }
 
 export function formatSearch(r: SearchResult): string {
-  const lines = [`${r.total} decisions; ${r.items.length ? `${r.offset + 1}-${r.offset + r.items.length}` : 'none'} shown (sorted by ${r.sort}); page integrity ${r.integrity.status}`];
+  const lines = [
+    `${r.total} decisions; ${r.items.length ? `${r.offset + 1}-${r.offset + r.items.length}` : 'none'} shown (sorted by ${r.sort}); page integrity ${r.integrity.status}`,
+  ];
   if (r.items.length > 0) {
     lines.push(
       table(
@@ -40,15 +51,24 @@ export function formatSearch(r: SearchResult): string {
   }
   for (const [name, f] of Object.entries(r.facets)) {
     if (!f || f.values.length === 0) continue;
-    lines.push(`${name}: ${f.values.map((v) => `${v.value ?? '(none)'} ${v.count}`).join(', ')}${f.others ? `, others ${f.others}` : ''}`);
+    lines.push(
+      `${name}: ${f.values.map((v) => `${v.value ?? '(none)'} ${v.count}`).join(', ')}${f.others ? `, others ${f.others}` : ''}`,
+    );
   }
-  if (r.histogram) lines.push(`per ${r.histogram.bucket}: ${r.histogram.counts.map((c) => `${c.at.slice(0, 13)} ${c.count}`).join(', ')}`);
+  if (r.histogram)
+    lines.push(
+      `per ${r.histogram.bucket}: ${r.histogram.counts.map((c) => `${c.at.slice(0, 13)} ${c.count}`).join(', ')}`,
+    );
   return lines.join('\n');
 }
 
 /** `audit-ws search --case NAME [filters] [--json]`. */
 export function registerSearch(program: Command): void {
-  filterOptions(caseOptions(program.command('search').description('find decisions by filters and free text over ids, with facet counts')))
+  filterOptions(
+    caseOptions(
+      program.command('search').description('find decisions by filters and free text over ids, with facet counts'),
+    ),
+  )
     .option('--anomaly <id>', 'only decisions this anomaly filter flags (default parameters)')
     .option('--sort <key>', 'time, confidence or latency; prefix - for descending', 'time')
     .option('--limit <n>', 'decisions per page (default 50, at most 1000)', wholeNumber('--limit'))
@@ -64,7 +84,8 @@ export function registerSearch(program: Command): void {
       if (opts.facets === false) params.facets = [];
       else if (opts.facet) params.facets = opts.facet as FacetName[];
       if (opts.histogram) {
-        if (!['hour', 'day', 'week'].includes(opts.histogram)) throw new AuditWsError('BAD_USAGE', `--histogram must be hour, day or week, not "${opts.histogram}"`);
+        if (!['hour', 'day', 'week'].includes(opts.histogram))
+          throw new AuditWsError('BAD_USAGE', `--histogram must be hour, day or week, not "${opts.histogram}"`);
         params.histogram = opts.histogram as 'hour' | 'day' | 'week';
       }
       const r = await withCase(opts, (ctx) => search(ctx, params));

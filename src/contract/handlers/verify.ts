@@ -7,7 +7,8 @@ import {
   verifyCase,
   verifyOptionsView,
 } from '../case-verification.ts';
-import { sessionFor } from '../session.ts';
+import type { JobSnapshot } from '../jobs.ts';
+import { sessionFor, type Session } from '../session.ts';
 import type { HandlerTable } from '../types.ts';
 import {
   expectParams,
@@ -29,6 +30,40 @@ function absoluteFiles(method: string, p: Record<string, unknown>, member: strin
     }
     return path.normalize(file);
   });
+}
+
+/** Starts a verification of the case as a job (or returns the one already running). */
+export function startVerifyJob(session: Session, caseName: string, request: VerifyRequestOptions): JobSnapshot {
+  const slug = session.cases.slugOf(caseName);
+  const busy = session.cases.busyReason(slug);
+  if (busy) throw new AuditWsError('CASE_LOCKED', busy);
+  const running = session.jobs.running(slug).find((j) => j.kind === 'verify');
+  if (running) return running;
+  const name = session.cases.workspace.summary(session.cases.workspace.locate(slug)).name;
+  return session.jobs.start({ kind: 'verify', title: `Verify ${name}`, case: slug }, (job) =>
+    session.cases.use(slug, (handle) => {
+      const started = Date.now();
+      return verifyCase(handle, request, {
+        signal: job.signal,
+        onProgress: (p) => {
+          const secs = (Date.now() - started) / 1000;
+          const rate = secs > 0 ? p.recordsDone / secs : 0;
+          const bytesRate = secs > 0 ? p.bytesDone / secs : 0;
+          job.progress({
+            phase: p.phase,
+            done: p.recordsDone,
+            unit: 'records',
+            rate,
+            rateUnit: 'records/s',
+            ...(p.fraction !== undefined ? { fraction: p.fraction } : {}),
+            ...(bytesRate > 0 && p.bytesTotal > 0 && secs > 0.5
+              ? { etaSeconds: Math.max(0, (p.bytesTotal - p.bytesDone) / bytesRate) }
+              : {}),
+          });
+        },
+      });
+    }),
+  );
 }
 
 export const verifyHandlers = {
@@ -58,41 +93,8 @@ export const verifyHandlers = {
         trustTsaFiles: absoluteFiles(m, p, 'trustTsaFiles'),
       };
     },
-    run: async (params, context) => {
-      const session = sessionFor(context);
-      const slug = session.cases.slugOf(params.case);
-      const busy = session.cases.busyReason(slug);
-      if (busy) throw new AuditWsError('CASE_LOCKED', busy);
-      const running = session.jobs.running(slug).find((j) => j.kind === 'verify');
-      if (running) return running;
-      const { case: _c, ...rest } = params;
-      const request: VerifyRequestOptions = { ...DEFAULT_VERIFY_OPTIONS, ...rest };
-      const name = session.cases.workspace.summary(session.cases.workspace.locate(slug)).name;
-      return session.jobs.start({ kind: 'verify', title: `Verify ${name}`, case: slug }, (job) =>
-        session.cases.use(slug, (handle) => {
-          const started = Date.now();
-          return verifyCase(handle, request, {
-            signal: job.signal,
-            onProgress: (p) => {
-              const secs = (Date.now() - started) / 1000;
-              const rate = secs > 0 ? p.recordsDone / secs : 0;
-              const bytesRate = secs > 0 ? p.bytesDone / secs : 0;
-              job.progress({
-                phase: p.phase,
-                done: p.recordsDone,
-                unit: 'records',
-                rate,
-                rateUnit: 'records/s',
-                ...(p.fraction !== undefined ? { fraction: p.fraction } : {}),
-                ...(bytesRate > 0 && p.bytesTotal > 0 && secs > 0.5
-                  ? { etaSeconds: Math.max(0, (p.bytesTotal - p.bytesDone) / bytesRate) }
-                  : {}),
-              });
-            },
-          });
-        }),
-      );
-    },
+    run: async ({ case: c, ...rest }, context) =>
+      startVerifyJob(sessionFor(context), c, { ...DEFAULT_VERIFY_OPTIONS, ...rest }),
   },
   'verify.latest': {
     parse: (params) => {

@@ -7,7 +7,6 @@ import { RECORD_KINDS, TIME_MEMBERS } from '../../archive/kinds.ts';
 import type { RecordKind } from '../../archive/kinds.ts';
 import { KIND_TABLES, memberColumns, quoteIdent } from '../../case/evidence-schema.ts';
 import { AuditWsError } from '../../errors.ts';
-import { streamQuery } from '../duck-rows.ts';
 import { intParam } from '../exporter.ts';
 import type { Exporter } from '../exporter.ts';
 
@@ -63,6 +62,6 @@ export const recordsExporter: Exporter = {
     const limit = intParam('records', params, 'limit');
     const sql = `SELECT ${select.join(', ')} FROM ${KIND_TABLES[kind]}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}
       ORDER BY stream, seq NULLS LAST, source_file, line, "row"${limit !== undefined ? ` LIMIT ${Math.max(0, limit)}` : ''}`;
-    return streamQuery(ctx.duck, sql, values);
+    return { sql, params: values };
   },
 };

@@ -23,13 +23,17 @@ export function reviewItemSql(a: string): string {
     ${a}.decision_id AS "decisionId", ${a}.reviewer_id AS "reviewerId", ${a}.action AS "action", ${a}.duration_ms AS "durationMs"`;
 }
 
-export const text = (v: Json | undefined): string => (v === null || v === undefined ? '?' : typeof v === 'string' ? v : JSON.stringify(v));
+export const text = (v: Json | undefined): string =>
+  v === null || v === undefined ? '?' : typeof v === 'string' ? v : JSON.stringify(v);
 
 /**
  * A decision scope applied to review events `r`: the time range and reviewers judge the review event
  * itself; every other filter selects the decisions whose review events count.
  */
-export function reviewScopeWhere(scope: DecisionFilters, fresh: ReadonlySet<string>): { sql: string; params: SqlParams } {
+export function reviewScopeWhere(
+  scope: DecisionFilters,
+  fresh: ReadonlySet<string>,
+): { sql: string; params: SqlParams } {
   const { from, to, reviewerId, ...rest } = scope;
   const parts: string[] = [];
   const params: SqlParams = {};

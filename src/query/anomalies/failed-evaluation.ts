@@ -23,7 +23,10 @@ export const failedEvaluation: AnomalyFilter = {
     };
   },
   describe(item) {
-    const metrics = Array.isArray(item.failedMetrics) && item.failedMetrics.length > 0 ? ` (failed: ${item.failedMetrics.join(', ')})` : '';
+    const metrics =
+      Array.isArray(item.failedMetrics) && item.failedMetrics.length > 0
+        ? ` (failed: ${item.failedMetrics.join(', ')})`
+        : '';
     return `${String(item.modelId)} ${String(item.modelVersion)} was serving after evaluation ${String(item.evaluationEventId)} failed${metrics}`;
   },
 };

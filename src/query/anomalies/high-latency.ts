@@ -20,8 +20,21 @@ export const highLatency: AnomalyFilter = {
       description:
         "robust-z: (latency - median) / (1.4826 x MAD) per model; zscore: (latency - mean) / standard deviation per model; p99: above the model's 99th percentile (always flags about 1%)",
     },
-    { name: 'threshold', type: 'number', default: null, min: 0, description: 'score above which a decision is flagged (default 10 for robust-z, 4 for zscore; p99 ignores it)' },
-    { name: 'minDecisions', type: 'number', default: 30, min: 2, integer: true, description: 'models with fewer decisions with a latency are not judged' },
+    {
+      name: 'threshold',
+      type: 'number',
+      default: null,
+      min: 0,
+      description: 'score above which a decision is flagged (default 10 for robust-z, 4 for zscore; p99 ignores it)',
+    },
+    {
+      name: 'minDecisions',
+      type: 'number',
+      default: 30,
+      min: 2,
+      integer: true,
+      description: 'models with fewer decisions with a latency are not judged',
+    },
   ],
   flagged(ctx, p, scope) {
     const w = decisionWhere(scope, ctx.lookups);
@@ -49,13 +62,18 @@ export const highLatency: AnomalyFilter = {
         SELECT ${decisionItemSql('x')}, ${score} AS "score", s.med AS "modelMedianMs", s.p99 AS "modelP99Ms"
         FROM ${DECISIONS} x JOIN (${p.method === 'robust-z' ? 'SELECT stats.*, meanad.meanad FROM stats JOIN meanad ON meanad.model_id IS NOT DISTINCT FROM stats.model_id' : 'SELECT * FROM stats'}) s ON s.model_id IS NOT DISTINCT FROM x.model_id
         WHERE ${cond} AND ${flag}`,
-      params: { ...w.params, minDecisions: p.minDecisions as number, ...(p.method === 'p99' ? {} : { threshold: threshold as number }) },
+      params: {
+        ...w.params,
+        minDecisions: p.minDecisions as number,
+        ...(p.method === 'p99' ? {} : { threshold: threshold as number }),
+      },
       summaryBy: ['modelId', 'modelVersion'],
     };
   },
   describe(item, p) {
     const med = Number(item.modelMedianMs);
-    if (p.method === 'p99') return `latency ${text(item.latencyMs)} ms is above the 99th percentile of ${text(item.modelId)} (${Number(item.modelP99Ms).toFixed(1)} ms)`;
+    if (p.method === 'p99')
+      return `latency ${text(item.latencyMs)} ms is above the 99th percentile of ${text(item.modelId)} (${Number(item.modelP99Ms).toFixed(1)} ms)`;
     const score = Number(item.score).toFixed(1);
     return `latency ${text(item.latencyMs)} ms against a median of ${med.toFixed(1)} ms for ${text(item.modelId)} (${p.method} score ${score})`;
   },

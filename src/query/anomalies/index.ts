@@ -28,7 +28,11 @@ export const ANOMALY_FILTERS: readonly AnomalyFilter[] = [
 
 export function anomalyFilter(id: string): AnomalyFilter {
   const f = ANOMALY_FILTERS.find((x) => x.id === id);
-  if (!f) throw new AuditWsError('BAD_USAGE', `unknown anomaly filter "${id}"; one of ${ANOMALY_FILTERS.map((x) => x.id).join(', ')}`);
+  if (!f)
+    throw new AuditWsError(
+      'BAD_USAGE',
+      `unknown anomaly filter "${id}"; one of ${ANOMALY_FILTERS.map((x) => x.id).join(', ')}`,
+    );
   return f;
 }
 
@@ -38,11 +42,17 @@ export type { AnomalyFilter, AnomalyResult, AnomalyItem, AnomalyParamSpec, Param
 /** Runs every filter (or the `only` ones) with its defaults, overridden per filter by `params[id]`. */
 export async function runAnomalies(
   ctx: QueryContext,
-  options: { only?: string[]; params?: Record<string, Record<string, unknown>>; scope?: DecisionFilters; page?: Page } = {},
+  options: {
+    only?: string[];
+    params?: Record<string, Record<string, unknown>>;
+    scope?: DecisionFilters;
+    page?: Page;
+  } = {},
 ): Promise<AnomalyResult[]> {
   const chosen = options.only && options.only.length > 0 ? options.only.map(anomalyFilter) : ANOMALY_FILTERS;
   for (const id of Object.keys(options.params ?? {})) anomalyFilter(id);
   const out: AnomalyResult[] = [];
-  for (const f of chosen) out.push(await runAnomaly(ctx, f, options.params?.[f.id] ?? {}, options.scope ?? {}, options.page));
+  for (const f of chosen)
+    out.push(await runAnomaly(ctx, f, options.params?.[f.id] ?? {}, options.scope ?? {}, options.page));
   return out;
 }

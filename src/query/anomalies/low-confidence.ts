@@ -10,14 +10,22 @@ export const lowConfidence: AnomalyFilter = {
     'Decisions whose confidence is below a threshold (or, with a percentile, in the lowest share of their own model), where an automated outcome deserved a second look.',
   subject: 'decision',
   params: [
-    { name: 'threshold', type: 'number', default: 0.5, min: 0, max: 1, description: 'flag confidence below this value (ignored when percentile is set)' },
+    {
+      name: 'threshold',
+      type: 'number',
+      default: 0.5,
+      min: 0,
+      max: 1,
+      description: 'flag confidence below this value (ignored when percentile is set)',
+    },
     {
       name: 'percentile',
       type: 'number',
       default: null,
       min: 0,
       max: 50,
-      description: 'instead of the threshold: flag the lowest this-many percent of each model (at or below its percentile)',
+      description:
+        'instead of the threshold: flag the lowest this-many percent of each model (at or below its percentile)',
     },
   ],
   flagged(ctx, p, scope) {

@@ -7,7 +7,7 @@ export const overrideWithoutReason: AnomalyFilter = {
   id: 'override-without-reason',
   title: 'Override without a reason',
   explanation:
-    'Decisions a human overrode (humanOverride) with no overrideReason, and review events that reject or modify the model\'s output with no rationale text, so the correction cannot be audited.',
+    "Decisions a human overrode (humanOverride) with no overrideReason, and review events that reject or modify the model's output with no rationale text, so the correction cannot be audited.",
   subject: 'decision-or-review',
   params: [],
   flagged(ctx, _p, scope) {

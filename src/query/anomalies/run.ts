@@ -15,7 +15,10 @@ export function resolveParams(filter: AnomalyFilter, given: Record<string, unkno
   const out: Record<string, ParamValue> = {};
   for (const key of Object.keys(given)) {
     if (!filter.params.some((p) => p.name === key)) {
-      throw new AuditWsError('BAD_USAGE', `anomaly filter ${filter.id} has no parameter "${key}" (it has: ${filter.params.map((p) => p.name).join(', ') || 'none'})`);
+      throw new AuditWsError(
+        'BAD_USAGE',
+        `anomaly filter ${filter.id} has no parameter "${key}" (it has: ${filter.params.map((p) => p.name).join(', ') || 'none'})`,
+      );
     }
   }
   for (const spec of filter.params) {
@@ -25,11 +28,20 @@ export function resolveParams(filter: AnomalyFilter, given: Record<string, unkno
       continue;
     }
     if (spec.type === 'number') {
-      out[spec.name] = numberParam(v, `${filter.id}.${spec.name}`, spec.min ?? -Number.MAX_VALUE, spec.max ?? Number.MAX_VALUE, spec.integer);
+      out[spec.name] = numberParam(
+        v,
+        `${filter.id}.${spec.name}`,
+        spec.min ?? -Number.MAX_VALUE,
+        spec.max ?? Number.MAX_VALUE,
+        spec.integer,
+      );
     } else {
       const text = String(v);
       if (spec.choices && !spec.choices.includes(text)) {
-        throw new AuditWsError('BAD_USAGE', `${filter.id}.${spec.name} must be one of ${spec.choices.join(', ')}, not "${text}"`);
+        throw new AuditWsError(
+          'BAD_USAGE',
+          `${filter.id}.${spec.name} must be one of ${spec.choices.join(', ')}, not "${text}"`,
+        );
       }
       out[spec.name] = text;
     }
@@ -54,18 +66,34 @@ export async function runAnomaly(
   await queryRows(ctx.duck, `CREATE TEMP TABLE ${table} AS ${flagged.sql}`, flagged.params);
   try {
     const [{ n }] = await queryRows(ctx.duck, `SELECT count(*) AS n FROM ${table}`);
-    const rows = await queryRows(ctx.duck, `SELECT * FROM ${table} ORDER BY sort_key, ref_source_file, ref_line, ref_row LIMIT ${limit} OFFSET ${offset}`);
+    const rows = await queryRows(
+      ctx.duck,
+      `SELECT * FROM ${table} ORDER BY sort_key, ref_source_file, ref_line, ref_row LIMIT ${limit} OFFSET ${offset}`,
+    );
     const by = flagged.summaryBy.map((c) => `"${c.replace(/"/g, '""')}"`).join(', ');
     const summary = by
-      ? await queryRows(ctx.duck, `SELECT ${by}, count(*) AS hits FROM ${table} GROUP BY ALL ORDER BY hits DESC, ${by} LIMIT 100`)
+      ? await queryRows(
+          ctx.duck,
+          `SELECT ${by}, count(*) AS hits FROM ${table} GROUP BY ALL ORDER BY hits DESC, ${by} LIMIT 100`,
+        )
       : [];
-    const hasRefs = Number(n) > 0 && (await queryRows(ctx.duck, `SELECT count(*) AS k FROM ${table} WHERE ref_table IS NOT NULL`))[0].k !== 0;
+    const hasRefs =
+      Number(n) > 0 &&
+      (await queryRows(ctx.duck, `SELECT count(*) AS k FROM ${table} WHERE ref_table IS NOT NULL`))[0].k !== 0;
     const integrity = hasRefs
       ? await ctx.integrity.summarize(
           ctx.duck,
           `SELECT ref_stream AS stream, ref_seq AS seq, ref_source_file AS source_file, ref_import_id AS import_id FROM ${table} WHERE ref_table IS NOT NULL`,
         )
-      : { status: 'passed' as const, runId: ctx.integrity.runId, rows: 0, failed: 0, warning: 0, unverifiable: 0, notVerified: 0 };
+      : {
+          status: 'passed' as const,
+          runId: ctx.integrity.runId,
+          rows: 0,
+          failed: 0,
+          warning: 0,
+          unverifiable: 0,
+          notVerified: 0,
+        };
     return {
       id: filter.id,
       title: filter.title,
@@ -84,10 +112,16 @@ export async function runAnomaly(
   }
 }
 
-function itemOf(ctx: QueryContext, filter: AnomalyFilter, r: Row, params: Record<string, ParamValue>): AnomalyResult['items'][number] {
+function itemOf(
+  ctx: QueryContext,
+  filter: AnomalyFilter,
+  r: Row,
+  params: Record<string, ParamValue>,
+): AnomalyResult['items'][number] {
   const item: Record<string, Json> = {};
   for (const [k, v] of Object.entries(withoutRefColumns(r))) if (k !== 'sort_key' && k !== 'rid') item[k] = v;
-  if (typeof r.ref_table !== 'string') return { reason: filter.describe(item, params), item, ref: null, integrity: null };
+  if (typeof r.ref_table !== 'string')
+    return { reason: filter.describe(item, params), item, ref: null, integrity: null };
   const ref = refOf(r.ref_table as RowTable, r);
   return { reason: filter.describe(item, params), item, ref, integrity: ctx.integrity.of(ref) };
 }

@@ -8,7 +8,15 @@ export const shortReviews: AnomalyFilter = {
   explanation:
     'Review events whose durationMs is under a minimum (default 10 seconds), too short to have read the case, which suggests the reviewer rubber-stamped the model.',
   subject: 'review',
-  params: [{ name: 'maxSeconds', type: 'number', default: 10, min: 0, description: 'flag reviews that took less than this many seconds' }],
+  params: [
+    {
+      name: 'maxSeconds',
+      type: 'number',
+      default: 10,
+      min: 0,
+      description: 'flag reviews that took less than this many seconds',
+    },
+  ],
   flagged(ctx, p, scope) {
     const rw = reviewScopeWhere(scope, ctx.lookups);
     return {

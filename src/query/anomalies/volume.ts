@@ -11,8 +11,21 @@ export const volume: AnomalyFilter = {
     'Hours with no decisions although that hour of the day usually has traffic (a median of at least minExpected over the days in range), or with spikeRatio times the usual number or more, which point at lost logs or at a flood of automated decisions.',
   subject: 'hour',
   params: [
-    { name: 'minExpected', type: 'number', default: 10, min: 0, description: 'an empty hour is a gap only if that hour of the day usually has at least this many decisions; a spike must exceed the usual by this many' },
-    { name: 'spikeRatio', type: 'number', default: 3, min: 1, description: 'an hour is a spike at this many times the usual count or more' },
+    {
+      name: 'minExpected',
+      type: 'number',
+      default: 10,
+      min: 0,
+      description:
+        'an empty hour is a gap only if that hour of the day usually has at least this many decisions; a spike must exceed the usual by this many',
+    },
+    {
+      name: 'spikeRatio',
+      type: 'number',
+      default: 3,
+      min: 1,
+      description: 'an hour is a spike at this many times the usual count or more',
+    },
   ],
   flagged(ctx, p, scope) {
     const w = decisionWhere(scope, ctx.lookups);

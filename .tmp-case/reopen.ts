@@ -1,0 +1,14 @@
+import fs from 'node:fs'; import os from 'node:os'; import path from 'node:path';
+import { Workspace } from '../src/case/workspace.ts';
+import { importArchives } from '../src/import/importer.ts';
+const ws = new Workspace(fs.mkdtempSync(path.join(os.tmpdir(), 'ws-')));
+const h = await ws.create('R', { actor: 'tester' });
+const r = await importArchives(h, ['test/fixtures/spec/example']);
+console.log(r.status, r.error, (await h.duck.runAndReadAll('select count(*) from decisions')).getRowsJS());
+await h.close();
+const h2 = await ws.open('R', { mode: 'read' });
+console.log('read', (await h2.duck.runAndReadAll('select count(*) from decisions')).getRowsJS());
+await h2.close();
+const h3 = await ws.open('R', { mode: 'write', actor: 'x' });
+console.log('write', h3.notices, (await h3.duck.runAndReadAll('select count(*) from decisions')).getRowsJS());
+await h3.close();

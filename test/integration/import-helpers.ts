@@ -1,0 +1,73 @@
+/** Shared setup for the import tests: temporary workspaces, the example archive, small queries. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { CaseHandle } from '../../src/case/store.ts';
+import { Workspace } from '../../src/case/workspace.ts';
+
+export const FIXTURES = fileURLToPath(new URL('../fixtures/spec/', import.meta.url));
+export const EXAMPLE = path.join(FIXTURES, 'example');
+export const PYTHON_LOGGER = path.join(FIXTURES, 'example-python-logger.jsonl');
+export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+
+const made: string[] = [];
+
+export function tempDir(prefix = 'import-test-'): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(d);
+  return d;
+}
+
+export function removeTempDirs(): void {
+  for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+}
+
+export async function newCase(name = 'Test case'): Promise<{ ws: Workspace; handle: CaseHandle }> {
+  const ws = new Workspace(tempDir('import-ws-'));
+  const handle = await ws.create(name, { actor: 'tester' });
+  return { ws, handle };
+}
+
+/** Rows of a query as plain JS objects (BIGINT as number). */
+export async function rows(handle: CaseHandle, sql: string): Promise<Record<string, unknown>[]> {
+  const r = await handle.duck.runAndReadAll(sql);
+  return r.getRowObjectsJS().map((o) =>
+    Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])),
+  );
+}
+
+export async function count(handle: CaseHandle, table: string, where = 'true'): Promise<number> {
+  return Number((await rows(handle, `SELECT count(*) AS n FROM ${table} WHERE ${where}`))[0].n);
+}
+
+/** Record counts of every evidence table. */
+export async function tableCounts(handle: CaseHandle): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const t of ['decisions', 'lifecycle_events', 'reviews', 'outcomes']) out[t] = await count(handle, t);
+  return out;
+}
+
+/** A copy of the example archive in a temp folder (tests may change the copy). */
+export function copyExample(): string {
+  const dst = path.join(tempDir('example-copy-'), 'example');
+  fs.cpSync(EXAMPLE, dst, { recursive: true });
+  return dst;
+}
+
+/** Rewrites every JSONL data file of an archive folder as Parquet (timestamps kept as strings), removing the JSONL. */
+export async function toParquet(dir: string, options: { keepTimestampStrings?: boolean } = {}): Promise<void> {
+  const inst = await DuckDBInstance.create(':memory:');
+  const con = await inst.connect();
+  const walk = (d: string): string[] =>
+    fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
+  for (const src of walk(dir).filter((f) => /\.jsonl(\.gz)?$/.test(f) && !f.includes(`${path.sep}manifest${path.sep}`))) {
+    const dst = src.replace(/\.jsonl(\.gz)?$/, '.parquet');
+    const fmt = options.keepTimestampStrings === false ? '' : ", timestampformat='x', dateformat='x'";
+    await con.run(`COPY (SELECT * FROM read_json('${src}'${fmt})) TO '${dst}' (FORMAT parquet, COMPRESSION zstd)`);
+    fs.rmSync(src);
+  }
+  con.closeSync();
+  inst.closeSync();
+}
