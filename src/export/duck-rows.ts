@@ -10,7 +10,11 @@ import type { CsvValue } from './csv.ts';
 
 export type StreamParams = Record<string, string | number | boolean | null | readonly string[]>;
 
-export async function streamQuery(duck: DuckDBConnection, sql: string, params: StreamParams = {}): Promise<{ columns: string[]; rows: AsyncIterable<readonly CsvValue[]> }> {
+export async function streamQuery(
+  duck: DuckDBConnection,
+  sql: string,
+  params: StreamParams = {},
+): Promise<{ columns: string[]; rows: AsyncIterable<readonly CsvValue[]> }> {
   const values: Record<string, DuckDBValue> = {};
   for (const [k, v] of Object.entries(params)) values[k] = Array.isArray(v) ? listValue([...v]) : (v as DuckDBValue);
   const result = await duck.stream(sql, values);

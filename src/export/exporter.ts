@@ -61,7 +61,10 @@ export function checkParams(exporter: Exporter, params: Readonly<Record<string, 
   }
   for (const p of exporter.params) {
     if (p.required && (params[p.name] === undefined || params[p.name] === '')) {
-      throw new AuditWsError('BAD_USAGE', `export ${exporter.name}: parameter "${p.name}" is required (${p.description})`);
+      throw new AuditWsError(
+        'BAD_USAGE',
+        `export ${exporter.name}: parameter "${p.name}" is required (${p.description})`,
+      );
     }
   }
 }
@@ -70,15 +73,21 @@ export function checkParams(exporter: Exporter, params: Readonly<Record<string, 
 export function intParam(exporter: string, params: Readonly<Record<string, string>>, name: string): number | undefined {
   const v = params[name];
   if (v === undefined || v === '') return undefined;
-  if (!/^-?\d+$/.test(v)) throw new AuditWsError('BAD_USAGE', `export ${exporter}: parameter "${name}" must be a whole number, not "${v}"`);
+  if (!/^-?\d+$/.test(v))
+    throw new AuditWsError('BAD_USAGE', `export ${exporter}: parameter "${name}" must be a whole number, not "${v}"`);
   return Number(v);
 }
 
 /** A number parameter, or undefined when absent. */
-export function numberParam(exporter: string, params: Readonly<Record<string, string>>, name: string): number | undefined {
+export function numberParam(
+  exporter: string,
+  params: Readonly<Record<string, string>>,
+  name: string,
+): number | undefined {
   const v = params[name];
   if (v === undefined || v === '') return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new AuditWsError('BAD_USAGE', `export ${exporter}: parameter "${name}" must be a number, not "${v}"`);
+  if (!Number.isFinite(n))
+    throw new AuditWsError('BAD_USAGE', `export ${exporter}: parameter "${name}" must be a number, not "${v}"`);
   return n;
 }

@@ -88,7 +88,13 @@ export async function writeCsvFile(
     rmSync(tmp, { force: true });
     throw err;
   }
-  return writeSidecar(outFile, what, columns, { rows: writer.rows, bytes: writer.bytes, sha256: hash.digest('hex') }, options);
+  return writeSidecar(
+    outFile,
+    what,
+    columns,
+    { rows: writer.rows, bytes: writer.bytes, sha256: hash.digest('hex') },
+    options,
+  );
 }
 
 function writeSidecar(

@@ -85,7 +85,10 @@ function jsonl(values: readonly unknown[]): Buffer {
 
 function checkSegment(what: string, value: string): void {
   if (!SAFE_SEGMENT.test(value)) {
-    throw new AuditWsError('UNSUPPORTED', `${what} "${value}" cannot be a file name in a package (letters, digits, ".", "_" and "-" only)`);
+    throw new AuditWsError(
+      'UNSUPPORTED',
+      `${what} "${value}" cannot be a file name in a package (letters, digits, ".", "_" and "-" only)`,
+    );
   }
 }
 
@@ -106,7 +109,8 @@ function where(r: PackagedRecord): string {
 }
 
 export async function buildPackage(input: PackageInput): Promise<BuiltPackage> {
-  if (input.records.length === 0) throw new AuditWsError('BAD_USAGE', 'the selection holds no records: there is nothing to package');
+  if (input.records.length === 0)
+    throw new AuditWsError('BAD_USAGE', 'the selection holds no records: there is nothing to package');
 
   const byStream = new Map<string, PackagedRecord[]>();
   for (const r of input.records) {
@@ -119,16 +123,26 @@ export async function buildPackage(input: PackageInput): Promise<BuiltPackage> {
   for (const r of input.records) {
     const { hash, error } = rehash(r);
     if (error) problems.push(`${where(r)}: the record cannot be re-hashed (${error})`);
-    else if (r.hash !== undefined && hash !== r.hash) problems.push(`${where(r)}: the record does not match its hash (stream ${r.stream}, seq ${r.seq})`);
+    else if (r.hash !== undefined && hash !== r.hash)
+      problems.push(`${where(r)}: the record does not match its hash (stream ${r.stream}, seq ${r.seq})`);
   }
 
   const files: PackageFile[] = [];
   const usedCheckpoints = new Set<PackagedCheckpoint>();
   const streamsInfo: PackageManifest['records'] = {};
   for (const [stream, recs] of [...byStream.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-    recs.sort((a, b) => (a.seq ?? Number.MAX_SAFE_INTEGER) - (b.seq ?? Number.MAX_SAFE_INTEGER) || where(a).localeCompare(where(b)));
+    recs.sort(
+      (a, b) =>
+        (a.seq ?? Number.MAX_SAFE_INTEGER) - (b.seq ?? Number.MAX_SAFE_INTEGER) || where(a).localeCompare(where(b)),
+    );
     const cps = input.checkpoints.filter((c) => c.stream === stream);
-    const proofs: ProofEntry[] = recs.map((r, i) => ({ seq: r.seq ?? -1, hash: r.hash ?? '', checkpoint: null, line: i + 1, source: r.source }));
+    const proofs: ProofEntry[] = recs.map((r, i) => ({
+      seq: r.seq ?? -1,
+      hash: r.hash ?? '',
+      checkpoint: null,
+      line: i + 1,
+      source: r.source,
+    }));
     // Group the records by the checkpoint that covers them, then prove each group in one pass.
     const groups = new Map<PackagedCheckpoint, number[]>();
     recs.forEach((r, i) => {
@@ -147,13 +161,17 @@ export async function buildPackage(input: PackageInput): Promise<BuiltPackage> {
       checkSegment('checkpoint label', cp.label);
       const leaves = await input.leavesOf(cp);
       if (leaves.length !== cp.value.count) {
-        problems.push(`checkpoint ${checkpointPath(cp.stream, cp.label)} covers ${cp.value.count} records but the case holds ${leaves.length} of seq ${cp.value.firstSeq}-${cp.value.lastSeq}`);
+        problems.push(
+          `checkpoint ${checkpointPath(cp.stream, cp.label)} covers ${cp.value.count} records but the case holds ${leaves.length} of seq ${cp.value.firstSeq}-${cp.value.lastSeq}`,
+        );
         continue;
       }
       const indices = members.map((i) => recs[i].seq! - cp.value.firstSeq);
       const tree = proveLeaves(leaves, indices);
       if (tree.root.toString('hex') !== cp.value.merkleRoot) {
-        problems.push(`checkpoint ${checkpointPath(cp.stream, cp.label)}: the records the case holds for seq ${cp.value.firstSeq}-${cp.value.lastSeq} do not give its merkleRoot`);
+        problems.push(
+          `checkpoint ${checkpointPath(cp.stream, cp.label)}: the records the case holds for seq ${cp.value.firstSeq}-${cp.value.lastSeq} do not give its merkleRoot`,
+        );
         continue;
       }
       usedCheckpoints.add(cp);
@@ -185,11 +203,18 @@ export async function buildPackage(input: PackageInput): Promise<BuiltPackage> {
   }
 
   const checkpointsInfo: PackageManifest['checkpoints'] = [];
-  for (const cp of [...usedCheckpoints].sort((a, b) => a.stream.localeCompare(b.stream) || a.value.firstSeq - b.value.firstSeq)) {
+  for (const cp of [...usedCheckpoints].sort(
+    (a, b) => a.stream.localeCompare(b.stream) || a.value.firstSeq - b.value.firstSeq,
+  )) {
     const p = checkpointPath(cp.stream, cp.label);
     files.push({ path: p, bytes: cp.bytes });
     const info: PackageManifest['checkpoints'][number] = {
-      stream: cp.stream, label: cp.label, file: p, firstSeq: cp.value.firstSeq, lastSeq: cp.value.lastSeq, count: cp.value.count,
+      stream: cp.stream,
+      label: cp.label,
+      file: p,
+      firstSeq: cp.value.firstSeq,
+      lastSeq: cp.value.lastSeq,
+      count: cp.value.count,
     };
     if (cp.sig) {
       files.push({ path: `${p}.sig`, bytes: cp.sig });
@@ -206,11 +231,22 @@ export async function buildPackage(input: PackageInput): Promise<BuiltPackage> {
   let signature: PackageManifest['signature'];
   if (input.signingKey) {
     if (input.signingKey.asymmetricKeyType !== 'ed25519') {
-      throw new AuditWsError('UNSUPPORTED', `the signing key is ${input.signingKey.asymmetricKeyType ?? 'not a private key'}; packages are signed with Ed25519`);
+      throw new AuditWsError(
+        'UNSUPPORTED',
+        `the signing key is ${input.signingKey.asymmetricKeyType ?? 'not a private key'}; packages are signed with Ed25519`,
+      );
     }
     const pub = createPublicKey(input.signingKey);
-    files.push({ path: INVESTIGATOR_KEY_FILE, bytes: Buffer.from(pub.export({ type: 'spki', format: 'pem' }) as string, 'utf8') });
-    signature = { algorithm: 'ed25519', file: SUMS_SIG_FILE, publicKey: INVESTIGATOR_KEY_FILE, spkiSha256: spkiFingerprint(pub).hex };
+    files.push({
+      path: INVESTIGATOR_KEY_FILE,
+      bytes: Buffer.from(pub.export({ type: 'spki', format: 'pem' }) as string, 'utf8'),
+    });
+    signature = {
+      algorithm: 'ed25519',
+      file: SUMS_SIG_FILE,
+      publicKey: INVESTIGATOR_KEY_FILE,
+      spkiSha256: spkiFingerprint(pub).hex,
+    };
   }
   for (const f of input.report) files.push(f);
   files.push({ path: CUSTODY_FILE, bytes: jsonl(input.custody) });
@@ -274,7 +310,11 @@ export async function writePackageZip(files: readonly PackageFile[], outFile: st
     renameSync(tmp, outFile);
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw new AuditWsError('UNREADABLE_INPUT', `${outFile}: cannot be written (${err instanceof Error ? err.message : String(err)})`, { file: outFile });
+    throw new AuditWsError(
+      'UNREADABLE_INPUT',
+      `${outFile}: cannot be written (${err instanceof Error ? err.message : String(err)})`,
+      { file: outFile },
+    );
   }
   return hash.digest('hex');
 }

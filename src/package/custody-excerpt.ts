@@ -10,11 +10,28 @@ import type { CustodyEntry } from '../case/custody.ts';
 import type { CustodyExcerptEntry } from './format.ts';
 
 /** The hash a custody entry carries (the case's rule, src/case/custody.ts): jcs-sha256-v1 over these members. */
-export function custodyEntryHash(e: { seq: number; at: string; actor: string; action: string; details: unknown; prevHash: string }): string {
-  return recordHash({ seq: e.seq, at: e.at, actor: e.actor, action: e.action, details: e.details, prevHash: e.prevHash });
+export function custodyEntryHash(e: {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  details: unknown;
+  prevHash: string;
+}): string {
+  return recordHash({
+    seq: e.seq,
+    at: e.at,
+    actor: e.actor,
+    action: e.action,
+    details: e.details,
+    prevHash: e.prevHash,
+  });
 }
 
-export function excerptCustody(entries: readonly CustodyEntry[], withholdReason: (e: CustodyEntry) => string | undefined): CustodyExcerptEntry[] {
+export function excerptCustody(
+  entries: readonly CustodyEntry[],
+  withholdReason: (e: CustodyEntry) => string | undefined,
+): CustodyExcerptEntry[] {
   return entries.map((e) => {
     const why = withholdReason(e);
     const base = { seq: e.seq, at: e.at, actor: e.actor, action: e.action };
@@ -37,13 +54,29 @@ export function verifyCustodyExcerpt(entries: readonly CustodyExcerptEntry[]): C
   let withheld = 0;
   entries.forEach((e, i) => {
     const line = i + 1;
-    if (e.seq !== i) problems.push({ seq: e.seq, line, message: `entry ${i}: seq is ${e.seq}, expected ${i} (entries missing or reordered)` });
-    if (e.prevHash !== prev) problems.push({ seq: e.seq, line, message: `entry ${e.seq}: prevHash does not match the hash of entry ${e.seq - 1}` });
+    if (e.seq !== i)
+      problems.push({
+        seq: e.seq,
+        line,
+        message: `entry ${i}: seq is ${e.seq}, expected ${i} (entries missing or reordered)`,
+      });
+    if (e.prevHash !== prev)
+      problems.push({
+        seq: e.seq,
+        line,
+        message: `entry ${e.seq}: prevHash does not match the hash of entry ${e.seq - 1}`,
+      });
     if (e.details !== undefined) {
-      if (custodyEntryHash({ ...e, details: e.details }) !== e.hash) problems.push({ seq: e.seq, line, message: `entry ${e.seq}: hash does not match its content` });
+      if (custodyEntryHash({ ...e, details: e.details }) !== e.hash)
+        problems.push({ seq: e.seq, line, message: `entry ${e.seq}: hash does not match its content` });
     } else {
       withheld++;
-      if (typeof e.detailsWithheld !== 'string') problems.push({ seq: e.seq, line, message: `entry ${e.seq}: has neither details nor a reason they are withheld` });
+      if (typeof e.detailsWithheld !== 'string')
+        problems.push({
+          seq: e.seq,
+          line,
+          message: `entry ${e.seq}: has neither details nor a reason they are withheld`,
+        });
     }
     prev = e.hash;
   });

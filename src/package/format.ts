@@ -68,11 +68,21 @@ export interface PackageManifest {
   createdAt: string;
   creator: { investigator: string; tool: { name: string; version: string } };
   case: { name: string; slug: string; createdAt: string; createdBy: string };
-  selection: { by: 'decisions'; decisionIds: string[]; related: boolean } | { by: 'query'; query: string; related: boolean };
+  selection:
+    { by: 'decisions'; decisionIds: string[]; related: boolean } | { by: 'query'; query: string; related: boolean };
   hashRule: 'jcs-sha256-v1';
   merkleTree: 'RFC 6962 over the 32 raw bytes of each record hash';
   records: Record<string, { kind: string; records: number; anchored: number; file: string; proofs: string }>;
-  checkpoints: { stream: string; label: string; file: string; signature?: string; timestamp?: string; firstSeq: number; lastSeq: number; count: number }[];
+  checkpoints: {
+    stream: string;
+    label: string;
+    file: string;
+    signature?: string;
+    timestamp?: string;
+    firstSeq: number;
+    lastSeq: number;
+    count: number;
+  }[];
   sources: {
     archive: string;
     container: string;

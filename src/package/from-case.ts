@@ -57,7 +57,8 @@ interface SourceFileRow {
   content: Buffer | null;
 }
 
-const SOURCE_COLUMNS = 's.id, s.import_id, s.archive, s.container, s.path, s.sha256, s.size, s.role, s.format, s.content';
+const SOURCE_COLUMNS =
+  's.id, s.import_id, s.archive, s.container, s.path, s.sha256, s.size, s.role, s.format, s.content';
 const DONE = "JOIN imports i ON i.id = s.import_id AND i.status = 'done'";
 
 /** A file the case recorded at import: its kept content, else read again from the archive and checked against its SHA-256. */
@@ -66,10 +67,17 @@ async function sourceFileBytes(f: SourceFileRow): Promise<Buffer> {
   const archive = await openArchive(f.archive);
   try {
     const file = archive.files.find((x) => x.path === f.path);
-    if (!file) throw new AuditWsError('NOT_FOUND', `${f.archive}: no longer holds ${f.path}, which the case imported`, { file: f.path });
+    if (!file)
+      throw new AuditWsError('NOT_FOUND', `${f.archive}: no longer holds ${f.path}, which the case imported`, {
+        file: f.path,
+      });
     const bytes = readFileSync(file.absPath);
     if (sha256Hex(bytes) !== f.sha256) {
-      throw new AuditWsError('UNREADABLE_INPUT', `${f.archive}: ${f.path} has changed since it was imported (SHA-256 differs)`, { file: f.path });
+      throw new AuditWsError(
+        'UNREADABLE_INPUT',
+        `${f.archive}: ${f.path} has changed since it was imported (SHA-256 differs)`,
+        { file: f.path },
+      );
     }
     return bytes;
   } finally {
@@ -91,10 +99,9 @@ interface RecordRow {
   unverifiable: string | null;
 }
 
-const num = (v: bigint | number | null): number | undefined => (v === null ? undefined : Number(v));
-
 async function selectDecisionIds(handle: CaseHandle, sel: PackageSelection): Promise<string[]> {
-  if (sel.decisionIds && sel.select) throw new AuditWsError('BAD_USAGE', 'give either decision ids or a selection query, not both');
+  if (sel.decisionIds && sel.select)
+    throw new AuditWsError('BAD_USAGE', 'give either decision ids or a selection query, not both');
   if (sel.decisionIds) {
     const ids = [...new Set(sel.decisionIds.map((s) => s.trim()).filter((s) => s !== ''))];
     if (ids.length === 0) throw new AuditWsError('BAD_USAGE', 'no decision ids given');
@@ -106,19 +113,27 @@ async function selectDecisionIds(handle: CaseHandle, sel: PackageSelection): Pro
     const have = new Set(found.getRowsJS().map((r) => String(r[0])));
     const missing = ids.filter((id) => !have.has(id));
     if (missing.length > 0) {
-      throw new AuditWsError('NOT_FOUND', `the case holds no decision ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ` (and ${missing.length - 10} more)` : ''}`);
+      throw new AuditWsError(
+        'NOT_FOUND',
+        `the case holds no decision ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ` (and ${missing.length - 10} more)` : ''}`,
+      );
     }
     return ids;
   }
-  if (!sel.select || sel.select.trim() === '') throw new AuditWsError('BAD_USAGE', 'give decision ids (--decisions) or a selection query (--select)');
-  if (/;/.test(sel.select)) throw new AuditWsError('BAD_USAGE', 'the selection query is one condition over the decisions table, without ";"');
+  if (!sel.select || sel.select.trim() === '')
+    throw new AuditWsError('BAD_USAGE', 'give decision ids (--decisions) or a selection query (--select)');
+  if (/;/.test(sel.select))
+    throw new AuditWsError('BAD_USAGE', 'the selection query is one condition over the decisions table, without ";"');
   let rows;
   try {
     rows = await handle.duck.runAndReadAll(
       `SELECT DISTINCT decision_id FROM ${KIND_TABLES.decision} WHERE (${sel.select}) AND decision_id IS NOT NULL ORDER BY decision_id`,
     );
   } catch (err) {
-    throw new AuditWsError('BAD_USAGE', `the selection query "${sel.select}" does not run: ${(err as Error).message.split('\n')[0]}`);
+    throw new AuditWsError(
+      'BAD_USAGE',
+      `the selection query "${sel.select}" does not run: ${(err as Error).message.split('\n')[0]}`,
+    );
   }
   const ids = rows.getRowsJS().map((r) => String(r[0]));
   if (ids.length === 0) throw new AuditWsError('NOT_FOUND', `the selection query "${sel.select}" matches no decision`);
@@ -139,7 +154,8 @@ function recordText(row: RecordRow, format: string | null): string {
   if (format !== 'parquet') return row.raw;
   const value = JSON.parse(row.raw) as unknown;
   const text = canonicalize(dropNullMembers(value) as Parameters<typeof canonicalize>[0]);
-  if (text === undefined) throw new AuditWsError('INTERNAL', `${row.source_file} row ${row.row}: cannot be put in canonical form`);
+  if (text === undefined)
+    throw new AuditWsError('INTERNAL', `${row.source_file} row ${row.row}: cannot be put in canonical form`);
   return text;
 }
 
@@ -149,8 +165,18 @@ function checkpointPlace(p: string): { stream: string; label: string } | undefin
 }
 
 const IDENTIFIER_MEMBERS = [
-  'decisionId', 'decision_id', 'traceId', 'trace_id', 'taskId', 'task_id', 'affectedUserId', 'affected_user_id', 'eventId', 'event_id',
-  'explanationRef', 'explanation_ref',
+  'decisionId',
+  'decision_id',
+  'traceId',
+  'trace_id',
+  'taskId',
+  'task_id',
+  'affectedUserId',
+  'affected_user_id',
+  'eventId',
+  'event_id',
+  'explanationRef',
+  'explanation_ref',
 ];
 
 /** Explanation artefacts a text names by path (`explanations/<ref>.json`): archive file names that carry a decision's reference. */
@@ -162,11 +188,17 @@ export function explanationMentions(text: string): string[] {
 
 /** Replaces every explanation path a text names that is not among `disclosed` (a reference of a packaged decision). */
 export function redactExplanations(text: string, disclosed: ReadonlySet<string>): string {
-  return text.replace(/explanations\/([^\s"',;)\]}]+?)(\.json)?(?=["'\s,;)\]}]|$)/g, (all, ref: string) => (disclosed.has(ref) ? all : 'explanations/(withheld)'));
+  return text.replace(/explanations\/([^\s"',;)\]}]+?)(\.json)?(?=["'\s,;)\]}]|$)/g, (all, ref: string) =>
+    disclosed.has(ref) ? all : 'explanations/(withheld)',
+  );
 }
 
 /** Identifiers of records in the case that are not selected, among the strings a custody entry's details hold. */
-async function foreignIdentifiers(handle: CaseHandle, entries: readonly CustodyEntry[], selected: ReadonlySet<string>): Promise<Set<string>> {
+async function foreignIdentifiers(
+  handle: CaseHandle,
+  entries: readonly CustodyEntry[],
+  selected: ReadonlySet<string>,
+): Promise<Set<string>> {
   const tokens = new Set<string>();
   const collect = (v: unknown): void => {
     if (typeof v === 'string') for (const t of v.split(/[\s,;]+/)) if (t.length >= 3 && t.length <= 200) tokens.add(t);
@@ -181,8 +213,14 @@ async function foreignIdentifiers(handle: CaseHandle, entries: readonly CustodyE
     [KIND_TABLES.review, ['decision_id', 'task_id', 'event_id']],
     [KIND_TABLES.outcome, ['decision_id']],
   ];
-  const parts = idColumns.flatMap(([table, cols]) => cols.map((c) => `SELECT ${c} AS v FROM ${table} WHERE list_contains($t, ${c})`));
-  const r = await handle.duck.runAndReadAll(`SELECT DISTINCT v FROM (${parts.join(' UNION ALL ')})`, { t: listValue(candidates) }, { t: LIST(VARCHAR) });
+  const parts = idColumns.flatMap(([table, cols]) =>
+    cols.map((c) => `SELECT ${c} AS v FROM ${table} WHERE list_contains($t, ${c})`),
+  );
+  const r = await handle.duck.runAndReadAll(
+    `SELECT DISTINCT v FROM (${parts.join(' UNION ALL ')})`,
+    { t: listValue(candidates) },
+    { t: LIST(VARCHAR) },
+  );
   return new Set(r.getRowsJS().map((x) => String(x[0])));
 }
 
@@ -191,13 +229,17 @@ async function foreignIdentifiers(handle: CaseHandle, entries: readonly CustodyE
  * identifier (decision, trace, task, user or event id) of a record outside `disclosed` keep their
  * hashes and links but not their details.
  */
-export async function custodyExcerptFor(handle: CaseHandle, disclosed: ReadonlySet<string>): Promise<CustodyExcerptEntry[]> {
+export async function custodyExcerptFor(
+  handle: CaseHandle,
+  disclosed: ReadonlySet<string>,
+): Promise<CustodyExcerptEntry[]> {
   const entries = readCustody(handle.sqlite);
   const foreign = await foreignIdentifiers(handle, entries, disclosed);
   return excerptCustody(entries, (e) => {
     const text = JSON.stringify(e.details);
     for (const id of foreign) if (text.includes(id)) return 'the details name records outside this package';
-    if (explanationMentions(text).some((ref) => !disclosed.has(ref))) return 'the details name explanation files of records outside this package';
+    if (explanationMentions(text).some((ref) => !disclosed.has(ref)))
+      return 'the details name explanation files of records outside this package';
     return undefined;
   });
 }
@@ -221,9 +263,13 @@ export async function gatherFromCase(handle: CaseHandle, sel: PackageSelection):
   const maxRecords = sel.maxRecords ?? 100_000;
   const kinds: RecordKind[] = sel.related === false ? ['decision'] : ['decision', 'review', 'outcome'];
   const rowsByKind: { kind: RecordKind; row: RecordRow }[] = [];
-  for (const kind of kinds) for (const row of await selectRecords(handle, kind, decisionIds)) rowsByKind.push({ kind, row });
+  for (const kind of kinds)
+    for (const row of await selectRecords(handle, kind, decisionIds)) rowsByKind.push({ kind, row });
   if (rowsByKind.length > maxRecords) {
-    throw new AuditWsError('LIMIT_EXCEEDED', `the selection holds ${rowsByKind.length} records, more than the limit of ${maxRecords}; narrow it or raise --max-records`);
+    throw new AuditWsError(
+      'LIMIT_EXCEEDED',
+      `the selection holds ${rowsByKind.length} records, more than the limit of ${maxRecords}; narrow it or raise --max-records`,
+    );
   }
 
   const fileRows = new Map<number, SourceFileRow>();
@@ -257,12 +303,17 @@ export async function gatherFromCase(handle: CaseHandle, sel: PackageSelection):
     records.push(rec);
   }
   if (unverifiable.length > 0) {
-    throw new AuditWsError('UNSUPPORTED', `records whose hash cannot be re-computed cannot be proven in a package: ${unverifiable.slice(0, 5).join('; ')}`);
+    throw new AuditWsError(
+      'UNSUPPORTED',
+      `records whose hash cannot be re-computed cannot be proven in a package: ${unverifiable.slice(0, 5).join('; ')}`,
+    );
   }
 
   // Checkpoints (with .sig / .tsr) the case kept at import, by stream and label.
   const kept = handle.sqlite
-    .prepare(`SELECT ${SOURCE_COLUMNS} FROM source_files s ${DONE} WHERE s.role IN ('checkpoint', 'checkpoint-signature', 'checkpoint-timestamp', 'key', 'descriptor') ORDER BY s.id`)
+    .prepare(
+      `SELECT ${SOURCE_COLUMNS} FROM source_files s ${DONE} WHERE s.role IN ('checkpoint', 'checkpoint-signature', 'checkpoint-timestamp', 'key', 'descriptor') ORDER BY s.id`,
+    )
     .all() as SourceFileRow[];
   const byArchivePath = new Map(kept.map((f) => [`${f.import_id}\u0000${f.archive}\u0000${f.path}`, f]));
   const streams = new Set(records.map((r) => r.stream));
@@ -282,11 +333,16 @@ export async function gatherFromCase(handle: CaseHandle, sel: PackageSelection):
     const existing = byPlace.get(`${place.stream}\u0000${place.label}`);
     if (existing) {
       if (existing.from.sha256 !== f.sha256) {
-        throw new AuditWsError('UNSUPPORTED', `two different checkpoints ${f.path} were imported (from ${existing.from.archive} and ${f.archive}); a package cannot rest on both`, { file: f.path });
+        throw new AuditWsError(
+          'UNSUPPORTED',
+          `two different checkpoints ${f.path} were imported (from ${existing.from.archive} and ${f.archive}); a package cannot rest on both`,
+          { file: f.path },
+        );
       }
       continue;
     }
-    const sibling = (suffix: string): SourceFileRow | undefined => byArchivePath.get(`${f.import_id}\u0000${f.archive}\u0000${f.path}${suffix}`);
+    const sibling = (suffix: string): SourceFileRow | undefined =>
+      byArchivePath.get(`${f.import_id}\u0000${f.archive}\u0000${f.path}${suffix}`);
     const cp: PackagedCheckpoint = { stream: place.stream, label: place.label, bytes, value };
     const files = [f];
     const sig = sibling('.sig');
@@ -319,9 +375,16 @@ export async function gatherFromCase(handle: CaseHandle, sel: PackageSelection):
       const seq = Number(seqV);
       const hash = String(hashV);
       if (seq === prevSeq) {
-        throw new AuditWsError('MALFORMED_RECORD', `stream ${cp.stream} holds two different records with seq ${seq}; the checkpoint ${cp.label} cannot prove either`);
+        throw new AuditWsError(
+          'MALFORMED_RECORD',
+          `stream ${cp.stream} holds two different records with seq ${seq}; the checkpoint ${cp.label} cannot prove either`,
+        );
       }
-      if (!/^[0-9a-f]{64}$/.test(hash)) throw new AuditWsError('MALFORMED_RECORD', `stream ${cp.stream} seq ${seq}: hash "${hash.slice(0, 70)}" is not 64 lowercase hex digits`);
+      if (!/^[0-9a-f]{64}$/.test(hash))
+        throw new AuditWsError(
+          'MALFORMED_RECORD',
+          `stream ${cp.stream} seq ${seq}: hash "${hash.slice(0, 70)}" is not 64 lowercase hex digits`,
+        );
       prevSeq = seq;
       leaves.push(Buffer.from(hash, 'hex'));
     }
@@ -335,7 +398,8 @@ export async function gatherFromCase(handle: CaseHandle, sel: PackageSelection):
   for (const f of kept.filter((x) => x.role === 'key' && archivesUsed.has(`${x.import_id}\u0000${x.archive}`))) {
     if (keyBySha.has(f.sha256)) continue;
     let name = path.posix.basename(f.path);
-    for (let i = 2; keys.some((k) => k.name === name) || name === 'investigator.pub.pem'; i++) name = `${i}-${path.posix.basename(f.path)}`;
+    for (let i = 2; keys.some((k) => k.name === name) || name === 'investigator.pub.pem'; i++)
+      name = `${i}-${path.posix.basename(f.path)}`;
     keys.push({ name, bytes: await sourceFileBytes(f) });
     keyBySha.set(f.sha256, name);
   }
@@ -359,7 +423,8 @@ export async function gatherFromCase(handle: CaseHandle, sel: PackageSelection):
       }
       sourcesMap.set(f.archive, s);
     }
-    if (!s.files.some((x) => x.path === f.path && x.sha256 === f.sha256)) s.files.push({ path: f.path, sha256: f.sha256, size: f.size, role: f.role });
+    if (!s.files.some((x) => x.path === f.path && x.sha256 === f.sha256))
+      s.files.push({ path: f.path, sha256: f.sha256, size: f.size, role: f.role });
   };
   for (const f of fileRows.values()) addSource(f);
   for (const fs of checkpointFiles.values()) fs.forEach(addSource);
@@ -373,8 +438,12 @@ export async function gatherFromCase(handle: CaseHandle, sel: PackageSelection):
   const custody = await custodyExcerptFor(handle, disclosed);
 
   const notes: string[] = [];
-  if (sel.related !== false) notes.push('Besides the selected decisions, the package holds the review and outcome records that name them.');
+  if (sel.related !== false)
+    notes.push('Besides the selected decisions, the package holds the review and outcome records that name them.');
   const withheld = custody.filter((c) => c.details === undefined).length;
-  if (withheld > 0) notes.push(`${withheld} custody entries name records outside the package; their details are withheld, their hashes and links kept.`);
+  if (withheld > 0)
+    notes.push(
+      `${withheld} custody entries name records outside the package; their details are withheld, their hashes and links kept.`,
+    );
   return { decisionIds, records, checkpoints, leavesOf, keys, sources: [...sourcesMap.values()], custody, notes };
 }

@@ -28,7 +28,8 @@ function foldedRoot(leaves: readonly Buffer[], lo: number, hi: number): Buffer {
 export function proveLeaves(leaves: readonly Buffer[], indices: Iterable<number>): TreeProofs {
   const wanted = [...new Set(indices)].sort((a, b) => a - b);
   for (const i of wanted) {
-    if (!Number.isInteger(i) || i < 0 || i >= leaves.length) throw new RangeError(`leaf index ${i} outside tree of ${leaves.length}`);
+    if (!Number.isInteger(i) || i < 0 || i >= leaves.length)
+      throw new RangeError(`leaf index ${i} outside tree of ${leaves.length}`);
   }
   const paths = new Map<number, Buffer[]>();
   const walk = (lo: number, hi: number, targets: number[]): Buffer => {

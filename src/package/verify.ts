@@ -77,7 +77,15 @@ export interface PackageVerifyReport {
 interface LoadedCheckpoint {
   path: string;
   bytes: Buffer;
-  value: { stream: string; label: string; firstSeq: number; lastSeq: number; count: number; merkleRoot: string; prevCheckpointSha256?: string | null };
+  value: {
+    stream: string;
+    label: string;
+    firstSeq: number;
+    lastSeq: number;
+    count: number;
+    merkleRoot: string;
+    prevCheckpointSha256?: string | null;
+  };
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -90,7 +98,14 @@ async function listFiles(root: string, sink: FindingSink): Promise<string[]> {
       const p = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) await walk(path.join(dir, e.name), p);
       else if (e.isFile()) out.push(p);
-      else sink.add({ check: 'package-form', status: 'fail', category: 'integrity', file: p, message: `${p}: not a regular file (a link or special file has no place in a package)` });
+      else
+        sink.add({
+          check: 'package-form',
+          status: 'fail',
+          category: 'integrity',
+          file: p,
+          message: `${p}: not a regular file (a link or special file has no place in a package)`,
+        });
     }
   };
   await walk(root, '');
@@ -110,7 +125,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 class PackageReader {
-  constructor(readonly root: string, readonly files: ReadonlySet<string>) {}
+  constructor(
+    readonly root: string,
+    readonly files: ReadonlySet<string>,
+  ) {}
   has(p: string): boolean {
     return this.files.has(p);
   }
@@ -139,7 +157,10 @@ async function openPackage(file: string): Promise<{ root: string; close: () => P
   return { root: dir, close };
 }
 
-export async function verifyEvidencePackage(file: string, options: PackageVerifyOptions = {}): Promise<PackageVerifyReport> {
+export async function verifyEvidencePackage(
+  file: string,
+  options: PackageVerifyOptions = {},
+): Promise<PackageVerifyReport> {
   const trust = TrustStore.load({ pins: options.trustKeys ?? [], tsaAnchors: options.trustTsa ?? [] });
   const opened = await openPackage(file);
   try {
@@ -149,7 +170,12 @@ export async function verifyEvidencePackage(file: string, options: PackageVerify
   }
 }
 
-async function verifyOpened(source: string, root: string, trust: TrustStore, options: PackageVerifyOptions): Promise<PackageVerifyReport> {
+async function verifyOpened(
+  source: string,
+  root: string,
+  trust: TrustStore,
+  options: PackageVerifyOptions,
+): Promise<PackageVerifyReport> {
   const sink = new FindingSink();
   const fail = (f: Omit<Finding, 'status' | 'category'> & { category?: Finding['category'] }): void =>
     sink.add({ category: 'integrity', ...f, status: 'fail' });
@@ -159,40 +185,74 @@ async function verifyOpened(source: string, root: string, trust: TrustStore, opt
   // 1. SHA256SUMS
   const covered = new Set<string>();
   if (!pkg.has(SUMS_FILE)) {
-    fail({ check: 'sha256sums', file: SUMS_FILE, message: `${SUMS_FILE} is missing: nothing binds the files of the package together` });
+    fail({
+      check: 'sha256sums',
+      file: SUMS_FILE,
+      message: `${SUMS_FILE} is missing: nothing binds the files of the package together`,
+    });
   } else {
     const sums = (await pkg.read(SUMS_FILE)).toString('utf8');
     for (const { line, text } of jsonLines(sums)) {
       const m = /^([0-9a-fA-F]{64}) [ *](.+)$/.exec(text);
       if (!m) {
-        fail({ check: 'sha256sums', file: SUMS_FILE, line, message: `${SUMS_FILE}:${line}: not a "<sha256>  <file>" line` });
+        fail({
+          check: 'sha256sums',
+          file: SUMS_FILE,
+          line,
+          message: `${SUMS_FILE}:${line}: not a "<sha256>  <file>" line`,
+        });
         continue;
       }
       const [, digest, name] = m;
       covered.add(name);
       if (!pkg.has(name)) {
-        fail({ check: 'sha256sums', category: 'completeness', file: name, message: `${name}: listed in ${SUMS_FILE} (line ${line}) but missing from the package` });
+        fail({
+          check: 'sha256sums',
+          category: 'completeness',
+          file: name,
+          message: `${name}: listed in ${SUMS_FILE} (line ${line}) but missing from the package`,
+        });
         continue;
       }
       const actual = sha256Hex(await pkg.read(name));
       if (actual !== digest.toLowerCase()) {
-        fail({ check: 'sha256sums', file: name, expected: digest.toLowerCase(), actual, message: `${name}: its SHA-256 differs from ${SUMS_FILE} (line ${line}): the file was changed` });
+        fail({
+          check: 'sha256sums',
+          file: name,
+          expected: digest.toLowerCase(),
+          actual,
+          message: `${name}: its SHA-256 differs from ${SUMS_FILE} (line ${line}): the file was changed`,
+        });
       } else sink.pass('sha256sums');
     }
     for (const name of listed) {
       if (name === SUMS_FILE || name === SUMS_SIG_FILE || covered.has(name)) continue;
-      fail({ check: 'sha256sums', file: name, message: `${name}: not listed in ${SUMS_FILE}: the file was added to the package` });
+      fail({
+        check: 'sha256sums',
+        file: name,
+        message: `${name}: not listed in ${SUMS_FILE}: the file was added to the package`,
+      });
     }
   }
 
   // 2. the investigator's signature over SHA256SUMS
-  let signature: PackageVerifyReport['signature'] = { status: 'warn', reason: 'The package is not signed (no SHA256SUMS.sig).', trusted: false };
+  let signature: PackageVerifyReport['signature'] = {
+    status: 'warn',
+    reason: 'The package is not signed (no SHA256SUMS.sig).',
+    trusted: false,
+  };
   const packageKeys: KeyMaterial[] = [];
   for (const name of listed.filter((p) => /^keys\/[^/]+\.pem$/i.test(p))) {
     try {
       packageKeys.push(...parseKeyMaterial(await pkg.read(name), name).keys);
     } catch (err) {
-      sink.add({ check: 'package-form', status: 'warn', category: 'trust', file: name, message: err instanceof Error ? err.message : String(err) });
+      sink.add({
+        check: 'package-form',
+        status: 'warn',
+        category: 'trust',
+        file: name,
+        message: err instanceof Error ? err.message : String(err),
+      });
     }
   }
   if (pkg.has(SUMS_SIG_FILE) && pkg.has(SUMS_FILE)) {
@@ -206,21 +266,44 @@ async function verifyOpened(source: string, root: string, trust: TrustStore, opt
     });
     signature = { status: r.status, reason: r.reason, keySha256: r.verifiedBy?.spkiSha256, trusted: r.trusted };
     if (r.status === 'pass') sink.pass('package-signature');
-    else sink.add({ check: 'package-signature', status: r.status, category: r.status === 'fail' && !r.verifiedBy ? 'integrity' : 'trust', file: SUMS_SIG_FILE, message: `${SUMS_SIG_FILE}: ${r.reason}` });
+    else
+      sink.add({
+        check: 'package-signature',
+        status: r.status,
+        category: r.status === 'fail' && !r.verifiedBy ? 'integrity' : 'trust',
+        file: SUMS_SIG_FILE,
+        message: `${SUMS_SIG_FILE}: ${r.reason}`,
+      });
   } else {
-    sink.add({ check: 'package-signature', status: 'warn', category: 'trust', file: SUMS_SIG_FILE, message: signature.reason });
+    sink.add({
+      check: 'package-signature',
+      status: 'warn',
+      category: 'trust',
+      file: SUMS_SIG_FILE,
+      message: signature.reason,
+    });
   }
 
   // 3. package.json
   let manifest: PackageManifest | undefined;
-  if (!pkg.has(PACKAGE_JSON)) fail({ check: 'package-form', file: PACKAGE_JSON, message: `${PACKAGE_JSON} is missing` });
+  if (!pkg.has(PACKAGE_JSON))
+    fail({ check: 'package-form', file: PACKAGE_JSON, message: `${PACKAGE_JSON} is missing` });
   else {
     try {
       const v = JSON.parse((await pkg.read(PACKAGE_JSON)).toString('utf8')) as unknown;
-      if (!isObject(v) || v.format !== PACKAGE_FORMAT) fail({ check: 'package-form', file: PACKAGE_JSON, message: `${PACKAGE_JSON}: not an evidence package description (format is not "${PACKAGE_FORMAT}")` });
+      if (!isObject(v) || v.format !== PACKAGE_FORMAT)
+        fail({
+          check: 'package-form',
+          file: PACKAGE_JSON,
+          message: `${PACKAGE_JSON}: not an evidence package description (format is not "${PACKAGE_FORMAT}")`,
+        });
       else manifest = v as unknown as PackageManifest;
     } catch (err) {
-      fail({ check: 'package-form', file: PACKAGE_JSON, message: `${PACKAGE_JSON}: not valid JSON (${(err as Error).message})` });
+      fail({
+        check: 'package-form',
+        file: PACKAGE_JSON,
+        message: `${PACKAGE_JSON}: not valid JSON (${(err as Error).message})`,
+      });
     }
   }
 
@@ -236,13 +319,35 @@ async function verifyOpened(source: string, root: string, trust: TrustStore, opt
     try {
       const v = JSON.parse(bytes.toString('utf8')) as unknown;
       const ok =
-        isObject(v) && Number.isSafeInteger(v.firstSeq) && Number.isSafeInteger(v.lastSeq) && Number.isSafeInteger(v.count) &&
-        typeof v.merkleRoot === 'string' && HEX64.test(v.merkleRoot);
-      if (!ok) fail({ check: 'checkpoint-form', stream, file: p, message: `${p}: lacks firstSeq, lastSeq, count or a hex merkleRoot` });
+        isObject(v) &&
+        Number.isSafeInteger(v.firstSeq) &&
+        Number.isSafeInteger(v.lastSeq) &&
+        Number.isSafeInteger(v.count) &&
+        typeof v.merkleRoot === 'string' &&
+        HEX64.test(v.merkleRoot);
+      if (!ok)
+        fail({
+          check: 'checkpoint-form',
+          stream,
+          file: p,
+          message: `${p}: lacks firstSeq, lastSeq, count or a hex merkleRoot`,
+        });
       else {
         value = v as unknown as LoadedCheckpoint['value'];
-        if (value.count !== value.lastSeq - value.firstSeq + 1) fail({ check: 'checkpoint-form', stream, file: p, message: `${p}: count ${value.count} is not lastSeq - firstSeq + 1 = ${value.lastSeq - value.firstSeq + 1}` });
-        else if (value.stream !== stream || value.label !== label) fail({ check: 'checkpoint-form', stream, file: p, message: `${p}: names stream "${value.stream}" and label "${value.label}", not the ones its path gives` });
+        if (value.count !== value.lastSeq - value.firstSeq + 1)
+          fail({
+            check: 'checkpoint-form',
+            stream,
+            file: p,
+            message: `${p}: count ${value.count} is not lastSeq - firstSeq + 1 = ${value.lastSeq - value.firstSeq + 1}`,
+          });
+        else if (value.stream !== stream || value.label !== label)
+          fail({
+            check: 'checkpoint-form',
+            stream,
+            file: p,
+            message: `${p}: names stream "${value.stream}" and label "${value.label}", not the ones its path gives`,
+          });
         else {
           sink.pass('checkpoint-form');
           checkpoints.set(`${stream}\u0000${label}`, { path: p, bytes, value });
@@ -252,43 +357,109 @@ async function verifyOpened(source: string, root: string, trust: TrustStore, opt
       fail({ check: 'checkpoint-form', stream, file: p, message: `${p}: not valid JSON (${(err as Error).message})` });
     }
     const result: PackageCheckpointResult = {
-      stream, label, file: p, firstSeq: value?.firstSeq, lastSeq: value?.lastSeq,
-      signature: { status: 'warn', reason: `${p} has no signature (.sig): nothing proves who wrote it.`, trusted: false },
-      timestamp: { status: 'warn', reason: `${p} has no RFC 3161 time-stamp (.tsr): nothing independent proves when it existed.` },
+      stream,
+      label,
+      file: p,
+      firstSeq: value?.firstSeq,
+      lastSeq: value?.lastSeq,
+      signature: {
+        status: 'warn',
+        reason: `${p} has no signature (.sig): nothing proves who wrote it.`,
+        trusted: false,
+      },
+      timestamp: {
+        status: 'warn',
+        reason: `${p} has no RFC 3161 time-stamp (.tsr): nothing independent proves when it existed.`,
+      },
     };
     if (pkg.has(`${p}.sig`)) {
       const r = verifyCheckpointSignature({
-        checkpointBytes: bytes, signature: await pkg.read(`${p}.sig`), keys: trust.signatureCandidates(sourceKeys),
-        checkpointFile: p, signatureFile: `${p}.sig`,
+        checkpointBytes: bytes,
+        signature: await pkg.read(`${p}.sig`),
+        keys: trust.signatureCandidates(sourceKeys),
+        checkpointFile: p,
+        signatureFile: `${p}.sig`,
       });
-      result.signature = { status: r.status, reason: r.reason, keySha256: r.verifiedBy?.spkiSha256, trusted: r.trusted };
+      result.signature = {
+        status: r.status,
+        reason: r.reason,
+        keySha256: r.verifiedBy?.spkiSha256,
+        trusted: r.trusted,
+      };
       if (r.status === 'pass') sink.pass('checkpoint-signature');
-      else sink.add({ check: 'checkpoint-signature', status: r.status, category: r.status === 'fail' && !r.verifiedBy ? 'integrity' : 'trust', stream, file: `${p}.sig`, message: `${p}.sig: ${r.reason}` });
-    } else sink.add({ check: 'checkpoint-signature', status: 'warn', category: 'trust', stream, file: p, message: result.signature.reason });
+      else
+        sink.add({
+          check: 'checkpoint-signature',
+          status: r.status,
+          category: r.status === 'fail' && !r.verifiedBy ? 'integrity' : 'trust',
+          stream,
+          file: `${p}.sig`,
+          message: `${p}.sig: ${r.reason}`,
+        });
+    } else
+      sink.add({
+        check: 'checkpoint-signature',
+        status: 'warn',
+        category: 'trust',
+        stream,
+        file: p,
+        message: result.signature.reason,
+      });
     if (pkg.has(`${p}.tsr`)) {
       try {
         const r = await verifyTimestamp({
-          checkpointBytes: bytes, tokenBytes: await pkg.read(`${p}.tsr`), tokenFile: `${p}.tsr`, checkpointFile: p,
-          anchors: trust.tsaAnchors, extraCertificates: sourceKeys.filter((k) => k.kind === 'certificate'),
+          checkpointBytes: bytes,
+          tokenBytes: await pkg.read(`${p}.tsr`),
+          tokenFile: `${p}.tsr`,
+          checkpointFile: p,
+          anchors: trust.tsaAnchors,
+          extraCertificates: sourceKeys.filter((k) => k.kind === 'certificate'),
         });
         result.timestamp = { status: r.status, reason: r.reason, genTime: r.genTime, tsa: r.tsaSubject ?? r.tsaName };
         if (r.status === 'pass') sink.pass('checkpoint-timestamp');
         else {
           const broken = r.checks.some((c) => c.status === 'fail' && (c.name === 'imprint' || c.name === 'signature'));
-          sink.add({ check: 'checkpoint-timestamp', status: r.status, category: broken ? 'integrity' : 'trust', stream, file: `${p}.tsr`, message: `${p}.tsr: ${r.reason}` });
+          sink.add({
+            check: 'checkpoint-timestamp',
+            status: r.status,
+            category: broken ? 'integrity' : 'trust',
+            stream,
+            file: `${p}.tsr`,
+            message: `${p}.tsr: ${r.reason}`,
+          });
         }
       } catch (err) {
         result.timestamp = { status: 'fail', reason: (err as Error).message };
-        fail({ check: 'checkpoint-timestamp', stream, file: `${p}.tsr`, message: `${p}.tsr: ${(err as Error).message}` });
+        fail({
+          check: 'checkpoint-timestamp',
+          stream,
+          file: `${p}.tsr`,
+          message: `${p}.tsr: ${(err as Error).message}`,
+        });
       }
-    } else sink.add({ check: 'checkpoint-timestamp', status: 'warn', category: 'trust', stream, file: p, message: result.timestamp.reason });
+    } else
+      sink.add({
+        check: 'checkpoint-timestamp',
+        status: 'warn',
+        category: 'trust',
+        stream,
+        file: p,
+        message: result.timestamp.reason,
+      });
     checkpointResults.push(result);
   }
   // Consecutive checkpoints that are both in the package must link.
   for (const cp of checkpoints.values()) {
-    const prev = [...checkpoints.values()].find((o) => o.value.stream === cp.value.stream && o.value.lastSeq + 1 === cp.value.firstSeq);
+    const prev = [...checkpoints.values()].find(
+      (o) => o.value.stream === cp.value.stream && o.value.lastSeq + 1 === cp.value.firstSeq,
+    );
     if (prev && cp.value.prevCheckpointSha256 !== sha256Hex(prev.bytes)) {
-      fail({ check: 'checkpoint-continuity', stream: cp.value.stream, file: cp.path, message: `${cp.path}: prevCheckpointSha256 is not the SHA-256 of ${prev.path}` });
+      fail({
+        check: 'checkpoint-continuity',
+        stream: cp.value.stream,
+        file: cp.path,
+        message: `${cp.path}: prevCheckpointSha256 is not the SHA-256 of ${prev.path}`,
+      });
     }
   }
 
@@ -301,7 +472,13 @@ async function verifyOpened(source: string, root: string, trust: TrustStore, opt
     const recLines = jsonLines((await pkg.read(recPath)).toString('utf8'));
     records += recLines.length;
     const proofs = new Map<number, { line: number; entry: ProofEntry }>();
-    if (!pkg.has(proofPath)) fail({ check: 'record-proof', stream, file: proofPath, message: `${proofPath} is missing: the records of ${recPath} have no proofs` });
+    if (!pkg.has(proofPath))
+      fail({
+        check: 'record-proof',
+        stream,
+        file: proofPath,
+        message: `${proofPath} is missing: the records of ${recPath} have no proofs`,
+      });
     else {
       for (const { line, text } of jsonLines((await pkg.read(proofPath)).toString('utf8'))) {
         try {
@@ -309,11 +486,22 @@ async function verifyOpened(source: string, root: string, trust: TrustStore, opt
           if (!isObject(e) || !Number.isSafeInteger(e.line)) throw new Error('no "line" member');
           proofs.set(e.line, { line, entry: e });
         } catch (err) {
-          fail({ check: 'record-proof', stream, file: proofPath, line, message: `${proofPath}:${line}: not a proof entry (${(err as Error).message})` });
+          fail({
+            check: 'record-proof',
+            stream,
+            file: proofPath,
+            line,
+            message: `${proofPath}:${line}: not a proof entry (${(err as Error).message})`,
+          });
         }
       }
       if (proofs.size !== recLines.length) {
-        fail({ check: 'record-proof', stream, file: proofPath, message: `${proofPath} holds ${proofs.size} proofs for the ${recLines.length} records of ${recPath}` });
+        fail({
+          check: 'record-proof',
+          stream,
+          file: proofPath,
+          message: `${proofPath} holds ${proofs.size} proofs for the ${recLines.length} records of ${recPath}`,
+        });
       }
     }
     for (const { line, text } of recLines) {
@@ -323,44 +511,109 @@ async function verifyOpened(source: string, root: string, trust: TrustStore, opt
         if (!isObject(v)) throw new Error('not a JSON object');
         value = v;
       } catch (err) {
-        fail({ check: 'record-hash', stream, file: recPath, line, message: `${recPath}:${line}: not a JSON record (${(err as Error).message})` });
+        fail({
+          check: 'record-hash',
+          stream,
+          file: recPath,
+          line,
+          message: `${recPath}:${line}: not a JSON record (${(err as Error).message})`,
+        });
         continue;
       }
       const claimed = typeof value.hash === 'string' ? value.hash : undefined;
       const seq = typeof value.seq === 'number' ? value.seq : undefined;
       if (claimed === undefined) {
-        sink.add({ check: 'record-hash', status: 'unverifiable', category: 'integrity', stream, file: recPath, line, message: `${recPath}:${line}: the record carries no hash: its integrity cannot be established` });
+        sink.add({
+          check: 'record-hash',
+          status: 'unverifiable',
+          category: 'integrity',
+          stream,
+          file: recPath,
+          line,
+          message: `${recPath}:${line}: the record carries no hash: its integrity cannot be established`,
+        });
       } else {
         const computed = recordHash(value);
-        if (computed !== claimed) fail({ check: 'record-hash', stream, seq, file: recPath, line, expected: claimed, actual: computed, message: `${recPath}:${line}: the record does not match its hash (seq ${seq}): it was changed` });
+        if (computed !== claimed)
+          fail({
+            check: 'record-hash',
+            stream,
+            seq,
+            file: recPath,
+            line,
+            expected: claimed,
+            actual: computed,
+            message: `${recPath}:${line}: the record does not match its hash (seq ${seq}): it was changed`,
+          });
         else sink.pass('record-hash');
       }
       const proof = proofs.get(line);
       if (!proof) {
-        if (pkg.has(proofPath)) fail({ check: 'record-proof', stream, seq, file: proofPath, message: `${proofPath}: no proof for ${recPath}:${line}` });
+        if (pkg.has(proofPath))
+          fail({
+            check: 'record-proof',
+            stream,
+            seq,
+            file: proofPath,
+            message: `${proofPath}: no proof for ${recPath}:${line}`,
+          });
         continue;
       }
       const { entry: e, line: pl } = proof;
       const at = `${proofPath}:${pl}`;
       if (e.seq !== seq || e.hash !== claimed) {
-        fail({ check: 'record-proof', stream, seq, file: proofPath, line: pl, message: `${at}: names seq ${e.seq} / hash ${String(e.hash).slice(0, 12)}..., but ${recPath}:${line} holds seq ${seq} / hash ${String(claimed).slice(0, 12)}...` });
+        fail({
+          check: 'record-proof',
+          stream,
+          seq,
+          file: proofPath,
+          line: pl,
+          message: `${at}: names seq ${e.seq} / hash ${String(e.hash).slice(0, 12)}..., but ${recPath}:${line} holds seq ${seq} / hash ${String(claimed).slice(0, 12)}...`,
+        });
         continue;
       }
       if (e.checkpoint === null) {
-        sink.add({ check: 'record-proof', status: 'warn', category: 'anchoring', stream, seq, file: recPath, line, message: `${recPath}:${line}: not anchored (${e.unanchored ?? 'no checkpoint covers it'}): only its own hash vouches for it` });
+        sink.add({
+          check: 'record-proof',
+          status: 'warn',
+          category: 'anchoring',
+          stream,
+          seq,
+          file: recPath,
+          line,
+          message: `${recPath}:${line}: not anchored (${e.unanchored ?? 'no checkpoint covers it'}): only its own hash vouches for it`,
+        });
         continue;
       }
       const cp = checkpoints.get(`${stream}\u0000${e.checkpoint}`);
       if (!cp) {
-        fail({ check: 'record-proof', stream, seq, file: proofPath, line: pl, message: `${at}: rests on ${checkpointPath(stream, String(e.checkpoint))}, which is missing or unreadable` });
+        fail({
+          check: 'record-proof',
+          stream,
+          seq,
+          file: proofPath,
+          line: pl,
+          message: `${at}: rests on ${checkpointPath(stream, String(e.checkpoint))}, which is missing or unreadable`,
+        });
         continue;
       }
       const ok =
-        typeof seq === 'number' && Array.isArray(e.path) && e.path.every((h) => typeof h === 'string' && HEX64.test(h)) &&
-        e.leafIndex === seq - cp.value.firstSeq && e.treeSize === cp.value.count && HEX64.test(claimed ?? '') &&
+        typeof seq === 'number' &&
+        Array.isArray(e.path) &&
+        e.path.every((h) => typeof h === 'string' && HEX64.test(h)) &&
+        e.leafIndex === seq - cp.value.firstSeq &&
+        e.treeSize === cp.value.count &&
+        HEX64.test(claimed ?? '') &&
         verifyInclusion(claimed!, e.leafIndex, e.treeSize, e.path, cp.value.merkleRoot);
       if (!ok) {
-        fail({ check: 'record-proof', stream, seq, file: proofPath, line: pl, message: `${at}: the inclusion proof of seq ${seq} does not lead to the merkleRoot of ${cp.path}` });
+        fail({
+          check: 'record-proof',
+          stream,
+          seq,
+          file: proofPath,
+          line: pl,
+          message: `${at}: the inclusion proof of seq ${seq} does not lead to the merkleRoot of ${cp.path}`,
+        });
       } else {
         proven++;
         sink.pass('record-proof');
@@ -369,13 +622,26 @@ async function verifyOpened(source: string, root: string, trust: TrustStore, opt
   }
   for (const p of listed.filter((f) => /^proofs\/[^/]+\.jsonl$/.test(f))) {
     const stream = p.slice('proofs/'.length, -'.jsonl'.length);
-    if (!pkg.has(`records/${stream}.jsonl`)) fail({ check: 'record-proof', stream, file: p, message: `${p}: proofs without records/${stream}.jsonl` });
+    if (!pkg.has(`records/${stream}.jsonl`))
+      fail({ check: 'record-proof', stream, file: p, message: `${p}: proofs without records/${stream}.jsonl` });
   }
-  if (records === 0) fail({ check: 'package-form', category: 'completeness', file: 'records/', message: 'the package holds no records' });
+  if (records === 0)
+    fail({
+      check: 'package-form',
+      category: 'completeness',
+      file: 'records/',
+      message: 'the package holds no records',
+    });
 
   // 6. custody log excerpt
   let custody = { entries: 0, withheld: 0 };
-  if (!pkg.has(CUSTODY_FILE)) fail({ check: 'custody-chain', category: 'completeness', file: CUSTODY_FILE, message: `${CUSTODY_FILE} is missing` });
+  if (!pkg.has(CUSTODY_FILE))
+    fail({
+      check: 'custody-chain',
+      category: 'completeness',
+      file: CUSTODY_FILE,
+      message: `${CUSTODY_FILE} is missing`,
+    });
   else {
     const entries: CustodyExcerptEntry[] = [];
     let parseFailed = false;
@@ -384,13 +650,24 @@ async function verifyOpened(source: string, root: string, trust: TrustStore, opt
         entries.push(JSON.parse(text) as CustodyExcerptEntry);
       } catch (err) {
         parseFailed = true;
-        fail({ check: 'custody-chain', file: CUSTODY_FILE, line, message: `${CUSTODY_FILE}:${line}: not valid JSON (${(err as Error).message})` });
+        fail({
+          check: 'custody-chain',
+          file: CUSTODY_FILE,
+          line,
+          message: `${CUSTODY_FILE}:${line}: not valid JSON (${(err as Error).message})`,
+        });
       }
     }
     if (!parseFailed) {
       const r = verifyCustodyExcerpt(entries);
       custody = { entries: r.entries, withheld: r.withheld };
-      for (const pr of r.problems) fail({ check: 'custody-chain', file: CUSTODY_FILE, line: pr.line, message: `${CUSTODY_FILE}:${pr.line}: ${pr.message}` });
+      for (const pr of r.problems)
+        fail({
+          check: 'custody-chain',
+          file: CUSTODY_FILE,
+          line: pr.line,
+          message: `${CUSTODY_FILE}:${pr.line}: ${pr.message}`,
+        });
       if (r.problems.length === 0) sink.pass('custody-chain');
     }
   }
@@ -414,7 +691,8 @@ async function verifyOpened(source: string, root: string, trust: TrustStore, opt
     reason = `All ${records} records match their hashes and are proven members of ${checkpoints.size} checkpoint(s); every file matches SHA256SUMS.`;
   }
   const trustGaps = findings.filter((f) => f.category === 'trust' && f.status !== 'pass');
-  if (trustGaps.length > 0) reason += ` Trust: ${trustGaps.length} finding(s) limit what is proven, e.g.: ${trustGaps[0].message}`;
+  if (trustGaps.length > 0)
+    reason += ` Trust: ${trustGaps.length} finding(s) limit what is proven, e.g.: ${trustGaps[0].message}`;
   if (verdict === 'intact' && trustGaps.length === 0) reason += ` ${VERDICT_EXPLANATION.intact}.`;
 
   const report: PackageVerifyReport = {
@@ -433,6 +711,12 @@ async function verifyOpened(source: string, root: string, trust: TrustStore, opt
     checks: [...sink.counts.entries()].map(([id, c]) => ({ id, ...c })),
     findings,
   };
-  if (manifest) report.manifest = { createdAt: manifest.createdAt, creator: manifest.creator, case: manifest.case, selection: manifest.selection };
+  if (manifest)
+    report.manifest = {
+      createdAt: manifest.createdAt,
+      creator: manifest.creator,
+      case: manifest.case,
+      selection: manifest.selection,
+    };
   return report;
 }

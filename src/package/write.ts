@@ -40,15 +40,26 @@ export function loadSigningKey(file: string): KeyObject {
   try {
     key = createPrivateKey(readFileSync(file));
   } catch (err) {
-    throw new AuditWsError('UNREADABLE_INPUT', `${file}: not a readable private key (${(err as Error).message.split('\n')[0]})`, { file });
+    throw new AuditWsError(
+      'UNREADABLE_INPUT',
+      `${file}: not a readable private key (${(err as Error).message.split('\n')[0]})`,
+      { file },
+    );
   }
   if (key.asymmetricKeyType !== 'ed25519') {
-    throw new AuditWsError('UNSUPPORTED', `${file}: is a ${key.asymmetricKeyType} key; packages are signed with Ed25519`, { file });
+    throw new AuditWsError(
+      'UNSUPPORTED',
+      `${file}: is a ${key.asymmetricKeyType} key; packages are signed with Ed25519`,
+      { file },
+    );
   }
   return key;
 }
 
-export async function writeEvidencePackage(handle: CaseHandle, options: WritePackageOptions): Promise<WritePackageResult> {
+export async function writeEvidencePackage(
+  handle: CaseHandle,
+  options: WritePackageOptions,
+): Promise<WritePackageResult> {
   handle.assertWritable();
   const signingKey = options.signingKeyFile ? loadSigningKey(options.signingKeyFile) : undefined;
   const now = options.now ?? new Date();
@@ -81,7 +92,10 @@ export async function writeEvidencePackage(handle: CaseHandle, options: WritePac
     sha256,
     sha256sums: sumsSha256,
     // Which decisions left the workstation is the point of this entry; a very long list is kept as its digest.
-    decisions: gathered.decisionIds.length <= 1000 ? gathered.decisionIds : { count: gathered.decisionIds.length, sha256: sha256Hex([...gathered.decisionIds].sort().join('\n')) },
+    decisions:
+      gathered.decisionIds.length <= 1000
+        ? gathered.decisionIds
+        : { count: gathered.decisionIds.length, sha256: sha256Hex([...gathered.decisionIds].sort().join('\n')) },
     selection: selection.by === 'decisions' ? 'by decision id' : selection.query,
     related: selection.related,
     records: gathered.records.length,

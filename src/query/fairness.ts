@@ -399,9 +399,9 @@ export async function fairness(ctx: QueryContext, params: FairnessParams): Promi
 
   const integrity = await ctx.integrity.summarize(
     ctx.duck,
-    `SELECT x.stream, x.seq, x.source_file, x.import_id FROM ${D} x WHERE ${w.sql}${
+    `SELECT x.stream, x.seq, x.source_file, x.line, x."row", x.import_id FROM ${D} x WHERE ${w.sql}${
       outcomes
-        ? ` UNION ALL SELECT o.stream, o.seq, o.source_file, o.import_id FROM ${O} o WHERE o.decision_id IN (SELECT x.decision_id FROM ${D} x WHERE ${w.sql})`
+        ? ` UNION ALL SELECT o.stream, o.seq, o.source_file, o.line, o."row", o.import_id FROM ${O} o WHERE o.decision_id IN (SELECT x.decision_id FROM ${D} x WHERE ${w.sql})`
         : ''
     }`,
     w.params,

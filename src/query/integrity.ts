@@ -277,8 +277,8 @@ export class IntegrityIndex {
   }
 
   /**
-   * Counts, over the rows a query rests on (`scopeSql`: a SELECT of stream, seq, source_file, import_id
-   * bound with `params`), how many the run flagged or never saw.
+   * Counts, over the rows a query rests on (`scopeSql`: a SELECT of stream, seq, source_file, line, "row"
+   * and import_id, bound with `params`), how many the run flagged or never saw.
    */
   async summarize(duck: DuckDBConnection, scopeSql: string, params: SqlParams = {}): Promise<IntegritySummary> {
     const base = { runId: this.runId, failed: 0, warning: 0, unverifiable: 0, notVerified: 0 };
@@ -286,25 +286,24 @@ export class IntegrityIndex {
       const rows = await countRows(duck, scopeSql, params);
       return { ...base, status: rows > 0 ? 'not-verified' : 'passed', rows, notVerified: rows };
     }
-    const lateImports = [...this.importsFinished.entries()]
-      .filter(([id]) => !this.importedBeforeRun(id))
-      .map(([id]) => id);
-    const late =
-      lateImports.length > 0 ? `s.import_id IN (${lateImports.map((n) => String(Math.trunc(n))).join(', ')})` : 'false';
-    let sql: string;
-    if (this.failures.length === 0) {
-      sql = `SELECT count(*) AS rows, count(*) FILTER (WHERE ${late}) AS not_verified, 0 AS failed, 0 AS warning, 0 AS unverifiable FROM (${scopeSql}) s`;
-    } else {
+    const lateImports = [...this.importsFinished.keys()].filter((id) => !this.importedBeforeRun(id));
+    // import ids are numbers read from case.sqlite, never user text
+    const late = lateImports.length > 0 ? `import_id IN (${lateImports.map((n) => String(Math.trunc(n))).join(', ')})` : 'false';
+    let sql = `SELECT count(*) AS rows, count(*) FILTER (WHERE ${late}) AS not_verified, 0 AS failed, 0 AS warning, 0 AS unverifiable FROM (${scopeSql})`;
+    if (this.failures.length > 0) {
+      // Findings are few: join them to the rows (by stream and seq range, or by file) and judge only the
+      // rows that match, each once with its worst finding.
       const table = await this.failureTable(duck);
       sql = `WITH s AS (${scopeSql}),
-        judged AS (
-          SELECT s.stream, s.seq, s.import_id, max(CASE f.status WHEN 'fail' THEN 3 WHEN 'unverifiable' THEN 2 WHEN 'warn' THEN 1 ELSE 0 END) AS worst
-          FROM s LEFT JOIN ${table} f
-            ON (f.seq_from IS NOT NULL AND s.stream = f.stream AND s.seq BETWEEN f.seq_from AND f.seq_to)
-            OR (f.seq_from IS NULL AND s.source_file = f.file)
-          GROUP BY ALL
-        )
-        SELECT count(*) AS rows, count(*) FILTER (WHERE ${late.replace(/s\.import_id/g, 'import_id')}) AS not_verified,
+        hits AS (
+          SELECT s.stream, s.seq, s.source_file, s.line, s."row", s.import_id, f.rank FROM s JOIN ${table} f
+            ON f.seq_from IS NOT NULL AND s.stream = f.stream AND s.seq BETWEEN f.seq_from AND f.seq_to
+          UNION ALL
+          SELECT s.stream, s.seq, s.source_file, s.line, s."row", s.import_id, f.rank FROM s JOIN ${table} f
+            ON f.seq_from IS NULL AND s.source_file = f.file
+        ),
+        judged AS (SELECT max(rank) AS worst FROM hits WHERE NOT (${late}) GROUP BY stream, seq, source_file, line, "row", import_id)
+        SELECT (SELECT count(*) FROM s) AS rows, (SELECT count(*) FROM s WHERE ${late}) AS not_verified,
           count(*) FILTER (WHERE worst = 3) AS failed, count(*) FILTER (WHERE worst = 2) AS unverifiable, count(*) FILTER (WHERE worst = 1) AS warning
         FROM judged`;
     }
@@ -339,7 +338,7 @@ export class IntegrityIndex {
     );
     await queryRows(
       duck,
-      `CREATE TEMP TABLE IF NOT EXISTS ${name} AS SELECT unnest(json_transform($data, '[{"stream":"VARCHAR","seq_from":"BIGINT","seq_to":"BIGINT","file":"VARCHAR","status":"VARCHAR"}]'), recursive := true)`,
+      `CREATE TEMP TABLE IF NOT EXISTS ${name} AS SELECT unnest(json_transform($data, '[{"stream":"VARCHAR","seq_from":"BIGINT","seq_to":"BIGINT","file":"VARCHAR","rank":"INTEGER"}]'), recursive := true)`,
       { data },
     );
     this.duckTable = name;

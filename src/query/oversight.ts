@@ -191,8 +191,8 @@ export async function oversight(ctx: QueryContext, params: OversightParams = {})
 
   const integrity = await ctx.integrity.summarize(
     ctx.duck,
-    `SELECT x.stream, x.seq, x.source_file, x.import_id FROM ${D} x WHERE ${w.sql}
-     UNION ALL SELECT r.stream, r.seq, r.source_file, r.import_id FROM ${R} r WHERE ${rw.sql}`,
+    `SELECT x.stream, x.seq, x.source_file, x.line, x."row", x.import_id FROM ${D} x WHERE ${w.sql}
+     UNION ALL SELECT r.stream, r.seq, r.source_file, r.line, r."row", r.import_id FROM ${R} r WHERE ${rw.sql}`,
     { ...w.params, ...rw.params },
   );
 

@@ -33,7 +33,9 @@ interface RawRow {
 }
 
 export function checkCustodyLog(db: Database.Database): CheckedCustody {
-  const rows = db.prepare('SELECT seq, at, actor, action, details, prev_hash, hash FROM custody_log ORDER BY seq').all() as RawRow[];
+  const rows = db
+    .prepare('SELECT seq, at, actor, action, details, prev_hash, hash FROM custody_log ORDER BY seq')
+    .all() as RawRow[];
   const entries: CustodyEntry[] = [];
   const problems: CustodyProblem[] = [];
   let prev = GENESIS_PREV_HASH;
@@ -46,16 +48,41 @@ export function checkCustodyLog(db: Database.Database): CheckedCustody {
       details = v as Record<string, unknown>;
     } catch {
       readable = false;
-      problems.push({ seq: r.seq, message: `entry ${r.seq}: its details are not a JSON object; the row was edited outside the workstation` });
+      problems.push({
+        seq: r.seq,
+        message: `entry ${r.seq}: its details are not a JSON object; the row was edited outside the workstation`,
+      });
     }
-    const e: CustodyEntry = { seq: r.seq, at: r.at, actor: r.actor, action: r.action, details, prevHash: r.prev_hash, hash: r.hash };
+    const e: CustodyEntry = {
+      seq: r.seq,
+      at: r.at,
+      actor: r.actor,
+      action: r.action,
+      details,
+      prevHash: r.prev_hash,
+      hash: r.hash,
+    };
     entries.push(e);
-    if (r.seq !== i) problems.push({ seq: r.seq, message: `entry ${r.seq}: expected seq ${i}; ${r.seq > i ? `entries ${i}..${r.seq - 1} are missing` : 'entries are duplicated or reordered'}` });
-    if (r.prev_hash !== prev) problems.push({ seq: r.seq, message: `entry ${r.seq}: prevHash does not match the hash of the entry before it` });
-    if (readable && custodyEntryHash(e) !== r.hash) problems.push({ seq: r.seq, message: `entry ${r.seq} (${r.action} at ${r.at}): its hash does not match its content; the row was changed after it was written` });
+    if (r.seq !== i)
+      problems.push({
+        seq: r.seq,
+        message: `entry ${r.seq}: expected seq ${i}; ${r.seq > i ? `entries ${i}..${r.seq - 1} are missing` : 'entries are duplicated or reordered'}`,
+      });
+    if (r.prev_hash !== prev)
+      problems.push({ seq: r.seq, message: `entry ${r.seq}: prevHash does not match the hash of the entry before it` });
+    if (readable && custodyEntryHash(e) !== r.hash)
+      problems.push({
+        seq: r.seq,
+        message: `entry ${r.seq} (${r.action} at ${r.at}): its hash does not match its content; the row was changed after it was written`,
+      });
     prev = r.hash;
   });
-  return { entries, intact: problems.length === 0, problems, headHash: rows.length ? rows[rows.length - 1].hash : null };
+  return {
+    entries,
+    intact: problems.length === 0,
+    problems,
+    headHash: rows.length ? rows[rows.length - 1].hash : null,
+  };
 }
 
 /** One line per entry for a terminal. */

@@ -97,19 +97,18 @@ const TOC: readonly [string, string][] = [
 export function renderReportHtml(d: ReportData): string {
   const maxRows = 25;
   const body: Html = html`<main>
-${renderCover(d.cover)}
-<section class="toc"><h3>Contents</h3><ol>${join(TOC.map(([id, title]) => html`<li><a href="#${id}">${title}</a></li>`))}</ol></section>
-${renderSummary(d.summary, d.cover)}
-${renderIntegrity(d.integrity)}
-${renderRecordKeeping(d.recordKeeping)}
-${renderOversight(d.oversight, 4)}
-${renderAnomalies(d.anomalies, 5, maxRows)}
-${renderFairness(d.fairness, 6)}
-${renderTimelines(d.timelines, 7)}
-${renderAnnotations(d.annotations, 8)}
-${renderMethodology(d.methodology, 9)}
-${renderAppendix(d.appendix, 10)}
-</main>`;
+    ${renderCover(d.cover)}
+    <section class="toc">
+      <h3>Contents</h3>
+      <ol>
+        ${join(TOC.map(([id, title]) => html`<li><a href="#${id}">${title}</a></li>`))}
+      </ol>
+    </section>
+    ${renderSummary(d.summary, d.cover)} ${renderIntegrity(d.integrity)} ${renderRecordKeeping(d.recordKeeping)}
+    ${renderOversight(d.oversight, 4)} ${renderAnomalies(d.anomalies, 5, maxRows)} ${renderFairness(d.fairness, 6)}
+    ${renderTimelines(d.timelines, 7)} ${renderAnnotations(d.annotations, 8)} ${renderMethodology(d.methodology, 9)}
+    ${renderAppendix(d.appendix, 10)}
+  </main>`;
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
@@ -118,4 +117,3 @@ ${renderAppendix(d.appendix, 10)}
 <body>${body.markup}</body></html>
 `;
 }
-

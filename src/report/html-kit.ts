@@ -98,18 +98,55 @@ export interface Column<T> {
  * A table whose header repeats on every printed page (thead is a table-header-group) and whose rows
  * are never split across pages (tr break-inside: avoid, in the print CSS).
  */
-export function table<T>(columns: readonly Column<T>[], rows: readonly T[], options: { caption?: string; empty?: string; cls?: string } = {}): Html {
+export function table<T>(
+  columns: readonly Column<T>[],
+  rows: readonly T[],
+  options: { caption?: string; empty?: string; cls?: string } = {},
+): Html {
   if (rows.length === 0) return html`<p class="empty">${options.empty ?? 'None.'}</p>`;
   // Header cells take the alignment of their column, not its typeface.
-  const headCls = (c: Column<T>): string => (c.cls ?? '').split(' ').filter((k) => k === 'num' || k === 'nowrap').join(' ');
-  const head = columns.map((c) => html`<th class="${headCls(c)}"${c.width ? html` style="width:${c.width}"` : ''}>${c.head}</th>`);
-  const body = rows.map((r) => html`<tr>${columns.map((c) => html`<td class="${c.cls ?? ''}">${c.cell(r)}</td>`)}</tr>`);
-  return html`<table class="${options.cls ?? ''}">${options.caption ? html`<caption>${options.caption}</caption>` : ''}<thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+  const headCls = (c: Column<T>): string =>
+    (c.cls ?? '')
+      .split(' ')
+      .filter((k) => k === 'num' || k === 'nowrap')
+      .join(' ');
+  const head = columns.map(
+    (c) => html`<th class="${headCls(c)}" ${c.width ? html` style="width:${c.width}"` : ''}>${c.head}</th>`,
+  );
+  const body = rows.map(
+    (r) =>
+      html`<tr>
+        ${columns.map((c) => html`<td class="${c.cls ?? ''}">${c.cell(r)}</td>`)}
+      </tr>`,
+  );
+  return html`<table class="${options.cls ?? ''}">
+    ${
+      options.caption
+        ? html`<caption>
+            ${options.caption}
+          </caption>`
+        : ''
+    }
+    <thead>
+      <tr>
+        ${head}
+      </tr>
+    </thead>
+    <tbody>
+      ${body}
+    </tbody>
+  </table>`;
 }
 
 /** A labelled fact list (definition list laid out as two columns). */
 export function facts(items: readonly (readonly [string, Child])[]): Html {
-  return html`<dl class="facts">${items.map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl>`;
+  return html`<dl class="facts">
+    ${items.map(
+      ([k, v]) =>
+        html`<dt>${k}</dt>
+          <dd>${v}</dd>`,
+    )}
+  </dl>`;
 }
 
 export type Tone = 'ok' | 'warn' | 'bad' | 'info';

@@ -19,7 +19,12 @@ export const CHROMIUM_FLAGS = [
   '--disable-sync',
 ];
 
-const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
+const CANDIDATES = [
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome',
+  '/usr/bin/google-chrome-stable',
+];
 
 /** AUDIT_WS_CHROMIUM, else the first Chromium found in the usual places. */
 export function findChromium(env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -36,13 +41,19 @@ export interface PdfOptions {
 export async function renderPdf(html: string, options: PdfOptions): Promise<Buffer> {
   const executablePath = options.executablePath ?? findChromium();
   if (!executablePath) {
-    throw new AuditWsError('NOT_FOUND', 'no Chromium found for the PDF (set AUDIT_WS_CHROMIUM to its path); report.html holds the same report');
+    throw new AuditWsError(
+      'NOT_FOUND',
+      'no Chromium found for the PDF (set AUDIT_WS_CHROMIUM to its path); report.html holds the same report',
+    );
   }
   let browser;
   try {
     browser = await chromium.launch({ executablePath, args: CHROMIUM_FLAGS, headless: true });
   } catch (err) {
-    throw new AuditWsError('UNSUPPORTED', `Chromium at ${executablePath} did not start: ${(err as Error).message.split('\n')[0]}`);
+    throw new AuditWsError(
+      'UNSUPPORTED',
+      `Chromium at ${executablePath} did not start: ${(err as Error).message.split('\n')[0]}`,
+    );
   }
   try {
     const context = await browser.newContext({ javaScriptEnabled: false, offline: true });

@@ -5,7 +5,16 @@
  * folder and moved into place together, so a failed PDF leaves no half-written set behind.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import type { CaseHandle } from '../case/store.ts';
 import { AuditWsError } from '../errors.ts';
@@ -23,7 +32,10 @@ export const REPORT_FORMATS = ['pdf', 'html', 'json', 'csv'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 export function parseFormats(text: string): ReportFormat[] {
-  const list = text.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+  const list = text
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '');
   for (const f of list) {
     if (!(REPORT_FORMATS as readonly string[]).includes(f)) {
       throw new AuditWsError('BAD_USAGE', `unknown report format "${f}"; choose from ${REPORT_FORMATS.join(', ')}`);
@@ -44,7 +56,9 @@ export async function writeReportFiles(data: ReportData, dir: string, formats: r
   if (formats.includes('json')) writeFileSync(path.join(dir, 'findings.json'), `${JSON.stringify(data, null, 2)}\n`);
   if (formats.includes('html')) writeFileSync(path.join(dir, 'report.html'), html);
   if (formats.includes('pdf')) {
-    const pdf = await renderPdf(html, { footerText: `${data.cover.caseName} · AI audit report · ${data.generatedAt.slice(0, 10)}` });
+    const pdf = await renderPdf(html, {
+      footerText: `${data.cover.caseName} · AI audit report · ${data.generatedAt.slice(0, 10)}`,
+    });
     writeFileSync(path.join(dir, 'report.pdf'), pdf);
   }
   if (formats.includes('csv')) {
@@ -53,7 +67,11 @@ export async function writeReportFiles(data: ReportData, dir: string, formats: r
     for (const t of reportTables(data)) {
       await writeCsvFile(
         path.join(csvDir, `${t.name}.csv`),
-        { query: `report.${t.name}`, description: t.description, parameters: { case: data.cover.caseSlug, reportGeneratedAt: data.generatedAt } },
+        {
+          query: `report.${t.name}`,
+          description: t.description,
+          parameters: { case: data.cover.caseSlug, reportGeneratedAt: data.generatedAt },
+        },
         t.columns,
         t.rows as readonly (readonly CsvValue[])[],
         { caseName: data.cover.caseName, actor: data.cover.investigator, now: new Date(data.generatedAt) },
@@ -97,7 +115,12 @@ export async function writeReport(
 }
 
 /** The report files of a package scope, in memory, for the evidence package writer. */
-export async function reportPackageFiles(handle: CaseHandle, options: ReportOptions, formats: readonly ReportFormat[], tempParent: string): Promise<PackageFile[]> {
+export async function reportPackageFiles(
+  handle: CaseHandle,
+  options: ReportOptions,
+  formats: readonly ReportFormat[],
+  tempParent: string,
+): Promise<PackageFile[]> {
   const data = await assembleReportData(handle, options);
   const dir = mkdtempSync(path.join(tempParent, 'package-report-'));
   try {

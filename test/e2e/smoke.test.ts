@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatCount } from '../../renderer/format.ts';
 import { inspectArchive, type InspectReport } from '../../src/archive/inspect.ts';
 import { createDispatcher } from '../../src/contract/dispatcher.ts';
+import { closeSessions } from '../../src/contract/session.ts';
 import { ensureDemoArchive } from '../../src/contract/workspace.ts';
 import type { DemoSummary } from '../../src/demo/generator.ts';
 import { startServer, type RunningServer } from '../../src/server/index.ts';
@@ -76,6 +77,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await context?.close();
+  // The first start imports the demo case in the background: stop it before the workspace goes.
+  await closeSessions();
   await server?.close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
@@ -83,7 +86,8 @@ afterAll(async () => {
 describe('browser mode smoke test', () => {
   it('opens with the token and shows the demo archive inspection as tables', async () => {
     needChromium();
-    const response = await page.goto(server.url);
+    // The app opens on the demo case; the inspection of an archive without importing it is its own screen.
+    const response = await page.goto(`${server.url}#/inspect`);
     expect(response?.status()).toBe(200);
     expect(new URL(page.url()).search).toBe(''); // the token left the address bar
     await page.getByTestId('inspect-report').waitFor();

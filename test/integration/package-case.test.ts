@@ -61,12 +61,17 @@ beforeAll(async () => {
   try {
     const r = await importArchives(handle, [EXAMPLE]);
     expect(r.status).toBe('done');
-    allDecisionIds = (await handle.duck.runAndReadAll('SELECT decision_id FROM decisions ORDER BY seq')).getRowsJS().map((x) => String(x[0]));
+    allDecisionIds = (await handle.duck.runAndReadAll('SELECT decision_id FROM decisions ORDER BY seq'))
+      .getRowsJS()
+      .map((x) => String(x[0]));
     // 20 decisions over both checkpoints of the stream
     chosen = allDecisionIds.filter((_, i) => i % 3 === 0);
     expect(chosen.length).toBe(20);
     // an annotation that names a decision outside the package: its details must not travel
-    appendCustody(handle.sqlite, 'Ada Investigator', 'annotation.added', { target: `decision ${allDecisionIds[1]}`, text: 'looks odd' });
+    appendCustody(handle.sqlite, 'Ada Investigator', 'annotation.added', {
+      target: `decision ${allDecisionIds[1]}`,
+      text: 'looks odd',
+    });
     zip = join(tmp, 'evidence.zip');
     pkgResult = await writeEvidencePackage(handle, {
       out: zip,
@@ -94,8 +99,12 @@ describe('evidence package of 20 decisions from a case', () => {
     expect(r.records).toBe(r.provenRecords);
     expect(r.records).toBeGreaterThan(20); // reviews and outcomes of those decisions came along
     expect(r.signature).toMatchObject({ status: 'pass', trusted: true });
-    expect(r.checkpoints.map((c) => c.file)).toEqual(expect.arrayContaining(['checkpoints/decisions/2026-03-01.json', 'checkpoints/decisions/2026-03-02.json']));
-    expect(r.checkpoints.every((c) => c.signature.status === 'pass' && c.timestamp.status === 'pass' && c.timestamp.genTime)).toBe(true);
+    expect(r.checkpoints.map((c) => c.file)).toEqual(
+      expect.arrayContaining(['checkpoints/decisions/2026-03-01.json', 'checkpoints/decisions/2026-03-02.json']),
+    );
+    expect(
+      r.checkpoints.every((c) => c.signature.status === 'pass' && c.timestamp.status === 'pass' && c.timestamp.genTime),
+    ).toBe(true);
   });
 
   it('without pinned keys still proves integrity but says that origin is not established', async () => {
@@ -109,10 +118,17 @@ describe('evidence package of 20 decisions from a case', () => {
   it('is checkable with sha256sum -c and holds the records exactly as the source did', () => {
     const dir = unzipTo(zip);
     const out = execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: dir, encoding: 'utf8' });
-    expect(out.trim().split('\n').every((l) => l.endsWith(': OK'))).toBe(true);
+    expect(
+      out
+        .trim()
+        .split('\n')
+        .every((l) => l.endsWith(': OK')),
+    ).toBe(true);
     expect(out.trim().split('\n').length).toBe(walk(dir).length - 2); // all but SHA256SUMS and its .sig
     const sourceLines = new Set(
-      ['decisions/2026-03-01.jsonl', 'decisions/2026-03-02.jsonl'].flatMap((f) => readFileSync(join(EXAMPLE, f), 'utf8').split('\n')),
+      ['decisions/2026-03-01.jsonl', 'decisions/2026-03-02.jsonl'].flatMap((f) =>
+        readFileSync(join(EXAMPLE, f), 'utf8').split('\n'),
+      ),
     );
     const packaged = readFileSync(join(dir, 'records/decisions.jsonl'), 'utf8').trim().split('\n');
     expect(packaged).toHaveLength(20);
@@ -126,7 +142,10 @@ describe('evidence package of 20 decisions from a case', () => {
       const text = readFileSync(join(dir, f), 'latin1');
       for (const id of others) expect(text.includes(id), `${f} names ${id}`).toBe(false);
     }
-    const custody = readFileSync(join(dir, 'custody.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const custody = readFileSync(join(dir, 'custody.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const annotation = custody.find((e) => e.action === 'annotation.added');
     expect(annotation.details).toBeUndefined();
     expect(annotation.detailsWithheld).toMatch(/outside this package/);
@@ -136,9 +155,16 @@ describe('evidence package of 20 decisions from a case', () => {
     const ws = new Workspace(join(tmp, 'ws'));
     const handle = await ws.open('Example case', { mode: 'read' });
     try {
-      const last = handle.sqlite.prepare('SELECT action, details FROM custody_log ORDER BY seq DESC LIMIT 1').get() as { action: string; details: string };
+      const last = handle.sqlite.prepare('SELECT action, details FROM custody_log ORDER BY seq DESC LIMIT 1').get() as {
+        action: string;
+        details: string;
+      };
       expect(last.action).toBe('package.exported');
-      expect(JSON.parse(last.details)).toMatchObject({ sha256: sha256Hex(readFileSync(zip)), sha256sums: pkgResult.sumsSha256, decisions: chosen });
+      expect(JSON.parse(last.details)).toMatchObject({
+        sha256: sha256Hex(readFileSync(zip)),
+        sha256sums: pkgResult.sumsSha256,
+        decisions: chosen,
+      });
     } finally {
       await handle.close();
     }
@@ -163,13 +189,19 @@ describe('evidence package of 20 decisions from a case', () => {
       flipByte(join(dir, target));
       const r = await verifyEvidencePackage(dir, trust);
       expect(r.verdict).toBe('tampered');
-      expect(fails(r).some((f) => f.file === target), JSON.stringify(fails(r))).toBe(true);
+      expect(
+        fails(r).some((f) => f.file === target),
+        JSON.stringify(fails(r)),
+      ).toBe(true);
     });
 
     it('SHA256SUMS itself: the investigator signature no longer verifies', async () => {
       const dir = unzipTo(zip);
       const sums = readFileSync(join(dir, 'SHA256SUMS'), 'utf8');
-      writeFileSync(join(dir, 'SHA256SUMS'), sums.replace(/^./, (c) => (c === 'a' ? 'b' : 'a')));
+      writeFileSync(
+        join(dir, 'SHA256SUMS'),
+        sums.replace(/^./, (c) => (c === 'a' ? 'b' : 'a')),
+      );
       const r = await verifyEvidencePackage(dir, { ...trust, trustKeys: [PRODUCER_KEY, investigatorPub] });
       expect(r.verdict).toBe('tampered');
       expect(fails(r).map((f) => f.file)).toEqual(expect.arrayContaining(['SHA256SUMS.sig']));
@@ -179,8 +211,13 @@ describe('evidence package of 20 decisions from a case', () => {
   describe('a forger who also rewrites SHA256SUMS (and drops the signature) is still caught by the content checks', () => {
     function resum(dir: string): void {
       rmSync(join(dir, 'SHA256SUMS.sig'));
-      const files = walk(dir).filter((f) => f !== 'SHA256SUMS').sort();
-      writeFileSync(join(dir, 'SHA256SUMS'), files.map((f) => `${sha256Hex(readFileSync(join(dir, f)))}  ${f}\n`).join(''));
+      const files = walk(dir)
+        .filter((f) => f !== 'SHA256SUMS')
+        .sort();
+      writeFileSync(
+        join(dir, 'SHA256SUMS'),
+        files.map((f) => `${sha256Hex(readFileSync(join(dir, f)))}  ${f}\n`).join(''),
+      );
     }
     it('a changed record fails its hash at its line', async () => {
       const dir = unzipTo(zip);
@@ -189,7 +226,10 @@ describe('evidence package of 20 decisions from a case', () => {
       resum(dir);
       const r = await verifyEvidencePackage(dir, trust);
       expect(r.verdict).toBe('tampered');
-      expect(fails(r).find((f) => f.check === 'record-hash')).toMatchObject({ file: 'records/decisions.jsonl', line: 1 });
+      expect(fails(r).find((f) => f.check === 'record-hash')).toMatchObject({
+        file: 'records/decisions.jsonl',
+        line: 1,
+      });
     });
 
     it('a record re-hashed after the change fails its inclusion proof', async () => {
@@ -252,8 +292,12 @@ describe('evidence package of 20 decisions from a case', () => {
     const ws = new Workspace(join(tmp, 'ws'));
     const handle = await ws.open('Example case', { mode: 'write', actor: 'Ada' });
     try {
-      await expect(writeEvidencePackage(handle, { out: join(tmp, 'x.zip'), selection: { decisionIds: ['d-nope'] } })).rejects.toThrow(/no decision d-nope/);
-      await expect(writeEvidencePackage(handle, { out: join(tmp, 'x.zip'), selection: { select: 'no_such_column = 1' } })).rejects.toThrow(/does not run/);
+      await expect(
+        writeEvidencePackage(handle, { out: join(tmp, 'x.zip'), selection: { decisionIds: ['d-nope'] } }),
+      ).rejects.toThrow(/no decision d-nope/);
+      await expect(
+        writeEvidencePackage(handle, { out: join(tmp, 'x.zip'), selection: { select: 'no_such_column = 1' } }),
+      ).rejects.toThrow(/does not run/);
     } finally {
       await handle.close();
     }
@@ -264,7 +308,10 @@ describe('evidence package of 20 decisions from a case', () => {
     const handle = await ws.open('Example case', { mode: 'write', actor: 'Ada' });
     const out = join(tmp, 'q.zip');
     try {
-      const res = await writeEvidencePackage(handle, { out, selection: { select: "model_id = 'fraud-detector'", related: false } });
+      const res = await writeEvidencePackage(handle, {
+        out,
+        selection: { select: "model_id = 'fraud-detector'", related: false },
+      });
       expect(res.manifest.selection).toMatchObject({ by: 'query', query: "model_id = 'fraud-detector'" });
       expect(Object.keys(res.manifest.records)).toEqual(['decisions']);
     } finally {

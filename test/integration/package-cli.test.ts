@@ -26,7 +26,10 @@ let chosen: string[];
 let others: string[];
 
 function cli(args: string[], withWorkspace = true): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args, ...(withWorkspace ? ['--workspace', ws] : [])], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [BIN, ...args, ...(withWorkspace ? ['--workspace', ws] : [])], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -53,11 +56,19 @@ beforeAll(async () => {
   try {
     expect((await importArchives(handle, [archive])).status).toBe('done');
     await verifyCase(handle, { ...DEFAULT_VERIFY_OPTIONS, trustKeyFiles: [producerKey] });
-    const rows = (await handle.duck.runAndReadAll('SELECT decision_id, trace_id, affected_user_id, hash FROM decisions ORDER BY seq')).getRowsJS().map((r) => r.map(String));
+    const rows = (
+      await handle.duck.runAndReadAll(
+        'SELECT decision_id, trace_id, affected_user_id, hash FROM decisions ORDER BY seq',
+      )
+    )
+      .getRowsJS()
+      .map((r) => r.map(String));
     chosen = rows.filter((_, i) => i % 40 === 7).map((r) => r[0]);
     expect(chosen).toHaveLength(20);
     const chosenUsers = new Set(rows.filter((r) => chosen.includes(r[0])).map((r) => r[2]));
-    others = rows.filter((r) => !chosen.includes(r[0])).flatMap((r) => [r[0], r[1], ...(chosenUsers.has(r[2]) ? [] : [r[2]])]);
+    others = rows
+      .filter((r) => !chosen.includes(r[0]))
+      .flatMap((r) => [r[0], r[1], ...(chosenUsers.has(r[2]) ? [] : [r[2]])]);
   } finally {
     await handle.close();
   }
@@ -66,7 +77,19 @@ beforeAll(async () => {
   investigatorPub = join(tmp, 'investigator.pub.pem');
   writeFileSync(investigatorPub, publicKey.export({ type: 'spki', format: 'pem' }));
   zip = join(tmp, 'evidence.zip');
-  const r = cli(['package', '--case', 'Package case', '--decisions', chosen.join(','), '--out', zip, '--sign', join(tmp, 'investigator.pem'), '--investigator', 'Ada Investigator']);
+  const r = cli([
+    'package',
+    '--case',
+    'Package case',
+    '--decisions',
+    chosen.join(','),
+    '--out',
+    zip,
+    '--sign',
+    join(tmp, 'investigator.pem'),
+    '--investigator',
+    'Ada Investigator',
+  ]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(r.stdout).toMatch(/20 decisions/);
@@ -84,10 +107,22 @@ describe('audit-ws package and verify-package', () => {
     expect(j.signature).toMatchObject({ status: 'pass', trusted: true });
     const dir = unzipTo(zip);
     const files = walk(dir);
-    for (const f of ['report.pdf', 'report.html', 'findings.json', 'csv/anomalies.csv', 'custody.jsonl', 'package.json', 'SHA256SUMS', 'SHA256SUMS.sig']) expect(files).toContain(f);
+    for (const f of [
+      'report.pdf',
+      'report.html',
+      'findings.json',
+      'csv/anomalies.csv',
+      'custody.jsonl',
+      'package.json',
+      'SHA256SUMS',
+      'SHA256SUMS.sig',
+    ])
+      expect(files).toContain(f);
     const findings = JSON.parse(readFileSync(join(dir, 'findings.json'), 'utf8'));
     expect(findings.cover.scope).toEqual({ kind: 'package', decisions: 20 });
-    expect(findings.timelines.timelines.map((t: { subject: { id: string } }) => t.subject.id).sort()).toEqual([...chosen].sort());
+    expect(findings.timelines.timelines.map((t: { subject: { id: string } }) => t.subject.id).sort()).toEqual(
+      [...chosen].sort(),
+    );
   });
 
   it('passes sha256sum -c', () => {
@@ -99,7 +134,15 @@ describe('audit-ws package and verify-package', () => {
 
   it('discloses no other record: no decision, trace or user id of an unselected decision in any file, the PDF included', () => {
     const dir = unzipTo(zip);
-    const texts = walk(dir).map((f) => [f, f === 'report.pdf' ? execFileSync('pdftotext', [join(dir, f), '-'], { encoding: 'utf8' }) : readFileSync(join(dir, f), 'latin1')] as const);
+    const texts = walk(dir).map(
+      (f) =>
+        [
+          f,
+          f === 'report.pdf'
+            ? execFileSync('pdftotext', [join(dir, f), '-'], { encoding: 'utf8' })
+            : readFileSync(join(dir, f), 'latin1'),
+        ] as const,
+    );
     const leaks: string[] = [];
     const otherSet = new Set(others);
     for (const [f, text] of texts) {
@@ -129,7 +172,13 @@ describe('audit-ws package and verify-package', () => {
         z.on('entry', (e: yauzl.Entry) => {
           if (e.fileName === 'records/decisions.jsonl') {
             z.close();
-            resolve(e.relativeOffsetOfLocalHeader + 30 + Buffer.byteLength(e.fileName) + e.extraFields.reduce((n, x) => n + 4 + x.data.length, 0) + 5);
+            resolve(
+              e.relativeOffsetOfLocalHeader +
+                30 +
+                Buffer.byteLength(e.fileName) +
+                e.extraFields.reduce((n, x) => n + 4 + x.data.length, 0) +
+                5,
+            );
           } else z.readEntry();
         });
         z.on('end', () => reject(new Error('entry not found')));
@@ -144,7 +193,12 @@ describe('audit-ws package and verify-package', () => {
   });
 
   it('refuses to run without a selection, and with both kinds of selection', () => {
-    expect(cli(['package', '--case', 'Package case', '--out', join(tmp, 'n.zip')]).stderr).toMatch(/exactly one of --decisions/);
-    expect(cli(['package', '--case', 'Package case', '--out', join(tmp, 'n.zip'), '--decisions', 'x', '--select', 'true']).code).toBe(2);
+    expect(cli(['package', '--case', 'Package case', '--out', join(tmp, 'n.zip')]).stderr).toMatch(
+      /exactly one of --decisions/,
+    );
+    expect(
+      cli(['package', '--case', 'Package case', '--out', join(tmp, 'n.zip'), '--decisions', 'x', '--select', 'true'])
+        .code,
+    ).toBe(2);
   });
 });

@@ -14,7 +14,9 @@ describe('proveLeaves: many RFC 6962 paths in one pass', () => {
       const t = proveLeaves(leaves, all);
       expect(t.root.equals(merkleRoot(leaves))).toBe(true);
       for (const i of all) {
-        expect(t.paths.get(i)!.map((b) => b.toString('hex'))).toEqual(inclusionPath(leaves, i).map((b) => b.toString('hex')));
+        expect(t.paths.get(i)!.map((b) => b.toString('hex'))).toEqual(
+          inclusionPath(leaves, i).map((b) => b.toString('hex')),
+        );
       }
     }
   });
@@ -28,7 +30,8 @@ describe('proveLeaves: many RFC 6962 paths in one pass', () => {
         expect(t.root.equals(merkleRoot(leaves))).toBe(true);
         for (const i of idx) expect(verifyInclusion(leaves[i], i, n, t.paths.get(i)!, t.root)).toBe(true);
         // a path for one leaf never proves another
-        if (n > 1) expect(verifyInclusion(leaves[(idx[0] + 1) % n], idx[0], n, t.paths.get(idx[0])!, t.root)).toBe(false);
+        if (n > 1)
+          expect(verifyInclusion(leaves[(idx[0] + 1) % n], idx[0], n, t.paths.get(idx[0])!, t.root)).toBe(false);
       }),
       { numRuns: 200 },
     );

@@ -52,7 +52,12 @@ describe('audit-ws custody', () => {
     expect(r.stdout).toMatch(/case\.created/);
     expect(r.stdout).toMatch(/Verified: all 4 entries/);
     const j = JSON.parse(cli(['custody', '--case', 'custody-case', '--verify', '--json']).stdout);
-    expect(j.entries.map((e: { action: string }) => e.action)).toEqual(['case.created', 'annotation.added', 'view.saved', 'export.csv']);
+    expect(j.entries.map((e: { action: string }) => e.action)).toEqual([
+      'case.created',
+      'annotation.added',
+      'view.saved',
+      'export.csv',
+    ]);
     expect(j.verification).toMatchObject({ intact: true, problems: [], entries: 4 });
   });
 
@@ -87,7 +92,9 @@ describe('audit-ws custody', () => {
     sqlite3(sqlite, 'DELETE FROM custody_log WHERE seq = 2');
     const r = cli(['custody', '--case', 'Custody case', '--verify', '--json'], workspace);
     expect(r.code).toBe(1);
-    const messages = JSON.parse(r.stdout).verification.problems.map((p: { message: string }) => p.message).join('\n');
+    const messages = JSON.parse(r.stdout)
+      .verification.problems.map((p: { message: string }) => p.message)
+      .join('\n');
     expect(messages).toMatch(/entry 3: expected seq 2; entries 2..2 are missing/);
     expect(messages).toMatch(/entry 3: prevHash does not match/);
   });
@@ -101,7 +108,9 @@ describe('audit-ws custody', () => {
     sqlite3(sqlite, `UPDATE custody_log SET actor = 'Mallory', hash = '${custodyEntryHash(forged)}' WHERE seq = 1`);
     const r = cli(['custody', '--case', 'Custody case', '--verify', '--json'], workspace);
     expect(r.code).toBe(1);
-    expect(JSON.parse(r.stdout).verification.problems).toEqual([{ seq: 2, message: 'entry 2: prevHash does not match the hash of the entry before it' }]);
+    expect(JSON.parse(r.stdout).verification.problems).toEqual([
+      { seq: 2, message: 'entry 2: prevHash does not match the hash of the entry before it' },
+    ]);
   });
 
   it('without --verify lists the log and exits 0 even when it was altered', () => {

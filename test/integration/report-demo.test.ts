@@ -18,6 +18,8 @@ let tmp: string;
 let ws: string;
 let out: string;
 let annotated: string;
+// findings.json as parsed: the test reads it the way any consumer of the file would
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 let report: Record<string, any>;
 let pdfText: string;
 
@@ -43,7 +45,14 @@ function shows(what: string | RegExp): void {
   expect(ok, `the PDF shows ${String(what)}`).toBe(true);
 }
 
-const FAIRNESS = ['--fairness', 'inputFeatures.group', '--positive-prediction', 'approve', '--fairness-model', 'credit-limit-scorer'];
+const FAIRNESS = [
+  '--fairness',
+  'inputFeatures.group',
+  '--positive-prediction',
+  'approve',
+  '--fairness-model',
+  'credit-limit-scorer',
+];
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'report-demo-'));
@@ -53,10 +62,22 @@ beforeAll(async () => {
   const handle = await new Workspace(ws).create('Demo report', { actor: 'Ada Investigator' });
   try {
     expect((await importArchives(handle, [archive])).status).toBe('done');
-    await verifyCase(handle, { ...DEFAULT_VERIFY_OPTIONS, trustKeyFiles: [join(archive, 'keys/checkpoint-signing.pub.pem')] });
-    const [[id]] = (await handle.duck.runAndReadAll("SELECT decision_id FROM decisions WHERE model_id = 'credit-limit-scorer' ORDER BY seq LIMIT 1")).getRowsJS();
+    await verifyCase(handle, {
+      ...DEFAULT_VERIFY_OPTIONS,
+      trustKeyFiles: [join(archive, 'keys/checkpoint-signing.pub.pem')],
+    });
+    const [[id]] = (
+      await handle.duck.runAndReadAll(
+        "SELECT decision_id FROM decisions WHERE model_id = 'credit-limit-scorer' ORDER BY seq LIMIT 1",
+      )
+    ).getRowsJS();
     annotated = String(id);
-    addAnnotation(handle, { target: `decision:${annotated}`, text: 'check the <b>income</b> figure', tags: ['follow-up'], starred: true });
+    addAnnotation(handle, {
+      target: `decision:${annotated}`,
+      text: 'check the <b>income</b> figure',
+      tags: ['follow-up'],
+      starred: true,
+    });
   } finally {
     await handle.close();
   }
@@ -65,14 +86,26 @@ beforeAll(async () => {
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   report = JSON.parse(readFileSync(join(out, 'findings.json'), 'utf8'));
-  pdfText = execFileSync('pdftotext', ['-layout', join(out, 'report.pdf'), '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
+  pdfText = execFileSync('pdftotext', ['-layout', join(out, 'report.pdf'), '-'], { encoding: 'utf8' }).replace(
+    /\s+/g,
+    ' ',
+  );
 }, 120_000);
 
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('audit-ws report on a demo case', () => {
   it('writes the PDF, the HTML, findings.json and CSV tables with sidecars', () => {
-    for (const f of ['report.pdf', 'report.html', 'findings.json', 'csv/record-keeping.csv', 'csv/record-keeping.csv.json', 'csv/fairness-1.csv', 'csv/oversight-by-reviewer.csv', 'csv/custody.csv']) {
+    for (const f of [
+      'report.pdf',
+      'report.html',
+      'findings.json',
+      'csv/record-keeping.csv',
+      'csv/record-keeping.csv.json',
+      'csv/fairness-1.csv',
+      'csv/oversight-by-reviewer.csv',
+      'csv/custody.csv',
+    ]) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
     const info = execFileSync('pdfinfo', [join(out, 'report.pdf')], { encoding: 'utf8' });
@@ -84,7 +117,18 @@ describe('audit-ws report on a demo case', () => {
   });
 
   it('has every section, in order', () => {
-    const order = ['1. Executive summary', '2. Integrity attestation', '3. Record-keeping coverage', '4. Human oversight', '5. Anomalies', '6. Fairness', '7. Selected decision timelines', '8. Annotations', '9. Methodology and limits', '10. Appendix'];
+    const order = [
+      '1. Executive summary',
+      '2. Integrity attestation',
+      '3. Record-keeping coverage',
+      '4. Human oversight',
+      '5. Anomalies',
+      '6. Fairness',
+      '7. Selected decision timelines',
+      '8. Annotations',
+      '9. Methodology and limits',
+      '10. Appendix',
+    ];
     let at = pdfText.indexOf('Contents') + 1;
     at = pdfText.indexOf('10. Appendix', at); // past the table of contents
     let last = at;
@@ -99,8 +143,16 @@ describe('audit-ws report on a demo case', () => {
     const cliJson = JSON.parse(cli(['oversight', '--case', 'Demo report', '--json']).stdout);
     expect(withoutTimings(report.oversight)).toEqual(withoutTimings(cliJson));
     const o = cliJson.overall;
-    for (const s of [fmtInt(o.decisions), fmtPct(o.reviewCoverage), fmtPct(o.reviewRate), fmtPct(o.overrideRate), `${fmtNum(o.medianReviewSeconds, 1)} s`]) shows(s);
-    for (const r of cliJson.byReviewer) shows(new RegExp(`${r.reviewerId} ${fmtInt(r.reviews)} ${fmtNum(r.medianReviewSeconds, 1)}`));
+    for (const s of [
+      fmtInt(o.decisions),
+      fmtPct(o.reviewCoverage),
+      fmtPct(o.reviewRate),
+      fmtPct(o.overrideRate),
+      `${fmtNum(o.medianReviewSeconds, 1)} s`,
+    ])
+      shows(s);
+    for (const r of cliJson.byReviewer)
+      shows(new RegExp(`${r.reviewerId} ${fmtInt(r.reviews)} ${fmtNum(r.medianReviewSeconds, 1)}`));
   });
 
   it('anomaly results are those of audit-ws anomalies --json, and the PDF shows every count', () => {
@@ -112,7 +164,20 @@ describe('audit-ws report on a demo case', () => {
   });
 
   it('fairness is that of audit-ws fairness --json with the same parameters, and the PDF shows each group', () => {
-    const cliJson = JSON.parse(cli(['fairness', '--case', 'Demo report', '--attribute', 'inputFeatures.group', '--positive-prediction', 'approve', '--model', 'credit-limit-scorer', '--json']).stdout);
+    const cliJson = JSON.parse(
+      cli([
+        'fairness',
+        '--case',
+        'Demo report',
+        '--attribute',
+        'inputFeatures.group',
+        '--positive-prediction',
+        'approve',
+        '--model',
+        'credit-limit-scorer',
+        '--json',
+      ]).stdout,
+    );
     expect(withoutTimings(report.fairness.analyses[0].result)).toEqual(withoutTimings(cliJson));
     for (const g of cliJson.groups) {
       const ci = g.ci.selectionRate;
@@ -136,12 +201,15 @@ describe('audit-ws report on a demo case', () => {
 
   it('record-keeping shares and the integrity attestation are shown as findings.json holds them', () => {
     for (const f of report.recordKeeping.fields) {
-      const row = new RegExp(`${f.member} (yes|no) [0-9(), a-c]*? ${fmtInt(f.present)} ${fmtPct(f.share).replace('.', '\\.')}`);
+      const row = new RegExp(
+        `${f.member} (yes|no) [0-9(), a-c]*? ${fmtInt(f.present)} ${fmtPct(f.share).replace('.', '\\.')}`,
+      );
       expect(row.test(pdfText), `record-keeping row of ${f.member}`).toBe(true);
     }
     expect(report.integrity.run.verdict).toBe('intact');
     shows('Verdict: INTACT');
-    for (const c of report.integrity.checks) shows(new RegExp(`${fmtInt(c.pass)} ${fmtInt(c.fail)} ${fmtInt(c.warn)} ${fmtInt(c.unverifiable)} ${c.id}`));
+    for (const c of report.integrity.checks)
+      shows(new RegExp(`${fmtInt(c.pass)} ${fmtInt(c.fail)} ${fmtInt(c.warn)} ${fmtInt(c.unverifiable)} ${c.id}`));
     expect(report.integrity.trusted[0]).toMatchObject({ what: 'checkpoint signer' });
     expect(report.integrity.checkpoints.length).toBeGreaterThan(10);
     expect(report.integrity.checkpoints.every((c: { signerPinned: boolean }) => c.signerPinned)).toBe(true);

@@ -70,7 +70,14 @@ describe('csv fields', () => {
 describe('csv files', () => {
   it('a cell holding =HYPERLINK("x") reads back as the text with its apostrophe, in one cell', async () => {
     const file = join(tempDir(), 'x.csv');
-    await writeCsv(file, ['a', 'b'], [['=HYPERLINK("x")', '@SUM(A1)'], ['ok', 'ü € 中文']]);
+    await writeCsv(
+      file,
+      ['a', 'b'],
+      [
+        ['=HYPERLINK("x")', '@SUM(A1)'],
+        ['ok', 'ü € 中文'],
+      ],
+    );
     expect(await readBack(file)).toEqual([
       [`'=HYPERLINK("x")`, `'@SUM(A1)`],
       ['ok', 'ü € 中文'],

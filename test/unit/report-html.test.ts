@@ -17,7 +17,9 @@ function assertInert(markup: string): void {
 
 describe('report text is escaped, never markup from data', () => {
   it('esc turns every markup character into a reference', () => {
-    expect(esc(HOSTILE)).toBe('&#60;script&#62;alert(1)&#60;/script&#62;&#60;img src=x onerror=&#34;alert(2)&#34;&#62;&#39;&#38;&#34;&#96;');
+    expect(esc(HOSTILE)).toBe(
+      '&#60;script&#62;alert(1)&#60;/script&#62;&#60;img src=x onerror=&#34;alert(2)&#34;&#62;&#39;&#38;&#34;&#96;',
+    );
     expect(esc(null)).toBe('');
     expect(esc(12)).toBe('12');
   });
@@ -32,25 +34,83 @@ describe('report text is escaped, never markup from data', () => {
 
   it('tables, charts and sections escape cell text, labels and titles', () => {
     assertInert(table([{ head: HOSTILE, cell: (r: string) => r }], [HOSTILE]).markup);
-    assertInert(barChart([{ label: HOSTILE, value: 0.5, note: HOSTILE }], { max: 1, format: String, title: HOSTILE, refs: [{ at: 0.8, label: HOSTILE }] }).markup);
+    assertInert(
+      barChart([{ label: HOSTILE, value: 0.5, note: HOSTILE }], {
+        max: 1,
+        format: String,
+        title: HOSTILE,
+        refs: [{ at: 0.8, label: HOSTILE }],
+      }).markup,
+    );
     assertInert(timeBars([{ label: HOSTILE, value: 3, rate: 0.5 }], { title: HOSTILE, rateLabel: HOSTILE }).markup);
     const annotations = renderAnnotations(
-      { total: 1, outOfScope: 0, listed: [{ id: 1, createdAt: '2026-03-01T00:00:00Z', actor: HOSTILE, target: `decision:${HOSTILE}`, text: HOSTILE, tags: [HOSTILE], starred: true }] },
+      {
+        total: 1,
+        outOfScope: 0,
+        listed: [
+          {
+            id: 1,
+            createdAt: '2026-03-01T00:00:00Z',
+            actor: HOSTILE,
+            target: `decision:${HOSTILE}`,
+            text: HOSTILE,
+            tags: [HOSTILE],
+            starred: true,
+          },
+        ],
+      },
       8,
     ).markup;
     assertInert(annotations);
     expect(annotations).toContain('&#60;img src=x');
     const cover: CoverData = {
-      caseName: HOSTILE, caseSlug: 'x', description: HOSTILE, caseCreatedAt: '2026-03-01T00:00:00Z', caseCreatedBy: HOSTILE, investigator: HOSTILE,
-      generatedAt: '2026-03-02T00:00:00Z', tool: { name: 'audit-ws', version: '0' }, scope: { kind: 'case' },
-      archives: [{ archive: HOSTILE, container: 'zip', system: HOSTILE, operator: HOSTILE, producer: HOSTILE, exportedAt: HOSTILE, dataFiles: 1, records: 2, bytes: 3 }],
-      systems: [HOSTILE], period: { from: null, to: null }, records: { decision: 1, lifecycle: 0, review: 0, outcome: 0 },
+      caseName: HOSTILE,
+      caseSlug: 'x',
+      description: HOSTILE,
+      caseCreatedAt: '2026-03-01T00:00:00Z',
+      caseCreatedBy: HOSTILE,
+      investigator: HOSTILE,
+      generatedAt: '2026-03-02T00:00:00Z',
+      tool: { name: 'audit-ws', version: '0' },
+      scope: { kind: 'case' },
+      archives: [
+        {
+          archive: HOSTILE,
+          container: 'zip',
+          system: HOSTILE,
+          operator: HOSTILE,
+          producer: HOSTILE,
+          exportedAt: HOSTILE,
+          dataFiles: 1,
+          records: 2,
+          bytes: 3,
+        },
+      ],
+      systems: [HOSTILE],
+      period: { from: null, to: null },
+      records: { decision: 1, lifecycle: 0, review: 0, outcome: 0 },
     };
     assertInert(renderCover(cover).markup);
     const appendix = renderAppendix(
       {
         inputFiles: [{ archive: HOSTILE, path: HOSTILE, role: 'data', size: 1, sha256: 'a'.repeat(64), importId: 1 }],
-        custody: { entries: [{ seq: 0, at: '2026-03-01T00:00:00Z', actor: HOSTILE, action: HOSTILE, details: { t: HOSTILE }, prevHash: '0'.repeat(64), hash: 'b'.repeat(64) }], intact: false, problems: [{ seq: 0, message: HOSTILE }], headHash: null, withheld: 0 },
+        custody: {
+          entries: [
+            {
+              seq: 0,
+              at: '2026-03-01T00:00:00Z',
+              actor: HOSTILE,
+              action: HOSTILE,
+              details: { t: HOSTILE },
+              prevHash: '0'.repeat(64),
+              hash: 'b'.repeat(64),
+            },
+          ],
+          intact: false,
+          problems: [{ seq: 0, message: HOSTILE }],
+          headHash: null,
+          withheld: 0,
+        },
         reportDataSha256: 'c'.repeat(64),
         reportDataRule: HOSTILE,
       },
@@ -67,7 +127,9 @@ describe('print layout', () => {
     expect(REPORT_CSS).toMatch(/section\s*\{[^}]*break-before:\s*page/);
     expect(REPORT_CSS).toMatch(/@page\s*\{\s*size:\s*A4/);
     const t = table([{ head: 'a', cell: (r: number) => r, cls: 'num mono' }], [1, 2]).markup;
-    expect(t).toMatch(/^<table class=""><thead><tr><th class="num">a<\/th><\/tr><\/thead><tbody><tr><td class="num mono">1<\/td><\/tr>/);
+    expect(t).toMatch(
+      /^<table class=""><thead><tr><th class="num">a<\/th><\/tr><\/thead><tbody><tr><td class="num mono">1<\/td><\/tr>/,
+    );
   });
 });
 
@@ -86,8 +148,26 @@ describe('number formats shared by the PDF and the tables', () => {
   });
 
   it('summarises custody details without dumping long lists', () => {
-    const text = detailsText({ seq: 1, at: '', actor: '', action: 'import.done', details: { importId: 1, files: [{ a: 1 }, { a: 2 }], options: { strict: false } }, prevHash: '', hash: '' });
+    const text = detailsText({
+      seq: 1,
+      at: '',
+      actor: '',
+      action: 'import.done',
+      details: { importId: 1, files: [{ a: 1 }, { a: 2 }], options: { strict: false } },
+      prevHash: '',
+      hash: '',
+    });
     expect(text).toBe('importId: 1; files: [2 items]; options: {strict: false}');
-    expect(detailsText({ seq: 1, at: '', actor: '', action: 'x', detailsWithheld: 'the details name records outside this package', prevHash: '', hash: '' })).toMatch(/withheld/);
+    expect(
+      detailsText({
+        seq: 1,
+        at: '',
+        actor: '',
+        action: 'x',
+        detailsWithheld: 'the details name records outside this package',
+        prevHash: '',
+        hash: '',
+      }),
+    ).toMatch(/withheld/);
   });
 });

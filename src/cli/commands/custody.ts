@@ -19,21 +19,32 @@ export function registerCustody(program: Command): void {
       try {
         const info = readCaseInfo(db, dir);
         const checked = checkCustodyLog(db);
-        const verification = { intact: checked.intact, problems: checked.problems, headHash: checked.headHash, entries: checked.entries.length };
+        const verification = {
+          intact: checked.intact,
+          problems: checked.problems,
+          headHash: checked.headHash,
+          entries: checked.entries.length,
+        };
         if (opts.json) {
           const out: Record<string, unknown> = { case: info.name, entries: checked.entries };
           if (opts.verify) out.verification = verification;
           process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
         } else {
           const lines = [`Custody log of case "${info.name}" (${checked.entries.length} entries)`, ''];
-          lines.push(`${'seq'.padStart(5)}  ${'at'.padEnd(24)}  ${'actor'.padEnd(16)}  ${'action'.padEnd(20)}  details`);
+          lines.push(
+            `${'seq'.padStart(5)}  ${'at'.padEnd(24)}  ${'actor'.padEnd(16)}  ${'action'.padEnd(20)}  details`,
+          );
           for (const e of checked.entries) lines.push(formatCustodyLine(e, process.stdout.columns || 120));
           if (opts.verify) {
             lines.push('');
             if (checked.intact) {
-              lines.push(`Verified: all ${checked.entries.length} entries match their hashes and link from the first to the last (head ${checked.headHash}).`);
+              lines.push(
+                `Verified: all ${checked.entries.length} entries match their hashes and link from the first to the last (head ${checked.headHash}).`,
+              );
             } else {
-              lines.push(`ALTERED: the custody log does not verify (${checked.problems.length} problem${checked.problems.length === 1 ? '' : 's'}):`);
+              lines.push(
+                `ALTERED: the custody log does not verify (${checked.problems.length} problem${checked.problems.length === 1 ? '' : 's'}):`,
+              );
               for (const p of checked.problems) lines.push(`  ${p.message}`);
             }
           }

@@ -26,7 +26,9 @@ function listExporters(): string {
 export function registerExport(program: Command): void {
   program
     .command('export')
-    .description('export a search, timeline, aggregate, records, findings or the custody log as CSV (with a .json sidecar)')
+    .description(
+      'export a search, timeline, aggregate, records, findings or the custody log as CSV (with a .json sidecar)',
+    )
     .argument('[exporter]', 'what to export; --list shows them')
     .option('--case <name>', 'case name or folder name')
     .option('--out <file.csv>', 'CSV file to write; the sidecar is FILE.csv.json')
@@ -39,7 +41,16 @@ export function registerExport(program: Command): void {
     .action(
       async (
         name: string | undefined,
-        opts: { case?: string; out?: string; param: Record<string, string>; bom?: boolean; workspace?: string; investigator?: string; list?: boolean; json?: boolean },
+        opts: {
+          case?: string;
+          out?: string;
+          param: Record<string, string>;
+          bom?: boolean;
+          workspace?: string;
+          investigator?: string;
+          list?: boolean;
+          json?: boolean;
+        },
         command: Command,
       ) => {
         if (opts.list || !name) {
@@ -51,10 +62,18 @@ export function registerExport(program: Command): void {
         if (!opts.case) throw new AuditWsError('BAD_USAGE', 'export needs --case NAME');
         if (!opts.out) throw new AuditWsError('BAD_USAGE', 'export needs --out FILE.csv');
         const actor = resolveInvestigator(opts.investigator);
-        const handle = await Workspace.resolve(opts.workspace).open(opts.case, { mode: 'write', actor, purpose: 'audit-ws export' });
+        const handle = await Workspace.resolve(opts.workspace).open(opts.case, {
+          mode: 'write',
+          actor,
+          purpose: 'audit-ws export',
+        });
         try {
           const out = path.resolve(opts.out);
-          const result = await exportCsv(exporter, handle, opts.param, out, { caseName: handle.info().name, actor, bom: opts.bom });
+          const result = await exportCsv(exporter, handle, opts.param, out, {
+            caseName: handle.info().name,
+            actor,
+            bom: opts.bom,
+          });
           handle.custody('export.csv', {
             query: exporter.name,
             parameters: opts.param,

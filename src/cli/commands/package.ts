@@ -10,14 +10,19 @@ import { EXIT_OK, setExitCode } from '../main.ts';
 /** Decision ids from "a,b c" or "@file" (one id per line). */
 export function parseDecisionIds(text: string): string[] {
   const raw = text.startsWith('@') ? readIdsFile(text.slice(1)) : text;
-  return raw.split(/[\s,]+/).map((s) => s.trim()).filter((s) => s !== '');
+  return raw
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 function readIdsFile(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new AuditWsError('NOT_FOUND', `${file}: cannot read the list of decision ids (${(err as Error).message})`, { file });
+    throw new AuditWsError('NOT_FOUND', `${file}: cannot read the list of decision ids (${(err as Error).message})`, {
+      file,
+    });
   }
 }
 
@@ -40,11 +45,16 @@ interface PackageFlags {
 export function registerPackage(program: Command): void {
   program
     .command('package')
-    .description('write an evidence package: the selected records as the source held them, RFC 6962 proofs, checkpoints with .sig/.tsr, the report, the custody log and SHA256SUMS')
+    .description(
+      'write an evidence package: the selected records as the source held them, RFC 6962 proofs, checkpoints with .sig/.tsr, the report, the custody log and SHA256SUMS',
+    )
     .requiredOption('--case <name>', 'case name or folder name')
     .requiredOption('--out <file.zip>', 'the package to write')
     .option('--decisions <ids>', 'decision ids, comma or space separated, or @FILE with one per line')
-    .option('--select <condition>', "a SQL condition over the decisions table, e.g. \"model_version = '2.1.0' AND human_override\"")
+    .option(
+      '--select <condition>',
+      'a SQL condition over the decisions table, e.g. "model_version = \'2.1.0\' AND human_override"',
+    )
     .option('--sign <key.pem>', "sign SHA256SUMS with the investigator's Ed25519 private key")
     .option('--no-related', 'leave out the review and outcome records of the selected decisions')
     .option('--no-report', 'leave out the report')
@@ -57,10 +67,15 @@ export function registerPackage(program: Command): void {
     .option('--investigator <name>', 'who is exporting (default: AUDIT_WS_INVESTIGATOR or the user name)')
     .option('--json', 'print the package description as JSON')
     .action(async (opts: PackageFlags, command: Command) => {
-      if (!opts.decisions === !opts.select) throw new AuditWsError('BAD_USAGE', 'give exactly one of --decisions IDS and --select CONDITION');
+      if (!opts.decisions === !opts.select)
+        throw new AuditWsError('BAD_USAGE', 'give exactly one of --decisions IDS and --select CONDITION');
       const formats = opts.report ? parseFormats(opts.reportFormat) : [];
       const actor = resolveInvestigator(opts.investigator);
-      const handle = await Workspace.resolve(opts.workspace).open(opts.case, { mode: 'write', actor, purpose: 'audit-ws package' });
+      const handle = await Workspace.resolve(opts.workspace).open(opts.case, {
+        mode: 'write',
+        actor,
+        purpose: 'audit-ws package',
+      });
       try {
         const selection = opts.decisions
           ? { decisionIds: parseDecisionIds(opts.decisions), related: opts.related, maxRecords: opts.maxRecords }
@@ -69,13 +84,19 @@ export function registerPackage(program: Command): void {
           out: opts.out,
           selection,
           signingKeyFile: opts.sign,
-          makeReport: formats.length ? (ids) => reportPackageFiles(handle, { investigator: actor, decisionIds: ids }, formats, handle.tempDir()) : undefined,
+          makeReport: formats.length
+            ? (ids) => reportPackageFiles(handle, { investigator: actor, decisionIds: ids }, formats, handle.tempDir())
+            : undefined,
         });
         const m = result.manifest;
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ file: result.file, sha256: result.sha256, sha256sums: result.sumsSha256, files: result.files, manifest: m }, null, 2)}\n`);
+          process.stdout.write(
+            `${JSON.stringify({ file: result.file, sha256: result.sha256, sha256sums: result.sumsSha256, files: result.files, manifest: m }, null, 2)}\n`,
+          );
         } else {
-          const recs = Object.entries(m.records).map(([s, r]) => `${r.records} ${s}`).join(', ');
+          const recs = Object.entries(m.records)
+            .map(([s, r]) => `${r.records} ${s}`)
+            .join(', ');
           const lines = [
             `Evidence package written to ${result.file}`,
             `  records:     ${recs} (${Object.values(m.records).reduce((a, r) => a + r.anchored, 0)} proven against ${m.checkpoints.length} checkpoints)`,

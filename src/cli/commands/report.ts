@@ -44,7 +44,9 @@ interface ReportFlags {
 export function registerReport(program: Command): void {
   program
     .command('report')
-    .description('write the report of a case: report.pdf, report.html, findings.json (the same facts for machines) and CSV tables')
+    .description(
+      'write the report of a case: report.pdf, report.html, findings.json (the same facts for machines) and CSV tables',
+    )
     .requiredOption('--case <name>', 'case name or folder name')
     .requiredOption('--out <dir>', 'folder to write the report into')
     .option('--format <list>', 'comma-separated formats: pdf, html, json, csv', 'pdf,html,json,csv')
@@ -60,15 +62,22 @@ export function registerReport(program: Command): void {
     .option('--reference <group>', 'fairness: the reference group (default: the largest)')
     .option('--min-group <n>', 'fairness: groups smaller than this are flagged', wholeNumber('--min-group'))
     .option('--fairness-model <modelId>', 'fairness: only this model')
-    .option('--timeline <decisionId>', 'show this decision\'s timeline (repeatable; default: annotated decisions and anomaly hits)', collect, [])
+    .option(
+      '--timeline <decisionId>',
+      "show this decision's timeline (repeatable; default: annotated decisions and anomaly hits)",
+      collect,
+      [],
+    )
     .option('--max-timelines <n>', 'most timelines shown', wholeNumber('--max-timelines'))
     .option('--json', 'print what was written as JSON')
     .action(async (opts: ReportFlags, command: Command) => {
       const formats = parseFormats(opts.format);
-      if (!(opts.retention in RETENTION_POLICIES)) throw new AuditWsError('BAD_USAGE', `unknown retention policy "${opts.retention}"`);
+      if (!(opts.retention in RETENTION_POLICIES))
+        throw new AuditWsError('BAD_USAGE', `unknown retention policy "${opts.retention}"`);
       const fairness: FairnessRequest[] = [];
       if (opts.fairness) {
-        if (!opts.positivePrediction) throw new AuditWsError('BAD_USAGE', '--fairness needs --positive-prediction VALUE');
+        if (!opts.positivePrediction)
+          throw new AuditWsError('BAD_USAGE', '--fairness needs --positive-prediction VALUE');
         const f: FairnessRequest = { attribute: opts.fairness, positivePrediction: opts.positivePrediction };
         if (opts.positiveOutcome) f.positiveOutcome = opts.positiveOutcome;
         if (opts.reference) f.reference = opts.reference;
@@ -77,12 +86,22 @@ export function registerReport(program: Command): void {
         fairness.push(f);
       }
       const actor = resolveInvestigator(opts.investigator);
-      const handle = await Workspace.resolve(opts.workspace).open(opts.case, { mode: 'write', actor, purpose: 'audit-ws report' });
+      const handle = await Workspace.resolve(opts.workspace).open(opts.case, {
+        mode: 'write',
+        actor,
+        purpose: 'audit-ws report',
+      });
       try {
         for (const n of handle.notices) process.stderr.write(`audit-ws: ${n}\n`);
         if (opts.verify || !latestRunSummary(handle.sqlite)) {
-          if (!opts.verify) process.stderr.write('audit-ws: the case has no verification run yet; verifying its archives first\n');
-          const run = await verifyCase(handle, { ...DEFAULT_VERIFY_OPTIONS, retention: opts.retention, trustKeyFiles: opts.trust, trustTsaFiles: opts.trustTsa });
+          if (!opts.verify)
+            process.stderr.write('audit-ws: the case has no verification run yet; verifying its archives first\n');
+          const run = await verifyCase(handle, {
+            ...DEFAULT_VERIFY_OPTIONS,
+            retention: opts.retention,
+            trustKeyFiles: opts.trust,
+            trustTsaFiles: opts.trustTsa,
+          });
           process.stderr.write(`audit-ws: verification run #${run.id}: ${run.verdict}\n`);
         }
         const written = await writeReport(handle, {
@@ -96,16 +115,23 @@ export function registerReport(program: Command): void {
         handle.custody('report.written', {
           out: opts.out,
           formats,
-          files: written.files.filter((f) => !f.path.endsWith('.csv.json')).map((f) => ({ path: f.path, sha256: f.sha256 })),
+          files: written.files
+            .filter((f) => !f.path.endsWith('.csv.json'))
+            .map((f) => ({ path: f.path, sha256: f.sha256 })),
           reportDataSha256: written.data.appendix.reportDataSha256,
           verificationRun: written.data.integrity.run?.id ?? null,
         });
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ out: opts.out, files: written.files, reportDataSha256: written.data.appendix.reportDataSha256, verdict: written.data.summary.verdict }, null, 2)}\n`);
+          process.stdout.write(
+            `${JSON.stringify({ out: opts.out, files: written.files, reportDataSha256: written.data.appendix.reportDataSha256, verdict: written.data.summary.verdict }, null, 2)}\n`,
+          );
         } else {
           const lines = [`Report of case "${written.data.cover.caseName}" written to ${opts.out}:`];
-          for (const f of written.files.filter((x) => !x.path.endsWith('.csv.json'))) lines.push(`  ${f.path.padEnd(28)} ${String(f.bytes).padStart(10)} bytes  ${f.sha256}`);
-          lines.push(`Verdict: ${written.data.summary.verdict}. Report data SHA-256 ${written.data.appendix.reportDataSha256}.`);
+          for (const f of written.files.filter((x) => !x.path.endsWith('.csv.json')))
+            lines.push(`  ${f.path.padEnd(28)} ${String(f.bytes).padStart(10)} bytes  ${f.sha256}`);
+          lines.push(
+            `Verdict: ${written.data.summary.verdict}. Report data SHA-256 ${written.data.appendix.reportDataSha256}.`,
+          );
           process.stdout.write(`${lines.join('\n')}\n`);
         }
         setExitCode(command, EXIT_OK);

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { createDispatcher } from '../../contract/dispatcher.ts';
+import { closeSessions } from '../../contract/session.ts';
 import { resolveWorkspace } from '../../contract/workspace.ts';
 import { AuditWsError } from '../../errors.ts';
 import { defaultRendererDir, openInBrowser, startServer, type RunningServer } from '../../server/index.ts';
@@ -68,7 +69,11 @@ function untilInterrupted(server: RunningServer): Promise<void> {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      void server.close().finally(resolve);
+      // Cancel running imports (rolled back) and close the cases before the server goes.
+      void closeSessions()
+        .catch(() => undefined)
+        .then(() => server.close())
+        .finally(resolve);
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

@@ -11,18 +11,29 @@ function collect(value: string, previous: string[]): string[] {
 export function formatPackageReport(r: PackageVerifyReport): string {
   const lines = [`Verdict: ${r.verdict.toUpperCase()} - ${r.reason}`, ''];
   if (r.manifest) {
-    lines.push(`Package of case "${r.manifest.case.name}" by ${r.manifest.creator.investigator}, ${r.manifest.createdAt}`);
-    lines.push(`Selection: ${r.manifest.selection.by === 'decisions' ? `${r.manifest.selection.decisionIds.length} decisions by id` : r.manifest.selection.query}`);
+    lines.push(
+      `Package of case "${r.manifest.case.name}" by ${r.manifest.creator.investigator}, ${r.manifest.createdAt}`,
+    );
+    lines.push(
+      `Selection: ${r.manifest.selection.by === 'decisions' ? `${r.manifest.selection.decisionIds.length} decisions by id` : r.manifest.selection.query}`,
+    );
   }
-  lines.push(`Files: ${r.files}; records: ${r.records}, proven by inclusion proofs: ${r.provenRecords}; custody entries: ${r.custody.entries}${r.custody.withheld ? ` (${r.custody.withheld} with details withheld)` : ''}`);
+  lines.push(
+    `Files: ${r.files}; records: ${r.records}, proven by inclusion proofs: ${r.provenRecords}; custody entries: ${r.custody.entries}${r.custody.withheld ? ` (${r.custody.withheld} with details withheld)` : ''}`,
+  );
   lines.push(`Package signature: ${r.signature.status} - ${r.signature.reason}`);
   lines.push('');
   for (const c of r.checkpoints) {
-    lines.push(`  ${c.file}: signature ${c.signature.status}${c.signature.trusted ? ' (pinned key)' : ''}; time-stamp ${c.timestamp.status}${c.timestamp.genTime ? ` ${c.timestamp.genTime}` : ''}`);
+    lines.push(
+      `  ${c.file}: signature ${c.signature.status}${c.signature.trusted ? ' (pinned key)' : ''}; time-stamp ${c.timestamp.status}${c.timestamp.genTime ? ` ${c.timestamp.genTime}` : ''}`,
+    );
   }
   lines.push('');
   lines.push(`${'check'.padEnd(24)}${'pass'.padEnd(8)}${'fail'.padEnd(7)}${'warn'.padEnd(7)}unverifiable`);
-  for (const c of r.checks) lines.push(`${c.id.padEnd(24)}${String(c.pass).padEnd(8)}${String(c.fail).padEnd(7)}${String(c.warn).padEnd(7)}${c.unverifiable}`);
+  for (const c of r.checks)
+    lines.push(
+      `${c.id.padEnd(24)}${String(c.pass).padEnd(8)}${String(c.fail).padEnd(7)}${String(c.warn).padEnd(7)}${c.unverifiable}`,
+    );
   const shown = r.findings.filter((f) => f.status !== 'pass');
   if (shown.length) {
     lines.push('', `Findings (${shown.length}):`);
@@ -35,9 +46,16 @@ export function formatPackageReport(r: PackageVerifyReport): string {
 export function registerVerifyPackage(program: Command): void {
   program
     .command('verify-package')
-    .description('verify an evidence package on its own: SHA256SUMS, every record hash, every inclusion proof, checkpoint signatures and time-stamps, the custody log')
+    .description(
+      'verify an evidence package on its own: SHA256SUMS, every record hash, every inclusion proof, checkpoint signatures and time-stamps, the custody log',
+    )
     .argument('<package>', 'the evidence package (.zip, or its unpacked folder)')
-    .option('--trust <key.pem>', "trust this public key (the producer's checkpoint key, the investigator's key) or SPKI SHA-256 fingerprint (repeatable)", collect, [])
+    .option(
+      '--trust <key.pem>',
+      "trust this public key (the producer's checkpoint key, the investigator's key) or SPKI SHA-256 fingerprint (repeatable)",
+      collect,
+      [],
+    )
     .option('--trust-tsa <cert.pem>', 'trust anchor for RFC 3161 time-stamps (repeatable)', collect, [])
     .option('--json', 'print the verification as JSON')
     .action(async (file: string, opts: { trust: string[]; trustTsa: string[]; json?: boolean }, command: Command) => {

@@ -19,8 +19,17 @@ export const anomaliesExporter: Exporter = {
   name: 'anomalies',
   description: 'Every hit of one anomaly filter, with the reason it was flagged and where the record is',
   params: [
-    { name: 'filter', description: `the anomaly filter: ${ANOMALY_FILTERS.map((f) => f.id).join(', ')}`, required: true },
-    ...ANOMALY_FILTERS.flatMap((f) => f.params.map((p) => ({ name: `${f.id}.${p.name}`, description: `${f.id}: ${p.description} (default ${String(p.default)})` }))),
+    {
+      name: 'filter',
+      description: `the anomaly filter: ${ANOMALY_FILTERS.map((f) => f.id).join(', ')}`,
+      required: true,
+    },
+    ...ANOMALY_FILTERS.flatMap((f) =>
+      f.params.map((p) => ({
+        name: `${f.id}.${p.name}`,
+        description: `${f.id}: ${p.description} (default ${String(p.default)})`,
+      })),
+    ),
     ...FILTER_PARAMS,
   ],
   async open(ctx, params) {
@@ -29,13 +38,21 @@ export const anomaliesExporter: Exporter = {
     for (const [k, v] of Object.entries(params)) {
       if (k === 'filter' || FILTER_PARAM_NAMES.has(k)) continue;
       const [id, name] = k.split('.');
-      if (id !== filter.id) throw new AuditWsError('BAD_USAGE', `export anomalies: parameter "${k}" belongs to filter ${id}, not ${filter.id}`);
+      if (id !== filter.id)
+        throw new AuditWsError(
+          'BAD_USAGE',
+          `export anomalies: parameter "${k}" belongs to filter ${id}, not ${filter.id}`,
+        );
       own[name] = v;
     }
     const resolved = resolveParams(filter, own);
     const q = await queryContext(ctx);
     const flagged = filter.flagged(q, resolved, filtersFromParams('anomalies', params));
-    const inner = await streamQuery(ctx.duck, `SELECT * EXCLUDE (sort_key) FROM (${flagged.sql}) ORDER BY sort_key, ref_source_file, ref_line, ref_row`, flagged.params);
+    const inner = await streamQuery(
+      ctx.duck,
+      `SELECT * EXCLUDE (sort_key) FROM (${flagged.sql}) ORDER BY sort_key, ref_source_file, ref_line, ref_row`,
+      flagged.params,
+    );
     const columns = inner.columns.filter((c) => c !== 'rid');
     const keep = inner.columns.map((c) => c !== 'rid');
     async function* rows(): AsyncGenerator<readonly CsvValue[]> {

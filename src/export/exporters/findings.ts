@@ -14,7 +14,8 @@ export const findingsExporter: Exporter = {
     let run = intParam('findings', params, 'run');
     if (run === undefined) {
       const latest = ctx.sqlite.prepare('SELECT max(id) AS id FROM verification_runs').get() as { id: number | null };
-      if (latest.id === null) throw new AuditWsError('NOT_FOUND', 'export findings: the case has no verification run yet');
+      if (latest.id === null)
+        throw new AuditWsError('NOT_FOUND', 'export findings: the case has no verification run yet');
       run = latest.id;
     } else if (!ctx.sqlite.prepare('SELECT 1 FROM verification_runs WHERE id = ?').get(run)) {
       throw new AuditWsError('NOT_FOUND', `export findings: the case has no verification run ${run}`);

@@ -23,6 +23,10 @@ export const exporters: readonly Exporter[] = [
 
 export function exporterNamed(name: string): Exporter {
   const e = exporters.find((x) => x.name === name);
-  if (!e) throw new AuditWsError('BAD_USAGE', `no exporter "${name}" (exporters: ${exporters.map((x) => x.name).join(', ')})`);
+  if (!e)
+    throw new AuditWsError(
+      'BAD_USAGE',
+      `no exporter "${name}" (exporters: ${exporters.map((x) => x.name).join(', ')})`,
+    );
   return e;
 }

@@ -8,8 +8,33 @@ import { numberParam } from '../exporter.ts';
 import type { Exporter } from '../exporter.ts';
 import { FILTER_PARAMS, filtersFromParams } from '../query-params.ts';
 
-const METRICS = ['decisions', 'reviewRequired', 'reviewed', 'reviewCoverage', 'reviewRate', 'overrides', 'overrideRate', 'reviews', 'medianReviewSeconds', 'shortReviews', 'escalations'] as const;
-const REVIEWER = ['reviewerId', 'reviews', 'medianReviewSeconds', 'p10ReviewSeconds', 'shortReviews', 'approvals', 'rejections', 'modifications', 'overrideRate', 'escalations', 'escalatedFrom', 'escalatedTo'] as const;
+const METRICS = [
+  'decisions',
+  'reviewRequired',
+  'reviewed',
+  'reviewCoverage',
+  'reviewRate',
+  'overrides',
+  'overrideRate',
+  'reviews',
+  'medianReviewSeconds',
+  'shortReviews',
+  'escalations',
+] as const;
+const REVIEWER = [
+  'reviewerId',
+  'reviews',
+  'medianReviewSeconds',
+  'p10ReviewSeconds',
+  'shortReviews',
+  'approvals',
+  'rejections',
+  'modifications',
+  'overrideRate',
+  'escalations',
+  'escalatedFrom',
+  'escalatedTo',
+] as const;
 
 export const oversightExporter: Exporter = {
   name: 'oversight',
@@ -38,7 +63,11 @@ export const oversightExporter: Exporter = {
     } else if (table === 'time') {
       columns = ['bucket', ...METRICS];
       data = r.overTime.map((x) => [x.bucket, ...METRICS.map((c) => x[c])]);
-    } else throw new AuditWsError('BAD_USAGE', `export oversight: table must be reviewer, model-version or time, not "${table}"`);
+    } else
+      throw new AuditWsError(
+        'BAD_USAGE',
+        `export oversight: table must be reviewer, model-version or time, not "${table}"`,
+      );
     async function* rows(): AsyncGenerator<readonly CsvValue[]> {
       yield* data;
     }

@@ -13,14 +13,18 @@ import type { Exporter } from '../exporter.ts';
 function parseKind(value: string | undefined): RecordKind {
   const kind = (value ?? 'decision') as RecordKind;
   if (!RECORD_KINDS.includes(kind)) {
-    throw new AuditWsError('BAD_USAGE', `export records: kind must be one of ${RECORD_KINDS.join(', ')}, not "${value}"`);
+    throw new AuditWsError(
+      'BAD_USAGE',
+      `export records: kind must be one of ${RECORD_KINDS.join(', ')}, not "${value}"`,
+    );
   }
   return kind;
 }
 
 function isoParam(name: string, value: string | undefined): string | undefined {
   if (value === undefined || value === '') return undefined;
-  if (Number.isNaN(Date.parse(value))) throw new AuditWsError('BAD_USAGE', `export records: ${name} must be an ISO 8601 time, not "${value}"`);
+  if (Number.isNaN(Date.parse(value)))
+    throw new AuditWsError('BAD_USAGE', `export records: ${name} must be an ISO 8601 time, not "${value}"`);
   return new Date(value).toISOString();
 }
 
@@ -29,7 +33,7 @@ export const recordsExporter: Exporter = {
   description: 'Records of one kind with every spec member, chain members and source location, in stream and seq order',
   params: [
     { name: 'kind', description: `record kind: ${RECORD_KINDS.join(', ')} (default decision)` },
-    { name: 'from', description: 'first time included (ISO 8601), by the kind\'s time member' },
+    { name: 'from', description: "first time included (ISO 8601), by the kind's time member" },
     { name: 'to', description: 'first time excluded (ISO 8601)' },
     { name: 'modelId', description: 'only this model (decision and lifecycle kinds)' },
     { name: 'modelVersion', description: 'only this model version (decision and lifecycle kinds)' },
@@ -53,9 +57,13 @@ export const recordsExporter: Exporter = {
       where.push(`${timeCol} < $to::TIMESTAMPTZ`);
       values.to = to;
     }
-    for (const [param, column] of [['modelId', 'model_id'], ['modelVersion', 'model_version']] as const) {
+    for (const [param, column] of [
+      ['modelId', 'model_id'],
+      ['modelVersion', 'model_version'],
+    ] as const) {
       if (params[param] === undefined) continue;
-      if (!cols.some((c) => c.column === column)) throw new AuditWsError('BAD_USAGE', `export records: ${param} does not apply to ${kind} records`);
+      if (!cols.some((c) => c.column === column))
+        throw new AuditWsError('BAD_USAGE', `export records: ${param} does not apply to ${kind} records`);
       where.push(`${column} = $${param}`);
       values[param] = params[param];
     }

@@ -14,15 +14,23 @@ const SORTS: Record<string, string> = { time: 'x."timestamp"', confidence: 'x.co
 
 export const searchExporter: Exporter = {
   name: 'search',
-  description: 'Every decision matching the search filters (not just one page), with its source location and chain position',
-  params: [...FILTER_PARAMS, { name: 'sort', description: 'time (default), confidence or latency; a leading "-" sorts descending' }],
+  description:
+    'Every decision matching the search filters (not just one page), with its source location and chain position',
+  params: [
+    ...FILTER_PARAMS,
+    { name: 'sort', description: 'time (default), confidence or latency; a leading "-" sorts descending' },
+  ],
   async open(ctx, params) {
     const q = await queryContext(ctx);
     const w = decisionWhere(filtersFromParams('search', params), q.lookups);
     const sort = params.sort ?? 'time';
     const desc = sort.startsWith('-');
     const key = desc ? sort.slice(1) : sort;
-    if (!SORTS[key]) throw new AuditWsError('BAD_USAGE', `export search: sort must be time, confidence or latency (optionally with a leading "-"), not "${sort}"`);
+    if (!SORTS[key])
+      throw new AuditWsError(
+        'BAD_USAGE',
+        `export search: sort must be time, confidence or latency (optionally with a leading "-"), not "${sort}"`,
+      );
     const dir = desc ? 'DESC' : 'ASC';
     const sql = `SELECT x.decision_id AS "decisionId", x.trace_id AS "traceId", x.task_id AS "taskId", ${isoSql('x."timestamp"')} AS "at",
       x.model_id AS "modelId", x.model_version AS "modelVersion", x.risk_tier AS "riskTier", x.consequence_level AS "consequenceLevel",

@@ -83,7 +83,7 @@ export async function runAnomaly(
     const integrity = hasRefs
       ? await ctx.integrity.summarize(
           ctx.duck,
-          `SELECT ref_stream AS stream, ref_seq AS seq, ref_source_file AS source_file, ref_import_id AS import_id FROM ${table} WHERE ref_table IS NOT NULL`,
+          `SELECT ref_stream AS stream, ref_seq AS seq, ref_source_file AS source_file, ref_line AS line, ref_row AS "row", ref_import_id AS import_id FROM ${table} WHERE ref_table IS NOT NULL`,
         )
       : {
           status: 'passed' as const,

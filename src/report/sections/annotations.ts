@@ -23,18 +23,23 @@ export function collectAnnotations(ctx: ReportContext): AnnotationsData {
 }
 
 export function renderAnnotations(d: AnnotationsData, n: number): Html {
-  return html`<section id="annotations"><h2>${n}. Annotations</h2>
-<p>${fmtInt(d.listed.length)} annotation${d.listed.length === 1 ? '' : 's'} by the investigator${d.outOfScope ? ` (${fmtInt(d.outOfScope)} more concern records outside this package and are not shown)` : ''}. Every annotation, its change and its deletion is also in the custody log.</p>
-${table(
-  [
-    { head: '★', cell: (a) => (a.starred ? '★' : ''), width: '4%' },
-    { head: 'Record', cell: (a) => a.target, cls: 'mono' },
-    { head: 'Note', cell: (a) => a.text || '–', cls: 'wrap' },
-    { head: 'Tags', cell: (a) => a.tags.join(', ') || '–' },
-    { head: 'By, when', cell: (a) => html`${a.actor}<br><span class="muted">${fmtTime(a.createdAt)}</span>` },
-  ],
-  d.listed,
-  { empty: 'No annotations.' },
-)}
-</section>`;
+  return html`<section id="annotations">
+    <h2>${n}. Annotations</h2>
+    <p>
+      ${fmtInt(d.listed.length)} annotation${d.listed.length === 1 ? '' : 's'} by the
+      investigator${d.outOfScope ? ` (${fmtInt(d.outOfScope)} more concern records outside this package and are not shown)` : ''}.
+      Every annotation, its change and its deletion is also in the custody log.
+    </p>
+    ${table(
+      [
+        { head: '★', cell: (a) => (a.starred ? '★' : ''), width: '4%' },
+        { head: 'Record', cell: (a) => a.target, cls: 'mono' },
+        { head: 'Note', cell: (a) => a.text || '–', cls: 'wrap' },
+        { head: 'Tags', cell: (a) => a.tags.join(', ') || '–' },
+        { head: 'By, when', cell: (a) => html`${a.actor}<br /><span class="muted">${fmtTime(a.createdAt)}</span>` },
+      ],
+      d.listed,
+      { empty: 'No annotations.' },
+    )}
+  </section>`;
 }

@@ -9,7 +9,7 @@ import type { ReportContext } from '../context.ts';
 import { shown } from '../context.ts';
 import { checkCustodyLog } from '../custody-log.ts';
 import type { CustodyProblem } from '../custody-log.ts';
-import { fmtInt, fmtTime, html, table } from '../html-kit.ts';
+import { fmtInt, html, table } from '../html-kit.ts';
 import type { Html } from '../html-kit.ts';
 
 export interface InputFile {
@@ -23,7 +23,13 @@ export interface InputFile {
 
 export interface AppendixData {
   inputFiles: InputFile[];
-  custody: { entries: CustodyExcerptEntry[]; intact: boolean; problems: CustodyProblem[]; headHash: string | null; withheld: number };
+  custody: {
+    entries: CustodyExcerptEntry[];
+    intact: boolean;
+    problems: CustodyProblem[];
+    headHash: string | null;
+    withheld: number;
+  };
   /** SHA-256 (hex) of the JCS canonical form of findings.json without this member; set last. */
   reportDataSha256: string;
   reportDataRule: string;
@@ -41,7 +47,10 @@ export async function collectAppendix(ctx: ReportContext): Promise<AppendixData>
       )
       .all() as InputFile[]
   )
-    .filter((f, i, all) => i === 0 || f.archive !== all[i - 1].archive || f.path !== all[i - 1].path || f.sha256 !== all[i - 1].sha256)
+    .filter(
+      (f, i, all) =>
+        i === 0 || f.archive !== all[i - 1].archive || f.path !== all[i - 1].path || f.sha256 !== all[i - 1].sha256,
+    )
     .map((f) => ({ ...f, path: shown(ctx, f.path) }));
   const checked = checkCustodyLog(ctx.handle.sqlite);
   let entries: CustodyExcerptEntry[] = checked.entries.map((e) => ({ ...e }));
@@ -64,53 +73,83 @@ export async function collectAppendix(ctx: ReportContext): Promise<AppendixData>
 export function detailsText(e: CustodyExcerptEntry): string {
   if (e.details === undefined) return `(details withheld: ${e.detailsWithheld})`;
   const show = (v: unknown): string => {
-    if (Array.isArray(v)) return v.length <= 3 && v.every((x) => typeof x !== 'object' || x === null) ? v.map(String).join(', ') : `[${v.length} items]`;
+    if (Array.isArray(v))
+      return v.length <= 3 && v.every((x) => typeof x !== 'object' || x === null)
+        ? v.map(String).join(', ')
+        : `[${v.length} items]`;
     if (v !== null && typeof v === 'object') {
-      const inner = Object.entries(v as Record<string, unknown>).map(([k, x]) => `${k}: ${typeof x === 'object' && x !== null ? (Array.isArray(x) ? `[${x.length}]` : '{…}') : String(x)}`);
+      const inner = Object.entries(v as Record<string, unknown>).map(
+        ([k, x]) =>
+          `${k}: ${typeof x === 'object' && x !== null ? (Array.isArray(x) ? `[${x.length}]` : '{…}') : String(x)}`,
+      );
       return `{${inner.join(', ')}}`;
     }
     return String(v);
   };
-  const text = Object.entries(e.details).map(([k, v]) => `${k}: ${show(v)}`).join('; ');
+  const text = Object.entries(e.details)
+    .map(([k, v]) => `${k}: ${show(v)}`)
+    .join('; ');
   return text.length > 300 ? `${text.slice(0, 297)}...` : text;
 }
 
-const ROLE_LABEL: Record<string, string> = { 'checkpoint-signature': 'signature', 'checkpoint-timestamp': 'time-stamp' };
+const ROLE_LABEL: Record<string, string> = {
+  'checkpoint-signature': 'signature',
+  'checkpoint-timestamp': 'time-stamp',
+};
 
 export function renderAppendix(d: AppendixData, n: number): Html {
-  return html`<section id="appendix"><h2>${n}. Appendix</h2>
-<h3>${n}.1 Report data</h3>
-<p>The facts of this report are in <code>findings.json</code>. Its SHA-256 is <span class="mono break">${d.reportDataSha256}</span>, computed as the ${d.reportDataRule}.</p>
-<h3>${n}.2 Input files (${fmtInt(d.inputFiles.length)})</h3>
-<p>Every file the case imported, with the SHA-256 taken when it was read. Anyone holding the archives can recompute these with <code>sha256sum</code>.</p>
-${table(
-  [
-    { head: 'File', cell: (f) => f.path, cls: 'wrap', width: '36%' },
-    { head: 'Role', cell: (f) => ROLE_LABEL[f.role] ?? f.role, width: '10%' },
-    { head: 'Bytes', cell: (f) => fmtInt(f.size), cls: 'num', width: '8%' },
-    { head: 'SHA-256', cell: (f) => f.sha256, cls: 'mono hashcol', width: '46%' },
-  ],
-  d.inputFiles,
-  { cls: 'small', empty: 'No input files.' },
-)}
-<p class="muted">Archives: ${[...new Set(d.inputFiles.map((f) => f.archive))].join('; ')}</p>
-<h3>${n}.3 Custody log</h3>
-<p class="callout ${d.custody.intact ? 'ok' : 'bad'}">${
-    d.custody.intact
-      ? `The custody log verifies: ${fmtInt(d.custody.entries.length)} entries, each hash re-computed (jcs-sha256-v1) and each linked to the one before; head ${d.custody.headHash ?? 'none'}.`
-      : `The custody log does NOT verify: ${d.custody.problems.map((p) => p.message).join('; ')}`
-  }${d.custody.withheld ? ` The details of ${fmtInt(d.custody.withheld)} entries name records outside this package and are withheld; their hashes and links are shown.` : ''}</p>
-${table(
-  [
-    { head: 'Seq', cell: (e) => fmtInt(e.seq), cls: 'num', width: '5%' },
-    { head: 'When (UTC)', cell: (e) => html`${e.at.slice(0, 10)}<br>${e.at.slice(11, 19)}`, cls: 'nowrap', width: '11%' },
-    { head: 'Who', cell: (e) => e.actor, width: '12%' },
-    { head: 'Action', cell: (e) => e.action, cls: 'mono nowrap', width: '14%' },
-    { head: 'Details', cell: (e) => detailsText(e), cls: 'wrap small' },
-    { head: 'Hash', cell: (e) => html`<span class="mono">${e.hash.slice(0, 12)}…</span>`, cls: 'nowrap', width: '13%' },
-  ],
-  d.custody.entries,
-  { cls: 'small' },
-)}
-</section>`;
+  return html`<section id="appendix">
+    <h2>${n}. Appendix</h2>
+    <h3>${n}.1 Report data</h3>
+    <p>
+      The facts of this report are in <code>findings.json</code>. Its SHA-256 is
+      <span class="mono break">${d.reportDataSha256}</span>, computed as the ${d.reportDataRule}.
+    </p>
+    <h3>${n}.2 Input files (${fmtInt(d.inputFiles.length)})</h3>
+    <p>
+      Every file the case imported, with the SHA-256 taken when it was read. Anyone holding the archives can recompute
+      these with <code>sha256sum</code>.
+    </p>
+    ${table(
+      [
+        { head: 'File', cell: (f) => f.path, cls: 'wrap', width: '36%' },
+        { head: 'Role', cell: (f) => ROLE_LABEL[f.role] ?? f.role, width: '10%' },
+        { head: 'Bytes', cell: (f) => fmtInt(f.size), cls: 'num', width: '8%' },
+        { head: 'SHA-256', cell: (f) => f.sha256, cls: 'mono hashcol', width: '46%' },
+      ],
+      d.inputFiles,
+      { cls: 'small', empty: 'No input files.' },
+    )}
+    <p class="muted">Archives: ${[...new Set(d.inputFiles.map((f) => f.archive))].join('; ')}</p>
+    <h3>${n}.3 Custody log</h3>
+    <p class="callout ${d.custody.intact ? 'ok' : 'bad'}">
+      ${
+        d.custody.intact
+          ? `The custody log verifies: ${fmtInt(d.custody.entries.length)} entries, each hash re-computed (jcs-sha256-v1) and each linked to the one before; head ${d.custody.headHash ?? 'none'}.`
+          : `The custody log does NOT verify: ${d.custody.problems.map((p) => p.message).join('; ')}`
+      }${d.custody.withheld ? ` The details of ${fmtInt(d.custody.withheld)} entries name records outside this package and are withheld; their hashes and links are shown.` : ''}
+    </p>
+    ${table(
+      [
+        { head: 'Seq', cell: (e) => fmtInt(e.seq), cls: 'num', width: '5%' },
+        {
+          head: 'When (UTC)',
+          cell: (e) => html`${e.at.slice(0, 10)}<br />${e.at.slice(11, 19)}`,
+          cls: 'nowrap',
+          width: '11%',
+        },
+        { head: 'Who', cell: (e) => e.actor, width: '12%' },
+        { head: 'Action', cell: (e) => e.action, cls: 'mono nowrap', width: '14%' },
+        { head: 'Details', cell: (e) => detailsText(e), cls: 'wrap small' },
+        {
+          head: 'Hash',
+          cell: (e) => html`<span class="mono">${e.hash.slice(0, 12)}…</span>`,
+          cls: 'nowrap',
+          width: '13%',
+        },
+      ],
+      d.custody.entries,
+      { cls: 'small' },
+    )}
+  </section>`;
 }

@@ -72,7 +72,8 @@ export async function collectCover(ctx: ReportContext): Promise<CoverData> {
         };
         if (typeof d.system?.name === 'string') a.system = d.system.name;
         if (typeof d.system?.operator === 'string') a.operator = d.system.operator;
-        if (typeof d.producer?.name === 'string') a.producer = `${d.producer.name}${typeof d.producer.version === 'string' ? ` ${d.producer.version}` : ''}`;
+        if (typeof d.producer?.name === 'string')
+          a.producer = `${d.producer.name}${typeof d.producer.version === 'string' ? ` ${d.producer.version}` : ''}`;
         if (typeof d.exportedAt === 'string') a.exportedAt = d.exportedAt;
       } catch {
         // an unreadable descriptor is a verification finding, not a cover fact
@@ -94,7 +95,11 @@ export async function collectCover(ctx: ReportContext): Promise<CoverData> {
     if (lo) from = new Date(lo as Date).toISOString();
     if (hi) to = new Date(hi as Date).toISOString();
   }
-  const systems = [...new Set([...archives.values()].map((a) => [a.system, a.operator].filter(Boolean).join(', ')).filter((s) => s !== ''))];
+  const systems = [
+    ...new Set(
+      [...archives.values()].map((a) => [a.system, a.operator].filter(Boolean).join(', ')).filter((s) => s !== ''),
+    ),
+  ];
   const data: CoverData = {
     caseName: ctx.info.name,
     caseSlug: ctx.info.slug,
@@ -115,31 +120,34 @@ export async function collectCover(ctx: ReportContext): Promise<CoverData> {
 
 export function renderCover(c: CoverData): Html {
   return html`<section class="cover">
-  <p class="kicker">AI audit report</p>
-  <h1>${c.caseName}</h1>
-  ${c.description ? html`<p class="lead">${c.description}</p>` : ''}
-  ${c.scope.kind === 'package' ? html`<p class="scope">Evidence package report: record-level sections cover the ${fmtInt(c.scope.decisions)} selected decisions only; aggregates cover the whole case.</p>` : ''}
-  ${facts([
-    ['Systems', c.systems.length ? c.systems.join('; ') : 'not named by the archives'],
-    ['Period of the decisions', `${fmtTime(c.period.from)} to ${fmtTime(c.period.to)}`],
-    ['Records', `${fmtInt(c.records.decision)} decisions, ${fmtInt(c.records.review)} review events, ${fmtInt(c.records.outcome)} outcomes, ${fmtInt(c.records.lifecycle)} lifecycle events`],
-    ['Investigator', c.investigator],
-    ['Report generated', fmtTime(c.generatedAt)],
-    ['Tool', `${c.tool.name} ${c.tool.version}`],
-    ['Case', `${c.caseSlug}, opened ${fmtTime(c.caseCreatedAt)} by ${c.caseCreatedBy}`],
-  ])}
-  <h3>Archives examined</h3>
-  ${table(
-    [
-      { head: 'Archive', cell: (a) => a.archive, cls: 'wrap' },
-      { head: 'System', cell: (a) => [a.system, a.operator].filter(Boolean).join(', ') || '–' },
-      { head: 'Producer', cell: (a) => a.producer ?? '–' },
-      { head: 'Exported', cell: (a) => fmtTime(a.exportedAt) },
-      { head: 'Data files', cell: (a) => fmtInt(a.dataFiles), cls: 'num' },
-      { head: 'Records', cell: (a) => fmtInt(a.records), cls: 'num' },
-    ],
-    c.archives,
-    { empty: 'No archive has been imported into this case.' },
-  )}
-</section>`;
+    <p class="kicker">AI audit report</p>
+    <h1>${c.caseName}</h1>
+    ${c.description ? html`<p class="lead">${c.description}</p>` : ''}
+    ${c.scope.kind === 'package' ? html`<p class="scope">Evidence package report: record-level sections cover the ${fmtInt(c.scope.decisions)} selected decisions only; aggregates cover the whole case.</p>` : ''}
+    ${facts([
+      ['Systems', c.systems.length ? c.systems.join('; ') : 'not named by the archives'],
+      ['Period of the decisions', `${fmtTime(c.period.from)} to ${fmtTime(c.period.to)}`],
+      [
+        'Records',
+        `${fmtInt(c.records.decision)} decisions, ${fmtInt(c.records.review)} review events, ${fmtInt(c.records.outcome)} outcomes, ${fmtInt(c.records.lifecycle)} lifecycle events`,
+      ],
+      ['Investigator', c.investigator],
+      ['Report generated', fmtTime(c.generatedAt)],
+      ['Tool', `${c.tool.name} ${c.tool.version}`],
+      ['Case', `${c.caseSlug}, opened ${fmtTime(c.caseCreatedAt)} by ${c.caseCreatedBy}`],
+    ])}
+    <h3>Archives examined</h3>
+    ${table(
+      [
+        { head: 'Archive', cell: (a) => a.archive, cls: 'wrap' },
+        { head: 'System', cell: (a) => [a.system, a.operator].filter(Boolean).join(', ') || '–' },
+        { head: 'Producer', cell: (a) => a.producer ?? '–' },
+        { head: 'Exported', cell: (a) => fmtTime(a.exportedAt) },
+        { head: 'Data files', cell: (a) => fmtInt(a.dataFiles), cls: 'num' },
+        { head: 'Records', cell: (a) => fmtInt(a.records), cls: 'num' },
+      ],
+      c.archives,
+      { empty: 'No archive has been imported into this case.' },
+    )}
+  </section>`;
 }

@@ -49,13 +49,51 @@ export function oversightHeadlines(d: OversightData): Headline[] {
 }
 
 export function oversightTables(d: OversightData): ReportTable[] {
-  const metricCols = ['decisions', 'reviewRequired', 'reviewed', 'reviewCoverage', 'reviewRate', 'overrides', 'overrideRate', 'reviews', 'medianReviewSeconds', 'shortReviews', 'escalations'] as const;
+  const metricCols = [
+    'decisions',
+    'reviewRequired',
+    'reviewed',
+    'reviewCoverage',
+    'reviewRate',
+    'overrides',
+    'overrideRate',
+    'reviews',
+    'medianReviewSeconds',
+    'shortReviews',
+    'escalations',
+  ] as const;
   return [
     {
       name: 'oversight-by-reviewer',
       description: 'Human oversight per reviewer (oversight query, default parameters)',
-      columns: ['reviewerId', 'reviews', 'medianReviewSeconds', 'p10ReviewSeconds', 'shortReviews', 'approvals', 'rejections', 'modifications', 'overrideRate', 'escalations', 'escalatedFrom', 'escalatedTo'],
-      rows: d.byReviewer.map((r) => [r.reviewerId, r.reviews, r.medianReviewSeconds, r.p10ReviewSeconds, r.shortReviews, r.approvals, r.rejections, r.modifications, r.overrideRate, r.escalations, r.escalatedFrom, r.escalatedTo]),
+      columns: [
+        'reviewerId',
+        'reviews',
+        'medianReviewSeconds',
+        'p10ReviewSeconds',
+        'shortReviews',
+        'approvals',
+        'rejections',
+        'modifications',
+        'overrideRate',
+        'escalations',
+        'escalatedFrom',
+        'escalatedTo',
+      ],
+      rows: d.byReviewer.map((r) => [
+        r.reviewerId,
+        r.reviews,
+        r.medianReviewSeconds,
+        r.p10ReviewSeconds,
+        r.shortReviews,
+        r.approvals,
+        r.rejections,
+        r.modifications,
+        r.overrideRate,
+        r.escalations,
+        r.escalatedFrom,
+        r.escalatedTo,
+      ]),
     },
     {
       name: 'oversight-by-model-version',
@@ -74,75 +112,116 @@ export function oversightTables(d: OversightData): ReportTable[] {
 
 export function renderOversight(d: OversightData, n: number): Html {
   const o = d.overall;
-  return html`<section id="oversight"><h2>${n}. Human oversight</h2>
-<p>How human oversight worked: which decisions required a review and got one, how often reviewers overrode the model, how long they spent, and whether review tasks bounced between reviewers. Integrity of the rows these figures rest on: ${d.integrity.status}${d.integrity.failed ? `, ${fmtInt(d.integrity.failed)} failed verification` : ''}${d.integrity.notVerified ? `, ${fmtInt(d.integrity.notVerified)} not verified` : ''}.</p>
-${facts([
-  ['Decisions', fmtInt(o.decisions)],
-  ['Review required', `${fmtInt(o.reviewRequired)}; of these ${fmtPct(o.reviewCoverage)} were reviewed (review coverage)`],
-  ['Reviewed', `${fmtInt(o.reviewed)} decisions, ${fmtPct(o.reviewRate)} of all (review rate)`],
-  ['Overridden by a human', `${fmtInt(o.overrides)}, ${fmtPct(o.overrideRate)} of the reviewed decisions (override rate)`],
-  ['Review events', `${fmtInt(o.reviews)} reviews; median time ${fmtNum(o.medianReviewSeconds, 1)} s; ${fmtInt(o.shortReviews)} shorter than ${d.params.shortReviewSeconds} s`],
-  ['Escalations', `${fmtInt(o.escalations)}; ${fmtInt(d.escalationLoops.total)} tasks in escalation loops (a task back with someone who had it, or escalated more than ${d.params.maxEscalations} times)`],
-])}
-${timeBars(
-  d.overTime.map((t) => ({ label: fmtDate(t.bucket), value: t.decisions, rate: t.reviewRate })),
-  { title: `Decisions per ${d.params.bucket} (bars) and the share reviewed (line)`, rateLabel: 'review rate' },
-)}
-<h3>Per reviewer</h3>
-${table(
-  [
-    { head: 'Reviewer', cell: (r) => r.reviewerId ?? '(none)', cls: 'mono nowrap' },
-    { head: 'Reviews', cell: (r) => fmtInt(r.reviews), cls: 'num' },
-    { head: 'Median s', cell: (r) => fmtNum(r.medianReviewSeconds, 1), cls: 'num' },
-    { head: 'P10 s', cell: (r) => fmtNum(r.p10ReviewSeconds, 1), cls: 'num' },
-    { head: `< ${d.params.shortReviewSeconds} s`, cell: (r) => (r.shortReviews > 0 ? badge(fmtInt(r.shortReviews), 'warn') : '0'), cls: 'num' },
-    { head: 'Approve / reject / modify', cell: (r) => `${fmtInt(r.approvals)} / ${fmtInt(r.rejections)} / ${fmtInt(r.modifications)}`, cls: 'num' },
-    { head: 'Override rate', cell: (r) => fmtPct(r.overrideRate), cls: 'num' },
-    { head: 'Escalated from / to', cell: (r) => `${fmtInt(r.escalatedFrom)} / ${fmtInt(r.escalatedTo)}`, cls: 'num' },
-  ],
-  d.byReviewer,
-  { empty: 'No review events.' },
-)}
-<h3>Per model version</h3>
-${table(
-  [
-    { head: 'Model', cell: (r) => html`${r.modelId ?? '–'}<br><span class="muted">${r.modelVersion ?? '–'}</span>` },
-    { head: 'Decisions', cell: (r) => fmtInt(r.decisions), cls: 'num' },
-    { head: 'Review required', cell: (r) => fmtInt(r.reviewRequired), cls: 'num' },
-    { head: 'Coverage', cell: (r) => ((r.reviewCoverage ?? 1) < 0.999 ? badge(fmtPct(r.reviewCoverage), 'warn') : fmtPct(r.reviewCoverage)), cls: 'num' },
-    { head: 'Review rate', cell: (r) => fmtPct(r.reviewRate), cls: 'num' },
-    { head: 'Overrides', cell: (r) => fmtInt(r.overrides), cls: 'num' },
-    { head: 'Override rate', cell: (r) => fmtPct(r.overrideRate), cls: 'num' },
-    { head: 'Median review s', cell: (r) => fmtNum(r.medianReviewSeconds, 1), cls: 'num' },
-  ],
-  d.byModelVersion,
-)}
-<h3>Over time (per ${d.params.bucket})</h3>
-${table(
-  [
-    { head: d.params.bucket[0].toUpperCase() + d.params.bucket.slice(1), cell: (r) => fmtDate(r.bucket) },
-    { head: 'Decisions', cell: (r) => fmtInt(r.decisions), cls: 'num' },
-    { head: 'Coverage', cell: (r) => fmtPct(r.reviewCoverage), cls: 'num' },
-    { head: 'Review rate', cell: (r) => fmtPct(r.reviewRate), cls: 'num' },
-    { head: 'Override rate', cell: (r) => fmtPct(r.overrideRate), cls: 'num' },
-    { head: 'Reviews', cell: (r) => fmtInt(r.reviews), cls: 'num' },
-    { head: 'Median s', cell: (r) => fmtNum(r.medianReviewSeconds, 1), cls: 'num' },
-    { head: 'Escalations', cell: (r) => fmtInt(r.escalations), cls: 'num' },
-  ],
-  d.overTime,
-)}
-${d.escalationLoops.total > 0
-  ? html`<h3>Escalation loops</h3>${table(
+  return html`<section id="oversight">
+    <h2>${n}. Human oversight</h2>
+    <p>
+      How human oversight worked: which decisions required a review and got one, how often reviewers overrode the model,
+      how long they spent, and whether review tasks bounced between reviewers. Integrity of the rows these figures rest
+      on:
+      ${d.integrity.status}${d.integrity.failed ? `, ${fmtInt(d.integrity.failed)} failed verification` : ''}${d.integrity.notVerified ? `, ${fmtInt(d.integrity.notVerified)} not verified` : ''}.
+    </p>
+    ${facts([
+      ['Decisions', fmtInt(o.decisions)],
       [
-        { head: 'Task', cell: (t) => t.taskId, cls: 'mono' },
-        { head: 'Decision', cell: (t) => t.decisionId ?? '–', cls: 'mono nowrap' },
-        { head: 'Escalations', cell: (t) => fmtInt(t.escalations), cls: 'num' },
-        { head: 'Who had it, in order', cell: (t) => t.chain.map((c) => c ?? '?').join(' → '), cls: 'wrap' },
-        { head: 'Back to someone', cell: (t) => (t.repeatedReviewer ? 'yes' : 'no') },
+        'Review required',
+        `${fmtInt(o.reviewRequired)}; of these ${fmtPct(o.reviewCoverage)} were reviewed (review coverage)`,
       ],
-      d.escalationLoops.tasks,
-      { empty: 'None of the selected decisions is among them.' },
-    )}`
-  : ''}
-</section>`;
+      ['Reviewed', `${fmtInt(o.reviewed)} decisions, ${fmtPct(o.reviewRate)} of all (review rate)`],
+      [
+        'Overridden by a human',
+        `${fmtInt(o.overrides)}, ${fmtPct(o.overrideRate)} of the reviewed decisions (override rate)`,
+      ],
+      [
+        'Review events',
+        `${fmtInt(o.reviews)} reviews; median time ${fmtNum(o.medianReviewSeconds, 1)} s; ${fmtInt(o.shortReviews)} shorter than ${d.params.shortReviewSeconds} s`,
+      ],
+      [
+        'Escalations',
+        `${fmtInt(o.escalations)}; ${fmtInt(d.escalationLoops.total)} tasks in escalation loops (a task back with someone who had it, or escalated more than ${d.params.maxEscalations} times)`,
+      ],
+    ])}
+    ${timeBars(
+      d.overTime.map((t) => ({ label: fmtDate(t.bucket), value: t.decisions, rate: t.reviewRate })),
+      { title: `Decisions per ${d.params.bucket} (bars) and the share reviewed (line)`, rateLabel: 'review rate' },
+    )}
+    <h3>Per reviewer</h3>
+    ${table(
+      [
+        { head: 'Reviewer', cell: (r) => r.reviewerId ?? '(none)', cls: 'mono nowrap' },
+        { head: 'Reviews', cell: (r) => fmtInt(r.reviews), cls: 'num' },
+        { head: 'Median s', cell: (r) => fmtNum(r.medianReviewSeconds, 1), cls: 'num' },
+        { head: 'P10 s', cell: (r) => fmtNum(r.p10ReviewSeconds, 1), cls: 'num' },
+        {
+          head: `< ${d.params.shortReviewSeconds} s`,
+          cell: (r) => (r.shortReviews > 0 ? badge(fmtInt(r.shortReviews), 'warn') : '0'),
+          cls: 'num',
+        },
+        {
+          head: 'Approve / reject / modify',
+          cell: (r) => `${fmtInt(r.approvals)} / ${fmtInt(r.rejections)} / ${fmtInt(r.modifications)}`,
+          cls: 'num',
+        },
+        { head: 'Override rate', cell: (r) => fmtPct(r.overrideRate), cls: 'num' },
+        {
+          head: 'Escalated from / to',
+          cell: (r) => `${fmtInt(r.escalatedFrom)} / ${fmtInt(r.escalatedTo)}`,
+          cls: 'num',
+        },
+      ],
+      d.byReviewer,
+      { empty: 'No review events.' },
+    )}
+    <h3>Per model version</h3>
+    ${table(
+      [
+        {
+          head: 'Model',
+          cell: (r) => html`${r.modelId ?? '–'}<br /><span class="muted">${r.modelVersion ?? '–'}</span>`,
+        },
+        { head: 'Decisions', cell: (r) => fmtInt(r.decisions), cls: 'num' },
+        { head: 'Review required', cell: (r) => fmtInt(r.reviewRequired), cls: 'num' },
+        {
+          head: 'Coverage',
+          cell: (r) =>
+            (r.reviewCoverage ?? 1) < 0.999 ? badge(fmtPct(r.reviewCoverage), 'warn') : fmtPct(r.reviewCoverage),
+          cls: 'num',
+        },
+        { head: 'Review rate', cell: (r) => fmtPct(r.reviewRate), cls: 'num' },
+        { head: 'Overrides', cell: (r) => fmtInt(r.overrides), cls: 'num' },
+        { head: 'Override rate', cell: (r) => fmtPct(r.overrideRate), cls: 'num' },
+        { head: 'Median review s', cell: (r) => fmtNum(r.medianReviewSeconds, 1), cls: 'num' },
+      ],
+      d.byModelVersion,
+    )}
+    <h3>Over time (per ${d.params.bucket})</h3>
+    ${table(
+      [
+        { head: d.params.bucket[0].toUpperCase() + d.params.bucket.slice(1), cell: (r) => fmtDate(r.bucket) },
+        { head: 'Decisions', cell: (r) => fmtInt(r.decisions), cls: 'num' },
+        { head: 'Coverage', cell: (r) => fmtPct(r.reviewCoverage), cls: 'num' },
+        { head: 'Review rate', cell: (r) => fmtPct(r.reviewRate), cls: 'num' },
+        { head: 'Override rate', cell: (r) => fmtPct(r.overrideRate), cls: 'num' },
+        { head: 'Reviews', cell: (r) => fmtInt(r.reviews), cls: 'num' },
+        { head: 'Median s', cell: (r) => fmtNum(r.medianReviewSeconds, 1), cls: 'num' },
+        { head: 'Escalations', cell: (r) => fmtInt(r.escalations), cls: 'num' },
+      ],
+      d.overTime,
+    )}
+    ${
+      d.escalationLoops.total > 0
+        ? html`<h3>Escalation loops</h3>
+            ${table(
+              [
+                { head: 'Task', cell: (t) => t.taskId, cls: 'mono' },
+                { head: 'Decision', cell: (t) => t.decisionId ?? '–', cls: 'mono nowrap' },
+                { head: 'Escalations', cell: (t) => fmtInt(t.escalations), cls: 'num' },
+                { head: 'Who had it, in order', cell: (t) => t.chain.map((c) => c ?? '?').join(' → '), cls: 'wrap' },
+                { head: 'Back to someone', cell: (t) => (t.repeatedReviewer ? 'yes' : 'no') },
+              ],
+              d.escalationLoops.tasks,
+              { empty: 'None of the selected decisions is among them.' },
+            )}`
+        : ''
+    }
+  </section>`;
 }

@@ -23,8 +23,16 @@ export const PURPOSES: { id: Purpose; title: string; text: string }[] = [
     title: 'Risk situations and substantial modifications',
     text: 'identifying situations that may result in the system presenting a risk within the meaning of Article 79(1), or in a substantial modification',
   },
-  { id: '12(2)(b)', title: 'Post-market monitoring', text: 'facilitating the post-market monitoring referred to in Article 72' },
-  { id: '12(2)(c)', title: 'Monitoring of operation by the deployer', text: 'monitoring the operation of high-risk AI systems referred to in Article 26(5)' },
+  {
+    id: '12(2)(b)',
+    title: 'Post-market monitoring',
+    text: 'facilitating the post-market monitoring referred to in Article 72',
+  },
+  {
+    id: '12(2)(c)',
+    title: 'Monitoring of operation by the deployer',
+    text: 'monitoring the operation of high-risk AI systems referred to in Article 26(5)',
+  },
 ];
 
 /** The decision-log members this workstation treats as required, and the purposes each serves. */
@@ -74,11 +82,24 @@ export interface FieldCoverage {
 export interface RecordKeepingData {
   decisions: number;
   fields: FieldCoverage[];
-  purposes: { id: Purpose; title: string; text: string; fields: string[]; lowestShare: number | null; lowestField: string | null }[];
+  purposes: {
+    id: Purpose;
+    title: string;
+    text: string;
+    fields: string[];
+    lowestShare: number | null;
+    lowestField: string | null;
+  }[];
   /** Share of decisions with every required member present. */
   completeRecords: number;
   completeShare: number | null;
-  related: { reviews: number; outcomes: number; lifecycle: number; decisionsWithOutcome: number; outcomeShare: number | null };
+  related: {
+    reviews: number;
+    outcomes: number;
+    lifecycle: number;
+    decisionsWithOutcome: number;
+    outcomeShare: number | null;
+  };
   retention: {
     policy: string | null;
     spanDays: number | null;
@@ -89,7 +110,11 @@ export interface RecordKeepingData {
   };
 }
 
-export async function collectRecordKeeping(ctx: ReportContext, cover: CoverData, integrity: IntegrityData): Promise<RecordKeepingData> {
+export async function collectRecordKeeping(
+  ctx: ReportContext,
+  cover: CoverData,
+  integrity: IntegrityData,
+): Promise<RecordKeepingData> {
   const cols = memberColumns('decision').filter((c) => DECISION_FIELD_PURPOSES[c.member]);
   const required = cols.filter((c) => DECISION_FIELD_PURPOSES[c.member].required);
   const presentOf = (c: (typeof cols)[number]): string => `${quoteIdent(c.textColumn ?? c.column)} IS NOT NULL`;
@@ -105,8 +130,16 @@ export async function collectRecordKeeping(ctx: ReportContext, cover: CoverData,
   });
   const purposes = PURPOSES.map((p) => {
     const mine = fields.filter((f) => f.purposes.includes(p.id) && f.required);
-    const lowest = mine.reduce<FieldCoverage | null>((lo, f) => (lo === null || (f.share ?? 0) < (lo.share ?? 0) ? f : lo), null);
-    return { ...p, fields: mine.map((f) => f.member), lowestShare: lowest?.share ?? null, lowestField: lowest?.member ?? null };
+    const lowest = mine.reduce<FieldCoverage | null>(
+      (lo, f) => (lo === null || (f.share ?? 0) < (lo.share ?? 0) ? f : lo),
+      null,
+    );
+    return {
+      ...p,
+      fields: mine.map((f) => f.member),
+      lowestShare: lowest?.share ?? null,
+      lowestField: lowest?.member ?? null,
+    };
   });
   const rel = (
     await ctx.handle.duck.runAndReadAll(
@@ -114,7 +147,11 @@ export async function collectRecordKeeping(ctx: ReportContext, cover: CoverData,
     )
   ).getRowsJS()[0][0];
   const withOutcome = Number(rel);
-  const distinctDecisions = Number((await ctx.handle.duck.runAndReadAll(`SELECT count(DISTINCT decision_id) FROM ${KIND_TABLES.decision}`)).getRowsJS()[0][0]);
+  const distinctDecisions = Number(
+    (
+      await ctx.handle.duck.runAndReadAll(`SELECT count(DISTINCT decision_id) FROM ${KIND_TABLES.decision}`)
+    ).getRowsJS()[0][0],
+  );
 
   const oldest = cover.period.from;
   const newest = cover.period.to;
@@ -122,7 +159,8 @@ export async function collectRecordKeeping(ctx: ReportContext, cover: CoverData,
   const storageProblems = integrity.storage.filter((f) => f.status !== 'pass').length;
   const policy = integrity.run?.retention ?? null;
   let statement: string;
-  if (!integrity.run) statement = 'Not assessed: no verification run, so the storage and retention of the archives were not checked.';
+  if (!integrity.run)
+    statement = 'Not assessed: no verification run, so the storage and retention of the archives were not checked.';
   else if (storageProblems > 0)
     statement = `The verification run found ${storageProblems} storage finding(s) (manifest, Object Lock or retention; listed in section 2): retention for the required period is not demonstrated for every object.`;
   else
@@ -146,45 +184,71 @@ export async function collectRecordKeeping(ctx: ReportContext, cover: CoverData,
 }
 
 export function renderRecordKeeping(d: RecordKeepingData): Html {
-  const tone = (s: number | null): 'ok' | 'warn' | 'bad' => (s === null ? 'bad' : s >= 0.999 ? 'ok' : s >= 0.9 ? 'warn' : 'bad');
-  return html`<section id="record-keeping"><h2>3. Record-keeping coverage (EU AI Act Articles 12, 19 and 26(6))</h2>
-<p>Article 12(2) asks that the logs make three things possible. The Act names no fields; the table below is this workstation's mapping of decision-log members to those purposes, and for each member the share of the ${fmtInt(d.decisions)} decisions in which it is present.</p>
-${table(
-  [
-    { head: 'Article', cell: (p) => p.id, width: '11%' },
-    { head: 'Purpose', cell: (p) => html`<strong>${p.title}</strong><br><span class="muted">${p.text}</span>`, cls: 'wrap' },
-    { head: 'Required members', cell: (p) => p.fields.join(', '), cls: 'wrap' },
-    {
-      head: 'Coverage',
-      cell: (p) =>
-        p.lowestField === null
-          ? '–'
-          : (p.lowestShare ?? 0) >= 0.999
-            ? badge('all present', 'ok')
-            : html`weakest: ${p.lowestField} ${badge(fmtPct(p.lowestShare), tone(p.lowestShare))}`,
-    },
-  ],
-  d.purposes,
-)}
-${facts([
-  ['Decisions with every required member', `${fmtInt(d.completeRecords)} of ${fmtInt(d.decisions)} (${fmtPct(d.completeShare)})`],
-  ['Related records', `${fmtInt(d.related.reviews)} review events, ${fmtInt(d.related.outcomes)} outcomes (${fmtInt(d.related.decisionsWithOutcome)} decisions, ${fmtPct(d.related.outcomeShare)}, have an observed outcome), ${fmtInt(d.related.lifecycle)} model lifecycle events`],
-  ['Retention (Art. 19(1), 26(6))', d.retention.statement],
-  ['Oldest and newest decision', `${fmtTime(d.retention.oldest)} and ${fmtTime(d.retention.newest)}`],
-])}
-${barChart(
-  d.fields.map((f) => ({ label: `${f.member}${f.required ? ' *' : ''}`, value: f.share, flagged: f.required && (f.share ?? 0) < 0.999, note: fmtPct(f.share) })),
-  { max: 1, format: (v) => fmtPct(v), title: 'Share of decisions in which each member is present (* required; red: a required member is missing somewhere)' },
-)}
-${table(
-  [
-    { head: 'Member', cell: (f) => f.member, cls: 'mono' },
-    { head: 'Required', cell: (f) => (f.required ? 'yes' : 'no') },
-    { head: 'Serves', cell: (f) => f.purposes.join(', ') },
-    { head: 'Present in', cell: (f) => fmtInt(f.present), cls: 'num' },
-    { head: 'Share', cell: (f) => badge(fmtPct(f.share), f.required ? tone(f.share) : 'info'), cls: 'num' },
-  ],
-  d.fields,
-)}
-</section>`;
+  const tone = (s: number | null): 'ok' | 'warn' | 'bad' =>
+    s === null ? 'bad' : s >= 0.999 ? 'ok' : s >= 0.9 ? 'warn' : 'bad';
+  return html`<section id="record-keeping">
+    <h2>3. Record-keeping coverage (EU AI Act Articles 12, 19 and 26(6))</h2>
+    <p>
+      Article 12(2) asks that the logs make three things possible. The Act names no fields; the table below is this
+      workstation's mapping of decision-log members to those purposes, and for each member the share of the
+      ${fmtInt(d.decisions)} decisions in which it is present.
+    </p>
+    ${table(
+      [
+        { head: 'Article', cell: (p) => p.id, width: '11%' },
+        {
+          head: 'Purpose',
+          cell: (p) => html`<strong>${p.title}</strong><br /><span class="muted">${p.text}</span>`,
+          cls: 'wrap',
+        },
+        { head: 'Required members', cell: (p) => p.fields.join(', '), cls: 'wrap' },
+        {
+          head: 'Coverage',
+          cell: (p) =>
+            p.lowestField === null
+              ? '–'
+              : (p.lowestShare ?? 0) >= 0.999
+                ? badge('all present', 'ok')
+                : html`weakest: ${p.lowestField} ${badge(fmtPct(p.lowestShare), tone(p.lowestShare))}`,
+        },
+      ],
+      d.purposes,
+    )}
+    ${facts([
+      [
+        'Decisions with every required member',
+        `${fmtInt(d.completeRecords)} of ${fmtInt(d.decisions)} (${fmtPct(d.completeShare)})`,
+      ],
+      [
+        'Related records',
+        `${fmtInt(d.related.reviews)} review events, ${fmtInt(d.related.outcomes)} outcomes (${fmtInt(d.related.decisionsWithOutcome)} decisions, ${fmtPct(d.related.outcomeShare)}, have an observed outcome), ${fmtInt(d.related.lifecycle)} model lifecycle events`,
+      ],
+      ['Retention (Art. 19(1), 26(6))', d.retention.statement],
+      ['Oldest and newest decision', `${fmtTime(d.retention.oldest)} and ${fmtTime(d.retention.newest)}`],
+    ])}
+    ${barChart(
+      d.fields.map((f) => ({
+        label: `${f.member}${f.required ? ' *' : ''}`,
+        value: f.share,
+        flagged: f.required && (f.share ?? 0) < 0.999,
+        note: fmtPct(f.share),
+      })),
+      {
+        max: 1,
+        format: (v) => fmtPct(v),
+        title:
+          'Share of decisions in which each member is present (* required; red: a required member is missing somewhere)',
+      },
+    )}
+    ${table(
+      [
+        { head: 'Member', cell: (f) => f.member, cls: 'mono' },
+        { head: 'Required', cell: (f) => (f.required ? 'yes' : 'no') },
+        { head: 'Serves', cell: (f) => f.purposes.join(', ') },
+        { head: 'Present in', cell: (f) => fmtInt(f.present), cls: 'num' },
+        { head: 'Share', cell: (f) => badge(fmtPct(f.share), f.required ? tone(f.share) : 'info'), cls: 'num' },
+      ],
+      d.fields,
+    )}
+  </section>`;
 }

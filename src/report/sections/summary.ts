@@ -41,9 +41,19 @@ export function collectSummary(parts: {
   const { integrity, recordKeeping, anomalies, appendix } = parts;
   const h: Headline[] = [];
   if (!integrity.run) {
-    h.push({ tone: 'bad', title: 'Integrity not established', detail: 'No verification run is recorded in the case.', section: 'integrity' });
+    h.push({
+      tone: 'bad',
+      title: 'Integrity not established',
+      detail: 'No verification run is recorded in the case.',
+      section: 'integrity',
+    });
   } else {
-    const tone: Tone = integrity.run.verdict === 'intact' ? 'ok' : integrity.run.verdict === 'unanchored' || integrity.run.verdict === 'unverifiable' ? 'warn' : 'bad';
+    const tone: Tone =
+      integrity.run.verdict === 'intact'
+        ? 'ok'
+        : integrity.run.verdict === 'unanchored' || integrity.run.verdict === 'unverifiable'
+          ? 'warn'
+          : 'bad';
     h.push({
       tone,
       title: `Archives ${integrity.run.verdict}`,
@@ -71,7 +81,12 @@ export function collectSummary(parts: {
     }
   }
   if (!appendix.custody.intact) {
-    h.push({ tone: 'bad', title: 'Custody log altered', detail: appendix.custody.problems.map((p) => p.message).join('; '), section: 'appendix' });
+    h.push({
+      tone: 'bad',
+      title: 'Custody log altered',
+      detail: appendix.custody.problems.map((p) => p.message).join('; '),
+      section: 'appendix',
+    });
   }
   const gaps = recordKeeping.fields.filter((f) => f.required && (f.share ?? 0) < 0.999);
   if (recordKeeping.decisions > 0) {
@@ -88,22 +103,58 @@ export function collectSummary(parts: {
   const hits = anomalies.results.filter((r) => r.total > 0);
   h.push({
     tone: hits.length ? 'warn' : 'ok',
-    title: hits.length ? `${hits.length} anomaly filter${hits.length === 1 ? '' : 's'} flag records` : 'No anomaly flagged',
-    detail: hits.length ? hits.map((r) => `${r.title}: ${fmtInt(r.total)}`).join('; ') : `None of the ${anomalies.results.length} filters flags anything at its default threshold.`,
+    title: hits.length
+      ? `${hits.length} anomaly filter${hits.length === 1 ? '' : 's'} flag records`
+      : 'No anomaly flagged',
+    detail: hits.length
+      ? hits.map((r) => `${r.title}: ${fmtInt(r.total)}`).join('; ')
+      : `None of the ${anomalies.results.length} filters flags anything at its default threshold.`,
     section: 'anomalies',
   });
   h.push(...fairnessHeadlines(parts.fairness));
   const o = parts.oversight.overall;
   const figures: SummaryData['figures'] = [
     { label: 'Decisions examined', value: fmtInt(parts.cover.records.decision), section: 'cover' },
-    { label: 'Verification verdict', value: integrity.run ? integrity.run.verdict : 'not verified', section: 'integrity' },
-    { label: 'Records anchored by a checkpoint', value: integrity.streams.length ? fmtPct(integrity.streams.reduce((a, s) => a + s.anchoredRecords, 0) / Math.max(1, integrity.streams.reduce((a, s) => a + s.records, 0))) : '–', section: 'integrity' },
-    { label: 'Decisions with every required member', value: fmtPct(recordKeeping.completeShare), section: 'record-keeping' },
+    {
+      label: 'Verification verdict',
+      value: integrity.run ? integrity.run.verdict : 'not verified',
+      section: 'integrity',
+    },
+    {
+      label: 'Records anchored by a checkpoint',
+      value: integrity.streams.length
+        ? fmtPct(
+            integrity.streams.reduce((a, s) => a + s.anchoredRecords, 0) /
+              Math.max(
+                1,
+                integrity.streams.reduce((a, s) => a + s.records, 0),
+              ),
+          )
+        : '–',
+      section: 'integrity',
+    },
+    {
+      label: 'Decisions with every required member',
+      value: fmtPct(recordKeeping.completeShare),
+      section: 'record-keeping',
+    },
     { label: 'Required reviews done (review coverage)', value: fmtPct(o.reviewCoverage), section: 'oversight' },
     { label: 'Human override rate', value: fmtPct(o.overrideRate), section: 'oversight' },
-    { label: 'Median review time', value: o.medianReviewSeconds === null ? '–' : `${o.medianReviewSeconds.toFixed(1)} s`, section: 'oversight' },
-    { label: 'Anomaly hits (all filters)', value: fmtInt(anomalies.results.reduce((a, r) => a + r.total, 0)), section: 'anomalies' },
-    { label: 'Custody log', value: appendix.custody.intact ? `intact, ${fmtInt(appendix.custody.entries.length)} entries` : 'ALTERED', section: 'appendix' },
+    {
+      label: 'Median review time',
+      value: o.medianReviewSeconds === null ? '–' : `${o.medianReviewSeconds.toFixed(1)} s`,
+      section: 'oversight',
+    },
+    {
+      label: 'Anomaly hits (all filters)',
+      value: fmtInt(anomalies.results.reduce((a, r) => a + r.total, 0)),
+      section: 'anomalies',
+    },
+    {
+      label: 'Custody log',
+      value: appendix.custody.intact ? `intact, ${fmtInt(appendix.custody.entries.length)} entries` : 'ALTERED',
+      section: 'appendix',
+    },
   ];
   return {
     figures,
@@ -114,20 +165,36 @@ export function collectSummary(parts: {
 }
 
 export function renderSummary(s: SummaryData, cover: CoverData): Html {
-  return html`<section id="summary"><h2>1. Executive summary</h2>
-<p>This report examines ${fmtInt(cover.records.decision)} AI decisions made between ${fmtTime(cover.period.from)} and ${fmtTime(cover.period.to)}${cover.systems.length ? ` by ${cover.systems.join('; ')}` : ''}, with ${fmtInt(cover.records.review)} human-review events, ${fmtInt(cover.records.outcome)} observed outcomes and ${fmtInt(cover.records.lifecycle)} model lifecycle events, from ${fmtInt(cover.archives.length)} archive${cover.archives.length === 1 ? '' : 's'}.</p>
-${table(
-    [
-      { head: 'Key figure', cell: (f) => f.label },
-      { head: 'Value', cell: (f) => f.value, cls: 'num' },
-      { head: 'Section', cell: (f) => html`<a href="#${f.section}">${f.section}</a>` },
-    ],
-    s.figures,
-  )}
-<div class="headlines">${join(
-    s.headlines.map(
-      (h) => html`<div class="headline ${h.tone}"><div class="hl-title">${badge(h.tone === 'ok' ? 'OK' : h.tone === 'bad' ? 'PROBLEM' : h.tone === 'warn' ? 'ATTENTION' : 'NOTE', h.tone)} ${h.title}</div><div class="hl-detail">${h.detail} <a href="#${h.section}">(section)</a></div></div>`,
-    ),
-  )}</div>
-</section>`;
+  return html`<section id="summary">
+    <h2>1. Executive summary</h2>
+    <p>
+      This report examines ${fmtInt(cover.records.decision)} AI decisions made between ${fmtTime(cover.period.from)} and
+      ${fmtTime(cover.period.to)}${cover.systems.length ? ` by ${cover.systems.join('; ')}` : ''}, with
+      ${fmtInt(cover.records.review)} human-review events, ${fmtInt(cover.records.outcome)} observed outcomes and
+      ${fmtInt(cover.records.lifecycle)} model lifecycle events, from ${fmtInt(cover.archives.length)}
+      archive${cover.archives.length === 1 ? '' : 's'}.
+    </p>
+    ${table(
+      [
+        { head: 'Key figure', cell: (f) => f.label },
+        { head: 'Value', cell: (f) => f.value, cls: 'num' },
+        { head: 'Section', cell: (f) => html`<a href="#${f.section}">${f.section}</a>` },
+      ],
+      s.figures,
+    )}
+    <div class="headlines">
+      ${join(
+        s.headlines.map(
+          (h) =>
+            html`<div class="headline ${h.tone}">
+              <div class="hl-title">
+                ${badge(h.tone === 'ok' ? 'OK' : h.tone === 'bad' ? 'PROBLEM' : h.tone === 'warn' ? 'ATTENTION' : 'NOTE', h.tone)}
+                ${h.title}
+              </div>
+              <div class="hl-detail">${h.detail} <a href="#${h.section}">(section)</a></div>
+            </div>`,
+        ),
+      )}
+    </div>
+  </section>`;
 }

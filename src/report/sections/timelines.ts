@@ -22,7 +22,11 @@ export interface TimelinesData {
   missing: string[];
 }
 
-export async function collectTimelines(ctx: ReportContext, annotations: AnnotationsData, anomalies: AnomaliesData): Promise<TimelinesData> {
+export async function collectTimelines(
+  ctx: ReportContext,
+  annotations: AnnotationsData,
+  anomalies: AnomaliesData,
+): Promise<TimelinesData> {
   let ids: string[];
   let chosenBy: TimelinesData['chosenBy'];
   const limit = ctx.options.maxTimelines ?? (ctx.scope ? 20 : 5);
@@ -34,7 +38,9 @@ export async function collectTimelines(ctx: ReportContext, annotations: Annotati
     chosenBy = 'package';
   } else {
     const fromNotes = annotations.listed.map((a) => decisionOfTarget(a.target)).filter((x): x is string => !!x);
-    const fromAnomalies = anomalies.results.flatMap((r) => r.items.slice(0, 1).map((i) => i.item.decisionId)).filter((x): x is string => typeof x === 'string');
+    const fromAnomalies = anomalies.results
+      .flatMap((r) => r.items.slice(0, 1).map((i) => i.item.decisionId))
+      .filter((x): x is string => typeof x === 'string');
     ids = [...fromNotes, ...fromAnomalies];
     chosenBy = 'annotations-and-anomalies';
   }
@@ -71,33 +77,68 @@ function renderOne(t: TimelineResult): Html {
   const rec = d?.record ?? {};
   const ms = t.modelState[0];
   return html`<div class="timeline">
-<h3>Decision ${t.subject.id} ${badge(t.integrity.status, t.integrity.status === 'passed' ? 'ok' : t.integrity.status === 'failed' ? 'bad' : 'warn')}</h3>
-<p class="muted">${fmtTime(d?.at ?? null)}; model ${valueText(rec.modelId)} ${valueText(rec.modelVersion)}${ms ? ` (${ms.versionState}${ms.activeVersion && ms.activeVersion !== ms.modelVersion ? `; active version then: ${ms.activeVersion}` : ''}${ms.lastEvaluation ? `; last evaluation ${ms.lastEvaluation.passed ? 'passed' : `failed (${ms.lastEvaluation.failedMetrics.join(', ')})`}` : ''})` : ''}; prediction ${valueText(rec.prediction)} at confidence ${valueText(rec.confidence)}; source ${d?.ref.sourceFile ?? '–'}${d?.ref.line ? `:${d.ref.line}` : ''}, seq ${d?.ref.seq ?? '–'}.</p>
-${table(
-  [
-    { head: 'When', cell: (e) => fmtTime(e.at), width: '21%' },
-    { head: 'Event', cell: (e) => html`${e.kind}<br><span class="muted">${e.type}</span>`, width: '14%' },
-    { head: 'What happened', cell: (e) => e.summary, cls: 'wrap' },
-    { head: 'Integrity', cell: (e) => badge(e.integrity.status, e.integrity.status === 'passed' ? 'ok' : e.integrity.status === 'failed' ? 'bad' : 'warn'), width: '12%' },
-  ],
-  t.events,
-)}
-${t.nearby.length
-  ? join(
-      t.nearby.map(
-        (n) =>
-          html`<p class="muted">The affected user has ${fmtInt(n.total)} other decision${n.total === 1 ? '' : 's'} between ${fmtTime(n.from)} and ${fmtTime(n.to)}${n.decisions.length ? `, e.g. ${n.decisions.slice(0, 5).map((x) => `${x.decisionId} (${valueText(x.prediction)})`).join(', ')}` : ''}.</p>`,
-      ),
-    )
-  : ''}
-${t.notices.length ? html`<p class="muted">${t.notices.join(' ')}</p>` : ''}
-</div>`;
+    <h3>
+      Decision ${t.subject.id}
+      ${badge(t.integrity.status, t.integrity.status === 'passed' ? 'ok' : t.integrity.status === 'failed' ? 'bad' : 'warn')}
+    </h3>
+    <p class="muted">
+      ${fmtTime(d?.at ?? null)}; model ${valueText(rec.modelId)}
+      ${valueText(rec.modelVersion)}${ms ? ` (${ms.versionState}${ms.activeVersion && ms.activeVersion !== ms.modelVersion ? `; active version then: ${ms.activeVersion}` : ''}${ms.lastEvaluation ? `; last evaluation ${ms.lastEvaluation.passed ? 'passed' : `failed (${ms.lastEvaluation.failedMetrics.join(', ')})`}` : ''})` : ''};
+      prediction ${valueText(rec.prediction)} at confidence ${valueText(rec.confidence)}; source
+      ${d?.ref.sourceFile ?? '–'}${d?.ref.line ? `:${d.ref.line}` : ''}, seq ${d?.ref.seq ?? '–'}.
+    </p>
+    ${table(
+      [
+        { head: 'When', cell: (e) => fmtTime(e.at), width: '21%' },
+        { head: 'Event', cell: (e) => html`${e.kind}<br /><span class="muted">${e.type}</span>`, width: '14%' },
+        { head: 'What happened', cell: (e) => e.summary, cls: 'wrap' },
+        {
+          head: 'Integrity',
+          cell: (e) =>
+            badge(
+              e.integrity.status,
+              e.integrity.status === 'passed' ? 'ok' : e.integrity.status === 'failed' ? 'bad' : 'warn',
+            ),
+          width: '12%',
+        },
+      ],
+      t.events,
+    )}
+    ${
+      t.nearby.length
+        ? join(
+            t.nearby.map(
+              (n) =>
+                html`<p class="muted">
+                  The affected user has ${fmtInt(n.total)} other decision${n.total === 1 ? '' : 's'} between
+                  ${fmtTime(n.from)} and
+                  ${fmtTime(n.to)}${
+                    n.decisions.length
+                      ? `, e.g. ${n.decisions
+                          .slice(0, 5)
+                          .map((x) => `${x.decisionId} (${valueText(x.prediction)})`)
+                          .join(', ')}`
+                      : ''
+                  }.
+                </p>`,
+            ),
+          )
+        : ''
+    }
+    ${t.notices.length ? html`<p class="muted">${t.notices.join(' ')}</p>` : ''}
+  </div>`;
 }
 
 export function renderTimelines(d: TimelinesData, n: number): Html {
-  return html`<section id="timelines"><h2>${n}. Selected decision timelines</h2>
-<p>${fmtInt(d.timelines.length)} timeline${d.timelines.length === 1 ? '' : 's'}: ${WHY[d.chosenBy]}${d.notShown ? `; ${fmtInt(d.notShown)} more not shown (see <code>audit-ws timeline</code>)` : ''}. Each lists, in time order, the model's lifecycle around the decision, the decision, its explanation, the human review events and the observed outcome, with the verification status of every record.</p>
-${d.missing.length ? html`<p class="callout warn">No timeline for ${d.missing.join(', ')}: the case holds no such decision.</p>` : ''}
-${d.timelines.length ? join(d.timelines.map(renderOne)) : html`<p class="empty">No decision was selected for a timeline.</p>`}
-</section>`;
+  return html`<section id="timelines">
+    <h2>${n}. Selected decision timelines</h2>
+    <p>
+      ${fmtInt(d.timelines.length)} timeline${d.timelines.length === 1 ? '' : 's'}:
+      ${WHY[d.chosenBy]}${d.notShown ? `; ${fmtInt(d.notShown)} more not shown (see <code>audit-ws timeline</code>)` : ''}.
+      Each lists, in time order, the model's lifecycle around the decision, the decision, its explanation, the human
+      review events and the observed outcome, with the verification status of every record.
+    </p>
+    ${d.missing.length ? html`<p class="callout warn">No timeline for ${d.missing.join(', ')}: the case holds no such decision.</p>` : ''}
+    ${d.timelines.length ? join(d.timelines.map(renderOne)) : html`<p class="empty">No decision was selected for a timeline.</p>`}
+  </section>`;
 }
