@@ -333,6 +333,7 @@ export async function prepareBatches(
   }
 
   const batches: Batch[] = [];
+  const lanes = Number((await duck.runAndReadAll("SELECT current_setting('threads')")).getRowsJS()[0][0]) || 1;
   try {
     for (const g of groups.values()) {
       const batchCleanups: (() => void)[] = [];
@@ -348,7 +349,7 @@ export async function prepareBatches(
         expected = members.reduce((a, f) => a + (parquetRows.get(f) ?? 0), 0);
       } else if (g.kind === 'fast') {
         const lines = members.map((f) => f.scan.facts?.lines ?? 0);
-        inputSql = jsonlLinesSql(members.map((f) => diskPath.get(f) as string), lines, g.newLine ?? '\\n', !!g.gzip);
+        inputSql = jsonlLinesSql(members.map((f) => diskPath.get(f) as string), lines, g.newLine ?? '\\n', !!g.gzip, lanes);
         expected = members.reduce((a, f) => a + ((f.scan.facts?.lines ?? 0) - (f.scan.facts?.blankLines ?? 0)), 0);
       } else {
         const dir = mkdtempSync(path.join(options.tempDir, 'lines-'));

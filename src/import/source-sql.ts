@@ -21,8 +21,22 @@ function fileList(paths: readonly string[]): string {
   return `[${paths.map(sqlString).join(', ')}]`;
 }
 
-/** `lineCounts[i]`: lines of file i, blank ones and a last line without a line end included. */
-export function jsonlLinesSql(paths: readonly string[], lineCounts: readonly number[], newLine: '\\n' | '\\r\\n', gzip: boolean): string {
+/**
+ * `lineCounts[i]`: lines of file i, blank ones and a last line without a line end included.
+ *
+ * The numbering (a streaming window in DuckDB) runs on one thread, and so would everything after it in
+ * the same pipeline. So the files are read `lanes` times, UNION ALL, each lane numbering every line but
+ * keeping only every lanes-th one: the union's branches run in parallel, and the costly work after the
+ * numbering is shared out, for the price of scanning the lines once per lane. (A compressed file is read
+ * in one lane: decompressing it once per lane would cost more than it saves.)
+ */
+export function jsonlLinesSql(
+  paths: readonly string[],
+  lineCounts: readonly number[],
+  newLine: '\\n' | '\\r\\n',
+  gzip: boolean,
+  lanes = 1,
+): string {
   const options = [
     `columns={'raw': 'VARCHAR'}`,
     'header=false',
@@ -44,11 +58,13 @@ export function jsonlLinesSql(paths: readonly string[], lineCounts: readonly num
       starts.push(sum);
       sum += n;
     }
-    offsets = `[${starts.join(", ")}][file_index::BIGINT + 1]`;
+    offsets = `[${starts.join(', ')}][file_index::BIGINT + 1]`;
   }
-  return `SELECT file_index::INTEGER AS fidx, (ordinality - ${offsets})::BIGINT AS line, NULL::BIGINT AS row, raw,
+  const n = gzip ? 1 : Math.max(1, Math.floor(lanes));
+  const lane = (i: number) => `SELECT file_index::INTEGER AS fidx, (ordinality - ${offsets})::BIGINT AS line, NULL::BIGINT AS row, raw,
   NULL::VARCHAR AS pre_problem, NULL::VARCHAR AS unverifiable
-FROM read_csv(${fileList(paths)}, ${options.join(', ')}) WITH ORDINALITY`;
+FROM read_csv(${fileList(paths)}, ${options.join(', ')}) WITH ORDINALITY${n > 1 ? ` WHERE ordinality % ${n} = ${i}` : ''}`;
+  return Array.from({ length: n }, (_, i) => lane(i)).join('\nUNION ALL\n');
 }
 
 /** The exact path's temporary file: one JSON object per non-blank source line, {f, l, r} or {f, l, p} (a problem). */
