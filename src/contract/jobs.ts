@@ -90,6 +90,8 @@ export class JobRegistry {
       },
     };
     job.done = (async () => {
+      // The work starts after start() has returned: callers always see the job at version 1 first.
+      await Promise.resolve();
       try {
         const result = await run(ctx);
         if (controller.signal.aborted) this.finish(job, 'cancelled', { result: toPlainJson(result) });

@@ -32,6 +32,14 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): string | und
   return CANDIDATES.find((p) => existsSync(p));
 }
 
+/**
+ * The footer of every page: the report's name on the left, "Page n of m" on the right. Chromium fills
+ * the pageNumber / totalPages spans; Electron's printToPDF takes the same template.
+ */
+export function pdfFooterTemplate(text: string): string {
+  return `<div style="width:100%;font:7.5pt Helvetica,Arial,sans-serif;color:#555;padding:0 14mm;display:flex;justify-content:space-between;"><span>${esc(text)}</span><span>Page <span class="pageNumber"></span> of <span class="totalPages"></span></span></div>`;
+}
+
 export interface PdfOptions {
   /** Shown in the footer of every page. */
   footerText: string;
@@ -61,7 +69,7 @@ export async function renderPdf(html: string, options: PdfOptions): Promise<Buff
     await page.route('**/*', (route) => (route.request().url().startsWith('data:') ? route.continue() : route.abort()));
     await page.setContent(html, { waitUntil: 'load' });
     await page.emulateMedia({ media: 'print' });
-    const footer = `<div style="width:100%;font:7.5pt Helvetica,Arial,sans-serif;color:#555;padding:0 14mm;display:flex;justify-content:space-between;"><span>${esc(options.footerText)}</span><span>Page <span class="pageNumber"></span> of <span class="totalPages"></span></span></div>`;
+    const footer = pdfFooterTemplate(options.footerText);
     return await page.pdf({
       format: 'A4',
       printBackground: true,
