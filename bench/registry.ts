@@ -1,6 +1,7 @@
 /** Every benchmark `npm run bench` knows, registered explicitly: one file each under bench/. */
 import { benchCsv } from './csv.ts';
 import { benchDemoGenerate } from './demo-generate.ts';
+import { benchImport } from './import.ts';
 import { benchQuery } from './query.ts';
 import { benchRecordHash } from './record-hash.ts';
 import type { Benchmark } from './types.ts';
@@ -34,4 +35,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
     run: benchQuery,
   },
   { name: 'csv', description: 'streamed CSV export (formula escaping, hashing, back-pressure) of N rows from DuckDB, with RSS sampled for flatness', defaultRecords: 10_000_000, run: benchCsv },
+  { name: 'import', description: 'demo archive imported as JSONL and as Parquet (ZSTD) vs bare DuckDB read_json / read_parquet', defaultRecords: 1_000_000, run: benchImport },
 ];

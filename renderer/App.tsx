@@ -5,11 +5,9 @@ import { CaseLayout } from './features/case/CaseLayout.tsx';
 import { CasesScreen } from './features/cases/CasesScreen.tsx';
 import { HomeScreen } from './features/home/HomeScreen.tsx';
 import { RecordPanel } from './features/record/RecordPanel.tsx';
+import { caseRoute } from './route.ts';
 import { useStore } from './store/index.ts';
 import { applyTheme } from './theme.ts';
-
-/** Archive paths chosen with File > Open archive… in the desktop app, for the screen that wants one. */
-export const pickedPaths = new EventTarget();
 
 export function App() {
   const theme = useStore((s) => s.theme);
@@ -18,7 +16,14 @@ export function App() {
   const route = useStore((s) => s.route);
   const startupError = useStore((s) => s.startupError);
 
-  useEffect(() => applyTheme(theme), [theme]);
+  useEffect(() => {
+    applyTheme(theme);
+  }, [theme]);
+  // A new screen starts at its top, as a new page would.
+  const place = route.page === 'case' ? `${route.slug}/${route.screen}` : route.page;
+  useEffect(() => {
+    window.scrollTo(0, 0);
+  }, [place]);
   useEffect(() => {
     void start();
   }, [start]);
@@ -30,10 +35,22 @@ export function App() {
       window.removeEventListener('popstate', syncRoute);
     };
   }, [syncRoute]);
+  // File > Open archive… in the desktop app: within a case the path goes to its import wizard; elsewhere the
+  // archive is inspected without importing it.
   useEffect(
     () =>
       onAppEvent((event) => {
-        if (event.type === 'open-archive') pickedPaths.dispatchEvent(new CustomEvent('path', { detail: event.path }));
+        if (event.type !== 'open-archive') return;
+        const state = useStore.getState();
+        const here = state.route;
+        if (here.page === 'case') {
+          state.resetImport(here.slug);
+          state.addImportPath(event.path);
+          if (here.screen !== 'import') state.navigate(caseRoute(here.slug, 'import'));
+        } else {
+          state.navigate({ page: 'inspect' });
+          void state.openArchive(event.path);
+        }
       }),
     [],
   );

@@ -1,13 +1,4 @@
-import {
-  useCallback,
-  useEffect,
-  useLayoutEffect,
-  useMemo,
-  useRef,
-  useState,
-  type KeyboardEvent,
-  type ReactNode,
-} from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import { pagesFor, scrollTopFor, virtualWindow } from './virtual-window.ts';
 
 export interface Column<R> {
@@ -58,53 +49,48 @@ export function VirtualTable<R>(props: VirtualTableProps<R>) {
   const [scrollTop, setScrollTop] = useState(0);
   const [active, setActive] = useState(0);
   const [, setVersion] = useState(0);
-  const cache = useRef(new Map<number, PageEntry<R>>());
-  const cacheKey = useRef(queryKey);
+  // The pages fetched for the current query; a new query gets a new map (the old one is simply dropped, so a
+  // late answer to the old query lands where nobody looks).
+  const [pages, setPages] = useState(() => ({ key: queryKey, map: new Map<number, PageEntry<R>>() }));
   const headerHeight = 34;
   const bodyHeight = height - headerHeight;
 
-  if (cacheKey.current !== queryKey) {
-    cacheKey.current = queryKey;
-    cache.current = new Map();
-  }
-
-  useLayoutEffect(() => {
+  if (pages.key !== queryKey) {
+    setPages({ key: queryKey, map: new Map() });
     setActive(0);
     setScrollTop(0);
+  }
+  const cache = pages.map;
+
+  useLayoutEffect(() => {
     if (viewport.current) viewport.current.scrollTop = 0;
   }, [queryKey]);
 
   const win = virtualWindow({ rowCount, rowHeight, viewportHeight: bodyHeight, scrollTop });
 
   useEffect(() => {
-    const key = queryKey;
     for (const page of pagesFor(win.start, win.end, pageSize)) {
-      if (cache.current.has(page)) continue;
-      cache.current.set(page, 'loading');
+      if (cache.has(page)) continue;
+      cache.set(page, 'loading');
       fetchPage(page * pageSize, pageSize).then(
         (rows) => {
-          if (cacheKey.current !== key) return;
-          cache.current.set(page, { rows });
+          cache.set(page, { rows });
           setVersion((v) => v + 1);
         },
         (err: unknown) => {
-          if (cacheKey.current !== key) return;
-          cache.current.set(page, { error: err instanceof Error ? err.message : String(err) });
+          cache.set(page, { error: err instanceof Error ? err.message : String(err) });
           setVersion((v) => v + 1);
         },
       );
     }
-  }, [win.start, win.end, pageSize, fetchPage, queryKey]);
+  }, [win.start, win.end, pageSize, fetchPage, cache]);
 
-  const rowAt = useCallback(
-    (index: number): R | 'loading' | { error: string } => {
-      const entry = cache.current.get(Math.floor(index / pageSize));
-      if (!entry || entry === 'loading') return 'loading';
-      if ('error' in entry) return entry;
-      return entry.rows[index % pageSize] ?? 'loading';
-    },
-    [pageSize],
-  );
+  const rowAt = (index: number): R | 'loading' | { error: string } => {
+    const entry = cache.get(Math.floor(index / pageSize));
+    if (!entry || entry === 'loading') return 'loading';
+    if ('error' in entry) return entry;
+    return entry.rows[index % pageSize] ?? 'loading';
+  };
 
   const template = useMemo(
     () => columns.map((c, i) => (i === columns.length - 1 ? `minmax(${c.width}px, 1fr)` : `${c.width}px`)).join(' '),

@@ -20,8 +20,9 @@ export function BarChart({
   format?: (v: number) => string;
 }) {
   const rowH = 26;
-  const labelW = 170;
-  const width = 640;
+  // Labels are drawn at about 7 px a character (12 px text): room for the longest, within reason.
+  const labelW = Math.min(300, Math.max(120, Math.max(...bars.map((b) => b.label.length)) * 7 + 12));
+  const width = 720;
   const plotW = width - labelW - 70;
   const max = Math.max(1e-12, ...bars.map((b) => Math.abs(b.value)));
   const hasNegative = bars.some((b) => b.value < 0);

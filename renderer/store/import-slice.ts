@@ -69,8 +69,13 @@ export const createImportSlice: SliceCreator<ImportSlice> = (set, get) => {
       patch({ pathsText: text, step: 'choose', preview: [], previewStatus: 'idle', error: undefined });
     },
     addImportPath(path) {
-      const paths = pathsOf(get().importWizard.pathsText);
-      if (!paths.includes(path)) get().setImportPaths([...paths, path].join('\n'));
+      const w = get().importWizard;
+      const paths = pathsOf(w.pathsText);
+      if (paths.includes(path)) return;
+      const text = [...paths, path].join('\n');
+      // While an import runs its progress stays on screen; the path waits for the next import.
+      if (w.step === 'importing') patch({ pathsText: text });
+      else get().setImportPaths(text);
     },
     setImportOption(option, value) {
       patch({ [option]: value });

@@ -30,7 +30,14 @@ export function resolveInvestigator(explicit?: string, env: NodeJS.ProcessEnv = 
 }
 
 function entryHash(e: Omit<CustodyEntry, 'hash'>): string {
-  return recordHash({ seq: e.seq, at: e.at, actor: e.actor, action: e.action, details: e.details, prevHash: e.prevHash });
+  return recordHash({
+    seq: e.seq,
+    at: e.at,
+    actor: e.actor,
+    action: e.action,
+    details: e.details,
+    prevHash: e.prevHash,
+  });
 }
 
 interface CustodyRow {
@@ -44,7 +51,15 @@ interface CustodyRow {
 }
 
 function fromRow(r: CustodyRow): CustodyEntry {
-  return { seq: r.seq, at: r.at, actor: r.actor, action: r.action, details: JSON.parse(r.details), prevHash: r.prev_hash, hash: r.hash };
+  return {
+    seq: r.seq,
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    details: JSON.parse(r.details),
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
 }
 
 /** Appends one entry; call inside the transaction that makes the change it records. */
@@ -56,8 +71,7 @@ export function appendCustody(
   at: Date = new Date(),
 ): CustodyEntry {
   const last = db.prepare('SELECT seq, hash FROM custody_log ORDER BY seq DESC LIMIT 1').get() as
-    | { seq: number; hash: string }
-    | undefined;
+    { seq: number; hash: string } | undefined;
   // A JSON round trip first, so the hash covers exactly what is stored (no undefined, no Dates).
   const plainDetails = JSON.parse(JSON.stringify(details)) as Record<string, unknown>;
   const base = {
@@ -69,15 +83,9 @@ export function appendCustody(
     prevHash: last ? last.hash : GENESIS_PREV_HASH,
   };
   const entry: CustodyEntry = { ...base, hash: entryHash(base) };
-  db.prepare('INSERT INTO custody_log (seq, at, actor, action, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
-    entry.seq,
-    entry.at,
-    entry.actor,
-    entry.action,
-    JSON.stringify(entry.details),
-    entry.prevHash,
-    entry.hash,
-  );
+  db.prepare(
+    'INSERT INTO custody_log (seq, at, actor, action, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  ).run(entry.seq, entry.at, entry.actor, entry.action, JSON.stringify(entry.details), entry.prevHash, entry.hash);
   return entry;
 }
 

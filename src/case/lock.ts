@@ -101,9 +101,13 @@ export function acquireCaseLock(lockPath: string, caseName: string, purpose: str
           holder,
         });
       }
-      throw new AuditWsError('CASE_LOCKED', `case "${caseName}" is in use by ${describeOwner(holder)}; try again when it has finished`, {
-        holder,
-      });
+      throw new AuditWsError(
+        'CASE_LOCKED',
+        `case "${caseName}" is in use by ${describeOwner(holder)}; try again when it has finished`,
+        {
+          holder,
+        },
+      );
     }
     // Stale (owner gone) or unreadable (a crash while writing it): move it aside, then race for a new one;
     // the rename makes sure two processes taking over at once cannot both win.

@@ -146,10 +146,14 @@ export function schemaVersion(db: Database.Database): number {
  * newer than this program is refused rather than guessed at.
  */
 export function migrate(db: Database.Database, target = SCHEMA_VERSION): number[] {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL, description TEXT NOT NULL)');
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL, description TEXT NOT NULL)',
+  );
   const current = schemaVersion(db);
   if (current > SCHEMA_VERSION) {
-    throw new Error(`case.sqlite is at schema version ${current}, newer than this program (${SCHEMA_VERSION}); update the workstation`);
+    throw new Error(
+      `case.sqlite is at schema version ${current}, newer than this program (${SCHEMA_VERSION}); update the workstation`,
+    );
   }
   const applied: number[] = [];
   for (const m of MIGRATIONS) {

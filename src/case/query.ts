@@ -37,7 +37,8 @@ export async function runReadOnlyQuery(
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_QUERY_LIMIT) {
     throw new AuditWsError('BAD_USAGE', `--limit must be a whole number from 1 to ${MAX_QUERY_LIMIT}`);
   }
-  if (!Number.isInteger(offset) || offset < 0) throw new AuditWsError('BAD_USAGE', '--offset must be a whole number, 0 or more');
+  if (!Number.isInteger(offset) || offset < 0)
+    throw new AuditWsError('BAD_USAGE', '--offset must be a whole number, 0 or more');
 
   let extracted;
   try {
@@ -45,7 +46,8 @@ export async function runReadOnlyQuery(
   } catch (err) {
     throw new AuditWsError('BAD_USAGE', `SQL does not parse: ${(err as Error).message.split('\n')[0]}`);
   }
-  if (extracted.count !== 1) throw new AuditWsError('BAD_USAGE', `give exactly one SQL statement (got ${extracted.count})`);
+  if (extracted.count !== 1)
+    throw new AuditWsError('BAD_USAGE', `give exactly one SQL statement (got ${extracted.count})`);
   let prepared;
   try {
     prepared = await extracted.prepare(0);

@@ -101,7 +101,9 @@ export class CaseHandle {
     const sqlitePath = path.join(dir, CASE_SQLITE);
     const duckPath = path.join(dir, EVIDENCE_DUCKDB);
     if (!existsSync(sqlitePath) || !existsSync(duckPath)) {
-      throw new AuditWsError('NOT_FOUND', `${dir}: not a case folder (no ${CASE_SQLITE} / ${EVIDENCE_DUCKDB})`, { file: dir });
+      throw new AuditWsError('NOT_FOUND', `${dir}: not a case folder (no ${CASE_SQLITE} / ${EVIDENCE_DUCKDB})`, {
+        file: dir,
+      });
     }
     const label = path.basename(dir);
     const actor = options.actor ?? 'unknown';
@@ -119,7 +121,11 @@ export class CaseHandle {
       } catch (err) {
         if (isDuckDbLockError(err)) {
           const holder = readLockOwnerText(dir);
-          throw new AuditWsError('CASE_LOCKED', `case "${label}" is being written by ${holder}; try again when it has finished`, {});
+          throw new AuditWsError(
+            'CASE_LOCKED',
+            `case "${label}" is being written by ${holder}; try again when it has finished`,
+            {},
+          );
         }
         throw err;
       }
@@ -130,14 +136,18 @@ export class CaseHandle {
       await duck.run('SET enable_progress_bar_print = false');
       const handle = new CaseHandle(dir, options.mode, actor, sqlite, instance, duck, lock);
       if (lock?.tookOverFrom) {
-        handle.notices.push(`took over the lock left by ${describeOwner(lock.tookOverFrom)}, which is no longer running`);
+        handle.notices.push(
+          `took over the lock left by ${describeOwner(lock.tookOverFrom)}, which is no longer running`,
+        );
       }
       if (options.mode === 'write') {
         migrate(sqlite);
         await migrateEvidence(duck);
         await handle.recoverInterruptedImports();
       } else if (schemaVersion(sqlite) < SCHEMA_VERSION) {
-        handle.notices.push(`case.sqlite is at schema version ${schemaVersion(sqlite)}; opening the case for writing upgrades it to ${SCHEMA_VERSION}`);
+        handle.notices.push(
+          `case.sqlite is at schema version ${schemaVersion(sqlite)}; opening the case for writing upgrades it to ${SCHEMA_VERSION}`,
+        );
       }
       return handle;
     } catch (err) {
@@ -167,9 +177,15 @@ export class CaseHandle {
         sqlite.transaction(() => {
           const createdAt = new Date().toISOString();
           sqlite
-            .prepare('INSERT INTO case_info (id, name, slug, description, created_at, created_by, tool_version) VALUES (1, ?, ?, ?, ?, ?, ?)')
+            .prepare(
+              'INSERT INTO case_info (id, name, slug, description, created_at, created_by, tool_version) VALUES (1, ?, ?, ?, ?, ?, ?)',
+            )
             .run(init.name, init.slug, init.description ?? null, createdAt, init.actor, TOOL_VERSION);
-          appendCustody(sqlite, init.actor, 'case.created', { name: init.name, slug: init.slug, toolVersion: TOOL_VERSION });
+          appendCustody(sqlite, init.actor, 'case.created', {
+            name: init.name,
+            slug: init.slug,
+            toolVersion: TOOL_VERSION,
+          });
         })();
       } finally {
         sqlite.close();
@@ -238,7 +254,9 @@ export class CaseHandle {
    * marked interrupted. Rows of any import that case.sqlite does not know as done are removed too.
    */
   private async recoverInterruptedImports(): Promise<void> {
-    const running = this.sqlite.prepare("SELECT id, pid, host, started_at FROM imports WHERE status = 'running'").all() as {
+    const running = this.sqlite
+      .prepare("SELECT id, pid, host, started_at FROM imports WHERE status = 'running'")
+      .all() as {
       id: number;
       pid: number | null;
       host: string | null;
@@ -254,16 +272,25 @@ export class CaseHandle {
     }
     if (stray.size > 0) {
       const list = [...stray].join(', ');
-      for (const kind of RECORD_KINDS) await this.duck.run(`DELETE FROM ${KIND_TABLES[kind]} WHERE import_id IN (${list})`);
+      for (const kind of RECORD_KINDS)
+        await this.duck.run(`DELETE FROM ${KIND_TABLES[kind]} WHERE import_id IN (${list})`);
       await this.duck.run('CHECKPOINT');
     }
     const finishedAt = new Date().toISOString();
     for (const r of running) {
-      const who = r.pid ? `process ${r.pid}${r.host && r.host !== os.hostname() ? ` on ${r.host}` : ''}` : 'the importing process';
+      const who = r.pid
+        ? `process ${r.pid}${r.host && r.host !== os.hostname() ? ` on ${r.host}` : ''}`
+        : 'the importing process';
       const error = `${who} ended before the import finished (crash or kill); the case holds the data from before it`;
       this.sqlite.transaction(() => {
-        this.sqlite.prepare("UPDATE imports SET status = 'interrupted', finished_at = ?, error = ? WHERE id = ?").run(finishedAt, error, r.id);
-        appendCustody(this.sqlite, this.actor, 'import.interrupted', { importId: r.id, startedAt: r.started_at, pid: r.pid });
+        this.sqlite
+          .prepare("UPDATE imports SET status = 'interrupted', finished_at = ?, error = ? WHERE id = ?")
+          .run(finishedAt, error, r.id);
+        appendCustody(this.sqlite, this.actor, 'import.interrupted', {
+          importId: r.id,
+          startedAt: r.started_at,
+          pid: r.pid,
+        });
       })();
       this.notices.push(`import #${r.id} (started ${r.started_at}) was interrupted: ${error}`);
     }
@@ -283,7 +310,9 @@ function openSqlite(file: string, mode: 'write' | 'read'): Database.Database {
 }
 
 async function migrateEvidence(duck: DuckDBConnection): Promise<void> {
-  await duck.run('CREATE TABLE IF NOT EXISTS evidence_meta (version INTEGER PRIMARY KEY, applied_at VARCHAR, description VARCHAR)');
+  await duck.run(
+    'CREATE TABLE IF NOT EXISTS evidence_meta (version INTEGER PRIMARY KEY, applied_at VARCHAR, description VARCHAR)',
+  );
   const rows = (await duck.runAndReadAll('SELECT coalesce(max(version), 0) FROM evidence_meta')).getRowsJS();
   const current = Number(rows[0][0]);
   for (const m of EVIDENCE_MIGRATIONS) {
@@ -291,7 +320,9 @@ async function migrateEvidence(duck: DuckDBConnection): Promise<void> {
     await duck.run('BEGIN TRANSACTION');
     try {
       for (const sql of m.sql) await duck.run(sql);
-      await duck.run(`INSERT INTO evidence_meta VALUES (${m.version}, '${new Date().toISOString()}', '${m.description.replace(/'/g, "''")}')`);
+      await duck.run(
+        `INSERT INTO evidence_meta VALUES (${m.version}, '${new Date().toISOString()}', '${m.description.replace(/'/g, "''")}')`,
+      );
       await duck.run('COMMIT');
     } catch (err) {
       await duck.run('ROLLBACK').catch(() => undefined);
@@ -302,7 +333,10 @@ async function migrateEvidence(duck: DuckDBConnection): Promise<void> {
 
 export function readCaseInfo(sqlite: Database.Database, dir: string): CaseInfo {
   const row = sqlite.prepare('SELECT * FROM case_info WHERE id = 1').get() as CaseInfoRow | undefined;
-  if (!row) throw new AuditWsError('UNREADABLE_INPUT', `${path.join(dir, CASE_SQLITE)}: holds no case information`, { file: dir });
+  if (!row)
+    throw new AuditWsError('UNREADABLE_INPUT', `${path.join(dir, CASE_SQLITE)}: holds no case information`, {
+      file: dir,
+    });
   const info: CaseInfo = {
     name: row.name,
     slug: row.slug,

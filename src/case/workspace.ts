@@ -7,7 +7,7 @@
  * folder name made from the name when the case was created. Renaming changes the name only, so the
  * folder (and anything that points at it) stays put; `--case` accepts either.
  */
-import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { resolveWorkspace } from '../contract/workspace.ts';
 import { AuditWsError } from '../errors.ts';
@@ -16,7 +16,6 @@ import type { LockOwner } from './lock.ts';
 import { CASE_SQLITE, CaseHandle, openCaseSqliteReadOnly, readCaseInfo } from './store.ts';
 import type { CaseInfo, OpenCaseOptions } from './store.ts';
 import { appendCustody } from './custody.ts';
-import { readFileSync } from 'node:fs';
 
 export const CASES_DIR = 'cases';
 const MAX_NAME_LENGTH = 200;
@@ -56,8 +55,10 @@ export interface CaseSummary extends CaseInfo {
 function validName(name: string): string {
   const n = name.trim();
   if (n === '') throw new AuditWsError('BAD_USAGE', 'a case name cannot be empty');
-  if (n.length > MAX_NAME_LENGTH) throw new AuditWsError('BAD_USAGE', `a case name is at most ${MAX_NAME_LENGTH} characters`);
-  if (/[\u0000-\u001f]/.test(n)) throw new AuditWsError('BAD_USAGE', 'a case name cannot hold control characters');
+  if (n.length > MAX_NAME_LENGTH)
+    throw new AuditWsError('BAD_USAGE', `a case name is at most ${MAX_NAME_LENGTH} characters`);
+  if ([...n].some((ch) => ch.charCodeAt(0) < 0x20))
+    throw new AuditWsError('BAD_USAGE', 'a case name cannot hold control characters');
   return n;
 }
 
@@ -85,7 +86,9 @@ export class Workspace {
   private caseDirs(): string[] {
     if (!existsSync(this.casesDir)) return [];
     return readdirSync(this.casesDir, { withFileTypes: true })
-      .filter((e) => e.isDirectory() && !e.name.startsWith('.') && existsSync(path.join(this.casesDir, e.name, CASE_SQLITE)))
+      .filter(
+        (e) => e.isDirectory() && !e.name.startsWith('.') && existsSync(path.join(this.casesDir, e.name, CASE_SQLITE)),
+      )
       .map((e) => path.join(this.casesDir, e.name))
       .sort();
   }
@@ -99,19 +102,21 @@ export class Workspace {
     }
   }
 
+  /** The folder of the case with this name (compared without regard to case), if any. */
+  private byName(name: string): string | undefined {
+    const wanted = name.trim().toLowerCase();
+    return this.caseDirs().find((d) => this.infoOfSafe(d)?.name.toLowerCase() === wanted);
+  }
+
   /** The folder of a case given by name (case-insensitive) or slug; undefined when there is none. */
   find(nameOrSlug: string): string | undefined {
     const wanted = nameOrSlug.trim();
     const dirs = this.caseDirs();
-    const byName = dirs.find((d) => {
-      try {
-        return this.infoOf(d).name.toLowerCase() === wanted.toLowerCase();
-      } catch {
-        return false;
-      }
-    });
-    if (byName) return byName;
-    return dirs.find((d) => path.basename(d) === wanted) ?? dirs.find((d) => path.basename(d) === slugify(wanted));
+    return (
+      this.byName(wanted) ??
+      dirs.find((d) => path.basename(d) === wanted) ??
+      dirs.find((d) => path.basename(d) === slugify(wanted))
+    );
   }
 
   /** Like find, but an unknown case is an error that lists the cases there are. */
@@ -130,15 +135,22 @@ export class Workspace {
   }
 
   /** Creates a case and returns it open for writing. */
-  async create(name: string, init: { actor: string; description?: string }, options: Omit<OpenCaseOptions, 'mode' | 'actor'> = {}): Promise<CaseHandle> {
+  async create(
+    name: string,
+    init: { actor: string; description?: string },
+    options: Omit<OpenCaseOptions, 'mode' | 'actor'> = {},
+  ): Promise<CaseHandle> {
     const n = validName(name);
-    if (this.find(n) && this.infoOfSafe(this.find(n) as string)?.name.toLowerCase() === n.toLowerCase()) {
+    if (this.byName(n))
       throw new AuditWsError('BAD_USAGE', `a case named "${n}" already exists in workspace ${this.dir}`);
-    }
     const base = slugify(n);
     let slug = base;
     for (let i = 2; existsSync(path.join(this.casesDir, slug)); i++) slug = `${base}-${i}`;
-    return CaseHandle.create(path.join(this.casesDir, slug), { name: n, slug, description: init.description, actor: init.actor }, options);
+    return CaseHandle.create(
+      path.join(this.casesDir, slug),
+      { name: n, slug, description: init.description, actor: init.actor },
+      options,
+    );
   }
 
   private infoOfSafe(dir: string): CaseInfo | undefined {
@@ -154,7 +166,10 @@ export class Workspace {
   }
 
   /** Opens the case for writing, creating it first when it does not exist; `created` says which. */
-  async openOrCreate(name: string, options: Omit<OpenCaseOptions, 'mode'> & { actor: string }): Promise<{ handle: CaseHandle; created: boolean }> {
+  async openOrCreate(
+    name: string,
+    options: Omit<OpenCaseOptions, 'mode'> & { actor: string },
+  ): Promise<{ handle: CaseHandle; created: boolean }> {
     const dir = this.find(name);
     if (dir) return { handle: await CaseHandle.open(dir, { ...options, mode: 'write' }), created: false };
     return { handle: await this.create(name, { actor: options.actor }, options), created: true };
@@ -175,7 +190,9 @@ export class Workspace {
         totals.rejected += c.rejected ?? 0;
         if (r.finished_at) totals.lastImportAt = r.finished_at;
       }
-      const interrupted = db.prepare("SELECT count(*) AS n FROM imports WHERE status = 'running'").get() as { n: number };
+      const interrupted = db.prepare("SELECT count(*) AS n FROM imports WHERE status = 'running'").get() as {
+        n: number;
+      };
       const summary: CaseSummary = { ...info, totals, interruptedImports: 0 };
       const owner = readLock(dir);
       if (owner && !ownerGone(owner)) summary.inUseBy = describeOwner(owner);
@@ -202,8 +219,8 @@ export class Workspace {
   async rename(nameOrSlug: string, newName: string, actor: string): Promise<CaseInfo> {
     const dir = this.locate(nameOrSlug);
     const n = validName(newName);
-    const clash = this.find(n);
-    if (clash && clash !== dir && this.infoOfSafe(clash)?.name.toLowerCase() === n.toLowerCase()) {
+    const clash = this.byName(n);
+    if (clash && clash !== dir) {
       throw new AuditWsError('BAD_USAGE', `a case named "${n}" already exists in workspace ${this.dir}`);
     }
     const handle = await CaseHandle.open(dir, { mode: 'write', actor, purpose: 'audit-ws case rename' });

@@ -1,22 +1,19 @@
 /**
- * Verification of a case: the verification engine (src/verify/engine.ts verifyArchives) run over the
- * archives the case imported, read again from where they were imported (the engine checks the bytes the
- * producer wrote, not our copy of them), with the trust the investigator chose on the dashboard. Every run
- * is saved in case.sqlite (verification_runs, findings) with its parameters and a custody entry, so the
- * dashboard, the record views and the report read the same facts.
+ * The verification dashboard's side of a case: what can be trusted (the keys the archives offer), running
+ * the verification service (src/verify/case-run.ts verifyCase, which re-reads the imported archives, checks
+ * them against the custody record and saves the run in case.sqlite) with the trust the investigator chose,
+ * and the saved runs read back as the dashboard shows them.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { sha256Hex } from '../archive/canonical.ts';
-import { openArchive, type OpenedArchive } from '../archive/open.ts';
-import { appendCustody } from '../case/custody.ts';
 import type { CaseHandle } from '../case/store.ts';
 import { AuditWsError } from '../errors.ts';
 import { parseKeyMaterial } from '../verify/crypto/keys.ts';
-import { verifyArchives, type VerifyReport } from '../verify/engine.ts';
+import { verifyCase as verifyCaseRun } from '../verify/case-run.ts';
+import type { VerifyReport } from '../verify/engine.ts';
 import { archiveChecks, recordChecks } from '../verify/checks/index.ts';
-import type { Finding } from '../verify/findings.ts';
 import { RETENTION_POLICIES, type RetentionPolicyName, type VerifyProgress } from '../verify/types.ts';
 import type { JsonValue } from './plain-json.ts';
 import type {
@@ -96,6 +93,8 @@ export function offeredKeys(sqlite: Database.Database): OfferedKey[] {
         kind: key.kind,
         algorithm: key.algorithmDetail,
         fingerprint: key.spki.colon,
+        spkiSha256: key.spki.hex,
+        ...(key.certificateFingerprint ? { certificateSha256: key.certificateFingerprint.hex } : {}),
         looksLikeTsa,
       };
       if (subject) item.subject = subject;
@@ -105,6 +104,38 @@ export function offeredKeys(sqlite: Database.Database): OfferedKey[] {
     }
   }
   return out;
+}
+
+/** What the verification service saved as a run's parameters. */
+interface RunParameters {
+  retention?: string;
+  trustedKeys?: { file: string; spkiSha256: string }[];
+  trustedFingerprints?: string[];
+  trustedTsaAnchors?: { file: string; subject?: string; sha256?: string }[];
+  toolVersion?: string;
+}
+
+/**
+ * A saved run's parameters as the dashboard's choices: pinned keys that are keys the archives offer (same
+ * SPKI or certificate digest) are shown ticked; other pinned files are listed as files.
+ */
+function requestOf(optionsJson: string, offered: OfferedKey[]): VerifyRequestOptions {
+  const p = JSON.parse(optionsJson) as RunParameters & Partial<VerifyRequestOptions>;
+  const fromTempCopy = (file: string) => /[\\/]tmp[\\/]trust[\\/]/.test(file);
+  const keyIds = (p.trustedKeys ?? []).flatMap((k) =>
+    offered.filter((o) => o.spkiSha256 === k.spkiSha256).map((o) => o.sourceFileId),
+  );
+  const tsaIds = (p.trustedTsaAnchors ?? []).flatMap((k) =>
+    offered.filter((o) => k.sha256 !== undefined && o.certificateSha256 === k.sha256).map((o) => o.sourceFileId),
+  );
+  return {
+    retention: p.retention ?? DEFAULT_VERIFY_OPTIONS.retention,
+    trustKeys: [...new Set(keyIds)],
+    trustTsa: [...new Set(tsaIds)],
+    trustFingerprints: p.trustedFingerprints ?? [],
+    trustKeyFiles: (p.trustedKeys ?? []).map((k) => k.file).filter((f) => !fromTempCopy(f)),
+    trustTsaFiles: (p.trustedTsaAnchors ?? []).map((k) => k.file).filter((f) => !fromTempCopy(f)),
+  };
 }
 
 export function verifyOptionsView(sqlite: Database.Database): VerifyOptionsView {
@@ -119,7 +150,7 @@ export function verifyOptionsView(sqlite: Database.Database): VerifyOptionsView 
   };
   const last = sqlite.prepare('SELECT options FROM verification_runs ORDER BY id DESC LIMIT 1').get() as
     { options: string } | undefined;
-  if (last) view.last = { ...DEFAULT_VERIFY_OPTIONS, ...(JSON.parse(last.options) as Partial<VerifyRequestOptions>) };
+  if (last) view.last = requestOf(last.options, view.offeredKeys);
   return view;
 }
 
@@ -151,7 +182,10 @@ export interface CaseVerifyProgress {
   bytesTotal: number;
 }
 
-/** Runs the engine over the case's archives and saves the run; returns the run's summary. */
+/**
+ * Runs the verification service with the dashboard's choices (offered keys pinned by their source-file id, key
+ * files, fingerprints, retention policy); returns the saved run's summary.
+ */
 export async function verifyCase(
   handle: CaseHandle,
   request: VerifyRequestOptions,
@@ -163,105 +197,28 @@ export async function verifyCase(
       `unknown retention policy "${request.retention}": choose one of ${Object.keys(RETENTION_POLICIES).join(', ')}`,
     );
   }
-  const archives = caseArchives(handle.sqlite);
-  if (archives.length === 0) {
-    throw new AuditWsError('NOT_FOUND', 'this case has no imported archive yet: import one, then verify it');
-  }
-  const missing = archives.filter((a) => !a.exists);
-  if (missing.length > 0) {
-    throw new AuditWsError(
-      'NOT_FOUND',
-      `${missing[0].path}: the archive imported from here is no longer there; verification re-reads the original ` +
-        'archive, so put it back at that path (or import it again from where it is now)',
-      { file: missing[0].path },
-    );
-  }
-  const opened: OpenedArchive[] = [];
-  const startedAt = new Date().toISOString();
-  try {
-    options.onProgress?.({ phase: 'opening archives', recordsDone: 0, bytesDone: 0, bytesTotal: 0 });
-    for (const a of archives) opened.push(await openArchive(a.path));
-    const report = await verifyArchives(opened, {
-      retention: request.retention as RetentionPolicyName,
-      trustKeys: [...materialise(handle, request.trustKeys, 'a checkpoint signer'), ...request.trustKeyFiles],
-      trustTsa: [...materialise(handle, request.trustTsa, 'a TSA trust anchor'), ...request.trustTsaFiles],
-      trustFingerprints: request.trustFingerprints,
-      signal: options.signal,
-      onProgress: (p: VerifyProgress) =>
-        options.onProgress?.({
-          phase: p.phase,
-          recordsDone: p.recordsDone,
-          bytesDone: p.bytesDone,
-          bytesTotal: p.bytesTotal,
-          ...(p.bytesTotal > 0 ? { fraction: Math.min(1, p.bytesDone / p.bytesTotal) } : {}),
-        }),
-    });
-    if (options.signal?.aborted) throw new AuditWsError('CANCELLED', 'verification cancelled; nothing was saved');
-    return saveRun(handle, request, report, startedAt);
-  } finally {
-    for (const a of opened) await a.close().catch(() => undefined);
-  }
-}
-
-function saveRun(
-  handle: CaseHandle,
-  request: VerifyRequestOptions,
-  report: VerifyReport,
-  startedAt: string,
-): VerificationRunSummary {
-  const db = handle.sqlite;
-  const summary = {
-    verdict: report.verdict,
-    reason: report.reason,
-    toolVersion: report.toolVersion,
-    parameters: report.parameters,
-    streams: report.streams,
-    checks: report.checks,
-    findingsDropped: report.findingsDropped,
-  };
-  let runId = 0;
-  db.transaction(() => {
-    runId = Number(
-      db
-        .prepare(
-          "INSERT INTO verification_runs (started_at, finished_at, status, actor, options, summary) VALUES (?, ?, 'done', ?, ?, ?)",
-        )
-        .run(startedAt, report.finishedAt, handle.actor, JSON.stringify(request), JSON.stringify(summary))
-        .lastInsertRowid,
-    );
-    const insert = db.prepare(
-      'INSERT INTO findings (run_id, check_id, status, stream, seq, file, line, row, message, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    for (const f of report.findings) {
-      const details: Record<string, unknown> = { category: f.category };
-      if (f.seqEnd !== undefined) details.seqEnd = f.seqEnd;
-      if (f.expected !== undefined) details.expected = f.expected;
-      if (f.actual !== undefined) details.actual = f.actual;
-      insert.run(
-        runId,
-        f.check,
-        f.status,
-        f.stream ?? null,
-        f.seq ?? null,
-        f.file ?? null,
-        f.line ?? null,
-        f.row ?? null,
-        f.message,
-        JSON.stringify(details),
-      );
-    }
-    appendCustody(db, handle.actor, 'verify.done', {
-      runId,
-      verdict: report.verdict,
-      archives: report.parameters.archives,
-      retention: report.parameters.retention,
-      trustKeys: report.parameters.trustKeys.map((k) => path.basename(k)),
-      trustTsa: report.parameters.trustTsa.map((k) => path.basename(k)),
-      trustFingerprints: report.parameters.trustFingerprints,
-      findings: report.findings.length,
-    });
-  })();
-  return runSummary(db, runId) as VerificationRunSummary;
+  options.onProgress?.({
+    phase: 'checking the source files against the custody record',
+    recordsDone: 0,
+    bytesDone: 0,
+    bytesTotal: 0,
+  });
+  const { runId } = await verifyCaseRun(handle, {
+    retention: request.retention as RetentionPolicyName,
+    trustKeys: [...materialise(handle, request.trustKeys, 'a checkpoint signer'), ...request.trustKeyFiles],
+    trustTsa: [...materialise(handle, request.trustTsa, 'a TSA trust anchor'), ...request.trustTsaFiles],
+    trustFingerprints: request.trustFingerprints,
+    signal: options.signal,
+    onProgress: (p: VerifyProgress) =>
+      options.onProgress?.({
+        phase: p.phase,
+        recordsDone: p.recordsDone,
+        bytesDone: p.bytesDone,
+        bytesTotal: p.bytesTotal,
+        ...(p.bytesTotal > 0 ? { fraction: Math.min(1, p.bytesDone / p.bytesTotal) } : {}),
+      }),
+  });
+  return runSummary(handle.sqlite, runId) as VerificationRunSummary;
 }
 
 interface RunRow {
@@ -334,9 +291,10 @@ export function findingRow(r: FindingDbRow): FindingRow {
   return out;
 }
 
-const CHECK_TITLES = new Map<string, string>(
-  [...recordChecks, ...archiveChecks].map((c) => [c.id, (c as { title?: string }).title ?? c.id]),
-);
+const CHECK_TITLES = new Map<string, string>([
+  ...[...recordChecks, ...archiveChecks].map((c): [string, string] => [c.id, (c as { title?: string }).title ?? c.id]),
+  ['custody-source', 'Source files unchanged since import (custody record)'],
+]);
 
 const MANIFEST_CHECK = /^(manifest|object-lock|retention)/;
 
@@ -405,7 +363,9 @@ export function verificationView(db: Database.Database, runId?: number): Verific
     summary: string | null;
   };
   const stored = row.summary
-    ? (JSON.parse(row.summary) as Pick<VerifyReport, 'streams' | 'checks' | 'toolVersion' | 'findingsDropped'>)
+    ? (JSON.parse(row.summary) as Pick<VerifyReport, 'streams' | 'checks' | 'toolVersion' | 'findingsDropped'> & {
+        comparison?: VerificationView['comparison'];
+      })
     : undefined;
   const perStream = new Map(
     (
@@ -443,8 +403,8 @@ export function verificationView(db: Database.Database, runId?: number): Verific
   const view: VerificationView = {
     run: {
       ...summary,
-      options: { ...DEFAULT_VERIFY_OPTIONS, ...(JSON.parse(row.options) as Partial<VerifyRequestOptions>) },
-      toolVersion: stored?.toolVersion ?? '',
+      options: requestOf(row.options, offeredKeys(db)),
+      toolVersion: stored?.toolVersion ?? (JSON.parse(row.options) as { toolVersion?: string }).toolVersion ?? '',
       findingsDropped: stored?.findingsDropped ?? 0,
     },
     streams,
@@ -453,6 +413,7 @@ export function verificationView(db: Database.Database, runId?: number): Verific
     manifest,
     byStatus,
   };
+  if (stored?.comparison) view.comparison = stored.comparison;
   const prev = db.prepare('SELECT id FROM verification_runs WHERE id < ? ORDER BY id DESC LIMIT 1').get(summary.id) as
     { id: number } | undefined;
   if (prev) view.previous = runSummary(db, prev.id);
@@ -516,5 +477,3 @@ export function findingsForRecord(
     }) as FindingDbRow[];
   return rows.map(findingRow);
 }
-
-export type { Finding };

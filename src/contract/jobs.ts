@@ -93,6 +93,7 @@ export class JobRegistry {
       // The work starts after start() has returned: callers always see the job at version 1 first.
       await Promise.resolve();
       try {
+        if (controller.signal.aborted) throw new AuditWsError('CANCELLED', 'cancelled before it started');
         const result = await run(ctx);
         if (controller.signal.aborted) this.finish(job, 'cancelled', { result: toPlainJson(result) });
         else this.finish(job, 'done', { result: toPlainJson(result) });

@@ -15,6 +15,8 @@ import type { HandlerContext } from './types.ts';
 
 interface OpenCase {
   handle: CaseHandle;
+  /** Close the handle once the exclusive task ends, so the next request opens the case afresh. */
+  reopen?: boolean;
   /** Set while an exclusive task (an import) runs: what to tell other requests. */
   exclusive?: string;
   /** Requests using the handle right now (the handle closes only when none is). */
@@ -69,8 +71,22 @@ export class CaseSessions {
       while (entry.users > 0) await new Promise((resolve) => setTimeout(resolve, 20));
       return await fn(entry.handle);
     } finally {
+      if (entry.reopen) {
+        // Still exclusive while it closes: a request meanwhile is told to wait, never given a closing handle.
+        await entry.handle.close().catch(() => undefined);
+        this.open.delete(path.basename(entry.handle.dir));
+      }
       entry.exclusive = undefined;
     }
+  }
+
+  /**
+   * Asks for the case to be opened afresh when the running exclusive task ends: after a bulk load, a new
+   * DuckDB connection reads the case much faster than the one that wrote it.
+   */
+  reopenAfterExclusive(slug: string): void {
+    const entry = this.open.get(slug);
+    if (entry) entry.reopen = true;
   }
 
   /** What stops other requests on the case right now, if anything. */

@@ -143,11 +143,21 @@ export interface Contract {
     result: {
       formats: ReportFormat[];
       exportsDir: string;
-      exporters: { name: string; description: string; params: { name: string; description: string; required?: boolean }[] }[];
+      exporters: {
+        name: string;
+        description: string;
+        params: { name: string; description: string; required?: boolean }[];
+      }[];
     };
   };
   'report.start': {
-    params: { case: string; outDir?: string; formats?: ReportFormat[]; fairness?: FairnessRequest[]; timelines?: string[] };
+    params: {
+      case: string;
+      outDir?: string;
+      formats?: ReportFormat[];
+      fairness?: FairnessRequest[];
+      timelines?: string[];
+    };
     result: JobSnapshot;
   };
   'package.start': {
@@ -163,7 +173,10 @@ export interface Contract {
     result: JobSnapshot;
   };
   'package.verify': { params: { path: string; trustKeys?: string[]; trustTsa?: string[] }; result: JobSnapshot };
-  'export.csv': { params: { case: string; exporter: string; params?: Record<string, string>; out?: string }; result: JobSnapshot };
+  'export.csv': {
+    params: { case: string; exporter: string; params?: Record<string, string>; out?: string };
+    result: JobSnapshot;
+  };
 
   'views.list': { params: { case: string }; result: SavedView[] };
   'views.save': { params: { case: string; name: string; definition: JsonValue }; result: SavedView };

@@ -97,6 +97,9 @@ export interface OfferedKey {
   subject?: string;
   /** SPKI SHA-256, colon form: compare it with one obtained out of band before pinning. */
   fingerprint?: string;
+  spkiSha256?: string;
+  /** SHA-256 of the DER certificate, for certificates. */
+  certificateSha256?: string;
   /** Looks like a TSA root / CA certificate rather than a checkpoint-signing key. */
   looksLikeTsa: boolean;
   problem?: string;
@@ -184,6 +187,14 @@ export interface VerificationView {
   byStatus: Record<string, number>;
   /** The run before this one, for comparison. */
   previous?: VerificationRunSummary;
+  /** Findings new, resolved and unchanged since the previous run (as the verification service counted them). */
+  comparison?: {
+    previousRunId?: number;
+    previousVerdict?: string;
+    newFindings: number;
+    resolvedFindings: number;
+    unchangedFindings: number;
+  };
 }
 
 export interface FindingRow {

@@ -393,6 +393,8 @@ function runPartOnThread(o: ValidDemoOptions, part: DemoPart): { result: Promise
       (m: { ok: true; result: DemoPartResult } | { ok: false; code: ErrorCode; message: string }) => {
         if (m.ok) resolve(m.result);
         else reject(new AuditWsError(m.code, m.message));
+        // the part is complete once it has reported; ending the thread now saves its slow natural exit
+        void worker.terminate();
       },
     );
     worker.once('error', reject);

@@ -142,13 +142,24 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
   const recordedOptions = { strict: !!options.strict, force: !!options.force, maxLineBytes };
   const importId = Number(
     sqlite
-      .prepare("INSERT INTO imports (started_at, status, actor, pid, host, inputs, options) VALUES (?, 'running', ?, ?, ?, ?, ?)")
-      .run(started.toISOString(), handle.actor, process.pid, os.hostname(), JSON.stringify(plan.inputs), JSON.stringify(recordedOptions))
-      .lastInsertRowid,
+      .prepare(
+        "INSERT INTO imports (started_at, status, actor, pid, host, inputs, options) VALUES (?, 'running', ?, ?, ?, ?, ?)",
+      )
+      .run(
+        started.toISOString(),
+        handle.actor,
+        process.pid,
+        os.hostname(),
+        JSON.stringify(plan.inputs),
+        JSON.stringify(recordedOptions),
+      ).lastInsertRowid,
   );
-  const firstFileId = (sqlite.prepare('SELECT coalesce(max(id), 0) AS m FROM source_files').get() as { m: number }).m + 1;
+  const firstFileId =
+    (sqlite.prepare('SELECT coalesce(max(id), 0) AS m FROM source_files').get() as { m: number }).m + 1;
   const states: FileState[] = plan.files.map((planned, i) => ({ planned, sourceFileId: firstFileId + i }));
-  const warnings = plan.archives.flatMap((a) => a.warnings.map((w) => (plan.archives.length > 1 ? `${a.source}: ${w}` : w)));
+  const warnings = plan.archives.flatMap((a) =>
+    a.warnings.map((w) => (plan.archives.length > 1 ? `${a.source}: ${w}` : w)),
+  );
   let inTransaction = false;
 
   try {
@@ -166,7 +177,10 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
         displayName: f.path,
       });
     }
-    const expectedRecords = states.reduce((a, s) => a + (s.scan?.facts ? s.scan.facts.lines - s.scan.facts.blankLines : 0), 0);
+    const expectedRecords = states.reduce(
+      (a, s) => a + (s.scan?.facts ? s.scan.facts.lines - s.scan.facts.blankLines : 0),
+      0,
+    );
     tracker.plan(states.filter((s) => s.planned.isData).length, allBytes + dataBytes, expectedRecords || undefined);
 
     markSkipped(handle, states, !!options.force);
@@ -187,12 +201,21 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
         scan: s.scan as ScanResult,
         archiveIndex: plan.archives.indexOf(s.planned.archive),
         declaredStreams: rules.declaredStreams,
-        context: { sourceFileId: s.sourceFileId, sourceFile: file.path, ...(rules.fileStream !== undefined ? { fileStream: rules.fileStream } : {}) },
+        context: {
+          sourceFileId: s.sourceFileId,
+          sourceFile: file.path,
+          ...(rules.fileStream !== undefined ? { fileStream: rules.fileStream } : {}),
+        },
       };
       sources.push(sf);
       stateOf.set(sf, s);
     }
-    const prepareOptions: PrepareOptions = { importId, tempDir: handle.tempDir(), maxLineBytes, signal: options.signal };
+    const prepareOptions: PrepareOptions = {
+      importId,
+      tempDir: handle.tempDir(),
+      maxLineBytes,
+      signal: options.signal,
+    };
     tracker.phase('loading');
     const prepared = await prepareBatches(duck, sources, prepareOptions);
     let batches = prepared.batches;
@@ -225,7 +248,10 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
             );
           }
           for (const b of batches) {
-            tracker.phase('loading', b.files.length === 1 ? b.files[0].file.path : `${b.files.length} files (${b.files[0].file.path} ...)`);
+            tracker.phase(
+              'loading',
+              b.files.length === 1 ? b.files[0].file.path : `${b.files.length} files (${b.files[0].file.path} ...)`,
+            );
             failed = b;
             const expectedRecords = b.expected;
             const loaded = await loadBatch(duck, b, {
@@ -247,9 +273,13 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
           // (lenient) or ends the import (strict).
           const bad = failed;
           if (bad.files.length === 1 && options.strict) {
-            throw new AuditWsError('UNREADABLE_INPUT', `${bad.files[0].file.path}: cannot be read (${errorMessage(err)})`, {
-              file: bad.files[0].file.path,
-            });
+            throw new AuditWsError(
+              'UNREADABLE_INPUT',
+              `${bad.files[0].file.path}: cannot be read (${errorMessage(err)})`,
+              {
+                file: bad.files[0].file.path,
+              },
+            );
           }
           batches = batches.filter((b) => b !== bad);
           if (bad.files.length > 1) {
@@ -264,8 +294,6 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
       }
     } finally {
       for (const b of batches) b.cleanup();
-      await duck.run('RESET disabled_optimizers');
-      await dropKeyCensusTables(handle);
     }
 
     const tally = await tallyRejects(handle);
@@ -286,13 +314,18 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
     let firstRejects: ImportReject[];
     sqlite.exec('BEGIN IMMEDIATE');
     try {
-      writeSourceFiles(handle, importId, states);
-      firstRejects = await copyRejects(handle, importId, true);
+      await timedStep('source files', async () => writeSourceFiles(handle, importId, states));
+      firstRejects = await timedStep('rejects', () => copyRejects(handle, importId, true));
       sqlite
         .prepare("UPDATE imports SET status = 'done', finished_at = ?, counts = ? WHERE id = ?")
         .run(finished.toISOString(), JSON.stringify(counts), importId);
-      appendCustody(sqlite, handle.actor, 'import.done', custodyDetails(plan, importId, states, counts, recordedOptions));
-      await duck.run('COMMIT');
+      appendCustody(
+        sqlite,
+        handle.actor,
+        'import.done',
+        custodyDetails(plan, importId, states, counts, recordedOptions),
+      );
+      await timedStep('DuckDB COMMIT', () => duck.run('COMMIT'));
       inTransaction = false;
       sqlite.exec('COMMIT');
     } catch (err) {
@@ -316,12 +349,39 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
     if (inTransaction) await duck.run('ROLLBACK').catch(() => undefined);
     const cancelled = options.signal?.aborted || (err instanceof AuditWsError && err.code === 'CANCELLED');
     const message = cancelled ? 'import cancelled; nothing was imported' : errorMessage(err);
-    return finishFailed(handle, plan, importId, started, cancelled ? 'cancelled' : 'failed', message, states, countsOf(states), warnings);
+    return finishFailed(
+      handle,
+      plan,
+      importId,
+      started,
+      cancelled ? 'cancelled' : 'failed',
+      message,
+      states,
+      countsOf(states),
+      warnings,
+    );
+  } finally {
+    // Connection settings and temporary tables of this import go (the connection outlives it).
+    await duck.run('RESET disabled_optimizers').catch(() => undefined);
+    await dropKeyCensusTables(handle).catch(() => undefined);
+  }
+}
+
+/** AUDIT_WS_DEBUG=1 prints the duration of the bookkeeping steps (see loader.ts for the statements). */
+async function timedStep<T>(what: string, run: () => Promise<T>): Promise<T> {
+  if (!process.env.AUDIT_WS_DEBUG) return run();
+  const t = performance.now();
+  try {
+    return await run();
+  } finally {
+    process.stderr.write(`[import] ${what}: ${Math.round(performance.now() - t)} ms\n`);
   }
 }
 
 async function dropKeyCensusTables(handle: CaseHandle): Promise<void> {
-  const temp = await handle.duck.runAndReadAll("SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE 'key_census_%'");
+  const temp = await handle.duck.runAndReadAll(
+    "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE 'key_census_%'",
+  );
   for (const [name] of temp.getRowsJS()) await handle.duck.run(`DROP TABLE IF EXISTS temp.${String(name)}`);
 }
 
@@ -400,7 +460,15 @@ async function tallyFiles(handle: CaseHandle, importId: number, states: FileStat
 }
 
 function countsOf(states: FileState[]): ImportCounts {
-  const counts: ImportCounts = { records: 0, rejected: 0, noted: 0, dataFiles: 0, skippedFiles: 0, byKind: {}, byStream: {} };
+  const counts: ImportCounts = {
+    records: 0,
+    rejected: 0,
+    noted: 0,
+    dataFiles: 0,
+    skippedFiles: 0,
+    byKind: {},
+    byStream: {},
+  };
   for (const s of states) {
     if (!s.planned.isData) continue;
     counts.dataFiles++;
@@ -421,14 +489,21 @@ function countsOf(states: FileState[]): ImportCounts {
 
 /** "file:line: reason" of the first reject or note, for messages. */
 async function firstReject(handle: CaseHandle): Promise<string> {
-  const r = await handle.duck.runAndReadAll(`SELECT file, line, row, reason FROM ${REJECTS_TABLE} ORDER BY source_file_id, line, row LIMIT 1`);
+  const r = await handle.duck.runAndReadAll(
+    `SELECT file, line, row, reason FROM ${REJECTS_TABLE} ORDER BY source_file_id, line, row LIMIT 1`,
+  );
   const [file, line, row, reason] = r.getRowsJS()[0] ?? [];
-  const where = row !== null && row !== undefined ? `${String(file)} row ${String(row)}` : locate(String(file), line === null || line === undefined ? undefined : Number(line));
+  const where =
+    row !== null && row !== undefined
+      ? `${String(file)} row ${String(row)}`
+      : locate(String(file), line === null || line === undefined ? undefined : Number(line));
   return `${where}: ${String(reason)}`;
 }
 
 async function tallyRejects(handle: CaseHandle): Promise<{ total: number; noted: number }> {
-  const r = await handle.duck.runAndReadAll(`SELECT count(*), count(*) FILTER (disposition = 'noted') FROM ${REJECTS_TABLE}`);
+  const r = await handle.duck.runAndReadAll(
+    `SELECT count(*), count(*) FILTER (disposition = 'noted') FROM ${REJECTS_TABLE}`,
+  );
   const [total, noted] = r.getRowsJS()[0];
   return { total: Number(total), noted: Number(noted) };
 }
@@ -451,9 +526,22 @@ async function copyRejects(handle: CaseHandle, importId: number, withFileIds: bo
     if (!chunk || chunk.rowCount === 0) break;
     for (const [fileId, file, line, row, reason, excerpt, disposition] of chunk.getRows()) {
       // A failed import wrote no source_files rows, so its rejects name the file by path only.
-      insert.run(importId, fileId === null || !withFileIds ? null : Number(fileId), String(file), line === null ? null : Number(line), row === null ? null : Number(row), String(reason), excerpt === null ? null : String(excerpt), String(disposition));
+      insert.run(
+        importId,
+        fileId === null || !withFileIds ? null : Number(fileId),
+        String(file),
+        line === null ? null : Number(line),
+        row === null ? null : Number(row),
+        String(reason),
+        excerpt === null ? null : String(excerpt),
+        String(disposition),
+      );
       if (first.length < RESULT_REJECTS) {
-        const r: ImportReject = { file: String(file), reason: String(reason), disposition: disposition as ImportReject['disposition'] };
+        const r: ImportReject = {
+          file: String(file),
+          reason: String(reason),
+          disposition: disposition as ImportReject['disposition'],
+        };
         if (line !== null) r.line = Number(line);
         if (row !== null) r.row = Number(row);
         if (excerpt !== null) r.excerpt = String(excerpt);
@@ -464,8 +552,20 @@ async function copyRejects(handle: CaseHandle, importId: number, withFileIds: bo
   return first;
 }
 
-/** Small files (checkpoints, signatures, manifest, descriptor, keys) are kept in the case: verifiable later without the archive. */
+/**
+ * The small files verification rests on (descriptor, checkpoints with their signatures and time-stamps,
+ * manifest, keys) are kept in case.sqlite, so they can be checked again without the archive. Data files
+ * and explanations (which can number in the tens of thousands) are not.
+ */
 const KEEP_CONTENT_BYTES = 1024 * 1024;
+const KEEP_CONTENT_ROLES = new Set([
+  'descriptor',
+  'checkpoint',
+  'checkpoint-signature',
+  'checkpoint-timestamp',
+  'manifest',
+  'key',
+]);
 
 function writeSourceFiles(handle: CaseHandle, importId: number, states: FileState[]): void {
   const insert = handle.sqlite.prepare(`INSERT INTO source_files
@@ -474,7 +574,7 @@ function writeSourceFiles(handle: CaseHandle, importId: number, states: FileStat
   for (const s of states) {
     const f = s.planned.file;
     const a = f as Partial<ArchiveFile>;
-    const keep = !s.planned.isData && f.role !== 'container' && f.role !== 'other' && f.size <= KEEP_CONTENT_BYTES;
+    const keep = KEEP_CONTENT_ROLES.has(f.role) && f.size <= KEEP_CONTENT_BYTES;
     let content: Buffer | null = null;
     if (keep) {
       try {
@@ -507,7 +607,13 @@ function importedFiles(states: FileState[]): ImportedFile[] {
   return states.map((s) => {
     const f = s.planned.file;
     const a = f as Partial<ArchiveFile>;
-    const out: ImportedFile = { archive: s.planned.archive.source, path: f.path, role: f.role, sha256: s.scan?.sha256 ?? '', size: s.scan?.size ?? f.size };
+    const out: ImportedFile = {
+      archive: s.planned.archive.source,
+      path: f.path,
+      role: f.role,
+      sha256: s.scan?.sha256 ?? '',
+      size: s.scan?.size ?? f.size,
+    };
     if (a.format) out.format = a.format;
     if (a.kind) out.kind = a.kind;
     if (a.stream) out.stream = a.stream;
@@ -580,7 +686,9 @@ async function finishFailed(
       importId,
       inputs: plan.archives.map((a) => a.source),
       error,
-      files: states.filter((s) => s.scan).map((s) => ({ path: s.planned.file.path, sha256: s.scan?.sha256, size: s.scan?.size })),
+      files: states
+        .filter((s) => s.scan)
+        .map((s) => ({ path: s.planned.file.path, sha256: s.scan?.sha256, size: s.scan?.size })),
     });
     sqlite.exec('COMMIT');
   } catch (err) {

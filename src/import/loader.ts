@@ -18,10 +18,12 @@ import type { RecordKind } from '../archive/kinds.ts';
 import { readLines } from '../archive/lines.ts';
 import { KIND_TABLES } from '../case/evidence-schema.ts';
 import { AuditWsError } from '../errors.ts';
-import { RecordSql, keyCensusSql, keyCensusSummarySql, sqlString } from './record-sql.ts';
+import { RecordSql, keyCensusSql, keyCensusSummarySql, sqlString, suspectsSql } from './record-sql.ts';
 import type { BatchFileContext, KeyCensus, RecordContext } from './record-sql.ts';
 import { fastPathVerdict } from './scan.ts';
 import type { ScanResult } from './scan.ts';
+import { ParquetRecordSql } from './parquet-sql.ts';
+import type { ParquetColumn } from './parquet-sql.ts';
 import { jsonlLinesSql, parquetRowsSql, preparedLinesSql } from './source-sql.ts';
 
 export const REJECTS_TABLE = 'import_rejects';
@@ -53,7 +55,10 @@ export interface Batch {
   /** Why the exact path was taken, per file path. */
   exactBecause: Map<string, string>;
   bytes: number;
-  census: KeyCensus;
+  /** JSONL: the key census (record-sql.ts). */
+  census?: KeyCensus;
+  /** Parquet: the files' columns (parquet-sql.ts). */
+  columns?: ParquetColumn[];
   /** Removes temporary files (links, the exact path's NDJSON). */
   cleanup(): void;
 }
@@ -82,6 +87,17 @@ export class FileUnreadable extends Error {
   }
 }
 
+/** AUDIT_WS_DEBUG=1 prints each statement's duration to stderr (where an import spends its time). */
+async function timed<T>(what: string, run: () => Promise<T>): Promise<T> {
+  if (!process.env.AUDIT_WS_DEBUG) return run();
+  const t = performance.now();
+  try {
+    return await run();
+  } finally {
+    process.stderr.write(`[import] ${what}: ${Math.round(performance.now() - t)} ms\n`);
+  }
+}
+
 /** Runs one statement, reporting DuckDB's progress and interrupting it when the signal aborts. */
 export async function runTracked(
   duck: DuckDBConnection,
@@ -99,7 +115,7 @@ export async function runTracked(
   const onAbort = (): void => duck.interrupt();
   signal?.addEventListener('abort', onAbort);
   try {
-    const result = await duck.run(sql);
+    const result = await timed(sql.slice(0, 60).replace(/\s+/g, ' '), () => duck.run(sql));
     return Number(result.rowsChanged);
   } catch (err) {
     if (signal?.aborted) throw new AuditWsError('CANCELLED', 'import cancelled');
@@ -159,11 +175,19 @@ async function prepareExactLines(files: SourceFile[], outPath: string, options: 
       };
       let lastLine = 0;
       try {
-        for await (const ev of readLines(file.absPath, { gzip: file.format === 'jsonl.gz', maxLineBytes: options.maxLineBytes, displayName: file.path })) {
+        for await (const ev of readLines(file.absPath, {
+          gzip: file.format === 'jsonl.gz',
+          maxLineBytes: options.maxLineBytes,
+          displayName: file.path,
+        })) {
           if (options.signal?.aborted) throw new AuditWsError('CANCELLED', 'import cancelled');
           lastLine = ev.line;
           if (ev.kind === 'too-long') {
-            await add({ f, l: ev.line, p: `line longer than the limit of ${options.maxLineBytes} bytes (${ev.bytes} bytes)` });
+            await add({
+              f,
+              l: ev.line,
+              p: `line longer than the limit of ${options.maxLineBytes} bytes (${ev.bytes} bytes)`,
+            });
           } else if (ev.kind === 'not-utf8') {
             await add({ f, l: ev.line, p: 'line is not valid UTF-8' });
           } else if (!/^[ \t]*$/.test(ev.text)) {
@@ -204,11 +228,17 @@ function parquetUnverifiableSql(columns: { name: string; type: string }[]): stri
     const ident = `"${c.name.replace(/"/g, '""')}"`;
     const reason = (what: string) => sqlString(`member "${c.name}" ${what}`);
     if (/^(BIGINT|UBIGINT)$/i.test(c.type)) {
-      parts.push(`CASE WHEN abs(${ident}::HUGEINT) > ${MAX_SAFE_INTEGER} THEN ${reason('holds an integer beyond 2^53-1, which JSON numbers cannot carry exactly')} END`);
+      parts.push(
+        `CASE WHEN abs(${ident}::HUGEINT) > ${MAX_SAFE_INTEGER} THEN ${reason('holds an integer beyond 2^53-1, which JSON numbers cannot carry exactly')} END`,
+      );
     } else if (INEXACT_TYPE.test(c.type)) {
-      parts.push(`CASE WHEN ${ident} IS NOT NULL THEN ${reason(`is stored as ${c.type}, which cannot reproduce its JSON value`)} END`);
+      parts.push(
+        `CASE WHEN ${ident} IS NOT NULL THEN ${reason(`is stored as ${c.type}, which cannot reproduce its JSON value`)} END`,
+      );
     } else if (/^MAP\((?!VARCHAR,)/i.test(c.type)) {
-      parts.push(`CASE WHEN ${ident} IS NOT NULL THEN ${reason(`is a ${c.type} whose keys JSON member names cannot carry exactly`)} END`);
+      parts.push(
+        `CASE WHEN ${ident} IS NOT NULL THEN ${reason(`is a ${c.type} whose keys JSON member names cannot carry exactly`)} END`,
+      );
     }
   }
   return parts.length === 0 ? 'NULL::VARCHAR' : `nullif(concat_ws('; ', ${parts.join(', ')}), '')`;
@@ -220,7 +250,11 @@ function firstLine(err: unknown, diskPath: string, displayName: string): string 
 }
 
 function contextOf(files: SourceFile[], importId: number): RecordContext {
-  const ctx: RecordContext = { declaredStreams: files[0].declaredStreams, importId, files: files.map((f) => f.context) };
+  const ctx: RecordContext = {
+    declaredStreams: files[0].declaredStreams,
+    importId,
+    files: files.map((f) => f.context),
+  };
   if (files[0].file.kind) ctx.fileKind = files[0].file.kind;
   return ctx;
 }
@@ -235,24 +269,27 @@ let censusCounter = 0;
 export function isReadError(err: unknown): boolean {
   if (err instanceof AuditWsError) return false;
   const msg = err instanceof Error ? err.message : String(err);
-  return /^(IO Error|Invalid Input Error|Invalid Error)/.test(msg) && !/out of memory|no space left|could not write|permission denied/i.test(msg);
+  return (
+    /^(IO Error|Invalid Input Error|Invalid Error)/.test(msg) &&
+    !/out of memory|no space left|could not write|permission denied/i.test(msg)
+  );
 }
 
 /** Builds a batch's key census (record-sql.ts) and reads what it found. */
 async function takeKeyCensus(duck: DuckDBConnection, inputSql: string, table: string): Promise<KeyCensus> {
-  await duck.run(keyCensusSql(inputSql, table));
+  await timed(`key census ${table}`, () => duck.run(keyCensusSql(inputSql, table)));
   const row = (await duck.runAndReadAll(keyCensusSummarySql(table))).getRowObjectsJS()[0];
-  if (Number(row.lists) !== Number(row.hashes)) {
-    throw new AuditWsError('INTERNAL', 'two different member-name lists have the same hash; import this file on its own');
-  }
   const extrasFor = new Set<RecordKind>(RECORD_KINDS.filter((k) => row[`extras_${k}`] === true));
   const census: KeyCensus = {
     table,
     names: new Set(((row.names as unknown[] | null) ?? []).map(String)),
     duplicates: row.duplicates === true,
     extrasFor,
+    suspects: Number(row.suspects),
   };
-  if (Number(row.dialects) <= 1) census.dialect = row.any_snake === true ? (row.any_camel === true ? 'mixed' : 'snake_case') : 'camelCase';
+  if (census.suspects > 0) await duck.run(suspectsSql(table));
+  if (Number(row.dialects) <= 1)
+    census.dialect = row.any_snake === true ? (row.any_camel === true ? 'mixed' : 'snake_case') : 'camelCase';
   return census;
 }
 
@@ -292,8 +329,12 @@ export async function prepareBatches(
       let rows: number;
       try {
         const described = await duck.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlString(p)})`);
-        columns = described.getRowObjectsJS().map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
-        rows = Number((await duck.runAndReadAll(`SELECT count(*) FROM read_parquet(${sqlString(p)})`)).getRowsJS()[0][0]);
+        columns = described
+          .getRowObjectsJS()
+          .map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+        rows = Number(
+          (await duck.runAndReadAll(`SELECT count(*) FROM read_parquet(${sqlString(p)})`)).getRowsJS()[0][0],
+        );
       } catch (err) {
         unreadable.set(sf, `not a readable Parquet file (${firstLine(err, p, sf.file.path)})`);
         continue;
@@ -303,10 +344,25 @@ export async function prepareBatches(
         continue;
       }
       parquetRows.set(sf, rows);
-      const key = `${base}|parquet|${JSON.stringify(columns)}`;
-      const g: Group = groups.get(key) ?? { files: [], kind: 'parquet', columns, why: new Map() };
-      g.files.push(sf);
-      groups.set(key, g);
+      // Files whose shared columns have the same types are read together (union_by_name: a column a
+      // file lacks reads as NULL, an absent member). A column with another type starts a new batch.
+      let joined = false;
+      for (const [key, g] of groups) {
+        if (!key.startsWith(`${base}|parquet|`)) continue;
+        const types = new Map((g.columns ?? []).map((c) => [c.name, c.type]));
+        if (columns.some((c) => types.has(c.name) && types.get(c.name) !== c.type)) continue;
+        for (const c of columns) if (!types.has(c.name)) g.columns?.push(c);
+        g.files.push(sf);
+        joined = true;
+        break;
+      }
+      if (!joined)
+        groups.set(`${base}|parquet|${groups.size}`, {
+          files: [sf],
+          kind: 'parquet',
+          columns: [...columns],
+          why: new Map(),
+        });
       continue;
     }
     const facts = sf.scan.facts;
@@ -345,11 +401,21 @@ export async function prepareBatches(
       const members = g.files;
       if (g.kind === 'parquet') {
         const names = (g.columns ?? []).map((c) => c.name);
-        inputSql = parquetRowsSql(members.map((f) => diskPath.get(f) as string), names, parquetUnverifiableSql(g.columns ?? []));
+        inputSql = parquetRowsSql(
+          members.map((f) => diskPath.get(f) as string),
+          names,
+          parquetUnverifiableSql(g.columns ?? []),
+        );
         expected = members.reduce((a, f) => a + (parquetRows.get(f) ?? 0), 0);
       } else if (g.kind === 'fast') {
         const lines = members.map((f) => f.scan.facts?.lines ?? 0);
-        inputSql = jsonlLinesSql(members.map((f) => diskPath.get(f) as string), lines, g.newLine ?? '\\n', !!g.gzip, lanes);
+        inputSql = jsonlLinesSql(
+          members.map((f) => diskPath.get(f) as string),
+          lines,
+          g.newLine ?? '\\n',
+          !!g.gzip,
+          lanes,
+        );
         expected = members.reduce((a, f) => a + ((f.scan.facts?.lines ?? 0) - (f.scan.facts?.blankLines ?? 0)), 0);
       } else {
         const dir = mkdtempSync(path.join(options.tempDir, 'lines-'));
@@ -367,9 +433,10 @@ export async function prepareBatches(
         inputSql = preparedLinesSql(prepared, exactObjectLimit(options.maxLineBytes));
         expected = counts.reduce((a, b) => a + b, 0);
       }
-      let census: KeyCensus;
+      let census: KeyCensus | undefined;
       try {
-        census = await takeKeyCensus(duck, inputSql, `key_census_${options.importId}_${censusCounter++}`);
+        if (g.kind !== 'parquet')
+          census = await takeKeyCensus(duck, inputSql, `key_census_${options.importId}_${censusCounter++}`);
       } catch (err) {
         cleanup();
         if (!isReadError(err)) throw err;
@@ -382,7 +449,10 @@ export async function prepareBatches(
             empty.push(...single.empty);
           }
         } else {
-          unreadable.set(members[0], `cannot be read (${firstLine(err, diskPath.get(members[0]) ?? members[0].file.absPath, members[0].file.path)})`);
+          unreadable.set(
+            members[0],
+            `cannot be read (${firstLine(err, diskPath.get(members[0]) ?? members[0].file.absPath, members[0].file.path)})`,
+          );
         }
         continue;
       }
@@ -394,7 +464,7 @@ export async function prepareBatches(
         path: g.kind,
         exactBecause: g.why,
         bytes: members.reduce((a, f) => a + f.file.size, 0),
-        census,
+        ...(census ? { census } : { columns: g.columns ?? [] }),
         cleanup,
       });
     }
@@ -437,26 +507,34 @@ export async function loadBatch(
   hooks: { signal?: AbortSignal; onFraction?: (f: number) => void } = {},
 ): Promise<BatchLoad> {
   const { inputSql, expected, context: ctx, census } = batch;
+  const sqlFor = (kinds: readonly RecordKind[]) =>
+    census ? new RecordSql(ctx, kinds, census) : new ParquetRecordSql(ctx, kinds, batch.columns ?? []);
+  const parsed = (q: RecordSql | ParquetRecordSql, kind: RecordKind | undefined, pass: 'fast' | 'suspects' | 'all') =>
+    q instanceof RecordSql ? q.parsed(inputSql, kind, pass) : q.parsed(inputSql);
   let records = 0;
   const insert = async (kind: RecordKind, report: boolean): Promise<void> => {
-    const q = new RecordSql(ctx, [kind], census);
-    const sql = `INSERT INTO ${KIND_TABLES[kind]} WITH ${q.parsed(inputSql, kind)} ${q.selectRecords(kind)}`;
+    const q = sqlFor([kind]);
+    const sql = `INSERT INTO ${KIND_TABLES[kind]} WITH ${parsed(q, kind, 'fast')} ${q.selectRecords(kind)}`;
     records += await runTracked(duck, sql, report ? hooks.onFraction : undefined, hooks.signal);
+    if (census && census.suspects > 0) {
+      const careful = `INSERT INTO ${KIND_TABLES[kind]} WITH ${parsed(q, kind, 'suspects')} ${q.selectRecords(kind)}`;
+      records += await runTracked(duck, careful, undefined, hooks.signal);
+    }
   };
 
   if (ctx.fileKind) await insert(ctx.fileKind, true);
   if (records === expected) return { records, rejected: 0 };
 
   // Other kinds, or rejects: find out which kinds the files hold, load them, then list the rejects.
-  const all = new RecordSql(ctx, RECORD_KINDS, census);
-  const kinds = await duck.runAndReadAll(`WITH ${all.parsed(inputSql)} ${all.kindCounts()}`);
+  const all = sqlFor(RECORD_KINDS);
+  const kinds = await duck.runAndReadAll(`WITH ${parsed(all, undefined, 'all')} ${all.kindCounts()}`);
   for (const row of kinds.getRowObjectsJS()) {
     const kind = row.kind as RecordKind | null;
     if (kind && kind !== ctx.fileKind && Number(row.records) > 0) await insert(kind, !ctx.fileKind);
   }
   const rejected = await runTracked(
     duck,
-    `INSERT INTO ${REJECTS_TABLE} SELECT source_file_id, file, line, row, reason, excerpt, 'rejected' FROM (WITH ${all.parsed(inputSql)} ${all.selectProblems()})`,
+    `INSERT INTO ${REJECTS_TABLE} SELECT source_file_id, file, line, row, reason, excerpt, 'rejected' FROM (WITH ${parsed(all, undefined, 'all')} ${all.selectProblems()})`,
     undefined,
     hooks.signal,
   );

@@ -54,15 +54,20 @@ export async function planImport(inputs: readonly string[]): Promise<ImportPlan>
         isData: false,
       });
     }
-    for (const file of archive.files) files.push({ archive, file, isData: file.role === 'data' && file.format !== undefined });
+    for (const file of archive.files)
+      files.push({ archive, file, isData: file.role === 'data' && file.format !== undefined });
   }
   return { inputs: [...inputs], archives, files, close };
 }
 
 /** The stream a data file's records fall back to, and the kinds its archive's descriptor declares. */
-export function streamRules(archive: OpenedArchive, file: ArchiveFile): { fileStream?: string; declaredStreams: Map<string, RecordKind> } {
+export function streamRules(
+  archive: OpenedArchive,
+  file: ArchiveFile,
+): { fileStream?: string; declaredStreams: Map<string, RecordKind> } {
   const declaredStreams = new Map<string, RecordKind>();
-  for (const s of archive.descriptor?.streams ?? []) if (!declaredStreams.has(s.name)) declaredStreams.set(s.name, s.kind);
+  for (const s of archive.descriptor?.streams ?? [])
+    if (!declaredStreams.has(s.name)) declaredStreams.set(s.name, s.kind);
   const fallback = assignRecord(archive, file, {});
   const out: { fileStream?: string; declaredStreams: Map<string, RecordKind> } = { declaredStreams };
   if (fallback.stream !== undefined) out.fileStream = fallback.stream;

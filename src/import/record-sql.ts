@@ -22,7 +22,13 @@
  * else the kind its content shows (kinds.ts detectKind, a member written null counting as absent),
  * else the file's kind.
  */
-import { DEFAULT_STREAM, LIFECYCLE_EVENT_TYPES, RECORD_KINDS, REVIEW_EVENT_TYPES, camelToSnake } from '../archive/kinds.ts';
+import {
+  DEFAULT_STREAM,
+  LIFECYCLE_EVENT_TYPES,
+  RECORD_KINDS,
+  REVIEW_EVENT_TYPES,
+  camelToSnake,
+} from '../archive/kinds.ts';
 import type { Dialect, RecordKind } from '../archive/kinds.ts';
 import { memberColumns, quoteIdent, tableColumns } from '../case/evidence-schema.ts';
 import type { MemberColumn } from '../case/evidence-schema.ts';
@@ -65,6 +71,8 @@ export interface KeyCensus {
   extrasFor: ReadonlySet<RecordKind>;
   /** The spelling, when every list has the same. */
   dialect?: Dialect;
+  /** How many records the fast load leaves to the careful pass (`<table>_suspects` lists them). */
+  suspects: number;
 }
 
 /** A per-file value: a constant when every file of the batch has the same, else a list lookup by fidx. */
@@ -77,7 +85,17 @@ function perFile(values: readonly (string | number | undefined)[]): string {
 }
 
 /** Members used to tell kinds apart by content (kinds.ts detectKind). */
-const DETECT_MEMBERS = ['eventType', 'observedAt', 'outcome', 'decisionId', 'modelId', 'reviewerId', 'taskId', 'eventId', 'prediction'];
+const DETECT_MEMBERS = [
+  'eventType',
+  'observedAt',
+  'outcome',
+  'decisionId',
+  'modelId',
+  'reviewerId',
+  'taskId',
+  'eventId',
+  'prediction',
+];
 
 function spellings(member: string): string[] {
   const snake = camelToSnake(member);
@@ -89,40 +107,67 @@ function knownNames(kind: RecordKind): string[] {
   return memberColumns(kind).flatMap((m) => spellings(m.member));
 }
 
-const ALL_MEMBERS: ReadonlySet<string> = new Set([...RECORD_KINDS.flatMap((k) => memberColumns(k).map((m) => m.member)), ...DETECT_MEMBERS]);
+const ALL_MEMBERS: ReadonlySet<string> = new Set([
+  ...RECORD_KINDS.flatMap((k) => memberColumns(k).map((m) => m.member)),
+  ...DETECT_MEMBERS,
+]);
 const SNAKE_SPELLINGS = [...ALL_MEMBERS].map(camelToSnake).filter((s) => !ALL_MEMBERS.has(s));
 const CAMEL_SPELLINGS = [...ALL_MEMBERS].filter((m) => camelToSnake(m) !== m);
 
-/** A non-blank input row (blank lines are skipped but keep their numbers). */
-const NON_BLANK = `(pre_problem IS NOT NULL OR (raw IS NOT NULL AND trim(raw, E' \\t') <> ''))`;
+/**
+ * A non-blank input row (blank lines are skipped but keep their numbers). trim() copies the string, so
+ * it only runs for the rare line that starts with a space or tab: a CASE, because DuckDB evaluates both
+ * sides of an OR for every row.
+ */
+const NON_BLANK = `(pre_problem IS NOT NULL OR (raw IS NOT NULL AND CASE WHEN left(raw, 1) = ' ' OR left(raw, 1) = E'\\t' THEN trim(raw, E' \\t') <> '' ELSE true END))`;
 
 /**
- * Statements that build the key census of a batch into a temporary table: one row per distinct list
- * of member names (hash `h`), with `dup` (a name that occurs twice), `snake` / `camel` (spellings
- * seen), and per kind the names it does not know (`unknown_<kind>`).
+ * A record the fast load must not parse: not JSON (json_keys failed), not starting with `{`, or
+ * holding a NaN / Infinity / trailing-comma look-alike. Such records are few; they are loaded (or
+ * rejected) by the careful pass, which judges each exactly.
+ */
+const SUSPECT = `(k IS NULL OR left(raw, 1) <> '{' OR ${['NaN', 'Infinity', ',}', ',]', ', }', ', ]'].map((t) => `contains(raw, '${t}')`).join(' OR ')})`;
+
+/** Position of a row in its batch: the line of a JSONL record, the row of a Parquet one. */
+const POSITION = 'coalesce(line, row)';
+
+/**
+ * The statement that builds the key census of a batch into a temporary table: one row per distinct
+ * list of member names (grouped by its 64-bit hash `h`; two lists with the same hash would share a
+ * verdict, a chance of about one in 10^19 per pair), with `dup` (a name that occurs twice), `snake` / `camel` (spellings
+ * seen), per kind the names it does not know (`unknown_<kind>`), and the positions of the suspect
+ * records (SUSPECT) in `suspects`. Invalid JSON has a NULL list.
  */
 export function keyCensusSql(inputSql: string, table: string): string {
   const perKind = RECORD_KINDS.map((k) => {
     const known = sqlList(knownNames(k));
-    return `list_filter(k, lambda n: NOT list_contains(${known}, n)) AS unknown_${k}`;
+    return `CASE WHEN k IS NOT NULL THEN list_filter(k, lambda n: NOT list_contains(${known}, n)) END AS unknown_${k}`;
   });
   return `CREATE OR REPLACE TEMP TABLE ${table} AS
-SELECT hash(k) AS h, k, n,
+SELECT CASE WHEN k IS NOT NULL THEN hash(k) END AS h, k, n, suspects,
   CASE WHEN list_unique(k) < len(k) THEN list_filter(list_sort(list_distinct(k)), lambda x: len(list_filter(k, lambda y: y = x)) > 1)[1] END AS dup,
-  list_has_any(k, ${sqlList(SNAKE_SPELLINGS)}) AS snake,
-  list_has_any(k, ${sqlList(CAMEL_SPELLINGS)}) AS camel,
+  coalesce(list_has_any(k, ${sqlList(SNAKE_SPELLINGS)}), false) AS snake,
+  coalesce(list_has_any(k, ${sqlList(CAMEL_SPELLINGS)}), false) AS camel,
   ${perKind.join(',\n  ')}
 FROM (
-  SELECT k, count(*) AS n FROM (SELECT try(json_keys(raw)) AS k FROM (${inputSql}) WHERE pre_problem IS NULL AND ${NON_BLANK})
-  WHERE k IS NOT NULL GROUP BY k
+  SELECT any_value(k) AS k, count(*) AS n, list({'fidx': fidx, 'pos': ${POSITION}}) FILTER (WHERE ${SUSPECT}) AS suspects
+  FROM (SELECT fidx, line, row, raw, k, hash(k) AS kh FROM (
+    SELECT fidx, line, row, raw, try(json_keys(raw)) AS k FROM (${inputSql}) WHERE pre_problem IS NULL AND ${NON_BLANK}))
+  GROUP BY kh, k IS NULL
 )`;
+}
+
+/** The statement that lists a census's suspect records (fidx, pos) in a table of their own. */
+export function suspectsSql(table: string): string {
+  return `CREATE OR REPLACE TEMP TABLE ${table}_suspects AS
+SELECT s.fidx AS fidx, s.pos AS pos FROM (SELECT unnest(suspects) AS s FROM ${table} WHERE suspects IS NOT NULL)`;
 }
 
 /** Reads what a census table found. */
 export function keyCensusSummarySql(table: string): string {
   return `SELECT
   (SELECT list(DISTINCT name) FROM (SELECT unnest(k) AS name FROM ${table})) AS names,
-  count(*) AS lists, count(DISTINCT h) AS hashes,
+  count(k) AS lists, coalesce(sum(len(suspects)), 0) AS suspects,
   bool_or(dup IS NOT NULL) AS duplicates,
   ${RECORD_KINDS.map((k) => `bool_or(len(unknown_${k}) > 0) AS extras_${k}`).join(', ')},
   count(DISTINCT (snake, camel)) AS dialects, bool_or(snake) AS any_snake, bool_or(camel) AS any_camel
@@ -160,7 +205,8 @@ export class RecordSql {
     const add = (name: string, type: string): void => {
       if (keys.names.has(name) && !this.fields.has(name)) this.fields.set(name, type);
     };
-    for (const k of kinds) for (const m of memberColumns(k)) for (const s of spellings(m.member)) add(s, targetType(m.type));
+    for (const k of kinds)
+      for (const m of memberColumns(k)) for (const s of spellings(m.member)) add(s, targetType(m.type));
     for (const m of DETECT_MEMBERS) for (const s of spellings(m)) add(s, 'VARCHAR');
     add('stream', 'JSON');
   }
@@ -198,36 +244,57 @@ export class RecordSql {
   }
 
   /**
-   * The `parsed` relation (a CTE): every non-blank input row with its struct `j`, kind, stream, and
+   * The `parsed` relation (a CTE): non-blank input rows with their struct `j`, kind, stream, and
    * `problem` (NULL when nothing kind-independent is wrong). `forKind`: the kind being loaded.
+   *
+   * `pass` 'fast' leaves out the census's suspect records and parses the rest without guards (they are
+   * known to be JSON objects); 'suspects' takes only those and judges each with every guard; 'all'
+   * takes everything with every guard (to list problems and count kinds).
    */
-  parsed(inputSql: string, forKind?: RecordKind): string {
+  parsed(inputSql: string, forKind: RecordKind | undefined, pass: 'fast' | 'suspects' | 'all'): string {
     const ctx = this.ctx;
     const verdicts = this.needsVerdicts(forKind);
-    const struct = JSON.stringify(Object.fromEntries(this.fields));
+    const careful = pass !== 'fast';
+    const struct = sqlString(JSON.stringify(Object.fromEntries(this.fields)));
     const st = this.fragment('stream');
     const recordStream = `CASE WHEN left(${st}, 1) = '"' AND ${st} <> '""' THEN json_extract_string(${st}, '$') END`;
     const stream0 = `coalesce(${recordStream}, ${perFile(ctx.files.map((f) => f.fileStream))})`;
     const declared = caseMap('stream0', [...ctx.declaredStreams.entries()]);
     const fileKind = ctx.fileKind ? sqlString(ctx.fileKind) : 'NULL';
-    const defaultStream = caseMap('kind', RECORD_KINDS.map((k) => [k, DEFAULT_STREAM[k]]));
-    const parse = this.fields.size > 0 ? `try(json_transform(raw, ${sqlString(struct)}))` : `CASE WHEN json_valid(raw) THEN {'_': 1} END`;
+    const defaultStream = caseMap(
+      'kind',
+      RECORD_KINDS.map((k) => [k, DEFAULT_STREAM[k]]),
+    );
+    const parse =
+      this.fields.size === 0
+        ? `CASE WHEN ${careful ? 'json_valid(raw)' : 'true'} THEN {'_': 1} END`
+        : careful
+          ? `try(json_transform(raw, ${struct}))`
+          : `json_transform(raw, ${struct})`;
+    const suspects = `${this.keys.table}_suspects`;
+    const input =
+      pass === 'fast' && this.keys.suspects > 0
+        ? `(SELECT i.* FROM (${inputSql}) i ANTI JOIN ${suspects} s ON i.fidx = s.fidx AND coalesce(i.line, i.row) = s.pos)`
+        : pass === 'suspects'
+          ? `(SELECT i.* FROM (${inputSql}) i SEMI JOIN ${suspects} s ON i.fidx = s.fidx AND coalesce(i.line, i.row) = s.pos)`
+          : `(${inputSql})`;
     const source = verdicts
       ? `(SELECT p.*, v.dup AS v_dup, v.snake AS v_snake, v.camel AS v_camel, ${RECORD_KINDS.map((k) => `v.unknown_${k} AS v_unknown_${k}`).join(', ')}
-        FROM (SELECT *, CASE WHEN j IS NOT NULL THEN hash(try(json_keys(raw))) END AS h FROM base) p LEFT JOIN ${this.keys.table} v ON v.h = p.h)`
+        FROM (SELECT *, CASE WHEN j IS NOT NULL THEN hash(${careful ? 'try(json_keys(raw))' : 'json_keys(raw)'}) END AS h FROM base) p
+        LEFT JOIN ${this.keys.table} v ON v.h = p.h)`
       : 'base';
     return `base AS (
   SELECT fidx, line, row, raw, pre_problem, unverifiable, CASE WHEN pre_problem IS NULL THEN ${parse} END AS j
-  FROM (${inputSql}) WHERE ${NON_BLANK}
+  FROM ${input} WHERE ${NON_BLANK}
 ),
 parsed AS (
   SELECT *, coalesce(stream0, ${defaultStream}) AS stream_name,
     CASE
       WHEN pre_problem IS NOT NULL THEN pre_problem
       WHEN j IS NULL THEN 'not valid JSON'
-      WHEN left(ltrim(raw, E' \\t'), 1) <> '{' THEN 'not a JSON object'
+      ${careful ? `WHEN left(raw, 1) <> '{' AND left(ltrim(raw, E' \\t'), 1) <> '{' THEN 'not a JSON object'` : ''}
       ${verdicts ? `WHEN v_dup IS NOT NULL THEN 'a member name appears twice: ' || v_dup` : ''}
-      WHEN ${lenientJsonSql('raw')} THEN 'not valid JSON (NaN, Infinity or a trailing comma)'
+      ${careful ? `WHEN ${lenientJsonSql('raw')} THEN 'not valid JSON (NaN, Infinity or a trailing comma)'` : ''}
       WHEN kind IS NULL THEN 'unknown kind: no member identifies a decision, lifecycle event, review or outcome'
     END AS problem
   FROM (
@@ -358,8 +425,9 @@ WHERE ${this.typeProblems(kind)} IS NULL`;
  * past this test; verification, which parses with JSON.parse, reports them.)
  */
 function lenientJsonSql(raw: string): string {
-  const cheap = ['NaN', 'Infinity', ',}', ',]', ', }', ', ]'].map((t) => `contains(${raw}, ${sqlString(t)})`).join(' OR ');
+  const cheap = ['NaN', 'Infinity', ',}', ',]', ', }', ', ]']
+    .map((t) => `contains(${raw}, ${sqlString(t)})`)
+    .join(' OR ');
   const exact = `'[:,\\[]\\s*-?(NaN|Infinity)|,\\s*[}\\]]'`;
   return `((${cheap}) AND regexp_matches(regexp_replace(${raw}, '"(?:[^"\\\\]|\\\\.)*"', '""', 'g'), ${exact}))`;
 }
-

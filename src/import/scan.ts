@@ -8,6 +8,7 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { AuditWsError } from '../errors.ts';
 import { FAST_PATH_MAX_LINE_BYTES } from './source-sql.ts';
@@ -82,7 +83,8 @@ class LineFactCounter {
       f.bom = chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf;
     }
     if (f.utf8) this.checkUtf8(chunk);
-    if (chunk.indexOf(0x00) !== -1 || chunk.indexOf(0x1f) !== -1) f.unsafeBytes += countBytes(chunk, 0x00) + countBytes(chunk, 0x1f);
+    if (chunk.indexOf(0x00) !== -1 || chunk.indexOf(0x1f) !== -1)
+      f.unsafeBytes += countBytes(chunk, 0x00) + countBytes(chunk, 0x1f);
     this.countCr(chunk);
     let start = 0;
     for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
@@ -169,8 +171,38 @@ export interface ScanOptions {
   displayName: string;
 }
 
+/** Files up to this size are read whole (one system call) rather than streamed: archives hold thousands of small ones. */
+const SMALL_FILE_BYTES = 4 * 1024 * 1024;
+
 /** Hashes a file and, for JSONL, counts its line facts, in one read. */
 export async function scanFile(absPath: string, options: ScanOptions): Promise<ScanResult> {
+  if (options.format === undefined) {
+    let size: number;
+    try {
+      size = (await stat(absPath)).size;
+    } catch (err) {
+      throw new AuditWsError('UNREADABLE_INPUT', `${options.displayName}: cannot be read (${(err as Error).message})`, {
+        file: options.displayName,
+      });
+    }
+    if (size <= SMALL_FILE_BYTES) {
+      if (options.signal?.aborted) throw new AuditWsError('CANCELLED', 'import cancelled');
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(absPath);
+      } catch (err) {
+        throw new AuditWsError(
+          'UNREADABLE_INPUT',
+          `${options.displayName}: cannot be read (${(err as Error).message})`,
+          {
+            file: options.displayName,
+          },
+        );
+      }
+      options.onBytes?.(bytes.length);
+      return { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
+    }
+  }
   const hash = createHash('sha256');
   let size = 0;
   const counter = options.format === 'jsonl' || options.format === 'jsonl.gz' ? new LineFactCounter() : undefined;
@@ -194,7 +226,8 @@ export async function scanFile(absPath: string, options: ScanOptions): Promise<S
       hash.update(chunk);
       size += chunk.length;
       if (gunzip) {
-        if (!gzipError && !gunzip.write(chunk)) await new Promise<void>((r) => (gzipError ? r() : gunzip.once('drain', r)));
+        if (!gzipError && !gunzip.write(chunk))
+          await new Promise<void>((r) => (gzipError ? r() : gunzip.once('drain', r)));
       } else counter?.push(chunk);
       options.onBytes?.(chunk.length);
     }

@@ -12,6 +12,7 @@
  * {f, l, r} that DuckDB then reads.
  */
 import { quoteIdent } from '../case/evidence-schema.ts';
+import { parquetColumnAlias } from './parquet-sql.ts';
 import { sqlString } from './record-sql.ts';
 
 /** Largest JSONL line (bytes) the fast path reads; files with longer lines take the exact path. */
@@ -25,17 +26,18 @@ function fileList(paths: readonly string[]): string {
  * `lineCounts[i]`: lines of file i, blank ones and a last line without a line end included.
  *
  * The numbering (a streaming window in DuckDB) runs on one thread, and so would everything after it in
- * the same pipeline. So the files are read `lanes` times, UNION ALL, each lane numbering every line but
- * keeping only every lanes-th one: the union's branches run in parallel, and the costly work after the
- * numbering is shared out, for the price of scanning the lines once per lane. (A compressed file is read
- * in one lane: decompressing it once per lane would cost more than it saves.)
+ * the same pipeline. The branches of a UNION ALL run in parallel, so the work is split into `parallel`
+ * branches: with at least that many files, each branch reads a run of consecutive files (balanced by
+ * lines); with fewer, every branch reads all the files but keeps only every n-th line, sharing out the
+ * costly work after the numbering for the price of scanning the lines once per branch. (Compressed
+ * files are never read twice: decompressing once per branch would cost more than it saves.)
  */
 export function jsonlLinesSql(
   paths: readonly string[],
   lineCounts: readonly number[],
   newLine: '\\n' | '\\r\\n',
   gzip: boolean,
-  lanes = 1,
+  parallel = 1,
 ): string {
   const options = [
     `columns={'raw': 'VARCHAR'}`,
@@ -49,22 +51,43 @@ export function jsonlLinesSql(
     `max_line_size=${FAST_PATH_MAX_LINE_BYTES}`,
     `buffer_size=${FAST_PATH_MAX_LINE_BYTES * 2}`,
     `compression=${gzip ? "'gzip'" : "'none'"}`,
-  ];
-  let offsets = '0';
-  if (paths.length > 1) {
-    const starts: number[] = [];
-    let sum = 0;
-    for (const n of lineCounts) {
-      starts.push(sum);
-      sum += n;
+  ].join(', ');
+  const n = Math.max(1, Math.floor(parallel));
+  /** One branch: files [from, to) numbered from their first line; `lane` of `lanes` keeps every lanes-th line. */
+  const branch = (from: number, to: number, lane: number, lanes: number): string => {
+    let offsets = '0';
+    if (to - from > 1) {
+      const starts: number[] = [];
+      let sum = 0;
+      for (let i = from; i < to; i++) {
+        starts.push(sum);
+        sum += lineCounts[i];
+      }
+      offsets = `[${starts.join(', ')}][file_index::BIGINT + 1]`;
     }
-    offsets = `[${starts.join(', ')}][file_index::BIGINT + 1]`;
-  }
-  const n = gzip ? 1 : Math.max(1, Math.floor(lanes));
-  const lane = (i: number) => `SELECT file_index::INTEGER AS fidx, (ordinality - ${offsets})::BIGINT AS line, NULL::BIGINT AS row, raw,
+    const fidx = from === 0 ? 'file_index::INTEGER' : `(file_index + ${from})::INTEGER`;
+    return `SELECT ${fidx} AS fidx, (ordinality - ${offsets})::BIGINT AS line, NULL::BIGINT AS row, raw,
   NULL::VARCHAR AS pre_problem, NULL::VARCHAR AS unverifiable
-FROM read_csv(${fileList(paths)}, ${options.join(', ')}) WITH ORDINALITY${n > 1 ? ` WHERE ordinality % ${n} = ${i}` : ''}`;
-  return Array.from({ length: n }, (_, i) => lane(i)).join('\nUNION ALL\n');
+FROM read_csv(${fileList(paths.slice(from, to))}, ${options}) WITH ORDINALITY${lanes > 1 ? ` WHERE ordinality % ${lanes} = ${lane}` : ''}`;
+  };
+  if (paths.length >= n || gzip) {
+    // Runs of consecutive files with about the same number of lines each.
+    const total = lineCounts.reduce((a, b) => a + b, 0);
+    const runs: [number, number][] = [];
+    let start = 0;
+    let acc = 0;
+    for (let i = 0; i < paths.length; i++) {
+      acc += lineCounts[i];
+      const left = paths.length - i - 1;
+      if (runs.length < n - 1 && acc >= (total * (runs.length + 1)) / n && left >= n - runs.length - 1) {
+        runs.push([start, i + 1]);
+        start = i + 1;
+      }
+    }
+    if (start < paths.length) runs.push([start, paths.length]);
+    return runs.map(([a, b]) => branch(a, b, 0, 1)).join('\nUNION ALL\n');
+  }
+  return Array.from({ length: n }, (_, i) => branch(0, paths.length, i, n)).join('\nUNION ALL\n');
 }
 
 /** The exact path's temporary file: one JSON object per non-blank source line, {f, l, r} or {f, l, p} (a problem). */
@@ -76,12 +99,17 @@ FROM read_json(${sqlString(path)}, format='newline_delimited', columns={'f': 'IN
 /**
  * Rows of Parquet files with the same columns, each rendered as JSON text by DuckDB (to_json of a
  * struct of the file's columns, named one by one so the virtual columns stay out). Null columns come
- * out as null members, which the hash rule drops like absent ones. `unverifiableSql` is evaluated over
- * the file's columns.
+ * out as null members, which the hash rule drops like absent ones. The file's columns follow under
+ * the aliases of parquet-sql.ts (clear of line, row and raw); `unverifiableSql` is evaluated over them.
  */
-export function parquetRowsSql(paths: readonly string[], columnNames: readonly string[], unverifiableSql: string): string {
+export function parquetRowsSql(
+  paths: readonly string[],
+  columnNames: readonly string[],
+  unverifiableSql: string,
+): string {
   const struct = columnNames.map((c) => `${quoteIdent(c)} := ${quoteIdent(c)}`).join(', ');
+  const cols = columnNames.map((c, i) => `${quoteIdent(c)} AS ${parquetColumnAlias(i)}`).join(', ');
   return `SELECT file_index::INTEGER AS fidx, NULL::BIGINT AS line, (file_row_number + 1)::BIGINT AS row,
-  to_json(struct_pack(${struct}))::VARCHAR AS raw, NULL::VARCHAR AS pre_problem, ${unverifiableSql} AS unverifiable
-FROM read_parquet(${fileList(paths)}, file_row_number=true)`;
+  to_json(struct_pack(${struct}))::VARCHAR AS raw, NULL::VARCHAR AS pre_problem, ${unverifiableSql} AS unverifiable${cols ? `, ${cols}` : ''}
+FROM read_parquet(${fileList(paths)}, file_row_number=true, union_by_name=true)`;
 }

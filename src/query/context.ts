@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { IntegrityIndex } from './integrity.ts';
+import { IntegrityIndex, latestRunId } from './integrity.ts';
 import { freshLookups } from './lookups.ts';
 
 export interface QueryContext {
@@ -21,13 +21,25 @@ export interface QueryContext {
 export interface CaseConnections {
   duck: DuckDBConnection;
   sqlite?: Database.Database;
+  /** A case open read-only cannot change under the connection, so what was read of it is kept. */
+  mode?: 'read' | 'write';
 }
 
+const freshByConnection = new WeakMap<DuckDBConnection, Set<string>>();
+const integrityBySqlite = new WeakMap<Database.Database, IntegrityIndex>();
+
 export async function queryContext(c: CaseConnections): Promise<QueryContext> {
-  return {
-    duck: c.duck,
-    integrity: new IntegrityIndex(c.sqlite),
-    lookups: await freshLookups(c.duck),
-    ...(c.sqlite ? { sqlite: c.sqlite } : {}),
-  };
+  let lookups = c.mode === 'read' ? freshByConnection.get(c.duck) : undefined;
+  if (!lookups) {
+    lookups = await freshLookups(c.duck);
+    if (c.mode === 'read') freshByConnection.set(c.duck, lookups);
+  }
+  // a verification run can be saved while a reader is open (SQLite readers see it): keep the index
+  // only while the latest run is the same
+  let integrity = c.sqlite ? integrityBySqlite.get(c.sqlite) : undefined;
+  if (!integrity || c.mode !== 'read' || integrity.runId !== latestRunId(c.sqlite)) {
+    integrity = new IntegrityIndex(c.sqlite);
+    if (c.sqlite && c.mode === 'read') integrityBySqlite.set(c.sqlite, integrity);
+  }
+  return { duck: c.duck, integrity, lookups, ...(c.sqlite ? { sqlite: c.sqlite } : {}) };
 }

@@ -3,27 +3,36 @@
  * spliced into SQL text), rows as plain JSON (BIGINT to number, or to a decimal string past 2^53),
  * times as ISO 8601 text produced by DuckDB itself, and the paging rules every list result follows.
  */
-import { listValue } from '@duckdb/node-api';
-import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { BIGINT, LIST, listValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBPreparedStatement, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import { AuditWsError } from '../errors.ts';
 
 /** Values a query may bind. Arrays bind as LIST(VARCHAR) and must not be empty (DuckDB cannot type an empty list). */
-export type SqlParam = string | number | boolean | null | readonly string[];
+export type SqlParam = string | number | boolean | null | readonly string[] | RowIds;
+
+/** A list of rowids (or other whole numbers) bound as LIST(BIGINT); may be empty. */
+export class RowIds {
+  constructor(readonly ids: readonly number[]) {}
+}
 export type SqlParams = Record<string, SqlParam>;
 
 /** A plain JSON value, what every query result is made of. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type Row = Record<string, Json>;
 
-function bindable(params: SqlParams): Record<string, DuckDBValue> {
-  const out: Record<string, DuckDBValue> = {};
+function bindable(params: SqlParams): { values: Record<string, DuckDBValue>; types: Record<string, DuckDBType> } {
+  const values: Record<string, DuckDBValue> = {};
+  const types: Record<string, DuckDBType> = {};
   for (const [name, value] of Object.entries(params)) {
-    if (Array.isArray(value)) {
+    if (value instanceof RowIds) {
+      values[name] = listValue(value.ids.map((n) => BigInt(Math.trunc(n))));
+      types[name] = LIST(BIGINT);
+    } else if (Array.isArray(value)) {
       if (value.length === 0) throw new Error(`query parameter $${name}: an empty list cannot be bound`);
-      out[name] = listValue(value as string[]);
-    } else out[name] = value as DuckDBValue;
+      values[name] = listValue(value as string[]);
+    } else values[name] = value as DuckDBValue;
   }
-  return out;
+  return { values, types };
 }
 
 /** A DuckDB JS value as plain JSON: exact integers stay exact (string past 2^53), non-finite numbers become null. */
@@ -54,14 +63,56 @@ export function plain(value: unknown): Json {
   }
 }
 
-/** Runs one statement with named parameters and returns its rows as plain JSON objects. */
+/**
+ * Runs one statement with named parameters and returns its rows as plain JSON objects. `prepared`
+ * keeps the statement prepared on this connection for the next call with the same SQL: the point
+ * queries of timelines and lookups spend more time being planned than being run.
+ */
 export async function queryRows<T extends Row = Row>(
   duck: DuckDBConnection,
   sql: string,
   params: SqlParams = {},
+  options: { prepared?: boolean } = {},
 ): Promise<T[]> {
-  const reader = await duck.runAndReadAll(sql, bindable(params));
+  if (options.prepared) return preparedRows<T>(duck, sql, params);
+  const { values, types } = bindable(params);
+  const reader = await duck.runAndReadAll(sql, values, types);
   return reader.getRowObjectsJS().map((r) => plain(r) as T);
+}
+
+interface CachedStatement {
+  statement: Promise<DuckDBPreparedStatement>;
+  /** Runs on one statement wait for each other: binding and running are two steps. */
+  queue: Promise<unknown>;
+}
+
+const STATEMENTS_PER_CONNECTION = 128;
+const statements = new WeakMap<DuckDBConnection, Map<string, CachedStatement>>();
+
+async function preparedRows<T extends Row>(duck: DuckDBConnection, sql: string, params: SqlParams): Promise<T[]> {
+  let cache = statements.get(duck);
+  if (!cache) statements.set(duck, (cache = new Map()));
+  let entry = cache.get(sql);
+  if (entry) {
+    // least recently used goes first
+    cache.delete(sql);
+    cache.set(sql, entry);
+  } else {
+    if (cache.size >= STATEMENTS_PER_CONNECTION) cache.delete(cache.keys().next().value as string);
+    entry = { statement: duck.prepare(sql), queue: Promise.resolve() };
+    cache.set(sql, entry);
+    entry.statement.catch(() => cache.delete(sql));
+  }
+  const current = entry;
+  const run = current.queue.then(async () => {
+    const statement = await current.statement;
+    const { values, types } = bindable(params);
+    statement.bind(values, types);
+    const reader = await statement.runAndReadAll();
+    return reader.getRowObjectsJS().map((r) => plain(r) as T);
+  });
+  current.queue = run.catch(() => undefined);
+  return run;
 }
 
 export async function queryOne<T extends Row = Row>(
@@ -79,6 +130,15 @@ export async function queryOne<T extends Row = Row>(
  */
 export function isoSql(expr: string): string {
   return `CASE WHEN ${expr} IS NULL THEN NULL WHEN microsecond(${expr}) % 1000 = 0 THEN strftime(${expr}, '%Y-%m-%dT%H:%M:%S.%gZ') ELSE strftime(${expr}, '%Y-%m-%dT%H:%M:%S.%fZ') END`;
+}
+
+/**
+ * A TIMESTAMPTZ as a plain UTC TIMESTAMP, for date arithmetic: date_trunc and hour() on TIMESTAMPTZ go
+ * through ICU time zone rules row by row (about 0.3 s per million rows here), on a TIMESTAMP they are
+ * integer arithmetic (a tenth of that). Same values, since cases run in UTC.
+ */
+export function utcSql(expr: string): string {
+  return `make_timestamp(epoch_us(${expr}))`;
 }
 
 /** Paging of every list result: `limit` rows from `offset`, never unbounded. */

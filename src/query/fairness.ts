@@ -16,12 +16,14 @@ import { memberColumns } from '../case/evidence-schema.ts';
 import { KIND_TABLES } from '../case/evidence-schema.ts';
 import { AuditWsError } from '../errors.ts';
 import type { QueryContext } from './context.ts';
-import { isoSql, numberParam, queryRows, ratio } from './db.ts';
+import { isoSql, numberParam, queryRows, ratio, utcSql } from './db.ts';
 import type { Row, SqlParams } from './db.ts';
 import { decisionWhere, pickFilters } from './filters.ts';
+import { OUTCOMES_TABLE } from './lookups.ts';
 import type { DecisionFilters } from './filters.ts';
 import type { IntegritySummary } from './integrity.ts';
 import { disjoint, wilson } from './stats.ts';
+import { ATTRIBUTE_ROOTS, cachedAttribute } from './attributes.ts';
 
 export type ReferenceRule = 'largest' | 'most-favoured';
 
@@ -134,8 +136,37 @@ const JSON_ROOTS: Record<string, string> = {
   extra: 'extra',
 };
 
-/** The SQL of an attribute's value as text, and its bound JSON path (never spliced into the SQL). */
-export function attributeSql(attribute: string): { sql: string; params: SqlParams } {
+/**
+ * An attribute as SQL: `raw`, its value per decision `x` (for JSON members the JSON text of the value,
+ * one parse per row; the path is a bound parameter, never spliced into the SQL), and `group(raw)`, the
+ * group name from it, applied after grouping so that strings are unquoted once per group, not per row.
+ * A JSON object, array or null is not a group value (missing); other scalars become their text
+ * ("true", "42"), so a string "42" and a number 42 are the same group.
+ */
+export interface AttributeSql {
+  raw: string;
+  group: (raw: string) => string;
+  params: SqlParams;
+  /** FROM-clause addition (the member table read beside the decisions), and the rowid it must agree on. */
+  positional?: { join: string; rid: string };
+}
+
+/** attributeSql, reading a JSON member from its member table (attributes.ts) when one is fresh. */
+export async function resolveAttribute(ctx: QueryContext, attribute: string): Promise<AttributeSql> {
+  const plain = attributeSql(attribute);
+  const [root, ...rest] = attribute.split('.');
+  if (rest.length !== 1 || !(root in ATTRIBUTE_ROOTS)) return plain;
+  const cached = await cachedAttribute(ctx.duck, ctx.lookups, root, rest[0]);
+  if (!cached) return plain;
+  return {
+    raw: `a.${cached.column}`,
+    group: plain.group,
+    params: {},
+    positional: { join: `POSITIONAL JOIN ${cached.table} a`, rid: 'a.rid' },
+  };
+}
+
+export function attributeSql(attribute: string): AttributeSql {
   const parts = attribute.split('.');
   const root = parts[0];
   if (root in JSON_ROOTS) {
@@ -146,9 +177,10 @@ export function attributeSql(attribute: string): { sql: string; params: SqlParam
       .slice(1)
       .map((p) => `."${p.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)
       .join('')}`;
-    // a JSON object or array is not a group value; scalars become their text ("true", "42")
     return {
-      sql: `CASE WHEN json_type(x.${JSON_ROOTS[root]}, $attr_path) IN ('OBJECT', 'ARRAY', 'NULL') THEN NULL ELSE json_extract_string(x.${JSON_ROOTS[root]}, $attr_path) END`,
+      raw: `json_extract(x.${JSON_ROOTS[root]}, $attr_path)::VARCHAR`,
+      group: (raw) =>
+        `CASE WHEN left(${raw}, 1) = '"' THEN json_extract_string(${raw}, '$') WHEN left(${raw}, 1) IN ('{', '[') OR ${raw} = 'null' THEN NULL ELSE ${raw} END`,
       params: { attr_path: path },
     };
   }
@@ -161,7 +193,7 @@ export function attributeSql(attribute: string): { sql: string; params: SqlParam
       `attribute "${attribute}" is not inputFeatures.<name>, contextData.<name>, extra.<name> or a text or true/false member of a decision (e.g. riskTier, environment)`,
     );
   }
-  return { sql: `x.${member.column}::VARCHAR`, params: {} };
+  return { raw: `x.${member.column}::VARCHAR`, group: (raw) => raw, params: {} };
 }
 
 interface Counts {
@@ -320,53 +352,90 @@ export async function fairness(ctx: QueryContext, params: FairnessParams): Promi
   const outcomes = params.positiveOutcome !== undefined && params.positiveOutcome !== '';
   const scope = pickFilters(params);
   const w = decisionWhere(scope, ctx.lookups);
-  const attr = attributeSql(params.attribute);
   const prediction =
     basis === 'final'
       ? `CASE WHEN x.human_override AND x.human_decision IS NOT NULL THEN x.human_decision ELSE x.prediction END`
       : 'x.prediction';
-  const outcomeJoin = outcomes
-    ? `LEFT JOIN (SELECT decision_id, arg_max(outcome, observed_at) AS outcome FROM ${O} WHERE decision_id IS NOT NULL GROUP BY decision_id) o ON o.decision_id = x.decision_id`
-    : '';
-  const sqlParams: SqlParams = {
+  // each decision's latest outcome: the kept table read row for row beside the decisions when fresh
+  const outcomesKept = outcomes && ctx.lookups.has(OUTCOMES_TABLE);
+  const outcomeJoin = (kept: boolean) =>
+    !outcomes
+      ? ''
+      : kept
+        ? `POSITIONAL JOIN ${OUTCOMES_TABLE} o`
+        : `LEFT JOIN (SELECT decision_id, arg_max(outcome, observed_at) AS outcome FROM ${O} WHERE decision_id IS NOT NULL GROUP BY decision_id) o ON o.decision_id = x.decision_id`;
+  const actual = outcomes ? `o.outcome = $positiveOutcome` : 'NULL::BOOLEAN';
+  const hasOutcome = outcomes ? 'o.outcome IS NOT NULL' : 'false';
+  const notices: string[] = [];
+
+  const countsSql = (attr: AttributeSql, kept: boolean) =>
+    // One pass over the decisions counts per (value, model version, week); every figure is a count, so
+    // the overall, per-version and per-week views are sums over that small result. Weeks start on
+    // Monday and are computed from epoch days (1970-01-01 was a Thursday), not by time-zone rules.
+    `WITH base AS (
+      SELECT ${attr.raw} AS attr_raw, x.model_id, x.model_version,
+        floor((epoch_us(x."timestamp") / 86400000000 + 3) / 7)::BIGINT AS wk,
+        ${prediction} IS NOT NULL AS has_pred, coalesce(${prediction} = $positive, false) AS sel,
+        ${hasOutcome} AS has_outcome, coalesce(${actual}, false) AS actual_pos,
+        coalesce(x.human_reviewed, false) AS reviewed, coalesce(x.human_override, false) AS overridden,
+        ${[attr.positional ? `${attr.positional.rid} IS DISTINCT FROM x.rowid` : 'false', kept ? 'o.rid IS DISTINCT FROM x.rowid' : 'false'].join(' OR ')} AS misaligned
+      FROM ${D} x ${attr.positional?.join ?? ''} ${outcomeJoin(kept)}
+      WHERE ${w.sql}
+    ),
+    fine AS (
+      SELECT attr_raw, model_id, model_version, wk,
+        count(*) AS n_all,
+        count(*) FILTER (WHERE has_pred) AS n,
+        count(*) FILTER (WHERE sel) AS selected,
+        count(*) FILTER (WHERE has_pred AND has_outcome) AS with_outcome,
+        count(*) FILTER (WHERE sel AND has_outcome AND actual_pos) AS tp,
+        count(*) FILTER (WHERE sel AND has_outcome AND NOT actual_pos) AS fp,
+        count(*) FILTER (WHERE has_pred AND NOT sel AND has_outcome AND actual_pos) AS fn,
+        count(*) FILTER (WHERE has_pred AND NOT sel AND has_outcome AND NOT actual_pos) AS tn,
+        count(*) FILTER (WHERE reviewed) AS reviewed,
+        count(*) FILTER (WHERE overridden) AS overridden,
+        count(*) FILTER (WHERE misaligned) AS misaligned
+      FROM base GROUP BY ALL
+    )
+    SELECT ${attr.group('attr_raw')} AS grp, model_id, model_version,
+      ${isoSql('make_timestamp((wk * 7 - 3) * 86400000000)')} AS week,
+      GROUPING(model_id, model_version) AS g_model, GROUPING(wk) AS g_week,
+      sum(n_all) AS n_all, sum(n) AS n, sum(selected) AS selected, sum(with_outcome) AS with_outcome,
+      sum(tp) AS tp, sum(fp) AS fp, sum(fn) AS fn, sum(tn) AS tn, sum(reviewed) AS reviewed, sum(overridden) AS overridden,
+      sum(misaligned) AS misaligned
+    FROM fine
+    GROUP BY GROUPING SETS ((attr_raw), (attr_raw, model_id, model_version), (attr_raw, wk))`;
+  const paramsOf = (attr: AttributeSql): SqlParams => ({
     ...w.params,
     ...attr.params,
     positive: params.positivePrediction,
     ...(outcomes ? { positiveOutcome: params.positiveOutcome! } : {}),
-  };
-  const actual = outcomes ? `o.outcome = $positiveOutcome` : 'NULL::BOOLEAN';
-  const hasOutcome = outcomes ? 'o.outcome IS NOT NULL' : 'false';
+  });
 
-  const rows = await queryRows(
-    ctx.duck,
-    `WITH base AS (
-      SELECT ${attr.sql} AS grp, x.model_id, x.model_version, date_trunc('week', x."timestamp") AS wk,
-        ${prediction} IS NOT NULL AS has_pred, coalesce(${prediction} = $positive, false) AS sel,
-        ${hasOutcome} AS has_outcome, coalesce(${actual}, false) AS actual_pos,
-        coalesce(x.human_reviewed, false) AS reviewed, coalesce(x.human_override, false) AS overridden
-      FROM ${D} x ${outcomeJoin}
-      WHERE ${w.sql}
-    )
-    SELECT grp, model_id, model_version, ${isoSql('wk')} AS week, GROUPING(model_id, model_version) AS g_model, GROUPING(wk) AS g_week,
-      count(*) AS n_all,
-      count(*) FILTER (WHERE has_pred) AS n,
-      count(*) FILTER (WHERE sel) AS selected,
-      count(*) FILTER (WHERE has_pred AND has_outcome) AS with_outcome,
-      count(*) FILTER (WHERE sel AND has_outcome AND actual_pos) AS tp,
-      count(*) FILTER (WHERE sel AND has_outcome AND NOT actual_pos) AS fp,
-      count(*) FILTER (WHERE has_pred AND NOT sel AND has_outcome AND actual_pos) AS fn,
-      count(*) FILTER (WHERE has_pred AND NOT sel AND has_outcome AND NOT actual_pos) AS tn,
-      count(*) FILTER (WHERE reviewed) AS reviewed,
-      count(*) FILTER (WHERE overridden) AS overridden
-    FROM base
-    GROUP BY GROUPING SETS ((grp), (grp, model_id, model_version), (grp, wk))`,
-    sqlParams,
-  );
+  let attr = await resolveAttribute(ctx, params.attribute);
+  let rows = await queryRows(ctx.duck, countsSql(attr, outcomesKept), paramsOf(attr));
+  if ((attr.positional || outcomesKept) && rows.some((r) => Number(r.misaligned) > 0)) {
+    // a kept table no longer follows the decisions row for row: read the decisions themselves
+    notices.push(
+      `the values kept for ${params.attribute}${outcomesKept ? ' and the outcomes' : ''} did not line up with the decisions; they were read from the decisions instead (rebuild the lookup tables)`,
+    );
+    attr = attributeSql(params.attribute);
+    rows = await queryRows(ctx.duck, countsSql(attr, false), paramsOf(attr));
+  }
 
-  const notices: string[] = [];
   const opts = { reference: params.reference, referenceRule, minGroupSize, outcomes };
-  const asInput = (list: Row[]) =>
-    list.map((r) => ({ group: r.grp === null ? null : String(r.grp), counts: countsOf(r) }));
+  // two JSON spellings of one value (the string "1" and the number 1) are one group
+  const asInput = (list: Row[]) => {
+    const merged = new Map<string | null, Counts>();
+    for (const r of list) {
+      const group = r.grp === null ? null : String(r.grp);
+      const c = countsOf(r);
+      const into = merged.get(group);
+      if (into) for (const k of Object.keys(c) as (keyof Counts)[]) into[k] += c[k];
+      else merged.set(group, c);
+    }
+    return [...merged.entries()].map(([group, counts]) => ({ group, counts }));
+  };
   // GROUPING() of two columns is a bit mask: 0 when both are grouped, 3 when neither
   const overall = rows.filter((r) => r.g_model !== 0 && r.g_week !== 0);
   const main = judgeSlice(asInput(overall), opts, notices);
@@ -405,6 +474,7 @@ export async function fairness(ctx: QueryContext, params: FairnessParams): Promi
         : ''
     }`,
     w.params,
+    overall.reduce((a, r) => a + Number(r.n_all) + (outcomes ? Number(r.with_outcome) : 0), 0),
   );
 
   return {

@@ -8,6 +8,7 @@ import { KIND_TABLES } from '../case/evidence-schema.ts';
 import { AuditWsError } from '../errors.ts';
 import { timeParam } from './db.ts';
 import type { SqlParams } from './db.ts';
+import { REVIEW_TYPES_TABLE, reviewTypeMask } from './facets.ts';
 import { LOOKUPS } from './lookups.ts';
 
 export interface DecisionFilters {
@@ -146,10 +147,14 @@ export function decisionWhere(
       SELECT r.decision_id FROM ${R} r WHERE list_contains(${ref}, r.reviewer_id) OR list_contains(${ref}, r.from_reviewer_id) OR list_contains(${ref}, r.to_reviewer_id)))`);
   }
   const types = asList(f.eventType, 'eventType');
-  if (types)
+  if (types) {
+    const mask = reviewTypeMask(types);
     parts.push(
-      `x.decision_id IN (SELECT r.decision_id FROM ${R} r WHERE list_contains(${p('eventType', types)}, r.event_type))`,
+      mask !== undefined && fresh.has(REVIEW_TYPES_TABLE)
+        ? `x.rowid IN (SELECT drid FROM ${REVIEW_TYPES_TABLE} WHERE types & ${p('eventMask', mask)} <> 0)`
+        : `x.decision_id IN (SELECT r.decision_id FROM ${R} r WHERE list_contains(${p('eventType', types)}, r.event_type))`,
     );
+  }
   if (f.text !== undefined) {
     const text = f.text.trim();
     if (text === '') throw new AuditWsError('BAD_USAGE', 'text: give some characters of an id');
@@ -157,10 +162,14 @@ export function decisionWhere(
     const viaLookups = TEXT_KEYS.map((k) => lookupFor(k)).filter((l): l is string => l !== undefined && fresh.has(l));
     const direct = TEXT_KEYS.map((k) => `starts_with(x.${k}, ${ref})`).join(' OR ');
     if (viaLookups.length === TEXT_KEYS.length) {
-      // ids are compared as bytes: every string that starts with `text` sorts between it and text + U+FFFF
-      const upper = p('text_upper', `${text}\uffff`);
-      const rids = viaLookups.map((l) => `SELECT rid FROM ${l} WHERE k >= ${ref} AND k < ${upper}`).join(' UNION ALL ');
-      parts.push(`x.rowid IN (${rids}) AND (${direct})`);
+      // Strings compare as UTF-8 bytes: every id that starts with `text` sorts from it up to text + U+10FFFF,
+      // a range the sorted tables' min/max statistics prune to a row group or two. The ids are not
+      // re-checked on the decisions themselves: that would evaluate four prefix tests on every row.
+      const upper = p('text_upper', `${text}\u{10FFFF}`);
+      const rids = viaLookups
+        .map((l) => `SELECT rid FROM ${l} WHERE k >= ${ref} AND k < ${upper} AND starts_with(k, ${ref})`)
+        .join(' UNION ALL ');
+      parts.push(`x.rowid IN (${rids})`);
     } else parts.push(`(${direct})`);
   }
   return { sql: parts.length > 0 ? parts.map((x) => `(${x})`).join(' AND ') : 'true', params };

@@ -131,6 +131,22 @@ export function worseStatus(a: IntegrityStatus, b: IntegrityStatus): IntegritySt
   return STATUS_RANK[a] >= STATUS_RANK[b] ? a : b;
 }
 
+function latestRun(sqlite: Database.Database | undefined): { id: number; started_at: string } | undefined {
+  try {
+    return sqlite
+      ?.prepare('SELECT id, started_at FROM verification_runs WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1')
+      .get() as { id: number; started_at: string } | undefined;
+  } catch {
+    // a case.sqlite without the verification tables (an older schema) has no run
+    return undefined;
+  }
+}
+
+/** The id of the case's latest finished verification run, or null. */
+export function latestRunId(sqlite: Database.Database | undefined): number | null {
+  return latestRun(sqlite)?.id ?? null;
+}
+
 /**
  * The latest verification run of a case and its problem findings, read once per query context. A
  * case.sqlite without the verification tables (an older schema) reads as "no run".
@@ -147,14 +163,7 @@ export class IntegrityIndex {
   private duckTable: string | undefined;
 
   constructor(sqlite: Database.Database | undefined) {
-    let run: { id: number; started_at: string } | undefined;
-    try {
-      run = sqlite
-        ?.prepare('SELECT id, started_at FROM verification_runs WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1')
-        .get() as { id: number; started_at: string } | undefined;
-    } catch {
-      run = undefined;
-    }
+    const run = latestRun(sqlite);
     this.runId = run?.id ?? null;
     this.runStartedAt = run?.started_at ?? null;
     if (!sqlite) return;
@@ -278,17 +287,23 @@ export class IntegrityIndex {
 
   /**
    * Counts, over the rows a query rests on (`scopeSql`: a SELECT of stream, seq, source_file, line, "row"
-   * and import_id, bound with `params`), how many the run flagged or never saw.
+   * and import_id, bound with `params`), how many the run flagged or never saw. `knownRows`, the number
+   * of those rows when the caller has counted them, spares a scan when no row needs judging.
    */
-  async summarize(duck: DuckDBConnection, scopeSql: string, params: SqlParams = {}): Promise<IntegritySummary> {
+  async summarize(duck: DuckDBConnection, scopeSql: string, params: SqlParams = {}, knownRows?: number): Promise<IntegritySummary> {
     const base = { runId: this.runId, failed: 0, warning: 0, unverifiable: 0, notVerified: 0 };
     if (this.runId === null) {
-      const rows = await countRows(duck, scopeSql, params);
+      const rows = knownRows ?? (await countRows(duck, scopeSql, params));
       return { ...base, status: rows > 0 ? 'not-verified' : 'passed', rows, notVerified: rows };
     }
     const lateImports = [...this.importsFinished.keys()].filter((id) => !this.importedBeforeRun(id));
+    // nothing to look for row by row: the caller's count is the answer
+    if (knownRows !== undefined && this.failures.length === 0 && lateImports.length === 0) {
+      return { ...base, status: 'passed', rows: knownRows };
+    }
     // import ids are numbers read from case.sqlite, never user text
-    const late = lateImports.length > 0 ? `import_id IN (${lateImports.map((n) => String(Math.trunc(n))).join(', ')})` : 'false';
+    const late =
+      lateImports.length > 0 ? `import_id IN (${lateImports.map((n) => String(Math.trunc(n))).join(', ')})` : 'false';
     let sql = `SELECT count(*) AS rows, count(*) FILTER (WHERE ${late}) AS not_verified, 0 AS failed, 0 AS warning, 0 AS unverifiable FROM (${scopeSql})`;
     if (this.failures.length > 0) {
       // Findings are few: join them to the rows (by stream and seq range, or by file) and judge only the
@@ -327,13 +342,14 @@ export class IntegrityIndex {
   private async failureTable(duck: DuckDBConnection): Promise<string> {
     if (this.duckTable) return this.duckTable;
     const name = `q_integrity_run_${Math.trunc(this.runId ?? 0)}`;
+    const rank: Record<string, number> = { fail: 3, unverifiable: 2, warn: 1 };
     const data = JSON.stringify(
       this.failures.map((f) => ({
         stream: f.stream,
         seq_from: f.seqFrom,
         seq_to: f.seqTo,
         file: f.file,
-        status: f.status,
+        rank: rank[f.status] ?? 0,
       })),
     );
     await queryRows(

@@ -15,8 +15,17 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { KIND_TABLES } from '../case/evidence-schema.ts';
 import { queryRows } from './db.ts';
-import { EVENT_FACET_CACHE, FACET_CACHE, columnFacetsSql, eventTypeFacetSql } from './facets.ts';
+import { ATTRIBUTE_MEMBERS, buildAttributeTables } from './attributes.ts';
+import { RowIds } from './db.ts';
 import type { Row, SqlParams } from './db.ts';
+import {
+  EVENT_FACET_CACHE,
+  FACET_CACHE,
+  REVIEW_TYPES_TABLE,
+  columnFacetsSql,
+  eventTypeFacetViaBitsSql,
+  reviewTypesTableSql,
+} from './facets.ts';
 
 export interface LookupSpec {
   /** Table name in evidence.duckdb. */
@@ -30,6 +39,9 @@ export interface LookupSpec {
 }
 
 export const LOOKUP_META = 'lookup_meta';
+
+/** Each decision's latest outcome (by observedAt), in the decisions' row order: fairness reads it beside them. */
+export const OUTCOMES_TABLE = 'lookup_decision_outcomes';
 
 export const LOOKUPS: readonly LookupSpec[] = [
   { name: 'lookup_decisions_decision_id', source: KIND_TABLES.decision, key: 'decision_id' },
@@ -46,16 +58,36 @@ export const LOOKUPS: readonly LookupSpec[] = [
   { name: 'lookup_outcomes_decision_id', source: KIND_TABLES.outcome, key: 'decision_id' },
 ];
 
-/** Every derived table: the key tables, then the whole-case facet counts (facets.ts). */
-const DERIVED: readonly { name: string; source: string; sql: string }[] = [
+/**
+ * Every derived table and the evidence tables it is made from: the key tables, the review-type bits
+ * per decision, the whole-case facet counts.
+ */
+const DERIVED: readonly { name: string; sources: readonly string[]; sql: string }[] = [
   ...LOOKUPS.map((l) => ({
     name: l.name,
-    source: l.source,
+    sources: [l.source],
     sql: `SELECT ${l.key} AS k${l.then ? `, ${l.then} AS t` : ''}, rowid AS rid FROM ${l.source} WHERE ${l.key} IS NOT NULL ORDER BY k${l.then ? ', t' : ''}`,
   })),
-  { name: FACET_CACHE, source: KIND_TABLES.decision, sql: columnFacetsSql('true') },
-  { name: EVENT_FACET_CACHE, source: KIND_TABLES.review, sql: eventTypeFacetSql(null) },
+  { name: REVIEW_TYPES_TABLE, sources: [KIND_TABLES.decision, KIND_TABLES.review], sql: reviewTypesTableSql() },
+  {
+    // row for row with the decisions (read beside them by POSITIONAL JOIN): each decision's latest outcome
+    name: OUTCOMES_TABLE,
+    sources: [KIND_TABLES.decision, KIND_TABLES.outcome],
+    sql: `SELECT x.rowid AS rid, o.outcome FROM ${KIND_TABLES.decision} x
+      LEFT JOIN (SELECT decision_id, arg_max(outcome, observed_at) AS outcome FROM ${KIND_TABLES.outcome} WHERE decision_id IS NOT NULL GROUP BY decision_id) o
+        ON o.decision_id = x.decision_id
+      ORDER BY x.rowid`,
+  },
+  { name: FACET_CACHE, sources: [KIND_TABLES.decision], sql: columnFacetsSql('true') },
+  {
+    name: EVENT_FACET_CACHE,
+    sources: [KIND_TABLES.decision, KIND_TABLES.review],
+    // made after REVIEW_TYPES_TABLE, from it
+    sql: `SELECT * FROM (${eventTypeFacetViaBitsSql('true')}) WHERE count > 0`,
+  },
 ];
+
+const ALL_SOURCES = [...new Set(DERIVED.flatMap((d) => d.sources))];
 
 /**
  * (Re)builds every lookup table from the evidence tables, in one transaction. Call it on a case open
@@ -70,20 +102,27 @@ export async function buildLookups(duck: DuckDBConnection): Promise<{ name: stri
   await duck.run('BEGIN TRANSACTION');
   try {
     await duck.run(
-      `CREATE TABLE IF NOT EXISTS ${LOOKUP_META} (name VARCHAR PRIMARY KEY, source VARCHAR, source_rows BIGINT, built_at TIMESTAMPTZ)`,
+      `CREATE OR REPLACE TABLE ${LOOKUP_META} (name VARCHAR PRIMARY KEY, source_rows JSON, built_at TIMESTAMPTZ)`,
     );
+    const sourceRows = await rowCounts(duck, ALL_SOURCES);
     for (const l of DERIVED) {
       const started = performance.now();
       await duck.run(`CREATE OR REPLACE TABLE ${l.name} AS ${l.sql}`);
-      const [{ n }] = await queryRows(duck, `SELECT count(*) AS n FROM ${l.source}`);
-      await duck.run(`INSERT OR REPLACE INTO ${LOOKUP_META} VALUES ($name, $source, $rows, now())`, {
+      const rows = Object.fromEntries(l.sources.map((src) => [src, sourceRows.get(src) ?? 0]));
+      await duck.run(`INSERT INTO ${LOOKUP_META} VALUES ($name, $rows, now())`, {
         name: l.name,
-        source: l.source,
-        rows: Number(n),
+        rows: JSON.stringify(rows),
       });
       const [{ k }] = await queryRows(duck, `SELECT count(*) AS k FROM ${l.name}`);
       built.push({ name: l.name, rows: Number(k), ms: Math.round(performance.now() - started) });
     }
+    const started = performance.now();
+    const attributeTables = await buildAttributeTables(duck);
+    for (const name of [ATTRIBUTE_MEMBERS, ...attributeTables]) {
+      const rows = { [KIND_TABLES.decision]: sourceRows.get(KIND_TABLES.decision) ?? 0 };
+      await duck.run(`INSERT INTO ${LOOKUP_META} VALUES ($name, $rows, now())`, { name, rows: JSON.stringify(rows) });
+    }
+    built.push({ name: ATTRIBUTE_MEMBERS, rows: attributeTables.length, ms: Math.round(performance.now() - started) });
     await duck.run('COMMIT');
   } catch (err) {
     await duck.run('ROLLBACK').catch(() => undefined);
@@ -94,25 +133,44 @@ export async function buildLookups(duck: DuckDBConnection): Promise<{ name: stri
   return built;
 }
 
-/** Which lookup tables can be trusted right now (present and built from the current row count). */
+/** Which lookup tables can be trusted right now (present, and built from the evidence tables' current row counts). */
 export async function freshLookups(duck: DuckDBConnection): Promise<Set<string>> {
   const fresh = new Set<string>();
-  const existing = new Set(
-    (
-      await queryRows(
-        duck,
-        `SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND starts_with(table_name, 'lookup_')`,
-      )
-    ).map((r) => String(r.table_name)),
+  const tables = await queryRows(
+    duck,
+    `SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND starts_with(table_name, 'lookup_')`,
+    {},
+    { prepared: true },
   );
+  const existing = new Set(tables.map((r) => String(r.table_name)));
   if (!existing.has(LOOKUP_META)) return fresh;
-  const sources = [...new Set(DERIVED.map((l) => l.source))];
+  const current = await rowCounts(duck, ALL_SOURCES);
   const rows = await queryRows(
     duck,
-    `SELECT m.name, m.source_rows = c.n AS current FROM ${LOOKUP_META} m JOIN (${sources.map((s) => `SELECT '${s}' AS source, count(*) AS n FROM ${s}`).join(' UNION ALL ')}) c ON c.source = m.source`,
+    `SELECT name, source_rows::VARCHAR AS source_rows FROM ${LOOKUP_META}`,
+    {},
+    { prepared: true },
   );
-  for (const r of rows) if (r.current === true && existing.has(String(r.name))) fresh.add(String(r.name));
+  for (const r of rows) {
+    let built: Record<string, number>;
+    try {
+      built = JSON.parse(String(r.source_rows)) as Record<string, number>;
+    } catch {
+      // a meta table of an older layout: rebuild to use the tables
+      continue;
+    }
+    if (typeof built !== 'object' || built === null || Object.keys(built).length === 0) continue;
+    const name = String(r.name);
+    if (existing.has(name) && Object.entries(built).every(([src, n]) => current.get(src) === n)) fresh.add(name);
+  }
   return fresh;
+}
+
+/** Row counts of evidence tables (DuckDB answers these from its row group counts). */
+async function rowCounts(duck: DuckDBConnection, tables: readonly string[]): Promise<Map<string, number>> {
+  const sql = tables.map((t) => `SELECT '${t}' AS source, count(*) AS n FROM ${t}`).join(' UNION ALL ');
+  const rows = await queryRows(duck, sql, {}, { prepared: true });
+  return new Map(rows.map((r) => [String(r.source), Number(r.n)]));
 }
 
 /** One key condition: rows whose `key` column equals `value`. */
@@ -122,9 +180,10 @@ export interface KeyMatch {
 }
 
 /**
- * Rows of `source` matching any of `matches`, in one query: through the lookup tables when every key
- * has a fresh one (each `k = $value` reads one row group of its sorted table), else by a scan. The
- * fetch re-checks the keys themselves. `select` is the SELECT list over the source aliased `x`.
+ * Rows of `source` matching any of `matches`: through the lookup tables when every key has a fresh
+ * one (each `k = $value` reads one row group of its sorted table, then the rows are fetched by rowid,
+ * re-checking the keys), else by a scan. `select` is the SELECT list over the source aliased `x`.
+ * Two statements rather than a semi-join: a semi-join that finds no rowid makes DuckDB scan.
  */
 export async function rowsByKeys(
   duck: DuckDBConnection,
@@ -141,14 +200,19 @@ export async function rowsByKeys(
   });
   const lookups = matches.map((m) => LOOKUPS.find((l) => l.source === source && l.key === m.key));
   if (lookups.every((l) => l !== undefined && fresh.has(l.name))) {
-    const rids = lookups.map((l, i) => `SELECT rid FROM ${l!.name} WHERE k = $key${i}`).join(' UNION ALL ');
-    return queryRows(
+    const ridSql = lookups.map((l, i) => `SELECT rid FROM ${l!.name} WHERE k = $key${i}`).join(' UNION ');
+    const rids = await queryRows(duck, ridSql, params, { prepared: true });
+    if (rids.length === 0) return [];
+    return rowsByRowid(
       duck,
-      `SELECT ${select} FROM ${source} x WHERE x.rowid IN (${rids}) AND (${check.join(' OR ')})`,
+      source,
+      rids.map((r) => Number(r.rid)),
+      select,
+      `(${check.join(' OR ')})`,
       params,
     );
   }
-  return queryRows(duck, `SELECT ${select} FROM ${source} x WHERE ${check.join(' OR ')}`, params);
+  return queryRows(duck, `SELECT ${select} FROM ${source} x WHERE ${check.join(' OR ')}`, params, { prepared: true });
 }
 
 /** rowsByKeys for one key. */
@@ -163,7 +227,7 @@ export async function rowsByKey(
   return rowsByKeys(duck, fresh, source, [{ key, value }], select);
 }
 
-/** Rows of `source` by rowid (numbers read back from DuckDB, never user text), with a re-check condition. */
+/** Rows of `source` by rowid (read back from DuckDB), with a re-check condition over `x`. */
 export async function rowsByRowid(
   duck: DuckDBConnection,
   source: string,
@@ -173,11 +237,11 @@ export async function rowsByRowid(
   params: SqlParams,
 ): Promise<Row[]> {
   if (rowids.length === 0) return [];
-  const list = rowids.map((n) => String(Math.trunc(n))).join(', ');
-  // a semi-join on an unnested list fetches row by row; a literal IN list of more than one rowid scans
+  // a semi-join on the unnested list fetches row by row; a literal IN list of several rowids scans
   return queryRows(
     duck,
-    `SELECT ${select} FROM ${source} x WHERE x.rowid IN (SELECT unnest([${list}]::BIGINT[])) AND ${check}`,
-    params,
+    `SELECT ${select} FROM ${source} x WHERE x.rowid IN (SELECT unnest($rowids)) AND ${check}`,
+    { ...params, rowids: new RowIds(rowids) },
+    { prepared: true },
   );
 }

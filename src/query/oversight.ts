@@ -10,7 +10,7 @@ import { KIND_TABLES } from '../case/evidence-schema.ts';
 import { AuditWsError } from '../errors.ts';
 import { reviewScopeWhere } from './anomalies/common.ts';
 import type { QueryContext } from './context.ts';
-import { isoSql, numberParam, pageOf, queryRows, ratio } from './db.ts';
+import { isoSql, numberParam, pageOf, queryRows, ratio, utcSql } from './db.ts';
 import type { Json, Page, Row } from './db.ts';
 import { decisionWhere, pickFilters } from './filters.ts';
 import type { DecisionFilters } from './filters.ts';
@@ -129,37 +129,40 @@ export async function oversight(ctx: QueryContext, params: OversightParams = {})
   // `bucket` is one of three fixed words (checked above), safe to write into the SQL
   const decisionRows = await queryRows(
     ctx.duck,
-    `SELECT x.model_id, x.model_version, ${isoSql(`date_trunc('${bucket}', x."timestamp")`)} AS b,
-       GROUPING(x.model_id, x.model_version) AS g_model, GROUPING(date_trunc('${bucket}', x."timestamp")) AS g_time,
+    `SELECT x.model_id, x.model_version, ${isoSql(`date_trunc('${bucket}', ${utcSql('x."timestamp"')})`)} AS b,
+       GROUPING(x.model_id, x.model_version) AS g_model, GROUPING(date_trunc('${bucket}', ${utcSql('x."timestamp"')})) AS g_time,
        count(*) AS decisions,
        count(*) FILTER (WHERE x.human_review_required) AS review_required,
        count(*) FILTER (WHERE x.human_reviewed) AS reviewed,
        count(*) FILTER (WHERE x.human_review_required AND x.human_reviewed) AS required_reviewed,
        count(*) FILTER (WHERE x.human_override) AS overrides
      FROM ${D} x WHERE ${w.sql}
-     GROUP BY GROUPING SETS ((), (x.model_id, x.model_version), (date_trunc('${bucket}', x."timestamp")))`,
+     GROUP BY GROUPING SETS ((), (x.model_id, x.model_version), (date_trunc('${bucket}', ${utcSql('x."timestamp"')})))`,
     w.params,
   );
 
   const rv = `rv AS (
-    SELECT r.*, x.model_id, x.model_version FROM ${R} r LEFT JOIN ${D} x ON x.decision_id = r.decision_id WHERE ${rw.sql}
+    SELECT r.*, x.model_id, x.model_version FROM ${R} r LEFT JOIN ${D} x ON x.decision_id = r.decision_id
+    WHERE ${rw.sql} AND (r.event_type = 'reviewed' OR r.event_type = 'escalated')
   )`;
+  // what needs no model version reads the review events alone
+  const rs = `rv AS (SELECT r.* FROM ${R} r WHERE ${rw.sql})`;
   const reviewRows = await queryRows(
     ctx.duck,
     `WITH ${rv}
-     SELECT model_id, model_version, ${isoSql(`date_trunc('${bucket}', "timestamp")`)} AS b,
-       GROUPING(model_id, model_version) AS g_model, GROUPING(date_trunc('${bucket}', "timestamp")) AS g_time,
+     SELECT model_id, model_version, ${isoSql(`date_trunc('${bucket}', ${utcSql('"timestamp"')})`)} AS b,
+       GROUPING(model_id, model_version) AS g_model, GROUPING(date_trunc('${bucket}', ${utcSql('"timestamp"')})) AS g_time,
        count(*) FILTER (WHERE event_type = 'reviewed') AS reviews,
        median(duration_ms / 1000.0) FILTER (WHERE event_type = 'reviewed') AS median_s,
        count(*) FILTER (WHERE event_type = 'reviewed' AND duration_ms < $shortMs) AS short_reviews,
        count(*) FILTER (WHERE event_type = 'escalated') AS escalations
-     FROM rv GROUP BY GROUPING SETS ((), (model_id, model_version), (date_trunc('${bucket}', "timestamp")))`,
+     FROM rv GROUP BY GROUPING SETS ((), (model_id, model_version), (date_trunc('${bucket}', ${utcSql('"timestamp"')})))`,
     { ...rw.params, shortMs: shortReviewSeconds * 1000 },
   );
 
   const reviewerRows = await queryRows(
     ctx.duck,
-    `WITH ${rv}, people AS (
+    `WITH ${rs}, people AS (
        SELECT reviewer_id AS who, event_type, action, duration_ms, 'self' AS role FROM rv WHERE event_type = 'reviewed'
        UNION ALL SELECT from_reviewer_id, event_type, NULL, NULL, 'from' FROM rv WHERE event_type = 'escalated'
        UNION ALL SELECT to_reviewer_id, event_type, NULL, NULL, 'to' FROM rv WHERE event_type = 'escalated'
@@ -178,7 +181,7 @@ export async function oversight(ctx: QueryContext, params: OversightParams = {})
     { ...rw.params, shortMs: shortReviewSeconds * 1000 },
   );
 
-  const loopSql = `WITH ${rv}, chains AS (
+  const loopSql = `WITH ${rs}, chains AS (
       SELECT task_id, any_value(decision_id) AS decision_id, count(*) AS escalations,
         list_prepend(arg_min(from_reviewer_id, "timestamp"), list(to_reviewer_id ORDER BY "timestamp", seq)) AS chain
       FROM rv WHERE event_type = 'escalated' AND task_id IS NOT NULL GROUP BY task_id

@@ -10,11 +10,20 @@ import { AuditWsError } from '../errors.ts';
 import { anomalyFilter } from './anomalies/index.ts';
 import { resolveParams } from './anomalies/run.ts';
 import type { QueryContext } from './context.ts';
-import { isoSql, numberParam, pageOf, queryRows } from './db.ts';
+import { isoSql, numberParam, pageOf, queryRows, utcSql } from './db.ts';
 import type { Json, Page, Row, SqlParams } from './db.ts';
 import { decisionWhere, hasFilters, pickFilters } from './filters.ts';
 import type { DecisionFilters } from './filters.ts';
-import { EVENT_FACET_CACHE, FACET_CACHE, FACET_NAMES, columnFacetsSql, eventTypeFacetSql } from './facets.ts';
+import {
+  EVENT_FACET_CACHE,
+  FACET_CACHE,
+  FACET_NAMES,
+  REVIEW_TYPES_TABLE,
+  TOTAL_FACET,
+  columnFacetsSql,
+  eventTypeFacetSql,
+  eventTypeFacetViaBitsSql,
+} from './facets.ts';
 import type { FacetName } from './facets.ts';
 import { refColumnsSql, refOf, worseStatus } from './integrity.ts';
 import type { Integrity, IntegrityStatus, RowRef } from './integrity.ts';
@@ -132,15 +141,15 @@ export async function search(ctx: QueryContext, params: SearchParams = {}): Prom
     // the filter's own parameters have names of their own; the search's filters are all prefixed f_
     const flagged = filter.flagged(ctx, resolveParams(filter, params.anomalyParams), {});
     Object.assign(sqlParams, flagged.params);
-    whereSql = `(${whereSql}) AND x.rowid IN (SELECT rid FROM (${flagged.sql}))`;
+    whereSql = `(${whereSql}) AND x.rowid IN (SELECT rid FROM (${flagged.hits?.sql ?? flagged.sql}))`;
   }
 
   const filtered = hasFilters(filters) || params.anomaly !== undefined;
-  const [{ n: total }] = await queryRows(ctx.duck, `SELECT count(*) AS n FROM ${D} x WHERE ${whereSql}`, sqlParams);
   const rows = await queryRows(
     ctx.duck,
     `SELECT ${ITEM_SQL} FROM ${D} x WHERE ${whereSql} ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${offset}`,
     sqlParams,
+    { prepared: true },
   );
 
   const facetResult: Partial<Record<FacetName, FacetCounts>> = {};
@@ -152,15 +161,38 @@ export async function search(ctx: QueryContext, params: SearchParams = {}): Prom
     !filtered && (!wantColumns || ctx.lookups.has(FACET_CACHE)) && (!wantEvents || ctx.lookups.has(EVENT_FACET_CACHE));
   if (cached) {
     facetSource = 'cached';
-    if (wantColumns) counts.push(...(await queryRows(ctx.duck, `SELECT facet, value, count FROM ${FACET_CACHE}`)));
-    if (wantEvents) counts.push(...(await queryRows(ctx.duck, `SELECT facet, value, count FROM ${EVENT_FACET_CACHE}`)));
-  } else {
-    if (wantColumns) counts.push(...(await queryRows(ctx.duck, columnFacetsSql(whereSql), sqlParams)));
+    if (wantColumns)
+      counts.push(
+        ...(await queryRows(ctx.duck, `SELECT facet, value, count FROM ${FACET_CACHE}`, {}, { prepared: true })),
+      );
     if (wantEvents)
       counts.push(
-        ...(await queryRows(ctx.duck, eventTypeFacetSql(filtered ? whereSql : null), filtered ? sqlParams : {})),
+        ...(await queryRows(ctx.duck, `SELECT facet, value, count FROM ${EVENT_FACET_CACHE}`, {}, { prepared: true })),
       );
+  } else {
+    if (wantColumns)
+      counts.push(...(await queryRows(ctx.duck, columnFacetsSql(whereSql), sqlParams, { prepared: true })));
+    if (wantEvents) {
+      const viaBits = ctx.lookups.has(REVIEW_TYPES_TABLE);
+      const sql = viaBits ? eventTypeFacetViaBitsSql(whereSql) : eventTypeFacetSql(filtered ? whereSql : null);
+      const params = viaBits || filtered ? sqlParams : {};
+      counts.push(...(await queryRows(ctx.duck, sql, params, { prepared: true })).filter((c) => Number(c.count) > 0));
+    }
   }
+  // the total: from the facet scan when there was one, else without counting when the first page is not full
+  const counted = counts.find((c) => c.facet === TOTAL_FACET);
+  const total = counted
+    ? Number(counted.count)
+    : offset === 0 && rows.length < limit
+      ? rows.length
+      : Number(
+          (
+            await queryRows(ctx.duck, `SELECT count(*) AS n FROM ${D} x WHERE ${whereSql}`, sqlParams, {
+              prepared: true,
+            })
+          )[0].n,
+        );
+
   for (const f of facets) {
     const mine = counts
       .filter((c) => c.facet === f)
@@ -181,7 +213,7 @@ export async function search(ctx: QueryContext, params: SearchParams = {}): Prom
       throw new AuditWsError('BAD_USAGE', `histogram must be hour, day or week, not "${params.histogram}"`);
     const h = await queryRows(
       ctx.duck,
-      `SELECT ${isoSql('b')} AS at, n FROM (SELECT date_trunc('${params.histogram}', x."timestamp") AS b, count(*) AS n FROM ${D} x WHERE ${whereSql} AND x."timestamp" IS NOT NULL GROUP BY 1) ORDER BY b`,
+      `SELECT ${isoSql('b')} AS at, n FROM (SELECT date_trunc('${params.histogram}', ${utcSql('x."timestamp"')}) AS b, count(*) AS n FROM ${D} x WHERE ${whereSql} AND x."timestamp" IS NOT NULL GROUP BY 1) ORDER BY b`,
       sqlParams,
     );
     histogram = { bucket: params.histogram, counts: h.map((r) => ({ at: String(r.at), count: Number(r.n) })) };

@@ -15,7 +15,8 @@ import { isoSql, numberParam, queryRows } from './db.ts';
 import type { Json, Row, SqlParams } from './db.ts';
 import { refColumnsSql, worseStatus } from './integrity.ts';
 import type { Integrity, IntegrityStatus, RowRef } from './integrity.ts';
-import { rowsByKeys } from './lookups.ts';
+import { readExplanation } from './explanations.ts';
+import { rowsByKeys, rowsByRowid } from './lookups.ts';
 import type { KeyMatch } from './lookups.ts';
 import {
   EVALUATION_SEGMENTS_SQL,
@@ -198,6 +199,7 @@ export async function timeline(ctx: QueryContext, params: TimelineParams): Promi
           ctx.duck,
           `SELECT ${selectOf('lifecycle')} FROM ${KIND_TABLES.lifecycle} x WHERE list_contains($models, x.model_id)`,
           { models },
+          { prepared: true },
         )
       : [];
 
@@ -236,24 +238,41 @@ export async function timeline(ctx: QueryContext, params: TimelineParams): Promi
     if (d.humanOverride === true && typeof d.decisionId === 'string') overrides.set(d.decisionId, d);
     const ref = s(d.explanationRef);
     if (ref) {
-      const artefact = explanationArtefact(ctx, ref);
-      if (artefact) {
-        sorted.push({
-          sortUs: d.sort_us === null ? null : Number(d.sort_us),
-          order: KIND_ORDER.explanation,
-          event: {
-            at: s(d.timestamp),
-            atText: s(d.timestampText),
-            kind: 'explanation',
-            type: 'explanation',
-            decisionId: s(d.decisionId),
-            summary: explanationSummary(ref, artefact.value),
-            details: { explanationRef: ref, path: artefact.path, artefact: artefact.value },
-            ref: null,
-            integrity: ctx.integrity.ofFile(artefact.path),
-          },
+      const artefact = await readExplanation(ctx.sqlite, ref);
+      if ('missing' in artefact) {
+        notices.push(`decision ${s(d.decisionId)} names explanation ${ref}: ${artefact.missing}`);
+        continue;
+      }
+      let value: Json;
+      try {
+        value = JSON.parse(artefact.bytes.toString('utf8')) as Json;
+      } catch {
+        value = artefact.bytes.toString('utf8');
+      }
+      const integrity = ctx.integrity.ofFile(artefact.path);
+      if (!artefact.unchanged) {
+        integrity.status = 'failed';
+        integrity.checks.push({
+          check: 'explanation-unchanged',
+          status: 'fail',
+          message: `${artefact.path} differs from the file imported (SHA-256)`,
         });
-      } else notices.push(`decision ${s(d.decisionId)} names explanation ${ref}, which the case does not hold`);
+      }
+      sorted.push({
+        sortUs: d.sort_us === null ? null : Number(d.sort_us),
+        order: KIND_ORDER.explanation,
+        event: {
+          at: s(d.timestamp),
+          atText: s(d.timestampText),
+          kind: 'explanation',
+          type: 'explanation',
+          decisionId: s(d.decisionId),
+          summary: explanationSummary(ref, value),
+          details: { explanationRef: ref, path: artefact.path, artefact: value },
+          ref: null,
+          integrity,
+        },
+      });
     }
   }
   for (const r of reviewRows.values()) {
@@ -325,6 +344,7 @@ async function modelStateAt(ctx: QueryContext, decisions: Row[]): Promise<ModelS
     FROM d ${versionSegmentJoinSql('d', 'vs')} ${evaluationSegmentJoinSql('d', 'es')}
     LEFT JOIN active ON active.decision_id = d.decision_id`,
     { input: JSON.stringify(input) },
+    { prepared: true },
   );
   return rows.map((r) => ({
     decisionId: String(r.decision_id),
@@ -342,28 +362,6 @@ async function modelStateAt(ctx: QueryContext, decisions: Row[]): Promise<ModelS
             failedMetrics: (r.failed_metrics as string[] | null) ?? [],
           },
   }));
-}
-
-/** The explanation artefact the case keeps (source_files content of explanations/<ref>.json). */
-function explanationArtefact(ctx: QueryContext, ref: string): { path: string; value: Json } | undefined {
-  if (!ctx.sqlite) return undefined;
-  let row: { path: string; content: Buffer } | undefined;
-  try {
-    row = ctx.sqlite
-      .prepare(
-        "SELECT path, content FROM source_files WHERE role = 'explanation' AND content IS NOT NULL AND (path = ? OR path LIKE ? ESCAPE '\\') ORDER BY id DESC LIMIT 1",
-      )
-      .get(`explanations/${ref}.json`, `%/explanations/${ref.replace(/[\\%_]/g, (c) => `\\${c}`)}.json`) as
-      { path: string; content: Buffer } | undefined;
-  } catch {
-    return undefined;
-  }
-  if (!row) return undefined;
-  try {
-    return { path: row.path, value: JSON.parse(row.content.toString('utf8')) as Json };
-  } catch {
-    return { path: row.path, value: row.content.toString('utf8') };
-  }
 }
 
 async function nearbyDecisions(
@@ -390,21 +388,43 @@ async function nearbyDecisions(
     const to = new Date(w.max + hours * 3_600_000).toISOString();
     const p: SqlParams = own.length > 0 ? { user, from, to, own } : { user, from, to };
     const lookup = 'lookup_decisions_affected_user_id';
-    const inWindow = ctx.lookups.has(lookup)
-      ? `x.rowid IN (SELECT rid FROM ${lookup} WHERE k = $user AND t >= $from::TIMESTAMPTZ AND t <= $to::TIMESTAMPTZ)`
-      : 'true';
-    const where = `FROM ${D} x WHERE ${inWindow} AND x.affected_user_id = $user AND x."timestamp" >= $from::TIMESTAMPTZ AND x."timestamp" <= $to::TIMESTAMPTZ${own.length > 0 ? ' AND NOT list_contains($own, x.decision_id)' : ''}`;
-    const rows = await queryRows(
-      ctx.duck,
-      `SELECT ${select}, epoch_us(x."timestamp") AS sort_us, count(*) OVER () AS total ${where} ORDER BY x."timestamp", x.source_file, x.line, x."row" LIMIT ${limit}`,
-      p,
-    );
-    const total =
-      rows.length > 0
-        ? Number(rows[0].total)
-        : limit === 0
-          ? Number((await queryRows(ctx.duck, `SELECT count(*) AS n ${where}`, p))[0].n)
-          : 0;
+    const ownHere = decisions.filter((d) => s(d.affectedUserId) === user && typeof d.timestamp === 'string').length;
+    let rows: Row[];
+    let total: number;
+    if (ctx.lookups.has(lookup)) {
+      // the user's decisions in the window from the sorted table (own ones included, dropped below)
+      const rids = await queryRows(
+        ctx.duck,
+        `SELECT rid, count(*) OVER () AS total FROM ${lookup} WHERE k = $user AND t >= $from::TIMESTAMPTZ AND t <= $to::TIMESTAMPTZ ORDER BY t, rid LIMIT ${limit + ownHere}`,
+        { user, from, to },
+        { prepared: true },
+      );
+      total = rids.length > 0 ? Math.max(0, Number(rids[0].total) - ownHere) : 0;
+      rows = await rowsByRowid(
+        ctx.duck,
+        D,
+        rids.map((r) => Number(r.rid)),
+        `${select}, epoch_us(x."timestamp") AS sort_us`,
+        'x.affected_user_id = $user',
+        { user },
+      );
+      rows = rows
+        .filter((r) => !own.includes(String(r.decisionId)))
+        .sort((a, b) => Number(a.sort_us) - Number(b.sort_us))
+        .slice(0, limit);
+    } else {
+      const where = `FROM ${D} x WHERE x.affected_user_id = $user AND x."timestamp" >= $from::TIMESTAMPTZ AND x."timestamp" <= $to::TIMESTAMPTZ${own.length > 0 ? ' AND NOT list_contains($own, x.decision_id)' : ''}`;
+      total = Number((await queryRows(ctx.duck, `SELECT count(*) AS n ${where}`, p, { prepared: true }))[0].n);
+      rows =
+        limit > 0
+          ? await queryRows(
+              ctx.duck,
+              `SELECT ${select} ${where} ORDER BY x."timestamp", x.source_file, x.line, x."row" LIMIT ${limit}`,
+              p,
+              { prepared: true },
+            )
+          : [];
+    }
     out.push({
       affectedUserId: user,
       from,

@@ -71,7 +71,13 @@ beforeAll(async () => {
       logLevel: 'warn',
     }),
     ensureDemoArchive(workspace, { decisions: 240, days: 3, seed: 5 }),
-    generateDemoArchive({ out: path.join(tmp, 'tampered-archive'), decisions: 100, days: 2, seed: 9, tamper: 'modified' }),
+    generateDemoArchive({
+      out: path.join(tmp, 'tampered-archive'),
+      decisions: 100,
+      days: 2,
+      seed: 9,
+      tamper: 'modified',
+    }),
   ]);
   demoPath = demo.path;
   tampered = bad;
@@ -144,7 +150,9 @@ describe('investigator journeys (browser mode)', () => {
     await page.getByRole('button', { name: `Import ${formatCount(total)} records` }).click();
     const result = page.getByTestId('import-result');
     await result.waitFor({ timeout: 60_000 });
-    expect(await result.locator('tr[data-stream="decisions"] td.num').textContent()).toBe(formatCount(decisions?.records));
+    expect(await result.locator('tr[data-stream="decisions"] td.num').textContent()).toBe(
+      formatCount(decisions?.records),
+    );
     await shot('journey-03-import-result');
     expect(problems).toEqual([]);
   });
@@ -159,13 +167,17 @@ describe('investigator journeys (browser mode)', () => {
     const verdict = page.getByTestId('verdict');
     await verdict.waitFor({ timeout: 60_000 });
     expect(await verdict.locator('[data-verdict]').first().getAttribute('data-verdict')).toBe('tampered');
-    expect(await page.locator('[data-testid="stream-status"] tr[data-stream="decisions"] [data-verdict]').getAttribute('data-verdict')).toBe(
-      'tampered',
-    );
+    expect(
+      await page
+        .locator('[data-testid="stream-status"] tr[data-stream="decisions"] [data-verdict]')
+        .getAttribute('data-verdict'),
+    ).toBe('tampered');
     await page.getByTestId('checkpoint-axis').waitFor();
     await shot('journey-04-verification');
 
-    const row = page.locator('[data-testid="findings-table"] tr[data-finding="record-hash"][data-status="fail"]').first();
+    const row = page
+      .locator('[data-testid="findings-table"] tr[data-finding="record-hash"][data-status="fail"]')
+      .first();
     await row.waitFor();
     expect(await row.textContent()).toContain(`seq ${where?.seq}`);
     await row.getByRole('button', { name: 'Open the record' }).click();
@@ -265,7 +277,9 @@ describe('investigator journeys (browser mode)', () => {
     const box = panel.getByTestId('annotation-box');
     await box.getByRole('button', { name: '☆ Star' }).click();
     await box.getByRole('button', { name: '★ Starred' }).waitFor();
-    await box.getByPlaceholder('Comment on this record').fill('Highest confidence of the credit scorer: check the inputs');
+    await box
+      .getByPlaceholder('Comment on this record')
+      .fill('Highest confidence of the credit scorer: check the inputs');
     await box.getByPlaceholder('tags, comma separated').fill('follow-up');
     await box.getByRole('button', { name: 'Add note' }).click();
     await box.locator('.annotation', { hasText: 'check the inputs' }).waitFor();
@@ -283,7 +297,12 @@ describe('investigator journeys (browser mode)', () => {
     // Keyboard: arrows move between events.
     await events.locator('li').first().focus();
     await page.keyboard.press('ArrowDown');
-    expect(await events.locator('li').nth(1).evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(
+      await events
+        .locator('li')
+        .nth(1)
+        .evaluate((el) => el === document.activeElement),
+    ).toBe(true);
 
     await go('#/case/demo-case/annotations');
     const table = page.getByTestId('annotations-table');

@@ -10,7 +10,18 @@ import { readCustody, verifyCustody } from '../../src/case/custody.ts';
 import { generateDemoArchive, TAMPER_KINDS } from '../../src/demo/generator.ts';
 import { importArchives } from '../../src/import/importer.ts';
 import type { ImportProgress } from '../../src/import/progress.ts';
-import { EXAMPLE, PYTHON_LOGGER, copyExample, count, newCase, removeTempDirs, rows, tableCounts, tempDir, toParquet } from './import-helpers.ts';
+import {
+  EXAMPLE,
+  PYTHON_LOGGER,
+  copyExample,
+  count,
+  newCase,
+  removeTempDirs,
+  rows,
+  tableCounts,
+  tempDir,
+  toParquet,
+} from './import-helpers.ts';
 
 afterEach(removeTempDirs);
 
@@ -27,7 +38,9 @@ async function zipFolder(dir: string, out: string): Promise<void> {
   };
   walk(dir);
   zip.end();
-  await new Promise<void>((resolve, reject) => zip.outputStream.pipe(fs.createWriteStream(out)).on('close', resolve).on('error', reject));
+  await new Promise<void>((resolve, reject) =>
+    zip.outputStream.pipe(fs.createWriteStream(out)).on('close', resolve).on('error', reject),
+  );
 }
 
 describe('import of the example archive', () => {
@@ -50,11 +63,18 @@ describe('import of the example archive', () => {
     const archive = await openArchive(EXAMPLE);
     try {
       for (const file of archive.files.filter((f) => f.role === 'data')) {
-        const table = { decision: 'decisions', lifecycle: 'lifecycle_events', review: 'reviews', outcome: 'outcomes' }[file.kind!];
-        const stored = await rows(handle, `SELECT line, raw, seq, hash FROM ${table} WHERE source_file = '${file.path}' ORDER BY line`);
+        const table = { decision: 'decisions', lifecycle: 'lifecycle_events', review: 'reviews', outcome: 'outcomes' }[
+          file.kind!
+        ];
+        const stored = await rows(
+          handle,
+          `SELECT line, raw, seq, hash FROM ${table} WHERE source_file = '${file.path}' ORDER BY line`,
+        );
         const read: { line?: number; text?: string; value: Record<string, unknown> }[] = [];
         for await (const r of readRecords(archive, file)) if (!isRecordError(r)) read.push(r);
-        expect(stored.map((s) => [s.line, s.raw, s.seq, s.hash])).toEqual(read.map((r) => [r.line, r.text, r.value.seq, r.value.hash]));
+        expect(stored.map((s) => [s.line, s.raw, s.seq, s.hash])).toEqual(
+          read.map((r) => [r.line, r.text, r.value.seq, r.value.hash]),
+        );
       }
     } finally {
       await archive.close();
@@ -86,19 +106,38 @@ describe('import of the example archive', () => {
       line: 1,
       row: null,
     });
-    const [o] = await rows(handle, `SELECT observed_at_text, observed_at::VARCHAR AS at, outcome, source FROM outcomes WHERE seq = 0`);
-    expect(o).toEqual({ observed_at_text: '2026-03-31T00:47:46.609000Z', at: '2026-03-31 00:47:46.609+00', outcome: 'good', source: 'collections' });
-    const [rv] = await rows(handle, `SELECT rationale::VARCHAR AS rationale, duration_ms, source_file FROM reviews WHERE seq = 0`);
-    expect(rv).toEqual({ rationale: '{"code":"AGREE","text":"checked"}', duration_ms: 283930, source_file: 'reviews/2026-03-01.jsonl.gz' });
+    const [o] = await rows(
+      handle,
+      `SELECT observed_at_text, observed_at::VARCHAR AS at, outcome, source FROM outcomes WHERE seq = 0`,
+    );
+    expect(o).toEqual({
+      observed_at_text: '2026-03-31T00:47:46.609000Z',
+      at: '2026-03-31 00:47:46.609+00',
+      outcome: 'good',
+      source: 'collections',
+    });
+    const [rv] = await rows(
+      handle,
+      `SELECT rationale::VARCHAR AS rationale, duration_ms, source_file FROM reviews WHERE seq = 0`,
+    );
+    expect(rv).toEqual({
+      rationale: '{"code":"AGREE","text":"checked"}',
+      duration_ms: 283930,
+      source_file: 'reviews/2026-03-01.jsonl.gz',
+    });
 
     // Chain of custody: every source file with its SHA-256, and an import entry in the log.
-    const files = handle.sqlite.prepare('SELECT path, sha256, size, role FROM source_files WHERE import_id = ?').all(result.importId) as {
+    const files = handle.sqlite
+      .prepare('SELECT path, sha256, size, role FROM source_files WHERE import_id = ?')
+      .all(result.importId) as {
       path: string;
       sha256: string;
       size: number;
       role: string;
     }[];
-    expect(files.length).toBe(fs.readdirSync(EXAMPLE, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length);
+    expect(files.length).toBe(
+      fs.readdirSync(EXAMPLE, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length,
+    );
     for (const f of files) {
       const bytes = fs.readFileSync(path.join(EXAMPLE, f.path));
       expect(f.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
@@ -108,13 +147,16 @@ describe('import of the example archive', () => {
     const custody = readCustody(handle.sqlite);
     expect(custody.map((e) => e.action)).toEqual(['case.created', 'import.done']);
     expect(verifyCustody(custody)).toEqual([]);
-    const logged = (custody[1].details.files as { path: string; sha256: string }[]).find((f) => f.path === 'decisions/2026-03-01.jsonl');
+    const logged = (custody[1].details.files as { path: string; sha256: string }[]).find(
+      (f) => f.path === 'decisions/2026-03-01.jsonl',
+    );
     expect(logged?.sha256).toBe(files.find((f) => f.path === 'decisions/2026-03-01.jsonl')?.sha256);
 
     // Progress: bytes only go up, and the last event says done with every byte.
     expect(progress.at(-1)).toMatchObject({ phase: 'done', recordsDone: 115 });
     expect(progress.at(-1)!.bytesDone).toBe(progress.at(-1)!.bytesTotal);
-    for (let i = 1; i < progress.length; i++) expect(progress[i].bytesDone).toBeGreaterThanOrEqual(progress[i - 1].bytesDone);
+    for (let i = 1; i < progress.length; i++)
+      expect(progress[i].bytesDone).toBeGreaterThanOrEqual(progress[i - 1].bytesDone);
     await handle.close();
   });
 
@@ -125,7 +167,9 @@ describe('import of the example archive', () => {
     expect(again.status).toBe('done');
     expect(again.counts.records).toBe(0);
     expect(again.counts.skippedFiles).toBe(9);
-    expect(again.files.find((f) => f.path === 'decisions/2026-03-01.jsonl')?.skipped).toMatch(/already imported by import #1/);
+    expect(again.files.find((f) => f.path === 'decisions/2026-03-01.jsonl')?.skipped).toMatch(
+      /already imported by import #1/,
+    );
     expect(await tableCounts(handle)).toEqual(EXAMPLE_COUNTS);
     const forced = await importArchives(handle, [EXAMPLE], { force: true });
     expect(forced.counts.records).toBe(115);
@@ -133,7 +177,9 @@ describe('import of the example archive', () => {
     // Every decisionId now occurs twice: noted (with file and line), not rejected.
     expect(forced.counts.noted).toBe(60 + 12 + 24);
     expect(forced.rejects[0]).toMatchObject({ disposition: 'noted', file: 'decisions/2026-03-01.jsonl', line: 1 });
-    expect(forced.rejects[0].reason).toMatch(/^duplicate decisionId d-00000000, first seen at decisions\/2026-03-01.jsonl:1 \(import #1\)/);
+    expect(forced.rejects[0].reason).toMatch(
+      /^duplicate decisionId d-00000000, first seen at decisions\/2026-03-01.jsonl:1 \(import #1\)/,
+    );
     await handle.close();
   });
 
@@ -145,7 +191,10 @@ describe('import of the example archive', () => {
     expect(result.status).toBe('done');
     expect(await tableCounts(handle)).toEqual(EXAMPLE_COUNTS);
     const container = result.files.find((f) => f.role === 'container');
-    expect(container).toMatchObject({ path: 'example.zip', sha256: createHash('sha256').update(fs.readFileSync(zip)).digest('hex') });
+    expect(container).toMatchObject({
+      path: 'example.zip',
+      sha256: createHash('sha256').update(fs.readFileSync(zip)).digest('hex'),
+    });
     await handle.close();
   });
 
@@ -157,8 +206,17 @@ describe('import of the example archive', () => {
     expect(result.status).toBe('done');
     expect(result.rejectsTotal).toBe(0);
     expect(await tableCounts(handle)).toEqual(EXAMPLE_COUNTS);
-    const [d] = await rows(handle, `SELECT line, row, source_file, unverifiable, timestamp_text, confidence, hash FROM decisions WHERE seq = 31`);
-    expect(d).toMatchObject({ line: null, row: 2, source_file: 'decisions/2026-03-02.parquet', unverifiable: null, timestamp_text: '2026-03-02T00:47:46.098Z' });
+    const [d] = await rows(
+      handle,
+      `SELECT line, row, source_file, unverifiable, timestamp_text, confidence, hash FROM decisions WHERE seq = 31`,
+    );
+    expect(d).toMatchObject({
+      line: null,
+      row: 2,
+      source_file: 'decisions/2026-03-02.parquet',
+      unverifiable: null,
+      timestamp_text: '2026-03-02T00:47:46.098Z',
+    });
     const [raw] = await rows(handle, `SELECT raw FROM decisions WHERE seq = 0`);
     expect(JSON.parse(String(raw.raw))).toMatchObject({ decisionId: 'd-00000000', seq: 0, confidence: 0.6299 });
     await handle.close();
@@ -219,7 +277,11 @@ describe('import of the example archive', () => {
     expect(result.status).toBe('done');
     const got = await rows(handle, `SELECT decision_id, extra::VARCHAR AS extra, dialect FROM decisions ORDER BY line`);
     expect(got).toEqual([
-      { decision_id: 'a', extra: '{"customerSegment":"gold","scores":[1,null,{"z":2}],"note":null}', dialect: 'camelCase' },
+      {
+        decision_id: 'a',
+        extra: '{"customerSegment":"gold","scores":[1,null,{"z":2}],"note":null}',
+        dialect: 'camelCase',
+      },
       { decision_id: 'b', extra: null, dialect: 'camelCase' },
       { decision_id: 'c2', extra: null, dialect: 'mixed' },
     ]);
@@ -240,7 +302,8 @@ describe('import of demo archives', () => {
       for (const s of summary.streams) {
         const got = result.counts.byStream[s.name]?.records ?? 0;
         // 'deleted' / 'inserted' change the stored records by one on purpose.
-        const delta = tamper === 'deleted' && got === s.records - 1 ? -1 : tamper === 'inserted' && got === s.records + 1 ? 1 : 0;
+        const delta =
+          tamper === 'deleted' && got === s.records - 1 ? -1 : tamper === 'inserted' && got === s.records + 1 ? 1 : 0;
         expect(got, `${tamper ?? 'intact'} ${s.name}`).toBe(s.records + delta);
       }
       expectedDecisions += result.counts.byKind.decision ?? 0;

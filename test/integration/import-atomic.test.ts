@@ -8,7 +8,17 @@ import { readCustody, verifyCustody } from '../../src/case/custody.ts';
 import { CaseHandle } from '../../src/case/store.ts';
 import { Workspace } from '../../src/case/workspace.ts';
 import { importArchives } from '../../src/import/importer.ts';
-import { EXAMPLE, REPO, copyExample, newCase, removeTempDirs, rows, tableCounts, tempDir, toParquet } from './import-helpers.ts';
+import {
+  EXAMPLE,
+  REPO,
+  copyExample,
+  newCase,
+  removeTempDirs,
+  rows,
+  tableCounts,
+  tempDir,
+  toParquet,
+} from './import-helpers.ts';
 
 afterEach(removeTempDirs);
 
@@ -65,10 +75,14 @@ describe('atomic import', () => {
 
     const lenient = await importArchives(handle, [dir], { force: true });
     expect(lenient.status).toBe('done');
-    expect(lenient.rejects.filter((r) => r.disposition === 'rejected').map((r) => r.file)).toEqual(['decisions/2026-03-01.parquet']);
+    expect(lenient.rejects.filter((r) => r.disposition === 'rejected').map((r) => r.file)).toEqual([
+      'decisions/2026-03-01.parquet',
+    ]);
     expect(lenient.counts.records).toBe(115 - 30);
     expect(await tableCounts(handle)).toEqual({ decisions: 60 + 30, lifecycle_events: 24, reviews: 48, outcomes: 38 });
-    expect((await rows(handle, `SELECT count(*) AS n FROM decisions WHERE source_file LIKE '%2026-03-01.parquet'`))[0].n).toBe(0);
+    expect(
+      (await rows(handle, `SELECT count(*) AS n FROM decisions WHERE source_file LIKE '%2026-03-01.parquet'`))[0].n,
+    ).toBe(0);
     await handle.close();
   });
 
@@ -106,10 +120,22 @@ describe('atomic import', () => {
 
     const child = spawn(
       process.execPath,
-      [path.join(REPO, 'bin/audit-ws.mjs'), 'import', big, '--case', 'Killed', '--workspace', wsDir, '--progress', 'json'],
+      [
+        path.join(REPO, 'bin/audit-ws.mjs'),
+        'import',
+        big,
+        '--case',
+        'Killed',
+        '--workspace',
+        wsDir,
+        '--progress',
+        'json',
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_code, signal) => resolve(signal)),
+    );
     let sawLoading = false;
     for await (const line of readline.createInterface({ input: child.stderr! })) {
       if (!line.startsWith('{')) continue;
@@ -143,8 +169,14 @@ describe('atomic import', () => {
     const { ws, handle } = await newCase('Half');
     const done = await importArchives(handle, [EXAMPLE]);
     // What a crash between the two commits leaves: evidence rows of an import still marked running.
-    handle.sqlite.prepare("INSERT INTO imports (id, started_at, status, actor, pid, inputs, options) VALUES (7, '2026-01-01T00:00:00Z', 'running', 'x', 999999999, '[]', '{}')").run();
-    await handle.duck.run(`INSERT INTO decisions (decision_id, import_id, raw) VALUES ('ghost', 7, '{}'), ('ghost2', 8, '{}')`);
+    handle.sqlite
+      .prepare(
+        "INSERT INTO imports (id, started_at, status, actor, pid, inputs, options) VALUES (7, '2026-01-01T00:00:00Z', 'running', 'x', 999999999, '[]', '{}')",
+      )
+      .run();
+    await handle.duck.run(
+      `INSERT INTO decisions (decision_id, import_id, raw) VALUES ('ghost', 7, '{}'), ('ghost2', 8, '{}')`,
+    );
     await handle.close();
     const reopened = await ws.open('Half', { mode: 'write', actor: 'tester' });
     expect(await tableCounts(reopened)).toEqual(EXAMPLE_COUNTS);

@@ -6,7 +6,16 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { importArchives } from '../../src/import/importer.ts';
 import type { ImportResult } from '../../src/import/importer.ts';
-import { copyExample, count, newCase, removeTempDirs, rows, tableCounts, tempDir, toParquet } from './import-helpers.ts';
+import {
+  copyExample,
+  count,
+  newCase,
+  removeTempDirs,
+  rows,
+  tableCounts,
+  tempDir,
+  toParquet,
+} from './import-helpers.ts';
 
 afterEach(removeTempDirs);
 
@@ -117,6 +126,30 @@ describe('bad input', () => {
     await handle.close();
   });
 
+  it('judges Parquet members by column type, reports rows, and keeps unknown columns in extra', async () => {
+    const dir = tempDir();
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const inst = await DuckDBInstance.create(':memory:');
+    const con = await inst.connect();
+    await con.run(`COPY (SELECT * FROM (VALUES
+        ('a', 'm', 'approve', '0.5', 'gold', NULL::INTEGER),
+        ('b', 'm', 'decline', NULL, NULL, 3),
+        ('c', 'm', 'approve', 'high', NULL, NULL)) t(decisionId, modelId, prediction, confidence, segment, score))
+      TO '${path.join(dir, 'd.parquet')}' (FORMAT parquet)`);
+    con.closeSync();
+    inst.closeSync();
+    const { handle } = await newCase();
+    const result = await importArchives(handle, [path.join(dir, 'd.parquet')]);
+    expect(reasons(result)).toEqual([
+      'row 1: confidence: expected a number, found a string (Parquet VARCHAR)',
+      'row 3: confidence: expected a number, found a string (Parquet VARCHAR)',
+    ]);
+    expect(await rows(handle, 'SELECT decision_id, row, extra::VARCHAR AS extra, confidence FROM decisions')).toEqual([
+      { decision_id: 'b', row: 2, extra: '{"score":3}', confidence: null },
+    ]);
+    await handle.close();
+  });
+
   it('rejects records of no known kind', async () => {
     const file = write('things.jsonl', '{"colour":"red"}\n{"colour":"blue","size":3}\n');
     const { result } = await importFile(file);
@@ -186,7 +219,9 @@ describe('bad input', () => {
 
   it('refuses an input that does not exist before touching the case', async () => {
     const { handle } = await newCase();
-    await expect(importArchives(handle, [path.join(tempDir(), 'nope.jsonl')])).rejects.toThrow(/no such file or folder/);
+    await expect(importArchives(handle, [path.join(tempDir(), 'nope.jsonl')])).rejects.toThrow(
+      /no such file or folder/,
+    );
     expect(handle.sqlite.prepare('SELECT count(*) AS n FROM imports').get()).toEqual({ n: 0 });
     await handle.close();
   });

@@ -48,7 +48,9 @@ describe('audit-ws case / import / sql', () => {
     const result = JSON.parse(imp.stdout);
     expect(result).toMatchObject({ status: 'done', created: false, counts: { records: 155, rejected: 0 } });
     expect(result.counts.byStream.decisions).toEqual({ kind: 'decision', records: 100 });
-    expect(result.files.find((f: { path: string }) => f.path === 'example-python-logger.jsonl').sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(result.files.find((f: { path: string }) => f.path === 'example-python-logger.jsonl').sha256).toMatch(
+      /^[0-9a-f]{64}$/,
+    );
 
     const again = await cli('import', EXAMPLE, '--case', 'Loan Review 7', ...w);
     expect(again.status).toBe(0);
@@ -56,21 +58,51 @@ describe('audit-ws case / import / sql', () => {
 
     const list = JSON.parse((await cli('case', 'list', '--json', ...w)).stdout);
     expect(list.cases).toHaveLength(1);
-    expect(list.cases[0]).toMatchObject({ name: 'Loan Review 7', slug: 'loan-review-7', totals: { imports: 2, records: 155 } });
+    expect(list.cases[0]).toMatchObject({
+      name: 'Loan Review 7',
+      slug: 'loan-review-7',
+      totals: { imports: 2, records: 155 },
+    });
 
     const show = await cli('case', 'show', 'loan-review-7', ...w);
     expect(show.stdout).toMatch(/Custody log: 3 entries, chain intact/);
     expect(show.stdout).toMatch(/#1 done/);
 
-    const q = await cli('sql', '--case', 'Loan Review 7', 'SELECT dialect, count(*) AS n FROM decisions GROUP BY dialect ORDER BY dialect', ...w);
+    const q = await cli(
+      'sql',
+      '--case',
+      'Loan Review 7',
+      'SELECT dialect, count(*) AS n FROM decisions GROUP BY dialect ORDER BY dialect',
+      ...w,
+    );
     expect(q.status).toBe(0);
     expect(q.stdout).toMatch(/camelCase\s+\|\s+60/);
     expect(q.stdout).toMatch(/snake_case\s+\|\s+40/);
-    const page = JSON.parse((await cli('sql', '--case', 'Loan Review 7', 'SELECT seq FROM decisions WHERE seq IS NOT NULL ORDER BY seq', '--limit', '5', '--offset', '10', '--json', ...w)).stdout);
+    const page = JSON.parse(
+      (
+        await cli(
+          'sql',
+          '--case',
+          'Loan Review 7',
+          'SELECT seq FROM decisions WHERE seq IS NOT NULL ORDER BY seq',
+          '--limit',
+          '5',
+          '--offset',
+          '10',
+          '--json',
+          ...w,
+        )
+      ).stdout,
+    );
     // BIGINT comes out as a string in JSON (it may exceed 2^53).
     expect(page).toMatchObject({ rows: [['10'], ['11'], ['12'], ['13'], ['14']], more: true, offset: 10, limit: 5 });
 
-    for (const write of ['DELETE FROM decisions', "COPY decisions TO '/tmp/x.csv'", "ATTACH '/tmp/other.db'", 'SELECT 1; SELECT 2']) {
+    for (const write of [
+      'DELETE FROM decisions',
+      "COPY decisions TO '/tmp/x.csv'",
+      "ATTACH '/tmp/other.db'",
+      'SELECT 1; SELECT 2',
+    ]) {
       const r = await cli('sql', '--case', 'Loan Review 7', write, ...w);
       expect(r.status, write).toBe(2);
       expect(r.stderr, write).toMatch(/read-only|exactly one SQL statement/);
@@ -110,36 +142,53 @@ describe('audit-ws case / import / sql', () => {
     expect((await cli('case', 'create', 'Busy', '--workspace', ws)).status).toBe(0);
     // A real second process holds the case open for writing: an import of a file big enough to take a while.
     const big = path.join(tempDir(), 'big.jsonl');
-    fs.writeFileSync(big, Array.from({ length: 60_000 }, (_, i) => `{"decisionId":"d${i}","modelId":"m","prediction":"x","contextData":{"pad":"${'y'.repeat(400)}"}}`).join('\n'));
-    const child = spawn(process.execPath, [path.join(REPO, 'bin/audit-ws.mjs'), 'import', big, '--case', 'Busy', '--workspace', ws, '--progress', 'json'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    fs.writeFileSync(
+      big,
+      Array.from(
+        { length: 60_000 },
+        (_, i) => `{"decisionId":"d${i}","modelId":"m","prediction":"x","contextData":{"pad":"${'y'.repeat(400)}"}}`,
+      ).join('\n'),
+    );
+    const child = spawn(
+      process.execPath,
+      [path.join(REPO, 'bin/audit-ws.mjs'), 'import', big, '--case', 'Busy', '--workspace', ws, '--progress', 'json'],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const lines = readline.createInterface({ input: child.stderr! });
     for await (const line of lines) if (line.includes('"phase":"hashing"')) break;
     const second = await cli('import', EXAMPLE, '--case', 'Busy', '--workspace', ws);
     expect(second.status).toBe(2);
-    expect(second.stderr).toMatch(new RegExp(`case "busy" is in use by process ${child.pid} \\(audit-ws import, since `));
+    expect(second.stderr).toMatch(
+      new RegExp(`case "busy" is in use by process ${child.pid} \\(audit-ws import, since `),
+    );
     lines.close();
     child.stderr!.resume();
     expect(await done).toBe(0);
   }, 60_000);
 
   it('draws a progress line with bar, bytes, records, rate and ETA', () => {
-    const line = progressLine({
-      phase: 'loading',
-      file: 'decisions/2026-03-01.jsonl',
-      filesDone: 1,
-      filesTotal: 3,
-      bytesDone: 500_000_000,
-      bytesTotal: 1_000_000_000,
-      recordsDone: 250_000,
-      recordsTotal: 500_000,
-      elapsedMs: 5000,
-      bytesPerSecond: 1e8,
-      recordsPerSecond: 50_000,
-      etaSeconds: 5,
-    }, 200);
-    expect(line).toBe('loading     [############............]   50%  500.0 MB/1.00 GB  250000 rec  50000 rec/s  ETA 5s  decisions/2026-03-01.jsonl');
+    const line = progressLine(
+      {
+        phase: 'loading',
+        file: 'decisions/2026-03-01.jsonl',
+        filesDone: 1,
+        filesTotal: 3,
+        bytesDone: 500_000_000,
+        bytesTotal: 1_000_000_000,
+        recordsDone: 250_000,
+        recordsTotal: 500_000,
+        elapsedMs: 5000,
+        bytesPerSecond: 1e8,
+        recordsPerSecond: 50_000,
+        etaSeconds: 5,
+      },
+      200,
+    );
+    expect(line).toBe(
+      'loading     [############............]   50%  500.0 MB/1.00 GB  250000 rec  50000 rec/s  ETA 5s  decisions/2026-03-01.jsonl',
+    );
   });
 });

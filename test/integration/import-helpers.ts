@@ -33,9 +33,9 @@ export async function newCase(name = 'Test case'): Promise<{ ws: Workspace; hand
 /** Rows of a query as plain JS objects (BIGINT as number). */
 export async function rows(handle: CaseHandle, sql: string): Promise<Record<string, unknown>[]> {
   const r = await handle.duck.runAndReadAll(sql);
-  return r.getRowObjectsJS().map((o) =>
-    Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])),
-  );
+  return r
+    .getRowObjectsJS()
+    .map((o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])));
 }
 
 export async function count(handle: CaseHandle, table: string, where = 'true'): Promise<number> {
@@ -61,8 +61,12 @@ export async function toParquet(dir: string, options: { keepTimestampStrings?: b
   const inst = await DuckDBInstance.create(':memory:');
   const con = await inst.connect();
   const walk = (d: string): string[] =>
-    fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
-  for (const src of walk(dir).filter((f) => /\.jsonl(\.gz)?$/.test(f) && !f.includes(`${path.sep}manifest${path.sep}`))) {
+    fs
+      .readdirSync(d, { withFileTypes: true })
+      .flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
+  for (const src of walk(dir).filter(
+    (f) => /\.jsonl(\.gz)?$/.test(f) && !f.includes(`${path.sep}manifest${path.sep}`),
+  )) {
     const dst = src.replace(/\.jsonl(\.gz)?$/, '.parquet');
     const fmt = options.keepTimestampStrings === false ? '' : ", timestampformat='x', dateformat='x'";
     await con.run(`COPY (SELECT * FROM read_json('${src}'${fmt})) TO '${dst}' (FORMAT parquet, COMPRESSION zstd)`);

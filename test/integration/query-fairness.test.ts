@@ -240,6 +240,16 @@ describe('fairness on a hand-computed fixture', () => {
     expect(missing.notices.join(' ')).toContain('"Z"');
   });
 
+  it('gives the same figures from the kept member values as from the JSON itself', async () => {
+    const { positionalAvailable } = await import('./query-fixtures.ts');
+    expect(await positionalAvailable(tc, 'inputFeatures', 'g')).toBe(true);
+    const bare = await fairness(
+      { ...tc.ctx, lookups: new Set() },
+      { attribute: 'inputFeatures.g', positivePrediction: 'approve', positiveOutcome: 'good', minGroupSize: 5 },
+    );
+    expect({ ...bare, ms: 0 }).toEqual({ ...r, ms: 0 });
+  });
+
   it('reads top-level members and refuses attributes it cannot group by', async () => {
     const byModel = await fairness(tc.ctx, {
       attribute: 'modelVersion',
@@ -257,5 +267,23 @@ describe('fairness on a hand-computed fixture', () => {
     const odd = await fairness(tc.ctx, { attribute: `inputFeatures.g') OR 1=1 --`, positivePrediction: 'approve' });
     expect(odd.groups).toEqual([]);
     expect(odd.missing).toBe(24);
+  });
+
+  it('notices kept values that no longer line up with the decisions and reads the JSON instead (last: it changes the case)', async () => {
+    // same row count, different rows: the lookup tables look current, the member table is out of step
+    await tc.handle.duck.run(`CREATE TEMP TABLE first_row AS SELECT * FROM decisions WHERE decision_id = 'd-001'`);
+    await tc.handle.duck.run(`DELETE FROM decisions WHERE decision_id = 'd-001'`);
+    await tc.handle.duck.run(`INSERT INTO decisions SELECT * FROM first_row`);
+    const ctx = await tc.refresh();
+    const again = await fairness(ctx, {
+      attribute: 'inputFeatures.g',
+      positivePrediction: 'approve',
+      positiveOutcome: 'good',
+      minGroupSize: 5,
+    });
+    expect(again.notices.join(' ')).toMatch(/did not line up/);
+    expect(again.groups.map((g) => [g.group, g.n, g.selected, g.tp, g.fp, g.fn, g.tn])).toEqual(
+      r.groups.map((g) => [g.group, g.n, g.selected, g.tp, g.fp, g.fn, g.tn]),
+    );
   });
 });

@@ -83,3 +83,9 @@ export async function demoCase(
   const tc = await caseOf([archive], { ...options, root, name: 'demo' });
   return Object.assign(tc, { summary, archive });
 }
+
+/** Whether the lookup tables keep this JSON member's values (attributes.ts). */
+export async function positionalAvailable(tc: TestCase, root: string, member: string): Promise<boolean> {
+  const { cachedAttribute } = await import('../../src/query/attributes.ts');
+  return (await cachedAttribute(tc.ctx.duck, tc.ctx.lookups, root, member)) !== undefined;
+}

@@ -1,7 +1,12 @@
 // Timelines: the Python logger format (snake_case, epoch-seconds timestamps) imported into a case; and
 // the integrity each record carries once the case has a real verification run: the spec's example
 // archive (intact, every record anchored by a checkpoint) and a demo archive with one record tampered.
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import tar from 'tar-stream';
+import yazl from 'yazl';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { epochToIso } from '../../src/archive/kinds.ts';
@@ -9,7 +14,7 @@ import { DEFAULT_VERIFY_OPTIONS, verifyCase } from '../../src/contract/case-veri
 import { runAnomaly, anomalyFilter } from '../../src/query/anomalies/index.ts';
 import { search } from '../../src/query/search.ts';
 import { timeline } from '../../src/query/timeline.ts';
-import { caseOf, demoCase } from './query-fixtures.ts';
+import { caseOf, demoCase, tempDir } from './query-fixtures.ts';
 import type { TestCase } from './query-fixtures.ts';
 
 const fixtures = fileURLToPath(new URL('../fixtures/spec/', import.meta.url));
@@ -64,7 +69,7 @@ describe('timeline of a decision logged by a Python audit logger', () => {
     expect(t.modelState[0]).toMatchObject({ versionState: 'no-lifecycle', activeVersion: null, lastEvaluation: null });
     expect(t.nearby).toEqual([]);
     expect(t.notices).toEqual([
-      'decision 43401f27bde71370fd1f5a2d names explanation shap-0, which the case does not hold',
+      'decision 43401f27bde71370fd1f5a2d names explanation shap-0: no explanations/shap-0.json was imported',
     ]);
   });
 
@@ -131,5 +136,75 @@ describe('integrity of timeline records after a verification run', () => {
     const r = await runAnomaly(tampered.ctx, anomalyFilter('low-confidence'), { threshold: 1 });
     expect(r.integrity).toMatchObject({ status: 'failed', failed: 1, runId: 1 });
     expect(r.integrity.rows).toBe(r.total);
+  });
+});
+
+describe('explanation artefacts read back from the imported archive', () => {
+  const decision = {
+    decisionId: 'x-1',
+    timestamp: '2026-03-01T10:00:00Z',
+    modelId: 'm',
+    modelVersion: '1',
+    prediction: 'block',
+    explanationRef: 'exp-x-1',
+  };
+  const artefact = {
+    explanationRef: 'exp-x-1',
+    method: 'tree-shap',
+    attributions: [
+      { feature: 'amount', contribution: 0.31 },
+      { feature: 'country', contribution: -0.05 },
+    ],
+  };
+  const files: Record<string, string> = {
+    'decisions.jsonl': `${JSON.stringify(decision)}\n`,
+    'explanations/exp-x-1.json': JSON.stringify(artefact),
+  };
+
+  async function packed(kind: 'folder' | 'zip' | 'tar.gz'): Promise<{ root: string; archive: string }> {
+    const root = tempDir();
+    const folder = path.join(root, 'export');
+    for (const [name, text] of Object.entries(files)) {
+      mkdirSync(path.dirname(path.join(folder, name)), { recursive: true });
+      writeFileSync(path.join(folder, name), text);
+    }
+    if (kind === 'folder') return { root, archive: folder };
+    if (kind === 'zip') {
+      const zip = new yazl.ZipFile();
+      for (const [name, text] of Object.entries(files)) zip.addBuffer(Buffer.from(text), `export/${name}`);
+      zip.end();
+      const archive = path.join(root, 'export.zip');
+      await pipeline(zip.outputStream, createWriteStream(archive));
+      return { root, archive };
+    }
+    const pack = tar.pack();
+    for (const [name, text] of Object.entries(files)) pack.entry({ name: `export/${name}` }, text);
+    pack.finalize();
+    const archive = path.join(root, 'export.tar.gz');
+    await pipeline(pack, createGzip(), createWriteStream(archive));
+    return { root, archive };
+  }
+
+  it.each(['folder', 'zip', 'tar.gz'] as const)('from a %s', async (kind) => {
+    const { root, archive } = await packed(kind);
+    const tc = await caseOf([archive], { root });
+    try {
+      const t = await timeline(tc.ctx, { decisionId: 'x-1' });
+      const ex = t.events.find((e) => e.kind === 'explanation')!;
+      expect(ex.details).toMatchObject({ explanationRef: 'exp-x-1', path: 'explanations/exp-x-1.json', artefact });
+      expect(ex.summary).toBe('explanation exp-x-1: top attributions amount 0.31, country -0.05');
+      expect(t.notices).toEqual([]);
+      if (kind === 'folder') {
+        // changed after the import: shown, but failed
+        const file = path.join(archive, 'explanations/exp-x-1.json');
+        writeFileSync(file, readFileSync(file, 'utf8').replace('0.31', '0.99'));
+        const again = await timeline(tc.ctx, { decisionId: 'x-1' });
+        const changed = again.events.find((e) => e.kind === 'explanation')!;
+        expect(changed.integrity.status).toBe('failed');
+        expect(changed.integrity.checks.map((c) => c.check)).toEqual(['explanation-unchanged']);
+      } else expect(ex.integrity.status).toBe('not-verified');
+    } finally {
+      await tc.close();
+    }
   });
 });

@@ -27,7 +27,14 @@ describe('custody log', () => {
     expect(a.seq).toBe(0);
     expect(a.prevHash).toBe('0'.repeat(64));
     expect(a.hash).toBe(
-      recordHash({ seq: 0, at: '2026-01-01T00:00:00.000Z', actor: 'alice', action: 'case.created', details: { name: 'X' }, prevHash: '0'.repeat(64) }),
+      recordHash({
+        seq: 0,
+        at: '2026-01-01T00:00:00.000Z',
+        actor: 'alice',
+        action: 'case.created',
+        details: { name: 'X' },
+        prevHash: '0'.repeat(64),
+      }),
     );
     expect(b.seq).toBe(1);
     expect(b.prevHash).toBe(a.hash);

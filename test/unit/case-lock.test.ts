@@ -28,7 +28,15 @@ describe('case lock', () => {
   it('refuses a second writer, naming the holder', () => {
     const lockPath = path.join(tempDir(), 'case.lock');
     // A lock held by another live process (our parent stands in for it).
-    fs.writeFileSync(lockPath, JSON.stringify({ pid: process.ppid, host: os.hostname(), since: '2026-01-01T00:00:00Z', purpose: 'audit-ws import' }));
+    fs.writeFileSync(
+      lockPath,
+      JSON.stringify({
+        pid: process.ppid,
+        host: os.hostname(),
+        since: '2026-01-01T00:00:00Z',
+        purpose: 'audit-ws import',
+      }),
+    );
     let err: unknown;
     try {
       acquireCaseLock(lockPath, 'Alpha', 'audit-ws import');
@@ -52,7 +60,10 @@ describe('case lock', () => {
   it('takes over a lock whose process has died, and says so', () => {
     const lockPath = path.join(tempDir(), 'case.lock');
     const pid = deadPid();
-    fs.writeFileSync(lockPath, JSON.stringify({ pid, host: os.hostname(), since: '2026-01-01T00:00:00Z', purpose: 'audit-ws import' }));
+    fs.writeFileSync(
+      lockPath,
+      JSON.stringify({ pid, host: os.hostname(), since: '2026-01-01T00:00:00Z', purpose: 'audit-ws import' }),
+    );
     const lock = acquireCaseLock(lockPath, 'Alpha', 'test');
     expect(lock.tookOverFrom?.pid).toBe(pid);
     expect(JSON.parse(fs.readFileSync(lockPath, 'utf8')).pid).toBe(process.pid);

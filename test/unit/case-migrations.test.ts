@@ -42,8 +42,12 @@ describe('case.sqlite migrations', () => {
       migrate(db, from);
       expect(schemaVersion(db)).toBe(from);
       if (from >= 1) {
-        db.prepare("INSERT INTO case_info VALUES (1, 'Old case', 'old-case', NULL, '2026-01-01T00:00:00Z', 'alice', '0.0.1')").run();
-        db.prepare("INSERT INTO imports (started_at, status, actor, inputs, options) VALUES ('2026-01-01T00:00:00Z', 'done', 'alice', '[]', '{}')").run();
+        db.prepare(
+          "INSERT INTO case_info VALUES (1, 'Old case', 'old-case', NULL, '2026-01-01T00:00:00Z', 'alice', '0.0.1')",
+        ).run();
+        db.prepare(
+          "INSERT INTO imports (started_at, status, actor, inputs, options) VALUES ('2026-01-01T00:00:00Z', 'done', 'alice', '[]', '{}')",
+        ).run();
       }
       const applied = migrate(db);
       expect(applied).toEqual(MIGRATIONS.filter((m) => m.version > from).map((m) => m.version));
@@ -61,7 +65,9 @@ describe('case.sqlite migrations', () => {
   it('refuses a database newer than the program', () => {
     const db = tempDb();
     migrate(db);
-    db.prepare("INSERT INTO schema_version VALUES (?, '2099-01-01T00:00:00Z', 'from the future')").run(SCHEMA_VERSION + 1);
+    db.prepare("INSERT INTO schema_version VALUES (?, '2099-01-01T00:00:00Z', 'from the future')").run(
+      SCHEMA_VERSION + 1,
+    );
     expect(() => migrate(db)).toThrow(/newer than this program/);
   });
 });

@@ -27,7 +27,15 @@ describe('scanFile', () => {
     const r = await scan(p);
     expect(r.sha256).toBe(createHash('sha256').update(text).digest('hex'));
     expect(r.size).toBe(Buffer.byteLength(text));
-    expect(r.facts).toMatchObject({ lines: 5, blankLines: 2, lfEnds: 4, crlfEnds: 0, strayCr: 0, utf8: true, bom: false });
+    expect(r.facts).toMatchObject({
+      lines: 5,
+      blankLines: 2,
+      lfEnds: 4,
+      crlfEnds: 0,
+      strayCr: 0,
+      utf8: true,
+      bom: false,
+    });
     expect(fastPathVerdict(r.facts!)).toEqual({ ok: true, newLine: '\\n' });
   });
 

@@ -38,10 +38,14 @@ describe('JobRegistry', () => {
   it('cancels through the signal and ends as cancelled', async () => {
     const jobs = new JobRegistry();
     const job = jobs.start({ kind: 'import', title: 't' }, (ctx) => {
-      return new Promise((_, reject) =>
+      const stopped = new Promise((_, reject) =>
         ctx.signal.addEventListener('abort', () => reject(new AuditWsError('CANCELLED', 'import cancelled'))),
       );
+      ctx.progress({ phase: 'loading' });
+      return stopped;
     });
+    // Cancel mid-run, once the work listens (a cancel before the start is refused by the registry itself).
+    await jobs.wait(job.id, job.version, 1000);
     expect(jobs.cancel(job.id).progress?.phase).toBe('cancelling');
     const end = await jobs.settled(job.id);
     expect(end.state).toBe('cancelled');
@@ -54,7 +58,21 @@ describe('JobRegistry', () => {
       throw new AuditWsError('NOT_FOUND', '/x: no such archive', { file: '/x' });
     });
     const end = await jobs.settled(job.id);
-    expect(end).toMatchObject({ state: 'failed', error: { code: 'NOT_FOUND', message: '/x: no such archive', details: { file: '/x' } } });
+    expect(end).toMatchObject({
+      state: 'failed',
+      error: { code: 'NOT_FOUND', message: '/x: no such archive', details: { file: '/x' } },
+    });
+  });
+
+  it('never starts a job cancelled before it began', async () => {
+    const jobs = new JobRegistry();
+    let ran = false;
+    const job = jobs.start({ kind: 'verify', title: 't' }, async () => {
+      ran = true;
+    });
+    jobs.cancel(job.id);
+    expect((await jobs.settled(job.id)).state).toBe('cancelled');
+    expect(ran).toBe(false);
   });
 
   it('refuses an unknown job id with a sentence', () => {

@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import { ErrorNote } from '../../components/ErrorNote.tsx';
-import { formatCount, formatTime } from '../../format.ts';
+import { formatTime, plural } from '../../format.ts';
 import { caseRoute, formatRoute } from '../../route.ts';
 import { useStore } from '../../store/index.ts';
 
@@ -11,7 +11,7 @@ export function AnnotationsScreen({ slug }: { slug: string }) {
   const deleteAnnotation = useStore((s) => s.deleteAnnotation);
   const [tag, setTag] = useState('');
   const [onlyStarred, setOnlyStarred] = useState(false);
-  const all = annotations.slug === slug ? annotations.all : [];
+  const all = useMemo(() => (annotations.slug === slug ? annotations.all : []), [annotations, slug]);
   const tags = useMemo(() => [...new Set(all.flatMap((a) => a.tags))].sort(), [all]);
   const shown = all.filter((a) => (!tag || a.tags.includes(tag)) && (!onlyStarred || a.starred));
   const targets = Object.keys(annotations.byTarget).length;
@@ -21,8 +21,8 @@ export function AnnotationsScreen({ slug }: { slug: string }) {
       <header className="screen-head">
         <h2>Annotations</h2>
         <p className="muted">
-          {formatCount(all.length)} notes on {formatCount(targets)} records. Notes are stored in the case, recorded in
-          its custody log, and included in reports and evidence packages. Add them from any record (open one from the
+          {plural(all.length, 'note')} on {plural(targets, 'record')}. Notes are stored in the case, recorded in its
+          custody log, and included in reports and evidence packages. Add them from any record (open one from the
           explorer, a timeline or a finding).
         </p>
       </header>

@@ -1,7 +1,8 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { AnomalyFilterInfo, AnomalyItem, AnomalyResult } from '../../../src/contract/types.ts';
 import { invoke } from '../../api.ts';
 import { ErrorNote } from '../../components/ErrorNote.tsx';
+import { useRequest } from '../../components/useRequest.ts';
 import { Pager } from '../../components/Pager.tsx';
 import { Verdict } from '../../components/Verdict.tsx';
 import { cellText, formatCount } from '../../format.ts';
@@ -30,50 +31,42 @@ function locatorOf(item: AnomalyItem): RecordLocator | undefined {
 
 /** Every anomaly filter with its count at its parameters; each drills down to its hits or to the explorer. */
 export function AnomaliesScreen({ slug }: { slug: string }) {
-  const [filters, setFilters] = useState<AnomalyFilterInfo[]>([]);
-  const [results, setResults] = useState<Record<string, AnomalyResult>>({});
+  // Every filter at its defaults when the screen opens; then each filter again when its parameters or page change.
+  const initial = useRequest(slug, () => invoke('query.anomalies', { case: slug, limit: PAGE }));
+  const filters: AnomalyFilterInfo[] = initial.data?.filters ?? [];
+  const [rerun, setRerun] = useState<{ slug: string; results: Record<string, AnomalyResult> }>({ slug, results: {} });
+  if (rerun.slug !== slug) setRerun({ slug, results: {} });
+  const results: Record<string, AnomalyResult> = {
+    ...Object.fromEntries((initial.data?.results ?? []).map((r) => [r.id, r])),
+    ...rerun.results,
+  };
   const [params, setParams] = useState<Record<string, Record<string, string>>>({});
   const [open, setOpen] = useState<string | undefined>();
   const [loading, setLoading] = useState<Record<string, boolean>>({});
   const [error, setError] = useState<ShownError | undefined>();
-  const [first, setFirst] = useState(true);
 
-  const run = useCallback(
-    async (only?: string[], offset = 0) => {
-      const ids = only ?? [];
-      setLoading((l) => ({ ...l, ...Object.fromEntries((ids.length ? ids : ['*']).map((i) => [i, true])) }));
-      try {
-        const given: Record<string, Record<string, unknown>> = {};
-        for (const [id, p] of Object.entries(params)) {
-          if (only && !only.includes(id)) continue;
-          const clean = Object.fromEntries(Object.entries(p).filter(([, v]) => v !== ''));
-          if (Object.keys(clean).length) given[id] = clean;
-        }
-        const r = await invoke('query.anomalies', {
-          case: slug,
-          ...(only ? { only } : {}),
-          ...(Object.keys(given).length ? { params: given } : {}),
-          limit: PAGE,
-          offset,
-        });
-        setFilters(r.filters);
-        setResults((old) => ({ ...old, ...Object.fromEntries(r.results.map((x) => [x.id, x])) }));
-        setError(undefined);
-      } catch (err) {
-        setError(shownError(err));
-      } finally {
-        setLoading((l) => ({ ...l, ...Object.fromEntries((ids.length ? ids : ['*']).map((i) => [i, false])) }));
-        setFirst(false);
-      }
-    },
-    [slug, params],
-  );
-
-  useEffect(() => {
-    void run();
-    // Only on opening the screen: parameter changes run when the investigator applies them.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [slug]);
+  const run = async (id: string, offset = 0) => {
+    setLoading((l) => ({ ...l, [id]: true }));
+    try {
+      const given = Object.fromEntries(Object.entries(params[id] ?? {}).filter(([, v]) => v !== ''));
+      const r = await invoke('query.anomalies', {
+        case: slug,
+        only: [id],
+        ...(Object.keys(given).length ? { params: { [id]: given } } : {}),
+        limit: PAGE,
+        offset,
+      });
+      setRerun((old) => ({
+        slug,
+        results: { ...old.results, ...Object.fromEntries(r.results.map((x) => [x.id, x])) },
+      }));
+      setError(undefined);
+    } catch (err) {
+      setError(shownError(err));
+    } finally {
+      setLoading((l) => ({ ...l, [id]: false }));
+    }
+  };
 
   return (
     <div className="screen" data-testid="anomalies-screen">
@@ -84,8 +77,8 @@ export function AnomaliesScreen({ slug }: { slug: string }) {
           change them and apply. Open a filter to see its hits, or send them to the explorer.
         </p>
       </header>
-      <ErrorNote error={error} />
-      {first && loading['*'] && <p role="status">Running the filters…</p>}
+      <ErrorNote error={error ?? initial.error} />
+      {initial.loading && !initial.data && <p role="status">Running the filters…</p>}
       {filters.map((f) => {
         const r = results[f.id];
         const expanded = open === f.id;
@@ -122,7 +115,7 @@ export function AnomaliesScreen({ slug }: { slug: string }) {
                     className="param-row"
                     onSubmit={(e) => {
                       e.preventDefault();
-                      void run([f.id]);
+                      void run(f.id);
                     }}
                   >
                     {f.params.map((p) => (
@@ -157,7 +150,7 @@ export function AnomaliesScreen({ slug }: { slug: string }) {
                     </button>
                   </form>
                 )}
-                {r && <Hits slug={slug} result={r} onPage={(offset) => void run([f.id], offset)} />}
+                {r && <Hits slug={slug} result={r} onPage={(offset) => void run(f.id, offset)} />}
               </div>
             )}
           </section>

@@ -62,7 +62,12 @@ export function ExplorerScreen({ slug, query }: { slug: string; query: Record<st
   useEffect(() => {
     openExplorer(slug, preset);
   }, [slug, preset, openExplorer]);
-  useEffect(() => setText(d.text), [d.text]);
+  // The box follows the definition when it changes from elsewhere (a saved view, clearing the filters).
+  const [textFor, setTextFor] = useState(d.text);
+  if (textFor !== d.text) {
+    setTextFor(d.text);
+    setText(d.text);
+  }
   useEffect(() => {
     if (text === d.text) return;
     const t = setTimeout(() => changeExplorer({ text }), 300);

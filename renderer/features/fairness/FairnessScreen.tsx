@@ -1,8 +1,9 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
-import type { FairnessOptions, FairnessResult, GroupStats } from '../../../src/contract/types.ts';
+import type { FairnessOptions, FairnessResult, GroupStats, ParamsOf } from '../../../src/contract/types.ts';
 import { invoke } from '../../api.ts';
 import { LineChart, RatioChart } from '../../components/charts.tsx';
 import { ErrorNote } from '../../components/ErrorNote.tsx';
+import { useRequest } from '../../components/useRequest.ts';
 import { Verdict } from '../../components/Verdict.tsx';
 import { formatCount, formatDay, formatPercent, formatRatio } from '../../format.ts';
 import { shownError } from '../../store/errors.ts';
@@ -34,6 +35,20 @@ interface Choice {
   basis: 'model' | 'final';
 }
 
+function paramsOf(slug: string, c: Choice): ParamsOf<'query.fairness'> {
+  const min = Number(c.minGroupSize);
+  return {
+    case: slug,
+    attribute: c.attribute,
+    positivePrediction: c.positivePrediction,
+    ...(c.modelId ? { modelId: c.modelId } : {}),
+    ...(c.positiveOutcome ? { positiveOutcome: c.positiveOutcome } : {}),
+    ...(c.reference ? { reference: c.reference } : {}),
+    ...(Number.isInteger(min) && min > 0 ? { minGroupSize: min } : {}),
+    basis: c.basis,
+  };
+}
+
 /** The one model that makes this prediction, if only one does (fairness of a mix of models rarely means much). */
 function modelFor(o: FairnessOptions, prediction: string): string {
   const makers = o.models.filter((m) => m.predictions.includes(prediction));
@@ -44,10 +59,8 @@ function modelFor(o: FairnessOptions, prediction: string): string {
 export function FairnessScreen({ slug }: { slug: string }) {
   const [options, setOptions] = useState<FairnessOptions | undefined>();
   const [choice, setChoice] = useState<Choice | undefined>();
-  const [result, setResult] = useState<FairnessResult | undefined>();
-  const [error, setError] = useState<ShownError | undefined>();
-  const [loading, setLoading] = useState(false);
-  const [lastModel, setLastModel] = useState('');
+  const [asked, setAsked] = useState<Choice | undefined>();
+  const [optionsError, setError] = useState<ShownError | undefined>();
 
   useEffect(() => {
     let live = true;
@@ -62,7 +75,7 @@ export function FairnessScreen({ slug }: { slug: string }) {
           o.attributes[0];
         const positive =
           FAVOURABLE.map((re) => o.predictions.find((p) => re.test(p.value))).find(Boolean) ?? o.predictions[0];
-        setChoice({
+        const first: Choice = {
           modelId: modelFor(o, positive?.value ?? ''),
           attribute: attr?.name ?? '',
           positivePrediction: positive?.value ?? '',
@@ -70,7 +83,10 @@ export function FairnessScreen({ slug }: { slug: string }) {
           reference: '',
           minGroupSize: '30',
           basis: 'model',
-        });
+        };
+        setChoice(first);
+        // The first question runs as soon as the choices are known.
+        if (first.attribute && first.positivePrediction) setAsked(first);
       },
       (err: unknown) => live && setError(shownError(err)),
     );
@@ -79,41 +95,17 @@ export function FairnessScreen({ slug }: { slug: string }) {
     };
   }, [slug]);
 
-  const run = async (c: Choice) => {
-    if (!c.attribute || !c.positivePrediction) return;
-    setLoading(true);
-    try {
-      const min = Number(c.minGroupSize);
-      const r = await invoke('query.fairness', {
-        case: slug,
-        attribute: c.attribute,
-        positivePrediction: c.positivePrediction,
-        ...(c.modelId ? { modelId: c.modelId } : {}),
-        ...(c.positiveOutcome ? { positiveOutcome: c.positiveOutcome } : {}),
-        ...(c.reference ? { reference: c.reference } : {}),
-        ...(Number.isInteger(min) && min > 0 ? { minGroupSize: min } : {}),
-        basis: c.basis,
-      });
-      setResult(r);
-      setLastModel(c.modelId);
-      setError(undefined);
-    } catch (err) {
-      setError(shownError(err));
-    } finally {
-      setLoading(false);
-    }
-  };
-
-  // The first question runs as soon as the choices are known.
-  const ready = choice !== undefined && options !== undefined;
-  useEffect(() => {
-    if (ready && choice && !result) void run(choice);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [ready]);
+  // What was last asked: the answer on screen belongs to it, whatever the form says meanwhile.
+  const request = useRequest(asked ? JSON.stringify({ slug, asked }) : undefined, () =>
+    invoke('query.fairness', paramsOf(slug, asked as Choice)),
+  );
+  const result = request.data;
+  const loading = request.loading;
+  const lastModel = asked?.modelId ?? '';
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (choice) void run(choice);
+    if (choice?.attribute && choice.positivePrediction) setAsked({ ...choice });
   };
   const set = (change: Partial<Choice>) => setChoice((c) => (c ? { ...c, ...change } : c));
   const groupsOfAttr = useMemo(() => (result ? result.groups.map((g) => g.group) : []), [result]);
@@ -156,7 +148,11 @@ export function FairnessScreen({ slug }: { slug: string }) {
             ))}
           </select>
           <label htmlFor="fair-model">Decisions of</label>
-          <select id="fair-model" value={choice.modelId} onChange={(e) => set({ modelId: e.target.value, reference: '' })}>
+          <select
+            id="fair-model"
+            value={choice.modelId}
+            onChange={(e) => set({ modelId: e.target.value, reference: '' })}
+          >
             <option value="">every model</option>
             {options.models.map((m) => (
               <option key={m.modelId} value={m.modelId}>
@@ -211,11 +207,11 @@ export function FairnessScreen({ slug }: { slug: string }) {
           </div>
         </form>
       )}
-      {!options && !error && <p role="status">Reading the attributes this case holds…</p>}
+      {!options && !optionsError && <p role="status">Reading the attributes this case holds…</p>}
       {options && options.attributes.length === 0 && (
         <p className="notice">The decisions carry no attribute with a handful of values to group by.</p>
       )}
-      <ErrorNote error={error} />
+      <ErrorNote error={optionsError ?? request.error} />
       {result && <FairnessResultView result={result} choiceModel={lastModel} />}
     </div>
   );
@@ -264,7 +260,7 @@ function FairnessResultView({ result, choiceModel }: { result: FairnessResult; c
         ) : (
           <>
             <GroupTable groups={result.groups} outcomes={outcomes} />
-        <h4>Selection-rate ratio to the reference (dot), against the 0.8–1.25 band (shaded)</h4>
+            <h4>Selection-rate ratio to the reference (dot), against the 0.8–1.25 band (shaded)</h4>
             <RatioChart
               title={`Selection-rate ratio to the reference group (${result.reference ?? 'none'}) against the 0.8–1.25 band`}
               points={result.groups.map((g) => ({

@@ -1,10 +1,9 @@
 import { useEffect, type FormEvent } from 'react';
-import { pickedPaths } from '../../App.tsx';
 import { transport } from '../../api.ts';
 import { ErrorNote } from '../../components/ErrorNote.tsx';
 import { JobProgress } from '../../components/JobProgress.tsx';
 import { Pager } from '../../components/Pager.tsx';
-import { formatBytes, formatCount, formatDuration } from '../../format.ts';
+import { formatBytes, formatCount, formatDuration, plural } from '../../format.ts';
 import { caseRoute } from '../../route.ts';
 import { useStore, type Report } from '../../store/index.ts';
 import { pathsOf } from '../../store/import-slice.ts';
@@ -25,12 +24,9 @@ export function ImportWizard({ slug }: { slug: string }) {
   const previewImport = useStore((s) => s.previewImport);
   const demo = useStore((s) => s.demo);
 
-  useEffect(() => resetImport(slug), [slug, resetImport]);
   useEffect(() => {
-    const onPath = (e: Event) => addImportPath((e as CustomEvent<string>).detail);
-    pickedPaths.addEventListener('path', onPath);
-    return () => pickedPaths.removeEventListener('path', onPath);
-  }, [addImportPath]);
+    resetImport(slug);
+  }, [slug, resetImport]);
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -189,7 +185,7 @@ function Result({ slug }: { slug: string }) {
         <section className="card" aria-labelledby="result-heading" data-testid="import-result">
           <h3 id="result-heading">
             {r.status === 'done' ? 'Imported' : r.status === 'cancelled' ? 'Cancelled' : 'Not imported'}:{' '}
-            {formatCount(r.counts.records)} records in {formatDuration(r.durationMs / 1000)}
+            {plural(r.counts.records, 'record')} in {formatDuration(r.durationMs / 1000)}
           </h3>
           <div className="table-wrap">
             <table>

@@ -1,5 +1,4 @@
-import { useEffect, useState } from 'react';
-import type { OversightResult } from '../../../src/contract/types.ts';
+import { useState } from 'react';
 import { invoke } from '../../api.ts';
 import { LineChart } from '../../components/charts.tsx';
 import { ErrorNote } from '../../components/ErrorNote.tsx';
@@ -7,8 +6,7 @@ import { Verdict } from '../../components/Verdict.tsx';
 import { formatCount, formatDay, formatDuration, formatPercent } from '../../format.ts';
 import { caseRoute } from '../../route.ts';
 import { useStore } from '../../store/index.ts';
-import { shownError } from '../../store/errors.ts';
-import type { ShownError } from '../../store/types.ts';
+import { useRequest } from '../../components/useRequest.ts';
 
 type Bucket = 'day' | 'week' | 'month';
 
@@ -17,26 +15,13 @@ export function OversightScreen({ slug }: { slug: string }) {
   const navigate = useStore((s) => s.navigate);
   const [bucket, setBucket] = useState<Bucket>('day');
   const [shortSeconds, setShortSeconds] = useState('10');
-  const [result, setResult] = useState<OversightResult | undefined>();
-  const [error, setError] = useState<ShownError | undefined>();
-  const [loading, setLoading] = useState(false);
-
-  useEffect(() => {
-    let live = true;
-    setLoading(true);
-    const seconds = Number(shortSeconds);
-    invoke('query.oversight', {
-      case: slug,
-      bucket,
-      ...(Number.isFinite(seconds) && shortSeconds !== '' ? { shortReviewSeconds: seconds } : {}),
-    }).then(
-      (r) => live && (setResult(r), setError(undefined), setLoading(false)),
-      (err: unknown) => live && (setError(shownError(err)), setLoading(false)),
-    );
-    return () => {
-      live = false;
-    };
-  }, [slug, bucket, shortSeconds]);
+  const seconds = Number(shortSeconds);
+  const params = {
+    case: slug,
+    bucket,
+    ...(Number.isFinite(seconds) && shortSeconds !== '' ? { shortReviewSeconds: seconds } : {}),
+  };
+  const { data: result, error, loading } = useRequest(JSON.stringify(params), () => invoke('query.oversight', params));
 
   const o = result?.overall;
   const drill = (query: Record<string, string>) => navigate(caseRoute(slug, 'explorer', query));

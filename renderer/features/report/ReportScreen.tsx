@@ -49,7 +49,9 @@ function FilesWritten({ files, where }: { files: { path: string; bytes: number; 
           <thead>
             <tr>
               <th scope="col">File</th>
-              <th scope="col" className="num">Size</th>
+              <th scope="col" className="num">
+                Size
+              </th>
               <th scope="col">SHA-256</th>
             </tr>
           </thead>
@@ -103,7 +105,14 @@ function ReportCard({ slug, options }: { slug: string; options: Options }) {
   const [attribute, setAttribute] = useState('');
   const [positive, setPositive] = useState('');
   const { job, error, start } = useJob();
-  const result = job?.state === 'done' ? (job.result as { outDir: string; files: { path: string; bytes: number; sha256: string }[]; reportDataSha256: string }) : undefined;
+  const result =
+    job?.state === 'done'
+      ? (job.result as {
+          outDir: string;
+          files: { path: string; bytes: number; sha256: string }[];
+          reportDataSha256: string;
+        })
+      : undefined;
   return (
     <section className="card" aria-labelledby="report-heading">
       <h3 id="report-heading">Report</h3>
@@ -127,11 +136,26 @@ function ReportCard({ slug, options }: { slug: string; options: Options }) {
       </fieldset>
       <div className="form-grid">
         <label htmlFor="report-out">Folder (absolute path)</label>
-        <input id="report-out" value={outDir} onChange={(e) => setOutDir(e.target.value)} placeholder={`${options.exportsDir}/report-<date>`} />
+        <input
+          id="report-out"
+          value={outDir}
+          onChange={(e) => setOutDir(e.target.value)}
+          placeholder={`${options.exportsDir}/report-<date>`}
+        />
         <label htmlFor="report-fair-attr">Fairness: attribute (optional)</label>
-        <input id="report-fair-attr" value={attribute} onChange={(e) => setAttribute(e.target.value)} placeholder="e.g. inputFeatures.group" />
+        <input
+          id="report-fair-attr"
+          value={attribute}
+          onChange={(e) => setAttribute(e.target.value)}
+          placeholder="e.g. inputFeatures.group"
+        />
         <label htmlFor="report-fair-pos">Fairness: favourable prediction</label>
-        <input id="report-fair-pos" value={positive} onChange={(e) => setPositive(e.target.value)} placeholder="e.g. approve" />
+        <input
+          id="report-fair-pos"
+          value={positive}
+          onChange={(e) => setPositive(e.target.value)}
+          placeholder="e.g. approve"
+        />
       </div>
       <div className="row">
         <button
@@ -172,7 +196,13 @@ function PackageCard({ slug, options }: { slug: string; options: Options }) {
   const annotations = useStore((s) => s.annotations);
   const starred = useMemo(
     () =>
-      [...new Set(annotations.all.filter((a) => a.target.startsWith('decision:')).map((a) => a.target.slice('decision:'.length)))].sort(),
+      [
+        ...new Set(
+          annotations.all
+            .filter((a) => a.target.startsWith('decision:'))
+            .map((a) => a.target.slice('decision:'.length)),
+        ),
+      ].sort(),
     [annotations.all],
   );
   const [ids, setIds] = useState('');
@@ -181,8 +211,14 @@ function PackageCard({ slug, options }: { slug: string; options: Options }) {
   const [related, setRelated] = useState(true);
   const [withReport, setWithReport] = useState(true);
   const { job, error, start } = useJob();
-  const list = ids.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
-  const result = job?.state === 'done' ? (job.result as { file: string; sha256: string; files: string[]; records: Record<string, { records: number }> }) : undefined;
+  const list = ids
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const result =
+    job?.state === 'done'
+      ? (job.result as { file: string; sha256: string; files: string[]; records: Record<string, { records: number }> })
+      : undefined;
   return (
     <section className="card" aria-labelledby="package-heading">
       <h3 id="package-heading">Evidence package</h3>
@@ -194,7 +230,13 @@ function PackageCard({ slug, options }: { slug: string; options: Options }) {
       <div className="form-grid">
         <label htmlFor="package-ids">Decision ids</label>
         <div className="stack">
-          <textarea id="package-ids" rows={3} value={ids} onChange={(e) => setIds(e.target.value)} placeholder="d-00000042, d-00000043 …" />
+          <textarea
+            id="package-ids"
+            rows={3}
+            value={ids}
+            onChange={(e) => setIds(e.target.value)}
+            placeholder="d-00000042, d-00000043 …"
+          />
           {starred.length > 0 && (
             <button type="button" className="link-button small" onClick={() => setIds(starred.join('\n'))}>
               Use the {starred.length} annotated decision(s)
@@ -202,18 +244,28 @@ function PackageCard({ slug, options }: { slug: string; options: Options }) {
           )}
         </div>
         <label htmlFor="package-out">File (absolute path, .zip)</label>
-        <input id="package-out" value={out} onChange={(e) => setOut(e.target.value)} placeholder={`${options.exportsDir}/package-<date>.zip`} />
+        <input
+          id="package-out"
+          value={out}
+          onChange={(e) => setOut(e.target.value)}
+          placeholder={`${options.exportsDir}/package-<date>.zip`}
+        />
         <label htmlFor="package-key">Sign with (Ed25519 private key, optional)</label>
-        <input id="package-key" value={signingKey} onChange={(e) => setSigningKey(e.target.value)} placeholder="/path/to/investigator-key.pem" />
+        <input
+          id="package-key"
+          value={signingKey}
+          onChange={(e) => setSigningKey(e.target.value)}
+          placeholder="/path/to/investigator-key.pem"
+        />
         <div />
         <div className="stack">
           <label>
-            <input type="checkbox" checked={related} onChange={(e) => setRelated(e.target.checked)} /> include their reviews and
-            outcomes
+            <input type="checkbox" checked={related} onChange={(e) => setRelated(e.target.checked)} /> include their
+            reviews and outcomes
           </label>
           <label>
-            <input type="checkbox" checked={withReport} onChange={(e) => setWithReport(e.target.checked)} /> include the report
-            (HTML, JSON, CSV)
+            <input type="checkbox" checked={withReport} onChange={(e) => setWithReport(e.target.checked)} /> include the
+            report (HTML, JSON, CSV)
           </label>
         </div>
       </div>
@@ -259,7 +311,10 @@ function CsvCard({ slug, options }: { slug: string; options: Options }) {
   const [out, setOut] = useState('');
   const { job, error, start } = useJob();
   const exporter = options.exporters.find((e) => e.name === name);
-  const result = job?.state === 'done' ? (job.result as { file: string; sidecar: { rows: number; bytes: number; sha256: string } }) : undefined;
+  const result =
+    job?.state === 'done'
+      ? (job.result as { file: string; sidecar: { rows: number; bytes: number; sha256: string } })
+      : undefined;
   return (
     <section className="card" aria-labelledby="csv-heading">
       <h3 id="csv-heading">CSV export</h3>
@@ -292,14 +347,23 @@ function CsvCard({ slug, options }: { slug: string; options: Options }) {
           </div>
         ))}
         <label htmlFor="csv-out">File (absolute path, optional)</label>
-        <input id="csv-out" value={out} onChange={(e) => setOut(e.target.value)} placeholder={`${options.exportsDir}/${name}-<date>.csv`} />
+        <input
+          id="csv-out"
+          value={out}
+          onChange={(e) => setOut(e.target.value)}
+          placeholder={`${options.exportsDir}/${name}-<date>.csv`}
+        />
       </div>
       <div className="row">
         <button
           type="button"
           className="button primary"
           disabled={!exporter || job?.state === 'running'}
-          onClick={() => void start(() => invoke('export.csv', { case: slug, exporter: name, params, ...(out.trim() ? { out: out.trim() } : {}) }))}
+          onClick={() =>
+            void start(() =>
+              invoke('export.csv', { case: slug, exporter: name, params, ...(out.trim() ? { out: out.trim() } : {}) }),
+            )
+          }
         >
           Export CSV
         </button>
@@ -308,7 +372,8 @@ function CsvCard({ slug, options }: { slug: string; options: Options }) {
       {job && <JobProgress job={job} />}
       {result && (
         <p>
-          Written <code>{result.file}</code>: {formatCount(result.sidecar.rows)} rows, {formatBytes(result.sidecar.bytes)}, SHA-256{' '}
+          Written <code>{result.file}</code>: {formatCount(result.sidecar.rows)} rows,{' '}
+          {formatBytes(result.sidecar.bytes)}, SHA-256{' '}
           <code className="small">{result.sidecar.sha256.slice(0, 16)}…</code> (sidecar <code>{result.file}.json</code>)
         </p>
       )}
@@ -363,7 +428,8 @@ function VerifyPackageCard() {
           </p>
           <p className="small">
             {formatCount(report.records)} records, {formatCount(report.provenRecords)} proven against their checkpoints;{' '}
-            {formatCount(report.checkpoints.length)} checkpoints; package signature: {report.signature.status} ({report.signature.reason})
+            {formatCount(report.checkpoints.length)} checkpoints; package signature: {report.signature.status} (
+            {report.signature.reason})
           </p>
           {report.findings.filter((f) => f.status !== 'pass').length > 0 && (
             <ul className="small">

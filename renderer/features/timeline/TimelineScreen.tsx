@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { TimelineEvent, TimelineResult } from '../../../src/contract/types.ts';
 import { invoke } from '../../api.ts';
 import { BarChart } from '../../components/charts.tsx';
@@ -8,9 +8,9 @@ import { cellText, formatCount, formatPercent, formatTime, predictionText } from
 import { caseRoute } from '../../route.ts';
 import { useStore } from '../../store/index.ts';
 import { isStarred } from '../../store/annotations-slice.ts';
-import { shownError } from '../../store/errors.ts';
+import { useRequest } from '../../components/useRequest.ts';
 import type { RecordLocator } from '../../store/record-slice.ts';
-import type { LoadStatus, ShownError } from '../../store/types.ts';
+import type { LoadStatus } from '../../store/types.ts';
 
 type By = 'decision' | 'trace' | 'task';
 const PARAM: Record<By, 'decisionId' | 'traceId' | 'taskId'> = {
@@ -47,37 +47,19 @@ export function TimelineScreen({ slug, query }: { slug: string; query: Record<st
   const id = query[by] ?? '';
   const [formBy, setFormBy] = useState<By>(by);
   const [formId, setFormId] = useState(id);
-  const [result, setResult] = useState<TimelineResult | undefined>();
-  const [status, setStatus] = useState<LoadStatus>('idle');
-  const [error, setError] = useState<ShownError | undefined>();
-
-  useEffect(() => {
+  // The form follows the address when it changes (a link, back/forward), and is the user's in between.
+  const [formFor, setFormFor] = useState(`${by}|${id}`);
+  if (formFor !== `${by}|${id}`) {
+    setFormFor(`${by}|${id}`);
     setFormBy(by);
     setFormId(id);
-    if (!id) {
-      setResult(undefined);
-      setStatus('idle');
-      return;
-    }
-    let live = true;
-    setStatus('loading');
-    invoke('query.timeline', { case: slug, [PARAM[by]]: id }).then(
-      (r) => {
-        if (!live) return;
-        setResult(r);
-        setStatus('ready');
-        setError(undefined);
-      },
-      (err: unknown) => {
-        if (!live) return;
-        setStatus('failed');
-        setError(shownError(err));
-      },
-    );
-    return () => {
-      live = false;
-    };
-  }, [slug, by, id]);
+  }
+  const request = useRequest(id ? `${slug}|${by}|${id}` : undefined, () =>
+    invoke('query.timeline', { case: slug, [PARAM[by]]: id }),
+  );
+  const result = id && !request.error ? request.data : undefined;
+  const error = request.error;
+  const status: LoadStatus = request.loading ? 'loading' : result ? 'ready' : 'idle';
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -139,8 +121,14 @@ function TimelineView({ slug, result }: { slug: string; result: TimelineResult }
   const openRecord = useStore((s) => s.openRecord);
   const navigate = useStore((s) => s.navigate);
   const explanation = result.events.find((e) => e.kind === 'explanation');
-  const attributions = Array.isArray(explanation?.details.attributions)
-    ? (explanation.details.attributions as { feature?: string; contribution?: number; value?: unknown }[])
+  // The artefact as the archive holds it (explanations/<ref>.json), under `artefact` in the event's details.
+  const artefact = (
+    explanation?.details.artefact && typeof explanation.details.artefact === 'object'
+      ? explanation.details.artefact
+      : explanation?.details
+  ) as Record<string, unknown> | undefined;
+  const attributions = Array.isArray(artefact?.attributions)
+    ? (artefact.attributions as { feature?: string; contribution?: number; value?: unknown }[])
     : [];
   return (
     <>
@@ -201,7 +189,7 @@ function TimelineView({ slug, result }: { slug: string; result: TimelineResult }
       {attributions.length > 0 && (
         <section className="card" aria-labelledby="explanation-heading">
           <h3 id="explanation-heading">
-            Explanation {typeof explanation?.details.method === 'string' ? `(${explanation.details.method})` : ''}
+            Explanation {typeof artefact?.method === 'string' ? `(${artefact.method})` : ''}
           </h3>
           <BarChart
             title="Feature contributions to the output"
@@ -211,8 +199,8 @@ function TimelineView({ slug, result }: { slug: string; result: TimelineResult }
             }))}
           />
           <p className="small muted">
-            Positive contributions push towards the output “{cellText(explanation?.details.output)}”; base value{' '}
-            {cellText(explanation?.details.baseValue)}.
+            Positive contributions push towards the output “{cellText(artefact?.output)}”; base value{' '}
+            {cellText(artefact?.baseValue)}.
           </p>
         </section>
       )}

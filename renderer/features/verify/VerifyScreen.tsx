@@ -89,6 +89,9 @@ export function VerifyScreen({ slug }: { slug: string }) {
               anchor(s).
               {view.previous &&
                 ` Previous run #${view.previous.id}: ${view.previous.verdict}, ${formatCount(view.previous.fails)} failures, ${formatCount(view.previous.warns)} warnings.`}
+              {view.comparison &&
+                view.comparison.previousRunId !== undefined &&
+                ` Since then: ${formatCount(view.comparison.newFindings)} new finding(s), ${formatCount(view.comparison.resolvedFindings)} resolved, ${formatCount(view.comparison.unchangedFindings)} unchanged.`}
             </p>
             <p className="counts">
               {Object.entries(view.byStatus).map(([status, n]) => (

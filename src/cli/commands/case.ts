@@ -15,7 +15,10 @@ export interface WorkspaceOptions {
 export function addWorkspaceOptions(cmd: Command): Command {
   return cmd
     .option('--workspace <dir>', 'workspace folder (default: AUDIT_WS_WORKSPACE, else the per-user app-data folder)')
-    .option('--investigator <name>', 'who is acting, for the custody log (default: AUDIT_WS_INVESTIGATOR, else the OS user)');
+    .option(
+      '--investigator <name>',
+      'who is acting, for the custody log (default: AUDIT_WS_INVESTIGATOR, else the OS user)',
+    );
 }
 
 export function workspaceOf(opts: WorkspaceOptions): Workspace {
@@ -27,7 +30,11 @@ function write(text: string): void {
 }
 
 function formatSummary(s: CaseSummary): string {
-  const state = s.inUseBy ? `in use by ${s.inUseBy}` : s.interruptedImports > 0 ? `${s.interruptedImports} interrupted import(s)` : '';
+  const state = s.inUseBy
+    ? `in use by ${s.inUseBy}`
+    : s.interruptedImports > 0
+      ? `${s.interruptedImports} interrupted import(s)`
+      : '';
   return `${s.name}  (${s.slug})  ${s.totals.records} records from ${s.totals.imports} import(s)${s.totals.rejected ? `, ${s.totals.rejected} rejected` : ''}${state ? `  [${state}]` : ''}`;
 }
 
@@ -59,7 +66,9 @@ export function describeCase(ws: Workspace, nameOrSlug: string): Record<string, 
       error: r.error ?? undefined,
     }));
     const files = db
-      .prepare("SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM source_files s JOIN imports i ON i.id = s.import_id WHERE i.status = 'done'")
+      .prepare(
+        "SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM source_files s JOIN imports i ON i.id = s.import_id WHERE i.status = 'done'",
+      )
       .get() as { n: number; bytes: number };
     const custody = readCustody(db);
     const problems = verifyCustody(custody);
@@ -76,7 +85,14 @@ export function describeCase(ws: Workspace, nameOrSlug: string): Record<string, 
 
 function formatShow(d: Record<string, unknown>): string {
   const s = d as unknown as CaseSummary & {
-    imports: { id: number; status: string; startedAt: string; inputs: string[]; counts?: { records?: number; rejected?: number }; error?: string }[];
+    imports: {
+      id: number;
+      status: string;
+      startedAt: string;
+      inputs: string[];
+      counts?: { records?: number; rejected?: number };
+      error?: string;
+    }[];
     sourceFiles: { count: number; bytes: number };
     custody: { entries: number; intact: boolean; problems: string[] };
   };
@@ -87,13 +103,19 @@ function formatShow(d: Record<string, unknown>): string {
   ];
   if (s.description) lines.push(`Description: ${s.description}`);
   if (s.inUseBy) lines.push(`In use by:   ${s.inUseBy}`);
-  lines.push(`Records:     ${s.totals.records} (${s.totals.rejected} rejected) from ${s.sourceFiles.count} source files`);
-  lines.push(`Custody log: ${s.custody.entries} entries, ${s.custody.intact ? 'chain intact' : `BROKEN: ${s.custody.problems.join('; ')}`}`);
+  lines.push(
+    `Records:     ${s.totals.records} (${s.totals.rejected} rejected) from ${s.sourceFiles.count} source files`,
+  );
+  lines.push(
+    `Custody log: ${s.custody.entries} entries, ${s.custody.intact ? 'chain intact' : `BROKEN: ${s.custody.problems.join('; ')}`}`,
+  );
   lines.push('', 'Imports:');
   if (s.imports.length === 0) lines.push('  (none)');
   for (const i of s.imports) {
     const c = i.counts ? ` ${i.counts.records ?? 0} records, ${i.counts.rejected ?? 0} rejected` : '';
-    lines.push(`  #${i.id} ${i.status.padEnd(11)} ${i.startedAt}${c}  ${i.inputs.join(', ')}${i.error ? `\n      ${i.error}` : ''}`);
+    lines.push(
+      `  #${i.id} ${i.status.padEnd(11)} ${i.startedAt}${c}  ${i.inputs.join(', ')}${i.error ? `\n      ${i.error}` : ''}`,
+    );
   }
   return lines.join('\n');
 }
@@ -106,14 +128,19 @@ export function registerCase(program: Command): void {
     .argument('<name>', 'case name')
     .option('--description <text>', 'what the case is about')
     .option('--json', 'print the case as JSON')
-    .action(async (name: string, opts: WorkspaceOptions & { description?: string; json?: boolean }, command: Command) => {
-      const ws = workspaceOf(opts);
-      const handle = await ws.create(name, { actor: resolveInvestigator(opts.investigator), description: opts.description });
-      const info = handle.info();
-      await handle.close();
-      write(opts.json ? JSON.stringify(info, null, 2) : `created case "${info.name}" in ${info.dir}`);
-      setExitCode(command, EXIT_OK);
-    });
+    .action(
+      async (name: string, opts: WorkspaceOptions & { description?: string; json?: boolean }, command: Command) => {
+        const ws = workspaceOf(opts);
+        const handle = await ws.create(name, {
+          actor: resolveInvestigator(opts.investigator),
+          description: opts.description,
+        });
+        const info = handle.info();
+        await handle.close();
+        write(opts.json ? JSON.stringify(info, null, 2) : `created case "${info.name}" in ${info.dir}`);
+        setExitCode(command, EXIT_OK);
+      },
+    );
 
   addWorkspaceOptions(group.command('list'))
     .description('list the cases of the workspace')
@@ -153,7 +180,11 @@ export function registerCase(program: Command): void {
     .action(async (name: string, opts: WorkspaceOptions & { yes?: boolean }, command: Command) => {
       const ws = workspaceOf(opts);
       const dir = ws.locate(name);
-      if (!opts.yes) throw new AuditWsError('BAD_USAGE', `deleting case "${name}" removes ${dir} and everything in it; add --yes to confirm`);
+      if (!opts.yes)
+        throw new AuditWsError(
+          'BAD_USAGE',
+          `deleting case "${name}" removes ${dir} and everything in it; add --yes to confirm`,
+        );
       const info = await ws.delete(name);
       write(`deleted case "${info.name}" (${info.dir})`);
       setExitCode(command, EXIT_OK);
@@ -164,7 +195,11 @@ export function registerCase(program: Command): void {
     .argument('<name>', 'case name or folder name')
     .action(async (name: string, opts: WorkspaceOptions, command: Command) => {
       const ws = workspaceOf(opts);
-      const handle = await CaseHandle.open(ws.locate(name), { mode: 'write', actor: resolveInvestigator(opts.investigator), purpose: 'audit-ws case recover' });
+      const handle = await CaseHandle.open(ws.locate(name), {
+        mode: 'write',
+        actor: resolveInvestigator(opts.investigator),
+        purpose: 'audit-ws case recover',
+      });
       const notices = [...handle.notices];
       await handle.close();
       write(notices.length > 0 ? notices.join('\n') : 'nothing to recover');

@@ -46,9 +46,12 @@ function formatResult(r: ImportResult, caseName: string, created: boolean): stri
   const lines: string[] = [];
   if (created) lines.push(`created case "${caseName}"`);
   const verb = r.status === 'done' ? 'imported' : r.status === 'cancelled' ? 'cancelled' : 'FAILED';
-  lines.push(`import #${r.importId} ${verb}: ${r.counts.records} records from ${r.counts.dataFiles - r.counts.skippedFiles} data file(s) in ${(r.durationMs / 1000).toFixed(1)} s`);
+  lines.push(
+    `import #${r.importId} ${verb}: ${r.counts.records} records from ${r.counts.dataFiles - r.counts.skippedFiles} data file(s) in ${(r.durationMs / 1000).toFixed(1)} s`,
+  );
   if (r.error) lines.push(`  ${r.error}`);
-  for (const [stream, s] of Object.entries(r.counts.byStream)) lines.push(`  ${stream.padEnd(20)} ${s.kind.padEnd(10)} ${s.records}`);
+  for (const [stream, s] of Object.entries(r.counts.byStream))
+    lines.push(`  ${stream.padEnd(20)} ${s.kind.padEnd(10)} ${s.records}`);
   for (const f of r.files.filter((x) => x.skipped)) lines.push(`  skipped ${f.path}: ${f.skipped}`);
   for (const w of r.warnings) lines.push(`  warning: ${w}`);
   if (r.rejectsTotal > 0) {
@@ -57,7 +60,8 @@ function formatResult(r: ImportResult, caseName: string, created: boolean): stri
       const where = j.row !== undefined ? `${j.file} row ${j.row}` : locate(j.file, j.line);
       lines.push(`  ${where}: ${j.disposition === 'noted' ? '(noted) ' : ''}${j.reason}`);
     }
-    if (r.rejectsTotal > 50) lines.push(`  ... and ${r.rejectsTotal - 50} more (audit-ws case show, or the rejects table of case.sqlite)`);
+    if (r.rejectsTotal > 50)
+      lines.push(`  ... and ${r.rejectsTotal - 50} more (audit-ws case show, or the rejects table of case.sqlite)`);
   }
   return lines.join('\n');
 }
@@ -89,7 +93,8 @@ export function registerImport(program: Command): void {
         };
         process.on('SIGINT', onSigint);
         const how = opts.progress ?? (process.stderr.isTTY === true ? 'bar' : 'none');
-        if (!['bar', 'json', 'none'].includes(how)) throw new AuditWsError('BAD_USAGE', `--progress must be bar, json or none, not "${how}"`);
+        if (!['bar', 'json', 'none'].includes(how))
+          throw new AuditWsError('BAD_USAGE', `--progress must be bar, json or none, not "${how}"`);
         let drawn = false;
         const onProgress =
           how === 'bar'
@@ -102,7 +107,10 @@ export function registerImport(program: Command): void {
               : undefined;
         try {
           const actor = resolveInvestigator(opts.investigator);
-          const { handle, created } = await workspaceOf(opts).openOrCreate(opts.case, { actor, purpose: 'audit-ws import' });
+          const { handle, created } = await workspaceOf(opts).openOrCreate(opts.case, {
+            actor,
+            purpose: 'audit-ws import',
+          });
           for (const n of handle.notices) process.stderr.write(`note: ${n}\n`);
           let result: ImportResult;
           try {
@@ -117,9 +125,14 @@ export function registerImport(program: Command): void {
             await handle.close();
           }
           process.stdout.write(
-            opts.json ? `${JSON.stringify({ case: opts.case, created, ...result }, null, 2)}\n` : `${formatResult(result, opts.case, created)}\n`,
+            opts.json
+              ? `${JSON.stringify({ case: opts.case, created, ...result }, null, 2)}\n`
+              : `${formatResult(result, opts.case, created)}\n`,
           );
-          setExitCode(command, result.status !== 'done' ? EXIT_BAD_INPUT : result.rejectsTotal > 0 ? EXIT_FINDINGS : EXIT_OK);
+          setExitCode(
+            command,
+            result.status !== 'done' ? EXIT_BAD_INPUT : result.rejectsTotal > 0 ? EXIT_FINDINGS : EXIT_OK,
+          );
         } finally {
           process.off('SIGINT', onSigint);
           await plan.close();

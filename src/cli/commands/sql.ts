@@ -20,7 +20,11 @@ export function formatPage(p: QueryPage): string {
   const header = p.columns.map((c) => c.name);
   const body = p.rows.map((r) => r.map(cell));
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join(' | ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join(' | ')
+      .trimEnd();
   const out = [line(header), widths.map((w) => '-'.repeat(w)).join('-+-'), ...body.map(line)];
   const last = p.offset + p.rows.length;
   out.push(
@@ -40,21 +44,29 @@ function wholeNumber(name: string) {
 
 export function registerSql(program: Command): void {
   addWorkspaceOptions(program.command('sql'))
-    .description("run one read-only SELECT over a case's evidence (tables: decisions, lifecycle_events, reviews, outcomes)")
+    .description(
+      "run one read-only SELECT over a case's evidence (tables: decisions, lifecycle_events, reviews, outcomes)",
+    )
     .argument('<query>', 'one SELECT (or EXPLAIN) statement')
     .requiredOption('--case <name>', 'the case to query')
     .option('--limit <n>', `rows to print (default ${DEFAULT_QUERY_LIMIT}, at most 10000)`, wholeNumber('--limit'))
     .option('--offset <n>', 'rows to skip first', wholeNumber('--offset'))
     .option('--json', 'print {columns, rows, more} as JSON')
-    .action(async (query: string, opts: WorkspaceOptions & { case: string; limit?: number; offset?: number; json?: boolean }, command: Command) => {
-      const ws = workspaceOf(opts);
-      const handle = await CaseHandle.open(ws.locate(opts.case), { mode: 'read' });
-      try {
-        const page = await runReadOnlyQuery(handle, query, { limit: opts.limit, offset: opts.offset });
-        process.stdout.write(`${opts.json ? JSON.stringify(page, null, 2) : formatPage(page)}\n`);
-      } finally {
-        await handle.close();
-      }
-      setExitCode(command, EXIT_OK);
-    });
+    .action(
+      async (
+        query: string,
+        opts: WorkspaceOptions & { case: string; limit?: number; offset?: number; json?: boolean },
+        command: Command,
+      ) => {
+        const ws = workspaceOf(opts);
+        const handle = await CaseHandle.open(ws.locate(opts.case), { mode: 'read' });
+        try {
+          const page = await runReadOnlyQuery(handle, query, { limit: opts.limit, offset: opts.offset });
+          process.stdout.write(`${opts.json ? JSON.stringify(page, null, 2) : formatPage(page)}\n`);
+        } finally {
+          await handle.close();
+        }
+        setExitCode(command, EXIT_OK);
+      },
+    );
 }

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { LOCK_FILE } from '../../case/lock.ts';
 import { RECORD_KINDS } from '../../archive/kinds.ts';
 import { KIND_TABLES } from '../../case/evidence-schema.ts';
 import { openCaseSqliteReadOnly } from '../../case/store.ts';
@@ -30,10 +33,20 @@ function listItem(session: Session, summary: CaseSummary): CaseListItem {
   };
   if (summary.description) item.description = summary.description;
   // The lock this host holds is not "in use by someone else".
-  if (summary.inUseBy && !session.cases.isOpen(slug)) item.inUseBy = summary.inUseBy;
+  if (summary.inUseBy && !heldByThisProcess(summary.dir)) item.inUseBy = summary.inUseBy;
   const busy = session.cases.busyReason(slug);
   if (busy) item.busy = busy;
   return item;
+}
+
+/** Whether the case lock is this process's own (the case is open here, or being opened or closed). */
+function heldByThisProcess(dir: string): boolean {
+  try {
+    const owner = JSON.parse(readFileSync(path.join(dir, LOCK_FILE), 'utf8')) as { pid?: unknown; host?: unknown };
+    return owner.pid === process.pid && owner.host === os.hostname();
+  } catch {
+    return false;
+  }
 }
 
 function importRows(session: Session, slug: string): ImportRow[] {
@@ -106,59 +119,65 @@ export const casesHandlers = {
         imports: importRows(session, slug),
         jobs: session.jobs.list({ case: slug }).slice(0, 10),
       };
-      const busy = session.cases.busyReason(slug);
-      if (busy) {
-        // An import holds the case: say so, and show what case.sqlite knows without touching DuckDB.
-        return {
-          ...base,
-          kinds: [],
-          streams: [],
-          annotations: 0,
-          savedViews: 0,
-          notices: [busy],
-        } satisfies CaseOverview;
-      }
-      return session.cases.use(slug, async (handle) => {
-        const kinds: CaseOverview['kinds'] = [];
-        const streams: CaseOverview['streams'] = [];
-        for (const kind of RECORD_KINDS) {
-          const rows = await queryRows(
-            handle.duck,
-            `SELECT stream, count(*) AS records, min(seq) AS first_seq, max(seq) AS last_seq
-             FROM ${KIND_TABLES[kind]} GROUP BY stream ORDER BY stream`,
-          );
-          let total = 0;
-          for (const r of rows) {
-            total += Number(r.records);
-            const s: CaseOverview['streams'][number] = {
-              stream: String(r.stream ?? kind),
-              kind: kind as RecordKindName,
-              records: Number(r.records),
-            };
-            if (r.first_seq !== null) s.firstSeq = Number(r.first_seq);
-            if (r.last_seq !== null) s.lastSeq = Number(r.last_seq);
-            streams.push(s);
-          }
-          kinds.push({ kind: kind as RecordKindName, records: total });
-        }
-        const [period] = await queryRows(
-          handle.duck,
-          'SELECT min(timestamp) AS "from", max(timestamp) AS "to" FROM decisions',
-        );
-        const count = (sql: string) => (handle.sqlite.prepare(sql).get() as { n: number }).n;
-        const overview: CaseOverview = {
-          ...base,
-          kinds,
-          streams,
-          annotations: count('SELECT count(*) AS n FROM annotations'),
-          savedViews: count('SELECT count(*) AS n FROM saved_views'),
-          notices: [...handle.notices],
-        };
-        if (period?.from && period.to) overview.period = { from: String(period.from), to: String(period.to) };
-        const last = latestRunSummary(handle.sqlite);
-        if (last) overview.lastVerification = last;
-        return overview;
+      // While an import holds the case: say so, and show what case.sqlite knows without touching DuckDB.
+      const busyOverview = (why: string): CaseOverview => ({
+        ...base,
+        case: { ...base.case, busy: why },
+        kinds: [],
+        streams: [],
+        annotations: 0,
+        savedViews: 0,
+        notices: [why],
       });
+      const busy = session.cases.busyReason(slug);
+      if (busy) return busyOverview(busy);
+      // The import may take the case between that check and this request's turn: the same answer then.
+      return session.cases
+        .use(slug, async (handle) => {
+          const kinds: CaseOverview['kinds'] = [];
+          const streams: CaseOverview['streams'] = [];
+          for (const kind of RECORD_KINDS) {
+            const rows = await queryRows(
+              handle.duck,
+              `SELECT stream, count(*) AS records, min(seq) AS first_seq, max(seq) AS last_seq
+             FROM ${KIND_TABLES[kind]} GROUP BY stream ORDER BY stream`,
+            );
+            let total = 0;
+            for (const r of rows) {
+              total += Number(r.records);
+              const s: CaseOverview['streams'][number] = {
+                stream: String(r.stream ?? kind),
+                kind: kind as RecordKindName,
+                records: Number(r.records),
+              };
+              if (r.first_seq !== null) s.firstSeq = Number(r.first_seq);
+              if (r.last_seq !== null) s.lastSeq = Number(r.last_seq);
+              streams.push(s);
+            }
+            kinds.push({ kind: kind as RecordKindName, records: total });
+          }
+          const [period] = await queryRows(
+            handle.duck,
+            'SELECT min(timestamp) AS "from", max(timestamp) AS "to" FROM decisions',
+          );
+          const count = (sql: string) => (handle.sqlite.prepare(sql).get() as { n: number }).n;
+          const overview: CaseOverview = {
+            ...base,
+            kinds,
+            streams,
+            annotations: count('SELECT count(*) AS n FROM annotations'),
+            savedViews: count('SELECT count(*) AS n FROM saved_views'),
+            notices: [...handle.notices],
+          };
+          if (period?.from && period.to) overview.period = { from: String(period.from), to: String(period.to) };
+          const last = latestRunSummary(handle.sqlite);
+          if (last) overview.lastVerification = last;
+          return overview;
+        })
+        .catch((err: unknown) => {
+          if (err instanceof AuditWsError && err.code === 'CASE_LOCKED') return busyOverview(err.message);
+          throw err;
+        });
     },
   },
   'cases.delete': {

@@ -3,9 +3,11 @@ import { inspectArchive } from '../../archive/inspect.ts';
 import { openCaseSqliteReadOnly } from '../../case/store.ts';
 import { AuditWsError, toErrorPayload } from '../../errors.ts';
 import { importArchives } from '../../import/importer.ts';
+import { buildLookups } from '../../query/lookups.ts';
 import type { ImportProgress } from '../../import/progress.ts';
 import type { JobProgress, JobSnapshot } from '../jobs.ts';
 import { toPlainJson } from '../plain-json.ts';
+import { evidenceChanged } from '../query-context.ts';
 import { sessionFor, type Session } from '../session.ts';
 import type { HandlerTable } from '../types.ts';
 import { expectParams, optionalBoolean, optionalInteger, stringArray } from '../validate.ts';
@@ -44,7 +46,10 @@ export function importJobProgress(p: ImportProgress): JobProgress {
   if (p.bytesTotal > 0) out.fraction = Math.min(1, p.bytesDone / p.bytesTotal);
   if (p.recordsTotal !== undefined) out.total = p.recordsTotal;
   if (p.etaSeconds !== undefined) out.etaSeconds = p.etaSeconds;
-  const where = p.file ? `${p.file} (file ${Math.min(p.filesDone + 1, p.filesTotal)} of ${p.filesTotal})` : undefined;
+  // Files are counted while loading; while hashing the counter has not started yet.
+  const count =
+    p.phase === 'loading' ? ` (data file ${Math.min(p.filesDone + 1, p.filesTotal)} of ${p.filesTotal})` : '';
+  const where = p.file ? `${p.file}${count}` : undefined;
   if (where) out.detail = where;
   return out;
 }
@@ -77,6 +82,20 @@ export function startImportJob(
             importId: result.importId,
             rejectsTotal: result.rejectsTotal,
           });
+        }
+        if (result.status === 'done') {
+          // What makes the screens fast afterwards: the lookup tables and facet counts the queries use, and
+          // the new rows folded from DuckDB's log into the database file.
+          job.progress({
+            phase: 'indexing for fast search',
+            fraction: 1,
+            done: result.counts.records,
+            unit: 'records',
+          });
+          await buildLookups(handle.duck);
+          await handle.duck.run('CHECKPOINT');
+          evidenceChanged(handle);
+          session.cases.reopenAfterExclusive(slug);
         }
         return result;
       },

@@ -1,11 +1,11 @@
 import { AuditWsError } from '../../errors.ts';
 import { ANOMALY_FILTERS, runAnomalies } from '../../query/anomalies/index.ts';
-import { queryContext } from '../../query/context.ts';
 import { DECISION_FILTER_KEYS, type DecisionFilters } from '../../query/filters.ts';
 import { fairness, type FairnessParams } from '../../query/fairness.ts';
 import { oversight, type OversightParams } from '../../query/oversight.ts';
 import { search, type SearchParams } from '../../query/search.ts';
 import { fairnessOptions } from '../fairness-options.ts';
+import { caseQueryContext } from '../query-context.ts';
 import { timeline } from '../../query/timeline.ts';
 import { sessionFor } from '../session.ts';
 import type { HandlerTable } from '../types.ts';
@@ -66,14 +66,21 @@ export const queryHandlers = {
       const m = 'query.search';
       const p = expectParams(m, params, ['case', ...DECISION_FILTER_KEYS, ...SEARCH_OPTIONS]);
       const out: Record<string, unknown> = { case: caseParam(m, p), ...filtersOf(m, p) };
-      for (const k of SEARCH_OPTIONS) {
-        if (p[k] === undefined || p[k] === null) continue;
-        out[k] = k === 'anomalyParams' ? simpleObject(m, k, p[k]) : simpleValue(m, k, p[k]);
+      for (const k of ['sort', 'anomaly', 'histogram'] as const) {
+        const v = optionalString(m, p, k, 100);
+        if (v !== undefined) out[k] = v;
       }
+      for (const k of ['limit', 'offset', 'facetSize'] as const) {
+        const v = optionalInteger(m, p, k);
+        if (v !== undefined) out[k] = v;
+      }
+      if (p.facets !== undefined && p.facets !== null) out.facets = stringArray(m, p, 'facets', 50, 100);
+      if (p.anomalyParams !== undefined && p.anomalyParams !== null)
+        out.anomalyParams = simpleObject(m, 'anomalyParams', p.anomalyParams);
       return out as unknown as { case: string } & SearchParams;
     },
     run: async ({ case: c, ...params }, context) =>
-      sessionFor(context).cases.use(c, async (h) => search(await queryContext(h), params)),
+      sessionFor(context).cases.use(c, async (h) => search(await caseQueryContext(h), params)),
   },
   'query.anomalies': {
     parse: (params) => {
@@ -101,7 +108,7 @@ export const queryHandlers = {
     },
     run: async ({ case: c, only, params, scope, limit, offset }, context) =>
       sessionFor(context).cases.use(c, async (h) => {
-        const ctx = await queryContext(h);
+        const ctx = await caseQueryContext(h);
         const results = await runAnomalies(ctx, {
           only,
           params,
@@ -136,7 +143,7 @@ export const queryHandlers = {
       return out as unknown as { case: string } & OversightParams;
     },
     run: async ({ case: c, ...params }, context) =>
-      sessionFor(context).cases.use(c, async (h) => oversight(await queryContext(h), params)),
+      sessionFor(context).cases.use(c, async (h) => oversight(await caseQueryContext(h), params)),
   },
   'query.fairness': {
     parse: (params) => {
@@ -165,7 +172,7 @@ export const queryHandlers = {
       return out as unknown as { case: string } & FairnessParams;
     },
     run: async ({ case: c, ...params }, context) =>
-      sessionFor(context).cases.use(c, async (h) => fairness(await queryContext(h), params)),
+      sessionFor(context).cases.use(c, async (h) => fairness(await caseQueryContext(h), params)),
   },
   'query.fairnessOptions': {
     parse: (params) => ({
@@ -198,6 +205,6 @@ export const queryHandlers = {
       return out;
     },
     run: async ({ case: c, ...params }, context) =>
-      sessionFor(context).cases.use(c, async (h) => timeline(await queryContext(h), params)),
+      sessionFor(context).cases.use(c, async (h) => timeline(await caseQueryContext(h), params)),
   },
 } satisfies Partial<HandlerTable>;

@@ -6,8 +6,7 @@ import { exporterNamed, exporters } from '../../export/exporters/index.ts';
 import { verifyEvidencePackage } from '../../package/verify.ts';
 import { writeEvidencePackage } from '../../package/write.ts';
 import type { FairnessRequest } from '../../report/context.ts';
-import { REPORT_FORMATS, reportPackageFiles, writeReport, type ReportFormat } from '../../report/write.ts';
-import { reportDataSha256 } from '../../report/assemble.ts';
+import type { ReportFormat } from '../../report/write.ts';
 import { sessionFor, type Session } from '../session.ts';
 import type { HandlerTable } from '../types.ts';
 import {
@@ -22,12 +21,20 @@ import { caseParam } from './cases.ts';
 
 // Reports, evidence packages and CSV exports (src/report, src/package, src/export) as jobs: writing a PDF or
 // packaging thousands of records takes seconds to minutes, so they run in the background with a cancel button.
+// The report writer is loaded when first used: it brings the PDF printer (playwright-core), which the host
+// should not load at start.
+const reportWriter = () => import('../../report/write.ts');
+
+/** The report formats, spelled here so that listing them does not load the report writer. */
+const REPORT_FORMATS: readonly ReportFormat[] = ['pdf', 'html', 'json', 'csv'];
 
 function formatsOf(method: string, p: Record<string, unknown>, fallback: ReportFormat[]): ReportFormat[] {
   const list = stringArray(method, p, 'formats', 10, 10);
   for (const f of list) {
     if (!(REPORT_FORMATS as readonly string[]).includes(f)) {
-      throw new AuditWsError('BAD_USAGE', `${method}: "${f}" is not a report format (${REPORT_FORMATS.join(', ')})`, { member: 'formats' });
+      throw new AuditWsError('BAD_USAGE', `${method}: "${f}" is not a report format (${REPORT_FORMATS.join(', ')})`, {
+        member: 'formats',
+      });
     }
   }
   return list.length > 0 ? (list as ReportFormat[]) : fallback;
@@ -49,9 +56,17 @@ function stamp(): string {
 
 function fairnessOf(method: string, value: unknown): FairnessRequest[] {
   if (value === undefined || value === null) return [];
-  if (!Array.isArray(value) || value.length > 10) throw new AuditWsError('BAD_USAGE', `${method}: "fairness" must be a list of at most 10 analyses`);
+  if (!Array.isArray(value) || value.length > 10)
+    throw new AuditWsError('BAD_USAGE', `${method}: "fairness" must be a list of at most 10 analyses`);
   return value.map((v, i) => {
-    const p = expectParams(`${method} fairness[${i}]`, v, ['attribute', 'positivePrediction', 'positiveOutcome', 'reference', 'minGroup', 'modelId']);
+    const p = expectParams(`${method} fairness[${i}]`, v, [
+      'attribute',
+      'positivePrediction',
+      'positiveOutcome',
+      'reference',
+      'minGroup',
+      'modelId',
+    ]);
     const r: FairnessRequest = {
       attribute: requireString(method, p, 'attribute', 300),
       positivePrediction: requireString(method, p, 'positivePrediction', 300),
@@ -74,7 +89,11 @@ export const reportHandlers = {
       return {
         formats: [...REPORT_FORMATS],
         exportsDir: path.join(dir, 'exports'),
-        exporters: exporters.map((e) => ({ name: e.name, description: e.description, params: e.params.map((p) => ({ ...p })) })),
+        exporters: exporters.map((e) => ({
+          name: e.name,
+          description: e.description,
+          params: e.params.map((p) => ({ ...p })),
+        })),
       };
     },
   },
@@ -82,7 +101,13 @@ export const reportHandlers = {
     parse: (params) => {
       const m = 'report.start';
       const p = expectParams(m, params, ['case', 'outDir', 'formats', 'fairness', 'timelines']);
-      const out: { case: string; outDir?: string; formats: ReportFormat[]; fairness: FairnessRequest[]; timelines?: string[] } = {
+      const out: {
+        case: string;
+        outDir?: string;
+        formats: ReportFormat[];
+        fairness: FairnessRequest[];
+        timelines?: string[];
+      } = {
         case: caseParam(m, p),
         formats: formatsOf(m, p, ['pdf', 'html', 'json', 'csv']),
         fairness: fairnessOf(m, p.fairness),
@@ -100,6 +125,8 @@ export const reportHandlers = {
       return session.jobs.start({ kind: 'report', title: `Report of ${caseName(session, slug)}`, case: slug }, (job) =>
         session.cases.use(slug, async (handle) => {
           job.progress({ phase: `assembling the report (${formats.join(', ')})`, detail: outDir });
+          const { writeReport } = await reportWriter();
+          const { reportDataSha256 } = await import('../../report/assemble.ts');
           const written = await writeReport(handle, {
             outDir,
             formats,
@@ -115,10 +142,18 @@ export const reportHandlers = {
   'package.start': {
     parse: (params) => {
       const m = 'package.start';
-      const p = expectParams(m, params, ['case', 'out', 'decisionIds', 'select', 'related', 'formats', 'signingKeyFile']);
+      const p = expectParams(m, params, [
+        'case',
+        'out',
+        'decisionIds',
+        'select',
+        'related',
+        'formats',
+        'signingKeyFile',
+      ]);
       const decisionIds = stringArray(m, p, 'decisionIds', 100_000, 300);
       const select = optionalString(m, p, 'select', 4000);
-      if ((decisionIds.length > 0) === (select !== undefined)) {
+      if (decisionIds.length > 0 === (select !== undefined)) {
         throw new AuditWsError('BAD_USAGE', `${m}: choose the records by decision ids or by a condition (one of them)`);
       }
       const out: {
@@ -132,7 +167,10 @@ export const reportHandlers = {
       } = {
         case: caseParam(m, p),
         related: optionalBoolean(m, p, 'related') ?? true,
-        formats: p.formats !== undefined && Array.isArray(p.formats) && p.formats.length === 0 ? [] : formatsOf(m, p, ['html', 'json', 'csv']),
+        formats:
+          p.formats !== undefined && Array.isArray(p.formats) && p.formats.length === 0
+            ? []
+            : formatsOf(m, p, ['html', 'json', 'csv']),
       };
       if (decisionIds.length > 0) out.decisionIds = decisionIds;
       if (select !== undefined) out.select = select;
@@ -144,28 +182,39 @@ export const reportHandlers = {
       const session = sessionFor(context);
       const slug = session.cases.slugOf(params.case);
       refuseBusy(session, slug);
-      const outFile = params.out ?? path.join(session.cases.workspace.locate(slug), 'exports', `package-${stamp()}.zip`);
+      const outFile =
+        params.out ?? path.join(session.cases.workspace.locate(slug), 'exports', `package-${stamp()}.zip`);
       const formats = params.formats ?? ['html', 'json', 'csv'];
-      if (existsSync(outFile)) throw new AuditWsError('BAD_USAGE', `${outFile} already exists: choose another file name`, { file: outFile });
-      return session.jobs.start({ kind: 'package', title: `Evidence package of ${caseName(session, slug)}`, case: slug }, (job) =>
-        session.cases.use(slug, async (handle) => {
-          job.progress({ phase: 'gathering the records, proofs and checkpoints', detail: outFile });
-          const selection = params.decisionIds
-            ? { decisionIds: params.decisionIds, related: params.related }
-            : { select: params.select, related: params.related };
-          const result = await writeEvidencePackage(handle, {
-            out: outFile,
-            selection,
-            ...(params.signingKeyFile ? { signingKeyFile: params.signingKeyFile } : {}),
-            makeReport: formats.length
-              ? (ids) => {
-                  job.progress({ phase: `writing the report (${formats.join(', ')})`, detail: outFile });
-                  return reportPackageFiles(handle, { decisionIds: ids }, formats, handle.tempDir());
-                }
-              : undefined,
-          });
-          return { file: result.file, sha256: result.sha256, sumsSha256: result.sumsSha256, files: result.files, records: result.manifest.records };
-        }),
+      if (existsSync(outFile))
+        throw new AuditWsError('BAD_USAGE', `${outFile} already exists: choose another file name`, { file: outFile });
+      return session.jobs.start(
+        { kind: 'package', title: `Evidence package of ${caseName(session, slug)}`, case: slug },
+        (job) =>
+          session.cases.use(slug, async (handle) => {
+            job.progress({ phase: 'gathering the records, proofs and checkpoints', detail: outFile });
+            const selection = params.decisionIds
+              ? { decisionIds: params.decisionIds, related: params.related }
+              : { select: params.select, related: params.related };
+            const result = await writeEvidencePackage(handle, {
+              out: outFile,
+              selection,
+              ...(params.signingKeyFile ? { signingKeyFile: params.signingKeyFile } : {}),
+              makeReport: formats.length
+                ? async (ids) => {
+                    job.progress({ phase: `writing the report (${formats.join(', ')})`, detail: outFile });
+                    const { reportPackageFiles } = await reportWriter();
+                    return reportPackageFiles(handle, { decisionIds: ids }, formats, handle.tempDir());
+                  }
+                : undefined,
+            });
+            return {
+              file: result.file,
+              sha256: result.sha256,
+              sumsSha256: result.sumsSha256,
+              files: result.files,
+              records: result.manifest.records,
+            };
+          }),
       );
     },
   },
@@ -181,8 +230,9 @@ export const reportHandlers = {
     },
     run: async (params, context) => {
       const session = sessionFor(context);
-      return session.jobs.start({ kind: 'package', title: `Check evidence package ${path.basename(params.path)}` }, async () =>
-        verifyEvidencePackage(params.path, { trustKeys: params.trustKeys, trustTsa: params.trustTsa }),
+      return session.jobs.start(
+        { kind: 'package', title: `Check evidence package ${path.basename(params.path)}` },
+        async () => verifyEvidencePackage(params.path, { trustKeys: params.trustKeys, trustTsa: params.trustTsa }),
       );
     },
   },
@@ -191,10 +241,12 @@ export const reportHandlers = {
       const m = 'export.csv';
       const p = expectParams(m, params, ['case', 'exporter', 'params', 'out']);
       const raw = p.params ?? {};
-      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new AuditWsError('BAD_USAGE', `${m}: "params" must be an object of texts`);
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+        throw new AuditWsError('BAD_USAGE', `${m}: "params" must be an object of texts`);
       const textParams: Record<string, string> = {};
       for (const [k, v] of Object.entries(raw)) {
-        if (typeof v !== 'string') throw new AuditWsError('BAD_USAGE', `${m}: parameter "${k}" must be text`, { member: `params.${k}` });
+        if (typeof v !== 'string')
+          throw new AuditWsError('BAD_USAGE', `${m}: parameter "${k}" must be text`, { member: `params.${k}` });
         if (v !== '') textParams[k] = v;
       }
       const out: { case: string; exporter: string; params: Record<string, string>; out?: string } = {
@@ -210,16 +262,29 @@ export const reportHandlers = {
       const slug = session.cases.slugOf(params.case);
       refuseBusy(session, slug);
       const exporter = exporterNamed(params.exporter);
-      const outFile = params.out ?? path.join(session.cases.workspace.locate(slug), 'exports', `${exporter.name}-${stamp()}.csv`);
+      const outFile =
+        params.out ?? path.join(session.cases.workspace.locate(slug), 'exports', `${exporter.name}-${stamp()}.csv`);
       return session.jobs.start({ kind: 'report', title: `CSV export: ${exporter.name}`, case: slug }, (job) =>
         session.cases.use(slug, async (handle) => {
           job.progress({ phase: 'writing rows', detail: outFile });
-                    mkdirSync(path.dirname(outFile), { recursive: true });
-          const result = await exportCsv(exporter, { duck: handle.duck, sqlite: handle.sqlite }, params.params ?? {}, outFile, {
-            caseName: handle.info().name,
-            actor: handle.actor,
+          mkdirSync(path.dirname(outFile), { recursive: true });
+          const result = await exportCsv(
+            exporter,
+            { duck: handle.duck, sqlite: handle.sqlite },
+            params.params ?? {},
+            outFile,
+            {
+              caseName: handle.info().name,
+              actor: handle.actor,
+            },
+          );
+          handle.custody('export.csv', {
+            exporter: exporter.name,
+            params: params.params,
+            file: result.file,
+            rows: result.sidecar.rows,
+            sha256: result.sidecar.sha256,
           });
-          handle.custody('export.csv', { exporter: exporter.name, params: params.params, file: result.file, rows: result.sidecar.rows, sha256: result.sidecar.sha256 });
           return result;
         }),
       );

@@ -38,7 +38,12 @@ export function startVerifyJob(session: Session, caseName: string, request: Veri
   const busy = session.cases.busyReason(slug);
   if (busy) throw new AuditWsError('CASE_LOCKED', busy);
   const running = session.jobs.running(slug).find((j) => j.kind === 'verify');
-  if (running) return running;
+  if (running) {
+    throw new AuditWsError(
+      'CASE_LOCKED',
+      `a verification of this case is already running (started ${running.startedAt}): wait for it to end, or cancel it, then run again`,
+    );
+  }
   const name = session.cases.workspace.summary(session.cases.workspace.locate(slug)).name;
   return session.jobs.start({ kind: 'verify', title: `Verify ${name}`, case: slug }, (job) =>
     session.cases.use(slug, (handle) => {

@@ -56,3 +56,18 @@ export function reviewScopeWhere(
   }
   return { sql: parts.length ? parts.join(' AND ') : 'true', params };
 }
+
+/**
+ * Decision hits found on the few columns a test needs (`hitsSql`: a SELECT of `x.rowid AS rid` and the
+ * hit's own columns `extras`, using the WITH entries `ctes`). Reading hashes, ids and file names of ten
+ * million decisions only to drop almost all of them costs more than the test itself, so the runner
+ * reads the item columns for the hits only (`hits`); `sql` is the same as one statement.
+ */
+export function decisionHits(ctes: string, hitsSql: string, extras: readonly string[]): { sql: string; hits: { sql: string; extras: readonly string[] } } {
+  const hits = `${ctes ? `WITH ${ctes} ` : ''}${hitsSql}`;
+  return {
+    sql: `SELECT ${decisionItemSql('x')}${extras.map((c) => `, h."${c}"`).join('')}
+      FROM ${DECISIONS} x JOIN (${hits}) h ON h.rid = x.rowid`,
+    hits: { sql: hits, extras },
+  };
+}

@@ -4,7 +4,8 @@
  */
 import { AuditWsError } from '../../errors.ts';
 import type { QueryContext } from '../context.ts';
-import { numberParam, pageOf, queryRows } from '../db.ts';
+import { RowIds, numberParam, pageOf, queryRows } from '../db.ts';
+import { DECISIONS, decisionItemSql } from './common.ts';
 import type { Json, Page, Row } from '../db.ts';
 import type { DecisionFilters } from '../filters.ts';
 import { refOf, withoutRefColumns } from '../integrity.ts';
@@ -50,6 +51,8 @@ export function resolveParams(filter: AnomalyFilter, given: Record<string, unkno
 }
 
 let tempCounter = 0;
+/** Hits up to this many are fetched by rowid; more are joined in one scan. */
+const FETCH_BY_ROWID_MAX = 100_000;
 
 export async function runAnomaly(
   ctx: QueryContext,
@@ -63,7 +66,22 @@ export async function runAnomaly(
   const { limit, offset } = pageOf(page);
   const flagged = filter.flagged(ctx, params, scope);
   const table = `q_anomaly_${process.pid}_${++tempCounter}`;
-  await queryRows(ctx.duck, `CREATE TEMP TABLE ${table} AS ${flagged.sql}`, flagged.params);
+  const hitsTable = `${table}_hits`;
+  if (flagged.hits) {
+    await queryRows(ctx.duck, `CREATE TEMP TABLE ${hitsTable} AS ${flagged.hits.sql}`, flagged.params);
+    const [{ k }] = await queryRows(ctx.duck, `SELECT count(*) AS k FROM ${hitsTable}`);
+    // few hits: fetched by rowid (one row group each); many: one scan joined to them
+    const few = Number(k) <= FETCH_BY_ROWID_MAX;
+    const rids = few ? (await queryRows(ctx.duck, `SELECT rid FROM ${hitsTable}`)).map((r) => Number(r.rid)) : [];
+    const extras = flagged.hits.extras.map((c) => `, h."${c.replace(/"/g, '""')}"`).join('');
+    await queryRows(
+      ctx.duck,
+      `CREATE TEMP TABLE ${table} AS SELECT ${decisionItemSql('x')}${extras}
+       FROM ${DECISIONS} x JOIN ${hitsTable} h ON h.rid = x.rowid
+       ${few ? 'WHERE x.rowid IN (SELECT unnest($rowids))' : ''}`,
+      few ? { rowids: new RowIds(rids) } : {},
+    );
+  } else await queryRows(ctx.duck, `CREATE TEMP TABLE ${table} AS ${flagged.sql}`, flagged.params);
   try {
     const [{ n }] = await queryRows(ctx.duck, `SELECT count(*) AS n FROM ${table}`);
     const rows = await queryRows(
@@ -109,6 +127,7 @@ export async function runAnomaly(
     };
   } finally {
     await ctx.duck.run(`DROP TABLE IF EXISTS ${table}`);
+    await ctx.duck.run(`DROP TABLE IF EXISTS ${hitsTable}`);
   }
 }
 

@@ -30,6 +30,12 @@ export interface FlaggedSql {
   sql: string;
   params: SqlParams;
   summaryBy: string[];
+  /**
+   * For decision hits found on a few columns (common.ts decisionHits): `sql` selects `rid` (the
+   * decision's rowid) and the hit's own columns `extras`; the runner then reads the item columns of
+   * those decisions only.
+   */
+  hits?: { sql: string; extras: readonly string[] };
 }
 
 export interface AnomalyFilter {

@@ -1,7 +1,7 @@
 /** Anomaly filter `version-outside-window`: decisions by a model version that was not deployed at the time. */
 import { decisionWhere } from '../filters.ts';
-import { OUTSIDE_WINDOW_STATES, VERSION_SEGMENTS_SQL, versionSegmentJoinSql, versionStateSql } from '../model-state.ts';
-import { DECISIONS, decisionItemSql } from './common.ts';
+import { OUTSIDE_WINDOW_STATES, VERSION_SEGMENTS_SQL } from '../model-state.ts';
+import { DECISIONS, decisionHits } from './common.ts';
 import type { AnomalyFilter } from './types.ts';
 
 const STATE_TEXT: Record<string, string> = {
@@ -20,14 +20,29 @@ export const versionOutsideWindow: AnomalyFilter = {
   params: [],
   flagged(ctx, _p, scope) {
     const w = decisionWhere(scope, ctx.lookups);
+    // Only periods outside a deployment are joined (most decisions match none and drop out at the
+    // join), plus the versions a deploying model never deployed; both sides of the join are small
+    // relations but the decisions.
     return {
-      sql: `WITH ${VERSION_SEGMENTS_SQL}
-        SELECT * FROM (
-          SELECT ${decisionItemSql('x')}, ${versionStateSql('x', 'vs')} AS "versionState", vs.event_id AS "since"
-          FROM ${DECISIONS} x ${versionSegmentJoinSql('x', 'vs')}
-          WHERE ${w.sql}
-        ) WHERE list_contains($states, "versionState")`,
-      params: { ...w.params, states: [...OUTSIDE_WINDOW_STATES] },
+      ...decisionHits(
+        `${VERSION_SEGMENTS_SQL},
+        outside AS (SELECT * FROM version_segments WHERE list_contains($states, state)),
+        pairs AS (SELECT DISTINCT x.model_id, x.model_version FROM ${DECISIONS} x WHERE ${w.sql} AND x.model_id IN (SELECT model_id FROM deployed_models)),
+        never AS (
+          SELECT p.model_id, p.model_version FROM pairs p
+          WHERE p.model_version IS NOT NULL AND NOT EXISTS (SELECT 1 FROM version_events v WHERE v.model_id = p.model_id AND v.model_version = p.model_version)
+        )`,
+        `SELECT x.rowid AS rid, vs.state AS "versionState", vs.event_id AS "since"
+        FROM ${DECISIONS} x JOIN outside vs ON vs.model_id = x.model_id AND vs.model_version = x.model_version
+          AND x."timestamp" >= vs.from_ts AND x."timestamp" < vs.to_ts
+        WHERE ${w.sql}
+        UNION ALL
+        SELECT x.rowid AS rid, 'never-deployed' AS "versionState", NULL AS "since"
+        FROM ${DECISIONS} x JOIN never n ON n.model_id = x.model_id AND n.model_version = x.model_version
+        WHERE ${w.sql} AND x."timestamp" IS NOT NULL`,
+        ['versionState', 'since'],
+      ),
+      params: { ...w.params, states: OUTSIDE_WINDOW_STATES.filter((st) => st !== 'never-deployed') },
       summaryBy: ['modelId', 'modelVersion', 'versionState'],
     };
   },

@@ -1,6 +1,6 @@
 /** Anomaly filter `volume`: hours with a spike in decisions, or none at all when traffic is expected. */
 import { decisionWhere } from '../filters.ts';
-import { isoSql } from '../db.ts';
+import { isoSql, utcSql } from '../db.ts';
 import { DECISIONS } from './common.ts';
 import type { AnomalyFilter } from './types.ts';
 
@@ -31,7 +31,7 @@ export const volume: AnomalyFilter = {
     const w = decisionWhere(scope, ctx.lookups);
     return {
       sql: `WITH counts AS (
-          SELECT date_trunc('hour', x."timestamp") AS h, count(*) AS n FROM ${DECISIONS} x WHERE ${w.sql} AND x."timestamp" IS NOT NULL GROUP BY 1
+          SELECT date_trunc('hour', ${utcSql('x."timestamp"')}) AS h, count(*) AS n FROM ${DECISIONS} x WHERE ${w.sql} AND x."timestamp" IS NOT NULL GROUP BY 1
         ),
         hours AS (SELECT unnest(generate_series(min(h), max(h), INTERVAL 1 HOUR)) AS h FROM counts),
         filled AS (SELECT hours.h, coalesce(counts.n, 0) AS n FROM hours LEFT JOIN counts ON counts.h = hours.h),
