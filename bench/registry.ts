@@ -34,6 +34,17 @@ export const BENCHMARKS: readonly Benchmark[] = [
     defaultRecords: 10_000_000,
     run: benchQuery,
   },
-  { name: 'csv', description: 'streamed CSV export (formula escaping, hashing, back-pressure) of N rows from DuckDB, with RSS sampled for flatness', defaultRecords: 10_000_000, run: benchCsv },
-  { name: 'import', description: 'demo archive imported as JSONL and as Parquet (ZSTD) vs bare DuckDB read_json / read_parquet', defaultRecords: 1_000_000, run: benchImport },
+  {
+    name: 'csv',
+    description:
+      'streamed CSV export (formula escaping, hashing, back-pressure) of N rows from DuckDB, with RSS sampled for flatness',
+    defaultRecords: 10_000_000,
+    run: benchCsv,
+  },
+  {
+    name: 'import',
+    description: 'demo archive imported as JSONL and as Parquet (ZSTD) vs bare DuckDB read_json / read_parquet',
+    defaultRecords: 1_000_000,
+    run: benchImport,
+  },
 ];

@@ -31,8 +31,18 @@ async function baseline(): Promise<number> {
       const rec = JSON.parse(line) as Record<string, unknown>;
       const { hash, ...rest } = rec;
       const strip = (v: unknown): unknown =>
-        Array.isArray(v) ? v.map(strip) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, strip(x)])) : v;
-      const computed = createHash('sha256').update(canonicalize(strip(rest)) as string).digest('hex');
+        Array.isArray(v)
+          ? v.map(strip)
+          : v && typeof v === 'object'
+            ? Object.fromEntries(
+                Object.entries(v)
+                  .filter(([, x]) => x !== null)
+                  .map(([k, x]) => [k, strip(x)]),
+              )
+            : v;
+      const computed = createHash('sha256')
+        .update(canonicalize(strip(rest)) as string)
+        .digest('hex');
       if (computed !== hash) bad++;
       if (prev !== undefined && rec.prevHash !== prev) bad++;
       prev = hash as string;
@@ -98,7 +108,8 @@ async function ours(): Promise<number> {
   );
   archive.checkpoints = archive.checkpoints.filter((c) => c.stream === 'decisions');
   const report = await verifyArchives([archive], { chainOnly: true });
-  if (report.verdict !== 'intact') throw new Error(`verification of an intact archive said ${report.verdict}: ${report.reason}`);
+  if (report.verdict !== 'intact')
+    throw new Error(`verification of an intact archive said ${report.verdict}: ${report.reason}`);
   await archive.close();
   return report.streams.decisions.records;
 }
@@ -106,5 +117,7 @@ async function ours(): Promise<number> {
 const t0 = process.hrtime.bigint();
 const records = mode === 'ours' ? await ours() : mode === 'baseline' ? await baseline() : await ceiling();
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-process.stdout.write(JSON.stringify({ mode, records, seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 }) + '\n');
+process.stdout.write(
+  JSON.stringify({ mode, records, seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 }) + '\n',
+);
 process.exit(0);

@@ -11,26 +11,75 @@ export const CHAIN_MEMBERS = ['stream', 'seq', 'prevHash', 'hash'] as const;
 
 export const KIND_MEMBERS: Record<RecordKind, readonly string[]> = {
   decision: [
-    'traceId', 'decisionId', 'timestamp', 'modelId', 'modelVersion', 'modelChecksum', 'riskTier', 'inputHash',
-    'inputFeatures', 'featureStoreVersion', 'contextData', 'prediction', 'confidence', 'alternativePredictions',
-    'explanationRef', 'humanReviewRequired', 'humanReviewed', 'humanOverride', 'humanReviewerId', 'humanDecision',
-    'overrideReason', 'affectedUserId', 'decisionCategory', 'consequenceLevel', 'latencyMs', 'tokenUsage',
-    'environment', 'taskId', 'promptVersion',
+    'traceId',
+    'decisionId',
+    'timestamp',
+    'modelId',
+    'modelVersion',
+    'modelChecksum',
+    'riskTier',
+    'inputHash',
+    'inputFeatures',
+    'featureStoreVersion',
+    'contextData',
+    'prediction',
+    'confidence',
+    'alternativePredictions',
+    'explanationRef',
+    'humanReviewRequired',
+    'humanReviewed',
+    'humanOverride',
+    'humanReviewerId',
+    'humanDecision',
+    'overrideReason',
+    'affectedUserId',
+    'decisionCategory',
+    'consequenceLevel',
+    'latencyMs',
+    'tokenUsage',
+    'environment',
+    'taskId',
+    'promptVersion',
   ],
   lifecycle: [
-    'eventId', 'eventType', 'modelId', 'modelVersion', 'timestamp', 'actor', 'details', 'trainingDataRef',
+    'eventId',
+    'eventType',
+    'modelId',
+    'modelVersion',
+    'timestamp',
+    'actor',
+    'details',
+    'trainingDataRef',
     'evaluationResults',
   ],
   review: [
-    'eventId', 'taskId', 'decisionId', 'eventType', 'timestamp', 'reviewerId', 'action', 'changes', 'rationale',
-    'durationMs', 'fromReviewerId', 'toReviewerId', 'reason', 'resolution',
+    'eventId',
+    'taskId',
+    'decisionId',
+    'eventType',
+    'timestamp',
+    'reviewerId',
+    'action',
+    'changes',
+    'rationale',
+    'durationMs',
+    'fromReviewerId',
+    'toReviewerId',
+    'reason',
+    'resolution',
   ],
   outcome: ['decisionId', 'observedAt', 'outcome', 'source'],
 };
 
 export const LIFECYCLE_EVENT_TYPES = [
-  'training_started', 'training_completed', 'evaluation_completed', 'deployment_approved', 'deployed', 'rollback',
-  'deprecated', 'retired',
+  'training_started',
+  'training_completed',
+  'evaluation_completed',
+  'deployment_approved',
+  'deployed',
+  'rollback',
+  'deprecated',
+  'retired',
 ] as const;
 export const REVIEW_EVENT_TYPES = ['created', 'assigned', 'reviewed', 'escalated', 'resolved'] as const;
 
@@ -80,8 +129,9 @@ export function detectKind(obj: Record<string, unknown>): RecordKind | undefined
     if ((LIFECYCLE_EVENT_TYPES as readonly string[]).includes(eventType)) return 'lifecycle';
     if ((REVIEW_EVENT_TYPES as readonly string[]).includes(eventType)) return 'review';
   }
-  if (has(obj, 'observedAt') || (has(obj, 'outcome') && has(obj, 'decisionId') && !has(obj, 'modelId'))) return 'outcome';
-  if (has(obj, 'reviewerId') || has(obj, 'taskId') && has(obj, 'eventId')) return 'review';
+  if (has(obj, 'observedAt') || (has(obj, 'outcome') && has(obj, 'decisionId') && !has(obj, 'modelId')))
+    return 'outcome';
+  if (has(obj, 'reviewerId') || (has(obj, 'taskId') && has(obj, 'eventId'))) return 'review';
   if (has(obj, 'decisionId') && (has(obj, 'modelId') || has(obj, 'prediction'))) return 'decision';
   if (has(obj, 'eventId') && has(obj, 'modelId')) return 'lifecycle';
   return undefined;

@@ -108,7 +108,8 @@ export class ChecksumAccumulator {
 
   private newPartDigesters(): Map<ChecksumAlgorithm | 'MD5', Digester> {
     const m = new Map<ChecksumAlgorithm | 'MD5', Digester>();
-    for (const alg of [...COMPOSITE_ALGORITHMS, 'MD5'] as const) if (this.wanted.has(alg)) m.set(alg, createDigester(alg));
+    for (const alg of [...COMPOSITE_ALGORITHMS, 'MD5'] as const)
+      if (this.wanted.has(alg)) m.set(alg, createDigester(alg));
     return m;
   }
 
@@ -167,7 +168,10 @@ export class ChecksumAccumulator {
         size: p.size,
         md5: p.digests.has('MD5') ? Buffer.from(p.digests.get('MD5')!).toString('hex') : '',
         checksums: Object.fromEntries(
-          COMPOSITE_ALGORITHMS.filter((alg) => p.digests.has(alg)).map((alg) => [alg, Buffer.from(p.digests.get(alg)!).toString('base64')]),
+          COMPOSITE_ALGORITHMS.filter((alg) => p.digests.has(alg)).map((alg) => [
+            alg,
+            Buffer.from(p.digests.get(alg)!).toString('base64'),
+          ]),
         ),
       }));
     }

@@ -8,15 +8,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, renameSync, rmSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { listValue } from '@duckdb/node-api';
-import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { bindable } from '../query/db.ts';
 import type { StreamParams } from './duck-rows.ts';
-
-function bind(params: StreamParams): Record<string, DuckDBValue> {
-  const values: Record<string, DuckDBValue> = {};
-  for (const [k, v] of Object.entries(params)) values[k] = Array.isArray(v) ? listValue([...v]) : (v as DuckDBValue);
-  return values;
-}
 
 const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
@@ -55,7 +49,8 @@ export async function copyCsv(
   outFile: string,
   options: { bom?: boolean } = {},
 ): Promise<CopyResult> {
-  const described = await duck.runAndReadAll(`DESCRIBE ${sql}`, bind(params));
+  const bound = bindable(params);
+  const described = await duck.runAndReadAll(`DESCRIBE ${sql}`, bound.values, bound.types);
   const cols = described.getRowObjectsJS().map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
   const select = cols.map((c) => `${columnSql(c.name, c.type)} AS ${quoteIdent(c.name)}`).join(', ');
   const tmp = `${outFile}.${process.pid}.part`;
@@ -63,7 +58,8 @@ export async function copyCsv(
   try {
     const r = await duck.run(
       `COPY (SELECT ${select} FROM (${sql})) TO ${sqlString(copy)} (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"', NEW_LINE '\\r\\n')`,
-      bind(params),
+      bound.values,
+      bound.types,
     );
     // The digest is taken on the way to the final name, with the optional byte order mark in front.
     const hash = createHash('sha256');

@@ -4,20 +4,19 @@
  * Dates, objects for JSON / STRUCT / LIST). Parameters bind by name; a list binds as LIST(VARCHAR),
  * as the queries' own parameters do (src/query/db.ts).
  */
-import { listValue } from '@duckdb/node-api';
-import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { bindable, type SqlParams } from '../query/db.ts';
 import type { CsvValue } from './csv.ts';
 
-export type StreamParams = Record<string, string | number | boolean | null | readonly string[]>;
+export type StreamParams = SqlParams;
 
 export async function streamQuery(
   duck: DuckDBConnection,
   sql: string,
   params: StreamParams = {},
 ): Promise<{ columns: string[]; rows: AsyncIterable<readonly CsvValue[]> }> {
-  const values: Record<string, DuckDBValue> = {};
-  for (const [k, v] of Object.entries(params)) values[k] = Array.isArray(v) ? listValue([...v]) : (v as DuckDBValue);
-  const result = await duck.stream(sql, values);
+  const { values, types } = bindable(params);
+  const result = await duck.stream(sql, values, types);
   const columns = result.columnNames();
   async function* rows(): AsyncGenerator<readonly CsvValue[]> {
     for await (const chunk of result.yieldRowsJs()) {

@@ -20,7 +20,10 @@ export type SqlParams = Record<string, SqlParam>;
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type Row = Record<string, Json>;
 
-function bindable(params: SqlParams): { values: Record<string, DuckDBValue>; types: Record<string, DuckDBType> } {
+export function bindable(params: SqlParams): {
+  values: Record<string, DuckDBValue>;
+  types: Record<string, DuckDBType>;
+} {
   const values: Record<string, DuckDBValue> = {};
   const types: Record<string, DuckDBType> = {};
   for (const [name, value] of Object.entries(params)) {

@@ -290,7 +290,12 @@ export class IntegrityIndex {
    * and import_id, bound with `params`), how many the run flagged or never saw. `knownRows`, the number
    * of those rows when the caller has counted them, spares a scan when no row needs judging.
    */
-  async summarize(duck: DuckDBConnection, scopeSql: string, params: SqlParams = {}, knownRows?: number): Promise<IntegritySummary> {
+  async summarize(
+    duck: DuckDBConnection,
+    scopeSql: string,
+    params: SqlParams = {},
+    knownRows?: number,
+  ): Promise<IntegritySummary> {
     const base = { runId: this.runId, failed: 0, warning: 0, unverifiable: 0, notVerified: 0 };
     if (this.runId === null) {
       const rows = knownRows ?? (await countRows(duck, scopeSql, params));

@@ -56,7 +56,8 @@ export async function verifyCase(handle: CaseHandle, options: VerifyOptions = {}
     )
     .all() as SourceFileRow[];
   const archivePaths = [...new Set(rows.map((r) => r.archive))];
-  if (archivePaths.length === 0) throw new AuditWsError('BAD_USAGE', 'The case has no imported archives to verify; import one first.');
+  if (archivePaths.length === 0)
+    throw new AuditWsError('BAD_USAGE', 'The case has no imported archives to verify; import one first.');
   const trust = trustStoreFor(options); // bad --trust arguments fail before anything is read
   const startedAt = new Date().toISOString();
   const archives: OpenedArchive[] = [];
@@ -66,7 +67,11 @@ export async function verifyCase(handle: CaseHandle, options: VerifyOptions = {}
     for (const p of archivePaths) {
       const abs = isAbsolute(p) ? p : resolve(p);
       if (!existsSync(abs))
-        throw new AuditWsError('NOT_FOUND', `${p}: the archive imported into this case is no longer there; put it back or re-import it.`, { file: p });
+        throw new AuditWsError(
+          'NOT_FOUND',
+          `${p}: the archive imported into this case is no longer there; put it back or re-import it.`,
+          { file: p },
+        );
       archives.push(await openArchive(abs));
     }
     for (const r of rows) {
@@ -74,7 +79,10 @@ export async function verifyCase(handle: CaseHandle, options: VerifyOptions = {}
       const file = archive.files.find((f) => f.path === r.path);
       if (!file) {
         custodyFindings.push({
-          check: 'custody-source', status: 'fail', category: 'completeness', file: r.path,
+          check: 'custody-source',
+          status: 'fail',
+          category: 'completeness',
+          file: r.path,
           message: `${r.path} was imported from ${r.archive} but is no longer in it.`,
         });
         continue;
@@ -82,7 +90,12 @@ export async function verifyCase(handle: CaseHandle, options: VerifyOptions = {}
       const now = await sha256OfFile(file.absPath);
       if (now !== r.sha256)
         custodyFindings.push({
-          check: 'custody-source', status: 'fail', category: 'integrity', file: r.path, expected: r.sha256, actual: now,
+          check: 'custody-source',
+          status: 'fail',
+          category: 'integrity',
+          file: r.path,
+          expected: r.sha256,
+          actual: now,
           message: `${r.path} in ${r.archive} changed since it was imported into this case (SHA-256 differs from the custody record).`,
         });
     }
@@ -103,12 +116,16 @@ export async function verifyCase(handle: CaseHandle, options: VerifyOptions = {}
     unverifiable: 0,
   });
 
-  const previous = db.prepare('SELECT id, summary FROM verification_runs WHERE status = ? ORDER BY id DESC LIMIT 1').get('done') as
-    | { id: number; summary: string }
-    | undefined;
+  const previous = db
+    .prepare('SELECT id, summary FROM verification_runs WHERE status = ? ORDER BY id DESC LIMIT 1')
+    .get('done') as { id: number; summary: string } | undefined;
   const previousKeys = new Set(
     previous
-      ? (db.prepare('SELECT check_id AS "check", status, stream, seq, file FROM findings WHERE run_id = ?').all(previous.id) as Finding[]).map((f) =>
+      ? (
+          db
+            .prepare('SELECT check_id AS "check", status, stream, seq, file FROM findings WHERE run_id = ?')
+            .all(previous.id) as Finding[]
+        ).map((f) =>
           findingKey({ ...f, stream: f.stream ?? undefined, seq: f.seq ?? undefined, file: f.file ?? undefined }),
         )
       : [],
@@ -126,7 +143,11 @@ export async function verifyCase(handle: CaseHandle, options: VerifyOptions = {}
     retention: report.parameters.retention,
     trustedKeys: trust.pinnedKeys.map((k) => ({ file: k.file, spkiSha256: k.spki.hex })),
     trustedFingerprints: [...trust.pinnedFingerprints],
-    trustedTsaAnchors: trust.tsaAnchors.map((k) => ({ file: k.file, subject: k.subject, sha256: k.certificateFingerprint?.hex })),
+    trustedTsaAnchors: trust.tsaAnchors.map((k) => ({
+      file: k.file,
+      subject: k.subject,
+      sha256: k.certificateFingerprint?.hex,
+    })),
     toolVersion: TOOL_VERSION,
     archives: archivePaths,
   };
@@ -142,15 +163,34 @@ export async function verifyCase(handle: CaseHandle, options: VerifyOptions = {}
   db.transaction(() => {
     runId = Number(
       db
-        .prepare('INSERT INTO verification_runs (started_at, finished_at, status, actor, options, summary) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(startedAt, new Date().toISOString(), 'done', handle.actor, JSON.stringify(parameters), JSON.stringify(summary)).lastInsertRowid,
+        .prepare(
+          'INSERT INTO verification_runs (started_at, finished_at, status, actor, options, summary) VALUES (?, ?, ?, ?, ?, ?)',
+        )
+        .run(
+          startedAt,
+          new Date().toISOString(),
+          'done',
+          handle.actor,
+          JSON.stringify(parameters),
+          JSON.stringify(summary),
+        ).lastInsertRowid,
     );
     const insert = db.prepare(
       'INSERT INTO findings (run_id, check_id, status, stream, seq, file, line, row, message, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     for (const f of report.findings) {
-      insert.run(runId, f.check, f.status, f.stream ?? null, f.seq ?? null, f.file ?? null, f.line ?? null, f.row ?? null, f.message,
-        JSON.stringify({ category: f.category, seqEnd: f.seqEnd, expected: f.expected, actual: f.actual }));
+      insert.run(
+        runId,
+        f.check,
+        f.status,
+        f.stream ?? null,
+        f.seq ?? null,
+        f.file ?? null,
+        f.line ?? null,
+        f.row ?? null,
+        f.message,
+        JSON.stringify({ category: f.category, seqEnd: f.seqEnd, expected: f.expected, actual: f.actual }),
+      );
     }
     appendCustody(db, handle.actor, 'verify', {
       runId,
@@ -161,4 +201,3 @@ export async function verifyCase(handle: CaseHandle, options: VerifyOptions = {}
   })();
   return { runId, report, comparison };
 }
-

@@ -74,7 +74,11 @@ async function buildStreams(archives: OpenedArchive[], sink: FindingSink): Promi
         get(cp.stream).checkpoints.push(loaded);
       } catch (err) {
         sink.add({
-          check: 'checkpoint-form', status: 'fail', category: 'integrity', stream: cp.stream, file: cp.path,
+          check: 'checkpoint-form',
+          status: 'fail',
+          category: 'integrity',
+          stream: cp.stream,
+          file: cp.path,
           message: err instanceof Error ? err.message : String(err),
         });
       }
@@ -83,7 +87,10 @@ async function buildStreams(archives: OpenedArchive[], sink: FindingSink): Promi
   return [...byName.values()];
 }
 
-function scannedFromRecord(stream: string, item: { file: string; line?: number; row?: number; unverifiable?: string; value: Record<string, unknown> }): ScannedRecord {
+function scannedFromRecord(
+  stream: string,
+  item: { file: string; line?: number; row?: number; unverifiable?: string; value: Record<string, unknown> },
+): ScannedRecord {
   const v = item.value;
   const rec: ScannedRecord = {
     stream,
@@ -132,17 +139,34 @@ interface WalkContext {
 }
 
 function reportProgress(ctx: WalkContext, phase: string): void {
-  ctx.options.onProgress?.({ phase, recordsDone: ctx.progress.records, bytesDone: ctx.progress.bytes, bytesTotal: ctx.progress.bytesTotal });
+  ctx.options.onProgress?.({
+    phase,
+    recordsDone: ctx.progress.records,
+    bytesDone: ctx.progress.bytes,
+    bytesTotal: ctx.progress.bytesTotal,
+  });
 }
 
 /** Reader path: Parquet (through DuckDB) and anything without a worker pool. */
-async function walkFileInline(stream: StreamInput, archive: OpenedArchive, file: ArchiveFile, state: ChainState, ctx: WalkContext): Promise<void> {
+async function walkFileInline(
+  stream: StreamInput,
+  archive: OpenedArchive,
+  file: ArchiveFile,
+  state: ChainState,
+  ctx: WalkContext,
+): Promise<void> {
   for await (const item of readRecords(archive, file, { onError: 'yield' })) {
     if (ctx.options.signal?.aborted) throw new AuditWsError('CANCELLED', 'Verification was cancelled.');
     if ('error' in item) {
       ctx.sink.add({
-        check: 'record-format', status: 'fail', category: 'integrity', stream: stream.name, file: item.file,
-        line: item.line, row: item.row, message: item.message,
+        check: 'record-format',
+        status: 'fail',
+        category: 'integrity',
+        stream: stream.name,
+        file: item.file,
+        line: item.line,
+        row: item.row,
+        message: item.message,
       });
       continue;
     }
@@ -153,7 +177,13 @@ async function walkFileInline(stream: StreamInput, archive: OpenedArchive, file:
 }
 
 /** Worker path: byte ranges hashed in parallel, consumed here in file order. */
-async function walkFileParallel(stream: StreamInput, file: ArchiveFile, state: ChainState, ctx: WalkContext, pool: ScanPool): Promise<void> {
+async function walkFileParallel(
+  stream: StreamInput,
+  file: ArchiveFile,
+  state: ChainState,
+  ctx: WalkContext,
+  pool: ScanPool,
+): Promise<void> {
   const jobs = planChunks(file, ctx.options.chunkBytes);
   const window = pool.size * 2;
   const inflight: Promise<ChunkResult>[] = [];
@@ -166,8 +196,13 @@ async function walkFileParallel(stream: StreamInput, file: ArchiveFile, state: C
     if (ctx.options.signal?.aborted) throw new AuditWsError('CANCELLED', 'Verification was cancelled.');
     for (const e of r.errors)
       ctx.sink.add({
-        check: 'record-format', status: 'fail', category: 'integrity', stream: stream.name, file: file.path,
-        line: lineBase + e.line, message: e.message,
+        check: 'record-format',
+        status: 'fail',
+        category: 'integrity',
+        stream: stream.name,
+        file: file.path,
+        line: lineBase + e.line,
+        message: e.message,
       });
     const details = new Map(r.details.map((d) => [d.i, d]));
     let linked = 0;
@@ -178,15 +213,36 @@ async function walkFileParallel(stream: StreamInput, file: ArchiveFile, state: C
         state.records++;
         state.chained++;
         linked++;
-        state.acceptLinked(r.seqs[i], r.hashes.subarray(i * 32, i * 32 + 32), r.leaves.subarray(i * 32, i * 32 + 32), file.path, line);
+        state.acceptLinked(
+          r.seqs[i],
+          r.hashes.subarray(i * 32, i * 32 + 32),
+          r.leaves.subarray(i * 32, i * 32 + 32),
+          file.path,
+          line,
+        );
         continue;
       }
       const d = details.get(i);
       const rec: ScannedRecord = d
-        ? { stream: stream.name, file: file.path, line, hasChain: d.hasChain, seq: d.seq, hash: d.hash, prevHash: d.prevHash, computed: d.computed }
+        ? {
+            stream: stream.name,
+            file: file.path,
+            line,
+            hasChain: d.hasChain,
+            seq: d.seq,
+            hash: d.hash,
+            prevHash: d.prevHash,
+            computed: d.computed,
+          }
         : {
-            stream: stream.name, file: file.path, line, hasChain: true, seq: r.seqs[i], hash: hex(r.hashes, i),
-            computed: hex(r.hashes, i), prevHash: hex(r.hashes, i - 1),
+            stream: stream.name,
+            file: file.path,
+            line,
+            hasChain: true,
+            seq: r.seqs[i],
+            hash: hex(r.hashes, i),
+            computed: hex(r.hashes, i),
+            prevHash: hex(r.hashes, i - 1),
           };
       prevAccepted = judge(rec, state, ctx.sink);
     }
@@ -194,8 +250,13 @@ async function walkFileParallel(stream: StreamInput, file: ArchiveFile, state: C
     for (const id of ['record-hash', 'sequence', 'link']) ctx.sink.pass(id, linked);
     if (r.fatal)
       ctx.sink.add({
-        check: 'record-format', status: 'fail', category: 'integrity', stream: stream.name, file: file.path,
-        line: lineBase + r.fatal.line, message: r.fatal.message,
+        check: 'record-format',
+        status: 'fail',
+        category: 'integrity',
+        stream: stream.name,
+        file: file.path,
+        line: lineBase + r.fatal.line,
+        message: r.fatal.message,
       });
     lineBase += r.lines;
     ctx.progress.records += r.records;
@@ -207,7 +268,8 @@ async function walkFileParallel(stream: StreamInput, file: ArchiveFile, state: C
 async function walkStream(stream: StreamInput, ctx: WalkContext): Promise<ChainState> {
   const state = new ChainState(stream);
   for (const { archive, file } of stream.files) {
-    if (ctx.pool && (file.format === 'jsonl' || file.format === 'jsonl.gz')) await walkFileParallel(stream, file, state, ctx, ctx.pool);
+    if (ctx.pool && (file.format === 'jsonl' || file.format === 'jsonl.gz'))
+      await walkFileParallel(stream, file, state, ctx, ctx.pool);
     else await walkFileInline(stream, archive, file, state, ctx);
   }
   for (const check of recordChecks) check.onEnd?.(state, ctx.sink);
@@ -219,7 +281,8 @@ function streamOfFile(streams: StreamInput[], file: string | undefined): string 
   if (!file) return undefined;
   for (const s of streams) {
     if (s.files.some((f) => f.file.path === file)) return s.name;
-    if (s.checkpoints.some((c) => file === c.files.path || file === c.files.sigPath || file === c.files.tsrPath)) return s.name;
+    if (s.checkpoints.some((c) => file === c.files.path || file === c.files.sigPath || file === c.files.tsrPath))
+      return s.name;
   }
   return undefined;
 }
@@ -236,7 +299,10 @@ function streamVerdict(state: ChainState | undefined, findings: Finding[]): { ve
       reason: `The ${state.records} records carry no chain members (seq, prevHash, hash): integrity cannot be established.`,
     };
   if (state && state.unchained > 0)
-    return { verdict: 'unverifiable', reason: `${state.unchained} records carry no chain members: their integrity cannot be established.` };
+    return {
+      verdict: 'unverifiable',
+      reason: `${state.unchained} records carry no chain members: their integrity cannot be established.`,
+    };
   const unverifiable = findings.find((f) => f.status === 'unverifiable' && f.category === 'integrity');
   if (unverifiable) return { verdict: 'unverifiable', reason: unverifiable.message };
   const anchoring = findings.find((f) => (f.status === 'fail' || f.status === 'warn') && f.category === 'anchoring');
@@ -303,12 +369,17 @@ export async function verifyArchives(archives: OpenedArchive[], options: VerifyO
     reason = 'The archive holds no records: integrity cannot be established.';
   } else {
     const worst = Object.values(streamResults).find((s) => s.verdict === verdict);
-    reason = verdict === 'intact' ? `All ${streams.length} streams are intact: ${VERDICT_EXPLANATION.intact}.` : `Stream ${worst?.name}: ${worst?.reason}`;
+    reason =
+      verdict === 'intact'
+        ? `All ${streams.length} streams are intact: ${VERDICT_EXPLANATION.intact}.`
+        : `Stream ${worst?.name}: ${worst?.reason}`;
   }
   const trustGaps = sink.findings.filter((f) => f.category === 'trust' && f.status !== 'pass');
-  if (trustGaps.length > 0) reason += ` Trust: ${trustGaps.length} signature/time-stamp finding(s) limit what is proven, e.g.: ${trustGaps[0].message}`;
+  if (trustGaps.length > 0)
+    reason += ` Trust: ${trustGaps.length} signature/time-stamp finding(s) limit what is proven, e.g.: ${trustGaps[0].message}`;
   const compliance = sink.findings.filter((f) => f.category === 'compliance' && f.status !== 'pass');
-  if (compliance.length > 0) reason += ` Also ${compliance.length} compliance finding(s), e.g.: ${compliance[0].message}`;
+  if (compliance.length > 0)
+    reason += ` Also ${compliance.length} compliance finding(s), e.g.: ${compliance[0].message}`;
 
   const checks = [...sink.counts.entries()].map(([id, c]) => ({ id, ...c }));
   return {

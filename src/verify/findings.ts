@@ -33,7 +33,13 @@ export const VERDICT_EXPLANATION: Record<StreamVerdict, string> = {
 };
 
 /** Worst first: the overall verdict is the worst stream verdict. */
-export const VERDICT_ORDER: readonly StreamVerdict[] = ['tampered', 'incomplete', 'unverifiable', 'unanchored', 'intact'];
+export const VERDICT_ORDER: readonly StreamVerdict[] = [
+  'tampered',
+  'incomplete',
+  'unverifiable',
+  'unanchored',
+  'intact',
+];
 
 export function worstVerdict(verdicts: Iterable<StreamVerdict>): StreamVerdict {
   let worst: StreamVerdict = 'intact';

@@ -19,5 +19,7 @@ export function trustStoreFor(options: VerifyOptions): TrustStore {
 
 /** Keys and certificates the archive offers in keys/: candidates only, never trusted by being there. */
 export function archiveKeys(archive: OpenedArchive): { keys: KeyMaterial[]; warnings: string[] } {
-  return loadArchiveKeys(archive.files.filter((f) => f.role === 'key').map((f) => ({ path: f.path, absPath: f.absPath })));
+  return loadArchiveKeys(
+    archive.files.filter((f) => f.role === 'key').map((f) => ({ path: f.path, absPath: f.absPath })),
+  );
 }

@@ -41,7 +41,11 @@ describe('verify a case', () => {
       expect(first.report.findings).toEqual([]);
       expect(first.comparison.previousRunId).toBeUndefined();
 
-      const runs = handle.sqlite.prepare('SELECT id, status, options, summary FROM verification_runs').all() as { id: number; options: string; summary: string }[];
+      const runs = handle.sqlite.prepare('SELECT id, status, options, summary FROM verification_runs').all() as {
+        id: number;
+        options: string;
+        summary: string;
+      }[];
       expect(runs).toHaveLength(1);
       expect(JSON.parse(runs[0].options).trustedKeys[0].spkiSha256).toMatch(/^[0-9a-f]{64}$/);
       expect(JSON.parse(runs[0].summary).verdict).toBe('intact');
@@ -54,13 +58,22 @@ describe('verify a case', () => {
       const checks = second.report.findings.map((f) => f.check);
       expect(checks).toContain('custody-source');
       expect(checks).toContain('record-hash');
-      expect(second.comparison).toMatchObject({ previousRunId: first.runId, previousVerdict: 'intact', resolvedFindings: 0 });
+      expect(second.comparison).toMatchObject({
+        previousRunId: first.runId,
+        previousVerdict: 'intact',
+        resolvedFindings: 0,
+      });
       expect(second.comparison.newFindings).toBe(second.report.findings.length);
-      const stored = handle.sqlite.prepare('SELECT check_id, seq, file, line FROM findings WHERE run_id = ? AND check_id = ?').get(second.runId, 'record-hash');
+      const stored = handle.sqlite
+        .prepare('SELECT check_id, seq, file, line FROM findings WHERE run_id = ? AND check_id = ?')
+        .get(second.runId, 'record-hash');
       expect(stored).toEqual({ check_id: 'record-hash', seq: 0, file: 'decisions/2026-03-01.jsonl', line: 1 });
 
       const custody = readCustody(handle.sqlite);
-      expect(custody.filter((e) => e.action === 'verify').map((e) => e.details.verdict)).toEqual(['intact', 'tampered']);
+      expect(custody.filter((e) => e.action === 'verify').map((e) => e.details.verdict)).toEqual([
+        'intact',
+        'tampered',
+      ]);
       expect(verifyCustody(custody)).toEqual([]);
     } finally {
       await handle.close();

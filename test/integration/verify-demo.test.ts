@@ -30,7 +30,8 @@ async function demo(tamper?: TamperKind): Promise<{ summary: DemoSummary; report
 const failed = (r: VerifyReport) => r.findings.filter((f) => f.status === 'fail');
 const checksFailed = (r: VerifyReport) => new Set(failed(r).map((f) => f.check));
 /** findings other than the known gap of demo archives without time-stamps */
-const notable = (r: VerifyReport) => r.findings.filter((f) => !(f.check === 'checkpoint-timestamp' && f.status !== 'fail'));
+const notable = (r: VerifyReport) =>
+  r.findings.filter((f) => !(f.check === 'checkpoint-timestamp' && f.status !== 'fail'));
 
 describe('verify: every demo --tamper variant departs exactly where its name says', () => {
   let intact: VerifyReport;
@@ -46,23 +47,39 @@ describe('verify: every demo --tamper variant departs exactly where its name say
   const expectations: Record<TamperKind, (r: VerifyReport, s: DemoSummary) => void> = {
     modified: (r, s) => {
       expect(r.verdict).toBe('tampered');
-      expect(failed(r).find((f) => f.check === 'record-hash')).toMatchObject({ stream: s.tamper!.stream, seq: s.tamper!.seq, file: s.tamper!.file, line: s.tamper!.line });
-      expect([...checksFailed(r)].every((c) => ['record-hash', 'manifest-object', 'manifest-etag'].includes(c))).toBe(true);
+      expect(failed(r).find((f) => f.check === 'record-hash')).toMatchObject({
+        stream: s.tamper!.stream,
+        seq: s.tamper!.seq,
+        file: s.tamper!.file,
+        line: s.tamper!.line,
+      });
+      expect([...checksFailed(r)].every((c) => ['record-hash', 'manifest-object', 'manifest-etag'].includes(c))).toBe(
+        true,
+      );
     },
     'modified-rehashed': (r, s) => {
       expect(r.verdict).toBe('tampered');
       expect(checksFailed(r)).not.toContain('record-hash');
-      expect(failed(r).find((f) => f.check === 'link')).toMatchObject({ stream: s.tamper!.stream, seq: s.tamper!.seq! + 1 });
+      expect(failed(r).find((f) => f.check === 'link')).toMatchObject({
+        stream: s.tamper!.stream,
+        seq: s.tamper!.seq! + 1,
+      });
       expect(checksFailed(r)).toContain('checkpoint-merkle');
     },
     deleted: (r, s) => {
       expect(r.verdict).toBe('tampered');
-      expect(failed(r).find((f) => f.check === 'sequence')).toMatchObject({ stream: s.tamper!.stream, seq: s.tamper!.seq, seqEnd: s.tamper!.seq });
+      expect(failed(r).find((f) => f.check === 'sequence')).toMatchObject({
+        stream: s.tamper!.stream,
+        seq: s.tamper!.seq,
+        seqEnd: s.tamper!.seq,
+      });
       expect(checksFailed(r)).toContain('checkpoint-count');
     },
     inserted: (r, s) => {
       expect(r.verdict).toBe('tampered');
-      const f = failed(r).filter((x) => x.stream === s.tamper!.stream && ['sequence', 'link', 'record-hash'].includes(x.check));
+      const f = failed(r).filter(
+        (x) => x.stream === s.tamper!.stream && ['sequence', 'link', 'record-hash'].includes(x.check),
+      );
       expect(f.length).toBeGreaterThan(0);
       expect(Math.min(...f.map((x) => x.seq ?? Infinity))).toBeGreaterThanOrEqual(s.tamper!.seq!);
       expect(Math.min(...f.map((x) => x.seq ?? Infinity))).toBeLessThanOrEqual(s.tamper!.seq! + 1);
@@ -71,7 +88,8 @@ describe('verify: every demo --tamper variant departs exactly where its name say
       expect(r.verdict).toBe('tampered');
       expect(r.streams[s.tamper!.stream!].verdict).toBe('tampered');
       const checks = checksFailed(r);
-      for (const c of checks) expect(['checkpoint-head', 'checkpoint-merkle', 'manifest-object', 'manifest-etag']).toContain(c);
+      for (const c of checks)
+        expect(['checkpoint-head', 'checkpoint-merkle', 'manifest-object', 'manifest-etag']).toContain(c);
       expect(checks.has('checkpoint-merkle') || checks.has('checkpoint-head')).toBe(true);
     },
     'file-altered': (r, s) => {
@@ -85,7 +103,8 @@ describe('verify: every demo --tamper variant departs exactly where its name say
       const checks = checksFailed(r);
       expect(checks).toContain('checkpoint-signature');
       expect(failed(r).find((f) => f.check === 'checkpoint-signature')?.file).toBe(`${s.tamper!.file}.sig`);
-      if (s.tamper!.nextCheckpoint) expect(failed(r).find((f) => f.check === 'checkpoint-continuity')?.file).toBe(s.tamper!.nextCheckpoint);
+      if (s.tamper!.nextCheckpoint)
+        expect(failed(r).find((f) => f.check === 'checkpoint-continuity')?.file).toBe(s.tamper!.nextCheckpoint);
     },
     'governance-lock': (r, s) => {
       expect(r.verdict).toBe('intact');

@@ -1,4 +1,14 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync, chmodSync, readdirSync, statSync } from 'node:fs';
+import {
+  cpSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+  chmodSync,
+  readdirSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,7 +55,9 @@ async function verify(paths: string[], options: VerifyOptions = TRUST): Promise<
 }
 
 function editLines(file: string, edit: (lines: string[]) => string[]): void {
-  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
   writeFileSync(file, edit(lines).join('\n') + '\n');
 }
 
@@ -57,7 +69,12 @@ describe('verify: the example archive', () => {
     expect(r.verdict).toBe('intact');
     expect(r.findings).toEqual([]);
     expect(Object.values(r.streams).map((s) => [s.name, s.records])).toEqual(
-      expect.arrayContaining([['decisions', 60], ['lifecycle', 12], ['reviews', 24], ['outcomes', 19]]),
+      expect.arrayContaining([
+        ['decisions', 60],
+        ['lifecycle', 12],
+        ['reviews', 24],
+        ['outcomes', 19],
+      ]),
     );
   });
 
@@ -65,7 +82,9 @@ describe('verify: the example archive', () => {
     const r = await verify([EXAMPLE], {});
     expect(r.verdict).toBe('intact');
     expect(r.findings.filter((f) => f.check === 'checkpoint-signature').every((f) => f.status === 'warn')).toBe(true);
-    expect(r.findings.filter((f) => f.check === 'checkpoint-timestamp').every((f) => f.status === 'unverifiable')).toBe(true);
+    expect(r.findings.filter((f) => f.check === 'checkpoint-timestamp').every((f) => f.status === 'unverifiable')).toBe(
+      true,
+    );
     expect(r.reason).toMatch(/Trust/);
   });
 });
@@ -121,12 +140,18 @@ describe('verify: tampered copies of the example trip the right check at the rig
   it('a checkpoint edited after signing and time-stamping', async () => {
     const dir = copyExample();
     const cp = join(dir, 'checkpoints/decisions/2026-03-01.json');
-    writeFileSync(cp, readFileSync(cp, 'utf8').replace('"count": 30', '"count": 31').replace('"lastSeq": 29', '"lastSeq": 30'));
+    writeFileSync(
+      cp,
+      readFileSync(cp, 'utf8').replace('"count": 30', '"count": 31').replace('"lastSeq": 29', '"lastSeq": 30'),
+    );
     const r = await verify([dir]);
     expect(r.verdict).toBe('tampered');
     const checks = new Set(failing(r).map((x) => x.check));
-    for (const c of ['checkpoint-signature', 'checkpoint-timestamp', 'manifest-object', 'checkpoint-continuity']) expect(checks).toContain(c);
-    expect(failing(r).find((x) => x.check === 'checkpoint-signature')?.file).toBe('checkpoints/decisions/2026-03-01.json.sig');
+    for (const c of ['checkpoint-signature', 'checkpoint-timestamp', 'manifest-object', 'checkpoint-continuity'])
+      expect(checks).toContain(c);
+    expect(failing(r).find((x) => x.check === 'checkpoint-signature')?.file).toBe(
+      'checkpoints/decisions/2026-03-01.json.sig',
+    );
   });
 
   it('a data file the manifest does not list, and a listed file that is missing', async () => {
@@ -142,7 +167,10 @@ describe('verify: tampered copies of the example trip the right check at the rig
   it('GOVERNANCE-mode Object Lock is a warning; a short retention under the chosen policy fails', async () => {
     const dir = copyExample();
     const m = join(dir, 'manifest/objects.jsonl');
-    writeFileSync(m, readFileSync(m, 'utf8').replace('"ObjectLockMode": "COMPLIANCE"', '"ObjectLockMode": "GOVERNANCE"'));
+    writeFileSync(
+      m,
+      readFileSync(m, 'utf8').replace('"ObjectLockMode": "COMPLIANCE"', '"ObjectLockMode": "GOVERNANCE"'),
+    );
     const r = await verify([dir]);
     const lock = r.findings.filter((x) => x.check === 'object-lock');
     expect(lock).toHaveLength(1);
@@ -160,7 +188,11 @@ describe('verify: tampered copies of the example trip the right check at the rig
     unlinkSync(join(dir, 'manifest/objects.jsonl'));
     const r = await verify([dir]);
     expect(r.streams.outcomes.verdict).toBe('unanchored');
-    expect(r.findings.find((x) => x.check === 'checkpoint-coverage')).toMatchObject({ stream: 'outcomes', seq: 10, seqEnd: 18 });
+    expect(r.findings.find((x) => x.check === 'checkpoint-coverage')).toMatchObject({
+      stream: 'outcomes',
+      seq: 10,
+      seqEnd: 18,
+    });
   });
 
   it('an archive with no chain says integrity cannot be established', async () => {
@@ -239,7 +271,9 @@ describe('verify: Parquet-encoded records verify exactly like JSONL (spec sectio
         const db = await DuckDBInstance.create(':memory:');
         const con = await db.connect();
         const f = join(dir, 'decisions/2026-03-02.parquet');
-        await con.run(`COPY (SELECT * REPLACE (CASE WHEN seq = 34 THEN 0.5 ELSE confidence END AS confidence) FROM read_parquet('${f}')) TO '${f}.tmp' (FORMAT parquet)`);
+        await con.run(
+          `COPY (SELECT * REPLACE (CASE WHEN seq = 34 THEN 0.5 ELSE confidence END AS confidence) FROM read_parquet('${f}')) TO '${f}.tmp' (FORMAT parquet)`,
+        );
         con.closeSync();
         db.closeSync();
         cpSync(`${f}.tmp`, f);
@@ -283,7 +317,11 @@ describe('verify: worker threads give the same findings as the calling thread', 
       const inline = await verify([dir], { ...TRUST, workers: 0 });
       const parallel = await verify([dir], { ...TRUST, workers: 2, chunkBytes: 3000 });
       const key = (r: VerifyReport) =>
-        r.findings.map((f) => JSON.stringify([f.check, f.status, f.stream, f.seq, f.seqEnd, f.file, f.line, f.expected, f.actual])).sort();
+        r.findings
+          .map((f) =>
+            JSON.stringify([f.check, f.status, f.stream, f.seq, f.seqEnd, f.file, f.line, f.expected, f.actual]),
+          )
+          .sort();
       expect(key(parallel)).toEqual(key(inline));
       expect(parallel.checks).toEqual(inline.checks);
       expect(parallel.verdict).toBe(inline.verdict);

@@ -28,7 +28,15 @@ describe('fastCanonicalText against the canonicalize library', () => {
     );
   });
   it('agrees on the awkward cases of RFC 8785', () => {
-    const r = { '€': 1, a: [null, { b: null, c: 1e21 }], '\u0080': 1e-7, hash: 'x', z: -0, n: null, s: '\u2028\ud83d\ude00' };
+    const r = {
+      '€': 1,
+      a: [null, { b: null, c: 1e21 }],
+      '\u0080': 1e-7,
+      hash: 'x',
+      z: -0,
+      n: null,
+      s: '\u2028\ud83d\ude00',
+    };
     expect(fastCanonicalText(r)).toBe(canonicalText(r));
   });
   it('rejects what JSON cannot hold', () => {

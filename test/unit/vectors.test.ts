@@ -5,7 +5,9 @@ import { canonicalText, recordHash } from '../../src/archive/canonical.ts';
 import { inclusionPath, merkleRoot, MerkleBuilder, verifyInclusion } from '../../src/archive/merkle.ts';
 import { checksumsOfBuffer, digestOf, parseETag } from '../../src/archive/s3checksums.ts';
 
-const vectors = JSON.parse(readFileSync(fileURLToPath(new URL('../fixtures/spec/vectors.json', import.meta.url)), 'utf8'));
+const vectors = JSON.parse(
+  readFileSync(fileURLToPath(new URL('../fixtures/spec/vectors.json', import.meta.url)), 'utf8'),
+);
 
 describe('jcs-sha256-v1 vectors', () => {
   for (const [i, v] of (vectors.chain as { record: Record<string, unknown>; canonical: string }[]).entries()) {
@@ -61,9 +63,14 @@ describe('S3 checksum vectors', () => {
     const data = Buffer.concat([Buffer.alloc(256, '0'), Buffer.alloc(256, '1')]);
     const c = await checksumsOfBuffer(data, [256, 256]);
     expect(c.composite).toEqual(vectors.s3.multipart.composite);
-    for (const [alg, v] of Object.entries(vectors.s3.multipart.fullObject)) expect(c.fullObject[alg as 'CRC32']).toBe(v);
+    for (const [alg, v] of Object.entries(vectors.s3.multipart.fullObject))
+      expect(c.fullObject[alg as 'CRC32']).toBe(v);
     expect(c.multipartETag).toBe(vectors.s3.multipart.eTag);
-    expect(parseETag(`"${c.multipartETag}"`)).toEqual({ md5: c.multipartETag!.slice(0, 32), parts: 2, checkable: true });
+    expect(parseETag(`"${c.multipartETag}"`)).toEqual({
+      md5: c.multipartETag!.slice(0, 32),
+      parts: 2,
+      checkable: true,
+    });
     expect(parseETag('"not-an-md5"').checkable).toBe(false);
   });
 });

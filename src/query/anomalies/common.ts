@@ -63,7 +63,11 @@ export function reviewScopeWhere(
  * million decisions only to drop almost all of them costs more than the test itself, so the runner
  * reads the item columns for the hits only (`hits`); `sql` is the same as one statement.
  */
-export function decisionHits(ctes: string, hitsSql: string, extras: readonly string[]): { sql: string; hits: { sql: string; extras: readonly string[] } } {
+export function decisionHits(
+  ctes: string,
+  hitsSql: string,
+  extras: readonly string[],
+): { sql: string; hits: { sql: string; extras: readonly string[] } } {
   const hits = `${ctes ? `WITH ${ctes} ` : ''}${hitsSql}`;
   return {
     sql: `SELECT ${decisionItemSql('x')}${extras.map((c) => `, h."${c}"`).join('')}

@@ -20,13 +20,21 @@ export const checkpointFormCheck: RecordCheck = {
     for (const t of state.tallies) {
       const v = t.checkpoint.value;
       const problems: string[] = [];
-      for (const k of ['firstSeq', 'lastSeq', 'count'] as const) if (!Number.isSafeInteger(v[k])) problems.push(`${k} is not an integer`);
-      for (const k of ['headHash', 'merkleRoot'] as const) if (typeof v[k] !== 'string' || !/^[0-9a-f]{64}$/.test(v[k])) problems.push(`${k} is not 64 lowercase hex digits`);
-      if (problems.length === 0 && v.count !== v.lastSeq - v.firstSeq + 1) problems.push(`count ${v.count} is not lastSeq - firstSeq + 1 = ${v.lastSeq - v.firstSeq + 1}`);
+      for (const k of ['firstSeq', 'lastSeq', 'count'] as const)
+        if (!Number.isSafeInteger(v[k])) problems.push(`${k} is not an integer`);
+      for (const k of ['headHash', 'merkleRoot'] as const)
+        if (typeof v[k] !== 'string' || !/^[0-9a-f]{64}$/.test(v[k]))
+          problems.push(`${k} is not 64 lowercase hex digits`);
+      if (problems.length === 0 && v.count !== v.lastSeq - v.firstSeq + 1)
+        problems.push(`count ${v.count} is not lastSeq - firstSeq + 1 = ${v.lastSeq - v.firstSeq + 1}`);
       if (problems.length === 0) sink.pass(this.id);
       else
         sink.add({
-          check: this.id, status: 'fail', category: this.category, stream: state.stream.name, file: cpFile(t),
+          check: this.id,
+          status: 'fail',
+          category: this.category,
+          stream: state.stream.name,
+          file: cpFile(t),
           message: `${label(t)} in ${cpFile(t)} is malformed: ${problems.join('; ')}.`,
         });
     }
@@ -47,8 +55,15 @@ export const checkpointCountCheck: RecordCheck = {
       }
       const fewer = t.count < v.count;
       sink.add({
-        check: this.id, status: 'fail', category: fewer ? 'completeness' : 'integrity', stream: state.stream.name,
-        seq: v.firstSeq, seqEnd: v.lastSeq, file: cpFile(t), expected: v.count, actual: t.count,
+        check: this.id,
+        status: 'fail',
+        category: fewer ? 'completeness' : 'integrity',
+        stream: state.stream.name,
+        seq: v.firstSeq,
+        seqEnd: v.lastSeq,
+        file: cpFile(t),
+        expected: v.count,
+        actual: t.count,
         message: fewer
           ? `${label(t)} anchors ${v.count} records but only ${t.count} are present.`
           : `${label(t)} anchors ${v.count} records but ${t.count} are present in its range.`,
@@ -67,16 +82,29 @@ export const checkpointHeadCheck: RecordCheck = {
       const v = t.checkpoint.value;
       if (!t.head) {
         sink.add({
-          check: this.id, status: 'fail', category: 'completeness', stream: state.stream.name, seq: v.lastSeq,
-          file: cpFile(t), expected: v.headHash,
+          check: this.id,
+          status: 'fail',
+          category: 'completeness',
+          stream: state.stream.name,
+          seq: v.lastSeq,
+          file: cpFile(t),
+          expected: v.headHash,
           message: `${label(t)} names head record seq ${v.lastSeq}, which is not in the archive.`,
         });
       } else if (t.head.hash === v.headHash) {
         sink.pass(this.id);
       } else {
         sink.add({
-          check: this.id, status: 'fail', category: this.category, stream: state.stream.name, seq: v.lastSeq,
-          file: t.head.file, line: t.head.line, row: t.head.row, expected: v.headHash, actual: t.head.hash,
+          check: this.id,
+          status: 'fail',
+          category: this.category,
+          stream: state.stream.name,
+          seq: v.lastSeq,
+          file: t.head.file,
+          line: t.head.line,
+          row: t.head.row,
+          expected: v.headHash,
+          actual: t.head.hash,
           message: `Record seq ${v.lastSeq} is not the head that ${label(t)} anchored: the chain was rewritten up to it.`,
         });
       }
@@ -94,8 +122,14 @@ export const checkpointMerkleCheck: RecordCheck = {
       const v = t.checkpoint.value;
       if (!t.contiguous || t.count !== v.count) {
         sink.add({
-          check: this.id, status: 'fail', category: t.count < v.count ? 'completeness' : 'integrity',
-          stream: state.stream.name, seq: v.firstSeq, seqEnd: v.lastSeq, file: cpFile(t), expected: v.merkleRoot,
+          check: this.id,
+          status: 'fail',
+          category: t.count < v.count ? 'completeness' : 'integrity',
+          stream: state.stream.name,
+          seq: v.firstSeq,
+          seqEnd: v.lastSeq,
+          file: cpFile(t),
+          expected: v.merkleRoot,
           message: `The Merkle root of ${label(t)} cannot be reproduced: records in its range are missing, extra or out of order.`,
         });
         continue;
@@ -104,8 +138,15 @@ export const checkpointMerkleCheck: RecordCheck = {
       if (root === v.merkleRoot) sink.pass(this.id);
       else
         sink.add({
-          check: this.id, status: 'fail', category: this.category, stream: state.stream.name, seq: v.firstSeq,
-          seqEnd: v.lastSeq, file: cpFile(t), expected: v.merkleRoot, actual: root,
+          check: this.id,
+          status: 'fail',
+          category: this.category,
+          stream: state.stream.name,
+          seq: v.firstSeq,
+          seqEnd: v.lastSeq,
+          file: cpFile(t),
+          expected: v.merkleRoot,
+          actual: root,
           message: `The records in ${label(t)} are not the ones it anchored: their Merkle root differs.`,
         });
     }
@@ -124,7 +165,11 @@ export const checkpointContinuityCheck: RecordCheck = {
         if (v.prevCheckpointSha256 === null || v.prevCheckpointSha256 === undefined) sink.pass(this.id);
         else
           sink.add({
-            check: this.id, status: 'warn', category: 'anchoring', stream: state.stream.name, file: cpFile(t),
+            check: this.id,
+            status: 'warn',
+            category: 'anchoring',
+            stream: state.stream.name,
+            file: cpFile(t),
             actual: v.prevCheckpointSha256,
             message: `The first checkpoint present, ${label(t)}, links to an earlier checkpoint that is not in the archive.`,
           });
@@ -135,16 +180,25 @@ export const checkpointContinuityCheck: RecordCheck = {
       if (v.prevCheckpointSha256 === expected) sink.pass(this.id);
       else
         sink.add({
-          check: this.id, status: 'fail', category: this.category, stream: state.stream.name, file: cpFile(t),
-          expected, actual: v.prevCheckpointSha256 ?? null,
+          check: this.id,
+          status: 'fail',
+          category: this.category,
+          stream: state.stream.name,
+          file: cpFile(t),
+          expected,
+          actual: v.prevCheckpointSha256 ?? null,
           message: `${label(t)} does not link to the bytes of the previous checkpoint ${prev.checkpoint.files.path}: one of them was altered, removed or replaced.`,
         });
       const pv = prev.checkpoint.value;
       if (v.firstSeq !== pv.lastSeq + 1)
         sink.add({
-          check: this.id, status: v.firstSeq > pv.lastSeq + 1 ? 'warn' : 'fail',
-          category: v.firstSeq > pv.lastSeq + 1 ? 'anchoring' : 'integrity', stream: state.stream.name, file: cpFile(t),
-          expected: pv.lastSeq + 1, actual: v.firstSeq,
+          check: this.id,
+          status: v.firstSeq > pv.lastSeq + 1 ? 'warn' : 'fail',
+          category: v.firstSeq > pv.lastSeq + 1 ? 'anchoring' : 'integrity',
+          stream: state.stream.name,
+          file: cpFile(t),
+          expected: pv.lastSeq + 1,
+          actual: v.firstSeq,
           message:
             v.firstSeq > pv.lastSeq + 1
               ? `No checkpoint covers seq ${pv.lastSeq + 1}-${v.firstSeq - 1} (between ${prev.checkpoint.files.path} and ${cpFile(t)}).`
@@ -163,7 +217,11 @@ export const checkpointCoverageCheck: RecordCheck = {
     if (state.chained === 0) return;
     if (state.tallies.length === 0) {
       sink.add({
-        check: this.id, status: 'warn', category: this.category, stream: state.stream.name, seq: state.firstSeq,
+        check: this.id,
+        status: 'warn',
+        category: this.category,
+        stream: state.stream.name,
+        seq: state.firstSeq,
         seqEnd: state.lastSeq,
         message: `Stream ${state.stream.name} has no checkpoints: its ${state.chained} records are chained but not anchored, so a rewrite of the whole chain could not be detected.`,
       });
@@ -173,8 +231,15 @@ export const checkpointCoverageCheck: RecordCheck = {
     for (const [first, last, rec] of state.unanchoredRuns) {
       const after = first > lastCovered;
       sink.add({
-        check: this.id, status: 'warn', category: this.category, stream: state.stream.name, seq: first, seqEnd: last,
-        file: rec.file, line: rec.line, row: rec.row,
+        check: this.id,
+        status: 'warn',
+        category: this.category,
+        stream: state.stream.name,
+        seq: first,
+        seqEnd: last,
+        file: rec.file,
+        line: rec.line,
+        row: rec.row,
         message: after
           ? `Records seq ${first}-${last} come after the last checkpoint (seq ${lastCovered}) and are not anchored yet.`
           : `Records seq ${first}-${last} are not covered by any checkpoint.`,

@@ -14,7 +14,12 @@ export const linkCheck: RecordCheck = {
     if (rec.seq !== prev.seq + 1) {
       if (rec.seq > prev.seq + 1) {
         sink.add({
-          check: this.id, status: 'fail', category: this.category, stream: rec.stream, seq: rec.seq, ...where(rec),
+          check: this.id,
+          status: 'fail',
+          category: this.category,
+          stream: rec.stream,
+          seq: rec.seq,
+          ...where(rec),
           actual: rec.prevHash,
           message: `The link of record seq ${rec.seq} at ${at(rec)} cannot be checked: its predecessor seq ${rec.seq - 1} is missing.`,
         });
@@ -26,8 +31,14 @@ export const linkCheck: RecordCheck = {
       return;
     }
     sink.add({
-      check: this.id, status: 'fail', category: this.category, stream: rec.stream, seq: rec.seq, ...where(rec),
-      expected: prev.hash, actual: rec.prevHash ?? null,
+      check: this.id,
+      status: 'fail',
+      category: this.category,
+      stream: rec.stream,
+      seq: rec.seq,
+      ...where(rec),
+      expected: prev.hash,
+      actual: rec.prevHash ?? null,
       message: `Record seq ${rec.seq} at ${at(rec)} does not point to the hash of record seq ${prev.seq}: the chain is broken between them.`,
     });
   },
@@ -44,8 +55,14 @@ export const genesisCheck: RecordCheck = {
       if (rec.prevHash === GENESIS_PREV_HASH) sink.pass(this.id);
       else
         sink.add({
-          check: this.id, status: 'fail', category: this.category, stream: rec.stream, seq: 0, ...where(rec),
-          expected: GENESIS_PREV_HASH, actual: rec.prevHash ?? null,
+          check: this.id,
+          status: 'fail',
+          category: this.category,
+          stream: rec.stream,
+          seq: 0,
+          ...where(rec),
+          expected: GENESIS_PREV_HASH,
+          actual: rec.prevHash ?? null,
           message: `The first record (seq 0) at ${at(rec)} does not start the chain: its prevHash is not 64 zeros.`,
         });
       return;
@@ -56,8 +73,14 @@ export const genesisCheck: RecordCheck = {
       return;
     }
     sink.add({
-      check: this.id, status: 'warn', category: 'anchoring', stream: rec.stream, seq: rec.seq, ...where(rec),
-      expected: 0, actual: rec.seq,
+      check: this.id,
+      status: 'warn',
+      category: 'anchoring',
+      stream: rec.stream,
+      seq: rec.seq,
+      ...where(rec),
+      expected: 0,
+      actual: rec.seq,
       message: `The chain starts mid-way at seq ${rec.seq} (${at(rec)}) and no checkpoint starts there, so its first link is not anchored.`,
     });
   },

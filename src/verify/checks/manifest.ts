@@ -32,13 +32,19 @@ async function checkObject(
   const id = 'manifest-object';
   if (entry.ObjectSize !== undefined && entry.ObjectSize !== file.size) {
     sink.add({
-      ...base, check: id, status: 'fail', expected: entry.ObjectSize, actual: file.size,
+      ...base,
+      check: id,
+      status: 'fail',
+      expected: entry.ObjectSize,
+      actual: file.size,
       message: `${file.path} is ${file.size} bytes but the object store recorded ${entry.ObjectSize} bytes (manifest line ${entry.line}).`,
     });
   }
   const sizes = partSizes(entry);
   const checksum = entry.Checksum ?? {};
-  const wanted: (ChecksumAlgorithm | 'MD5')[] = ALGORITHMS.filter((alg) => typeof checksum[`Checksum${alg}`] === 'string');
+  const wanted: (ChecksumAlgorithm | 'MD5')[] = ALGORITHMS.filter(
+    (alg) => typeof checksum[`Checksum${alg}`] === 'string',
+  );
   if (entry.ETag !== undefined && parseETag(String(entry.ETag)).checkable) wanted.push('MD5');
   const sums = await checksumsOfFile(file.absPath, sizes, wanted);
   const type = checksum.ChecksumType ?? 'FULL_OBJECT';
@@ -52,7 +58,11 @@ async function checkObject(
     if (type === 'COMPOSITE' || parts !== undefined) {
       if (!sizes) {
         sink.add({
-          ...base, check: id, status: 'unverifiable', category: 'coverage', expected: value,
+          ...base,
+          check: id,
+          status: 'unverifiable',
+          category: 'coverage',
+          expected: value,
           message: `The composite ${alg} of ${file.path} cannot be checked: the manifest gives no part sizes (ObjectParts).`,
         });
         continue;
@@ -64,7 +74,11 @@ async function checkObject(
     if (actual === value) sink.pass(id);
     else
       sink.add({
-        ...base, check: id, status: 'fail', expected: value, actual,
+        ...base,
+        check: id,
+        status: 'fail',
+        expected: value,
+        actual,
         message: `The ${alg} checksum of ${file.path} differs from the one the object store recorded: the file changed after it was stored.`,
       });
   }
@@ -72,7 +86,11 @@ async function checkObject(
     const etag = parseETag(String(entry.ETag));
     if (!etag.checkable) {
       sink.add({
-        ...base, check: 'manifest-etag', status: 'unverifiable', category: 'coverage', expected: entry.ETag,
+        ...base,
+        check: 'manifest-etag',
+        status: 'unverifiable',
+        category: 'coverage',
+        expected: entry.ETag,
         message: `The ETag of ${file.path} is not an MD5 (e.g. SSE-KMS encryption), so it is not checkable.`,
       });
     } else {
@@ -81,20 +99,31 @@ async function checkObject(
       const expected = etag.parts !== undefined ? `${etag.md5}-${etag.parts}` : etag.md5;
       if (actual === undefined)
         sink.add({
-          ...base, check: 'manifest-etag', status: 'unverifiable', category: 'coverage', expected,
+          ...base,
+          check: 'manifest-etag',
+          status: 'unverifiable',
+          category: 'coverage',
+          expected,
           message: `The multipart ETag of ${file.path} cannot be checked: the manifest gives no part sizes.`,
         });
       else if (actual === expected) sink.pass('manifest-etag');
       else
         sink.add({
-          ...base, check: 'manifest-etag', status: 'fail', expected, actual,
+          ...base,
+          check: 'manifest-etag',
+          status: 'fail',
+          expected,
+          actual,
           message: `The ETag (MD5) of ${file.path} differs from the one the object store recorded: the file changed after it was stored.`,
         });
     }
   }
   if (checked === 0)
     sink.add({
-      ...base, check: id, status: 'unverifiable', category: 'coverage',
+      ...base,
+      check: id,
+      status: 'unverifiable',
+      category: 'coverage',
       message: `The manifest entry for ${file.path} (line ${entry.line}) carries no checksum and no MD5 ETag.`,
     });
 
@@ -106,7 +135,12 @@ function checkLock(entry: ManifestEntry, file: ArchiveFile, ctx: VerifyContext, 
   if (mode === 'COMPLIANCE') sink.pass('object-lock');
   else
     sink.add({
-      check: 'object-lock', status: 'warn', category: 'compliance', file: file.path, expected: 'COMPLIANCE', actual: mode ?? null,
+      check: 'object-lock',
+      status: 'warn',
+      category: 'compliance',
+      file: file.path,
+      expected: 'COMPLIANCE',
+      actual: mode ?? null,
       message:
         mode === 'GOVERNANCE'
           ? `${file.path} is stored under GOVERNANCE-mode Object Lock, which privileged users can bypass; checkpoints need COMPLIANCE mode.`
@@ -117,7 +151,10 @@ function checkLock(entry: ManifestEntry, file: ArchiveFile, ctx: VerifyContext, 
   if (!until || Number.isNaN(until.getTime())) {
     if (mode)
       sink.add({
-        check: 'retention', status: 'fail', category: 'compliance', file: file.path,
+        check: 'retention',
+        status: 'fail',
+        category: 'compliance',
+        file: file.path,
         message: `${file.path} has no valid Object Lock retain-until date.`,
       });
     return;
@@ -127,8 +164,12 @@ function checkLock(entry: ManifestEntry, file: ArchiveFile, ctx: VerifyContext, 
   if (until.getTime() >= required.getTime()) sink.pass('retention');
   else
     sink.add({
-      check: 'retention', status: 'fail', category: 'compliance', file: file.path,
-      expected: `>= ${required.toISOString()}`, actual: until.toISOString(),
+      check: 'retention',
+      status: 'fail',
+      category: 'compliance',
+      file: file.path,
+      expected: `>= ${required.toISOString()}`,
+      actual: until.toISOString(),
       message: `${file.path} is retained until ${until.toISOString().slice(0, 10)}, less than ${ctx.retention.label} from ${reference.toISOString().slice(0, 10)}.`,
     });
 }
@@ -143,7 +184,10 @@ export const manifestCheck: ArchiveCheck = {
       const entries = await readManifest(archive);
       if (!entries) {
         sink.add({
-          check: 'manifest-present', status: 'warn', category: 'coverage', file: MANIFEST_PATH,
+          check: 'manifest-present',
+          status: 'warn',
+          category: 'coverage',
+          file: MANIFEST_PATH,
           message: `${archive.source} has no object-store manifest: file checksums and Object Lock cannot be checked.`,
         });
         continue;
@@ -159,7 +203,10 @@ export const manifestCheck: ArchiveCheck = {
         const file = byPath.get(path);
         if (!file) {
           sink.add({
-            check: 'manifest-missing', status: 'fail', category: 'completeness', file: path,
+            check: 'manifest-missing',
+            status: 'fail',
+            category: 'completeness',
+            file: path,
             message: `${path} is listed in the manifest (line ${entry.line}) but is not in the archive.`,
           });
           continue;
@@ -169,7 +216,10 @@ export const manifestCheck: ArchiveCheck = {
       for (const file of archive.files) {
         if (!COVERED_ROLES.has(file.role) || listed.has(file.path)) continue;
         sink.add({
-          check: 'manifest-unlisted', status: 'fail', category: 'integrity', file: file.path,
+          check: 'manifest-unlisted',
+          status: 'fail',
+          category: 'integrity',
+          file: file.path,
           message: `${file.path} is in the archive but not in the object-store manifest: it was not exported from the store as listed.`,
         });
       }

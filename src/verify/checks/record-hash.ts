@@ -10,7 +10,12 @@ export const recordHashCheck: RecordCheck = {
     if (!rec.hasChain || rec.hash === undefined) return;
     if (rec.unverifiable) {
       sink.add({
-        check: this.id, status: 'unverifiable', category: this.category, stream: rec.stream, seq: rec.seq, ...where(rec),
+        check: this.id,
+        status: 'unverifiable',
+        category: this.category,
+        stream: rec.stream,
+        seq: rec.seq,
+        ...where(rec),
         expected: rec.hash,
         message: `The hash of record seq ${rec.seq} at ${at(rec)} cannot be recomputed: ${rec.unverifiable}.`,
       });
@@ -21,8 +26,14 @@ export const recordHashCheck: RecordCheck = {
       return;
     }
     sink.add({
-      check: this.id, status: 'fail', category: this.category, stream: rec.stream, seq: rec.seq, ...where(rec),
-      expected: rec.hash, actual: rec.computed,
+      check: this.id,
+      status: 'fail',
+      category: this.category,
+      stream: rec.stream,
+      seq: rec.seq,
+      ...where(rec),
+      expected: rec.hash,
+      actual: rec.computed,
       message: `Record seq ${rec.seq} at ${at(rec)} does not match its own hash: its content was changed after it was hashed.`,
     });
   },

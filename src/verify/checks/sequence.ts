@@ -10,7 +10,12 @@ export const sequenceCheck: RecordCheck = {
     if (!rec.hasChain) return;
     if (rec.seq === undefined || !Number.isSafeInteger(rec.seq) || rec.seq < 0) {
       sink.add({
-        check: this.id, status: 'fail', category: this.category, stream: rec.stream, ...where(rec), actual: rec.seq ?? null,
+        check: this.id,
+        status: 'fail',
+        category: this.category,
+        stream: rec.stream,
+        ...where(rec),
+        actual: rec.seq ?? null,
         message: `The record at ${at(rec)} has no valid seq (a non-negative integer).`,
       });
       return;
@@ -25,8 +30,15 @@ export const sequenceCheck: RecordCheck = {
     } else if (rec.seq > prevSeq + 1) {
       const missing = rec.seq - prevSeq - 1;
       sink.add({
-        check: this.id, status: 'fail', category: this.category, stream: rec.stream, seq: prevSeq + 1, seqEnd: rec.seq - 1,
-        ...where(rec), expected: prevSeq + 1, actual: rec.seq,
+        check: this.id,
+        status: 'fail',
+        category: this.category,
+        stream: rec.stream,
+        seq: prevSeq + 1,
+        seqEnd: rec.seq - 1,
+        ...where(rec),
+        expected: prevSeq + 1,
+        actual: rec.seq,
         message:
           missing === 1
             ? `Record seq ${prevSeq + 1} is missing: the chain jumps from ${prevSeq} to ${rec.seq} at ${at(rec)}.`
@@ -34,8 +46,14 @@ export const sequenceCheck: RecordCheck = {
       });
     } else {
       sink.add({
-        check: this.id, status: 'fail', category: this.category, stream: rec.stream, seq: rec.seq, ...where(rec),
-        expected: prevSeq + 1, actual: rec.seq,
+        check: this.id,
+        status: 'fail',
+        category: this.category,
+        stream: rec.stream,
+        seq: rec.seq,
+        ...where(rec),
+        expected: prevSeq + 1,
+        actual: rec.seq,
         message:
           rec.seq === prevSeq
             ? `Record seq ${rec.seq} appears twice: again at ${at(rec)}.`

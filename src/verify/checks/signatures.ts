@@ -16,7 +16,11 @@ export const signatureCheck: ArchiveCheck = {
         const { files, archive, bytes } = cp;
         if (!files.sigPath) {
           sink.add({
-            check: this.id, status: 'warn', category: 'trust', stream: stream.name, file: files.path,
+            check: this.id,
+            status: 'warn',
+            category: 'trust',
+            stream: stream.name,
+            file: files.path,
             message: `${files.path} has no signature (.sig): nothing proves who wrote it.`,
           });
           continue;
@@ -35,8 +39,13 @@ export const signatureCheck: ArchiveCheck = {
         }
         const tampered = result.status === 'fail' && !result.verifiedBy;
         sink.add({
-          check: this.id, status: result.status, category: tampered ? 'integrity' : 'trust', stream: stream.name,
-          file: files.sigPath, expected: result.verifiedBy ? 'a pinned key' : 'a valid signature', actual: result.verifiedBy?.spkiSha256 ?? null,
+          check: this.id,
+          status: result.status,
+          category: tampered ? 'integrity' : 'trust',
+          stream: stream.name,
+          file: files.sigPath,
+          expected: result.verifiedBy ? 'a pinned key' : 'a valid signature',
+          actual: result.verifiedBy?.spkiSha256 ?? null,
           message: result.reason,
         });
       }

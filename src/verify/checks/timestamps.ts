@@ -17,7 +17,11 @@ export const timestampCheck: ArchiveCheck = {
         const { files, archive, bytes } = cp;
         if (!files.tsrPath) {
           sink.add({
-            check: this.id, status: 'warn', category: 'trust', stream: stream.name, file: files.path,
+            check: this.id,
+            status: 'warn',
+            category: 'trust',
+            stream: stream.name,
+            file: files.path,
             message: `${files.path} has no RFC 3161 time-stamp (.tsr): nothing independent proves when it existed.`,
           });
           continue;
@@ -35,16 +39,27 @@ export const timestampCheck: ArchiveCheck = {
             sink.pass(this.id);
             continue;
           }
-          const broken = result.checks.some((c) => c.status === 'fail' && (c.name === 'imprint' || c.name === 'signature'));
+          const broken = result.checks.some(
+            (c) => c.status === 'fail' && (c.name === 'imprint' || c.name === 'signature'),
+          );
           sink.add({
-            check: this.id, status: result.status, category: broken ? 'integrity' : 'trust', stream: stream.name,
-            file: files.tsrPath, expected: result.imprint?.expected, actual: result.imprint?.value,
+            check: this.id,
+            status: result.status,
+            category: broken ? 'integrity' : 'trust',
+            stream: stream.name,
+            file: files.tsrPath,
+            expected: result.imprint?.expected,
+            actual: result.imprint?.value,
             message: `${result.reason}${result.genTime ? ` (genTime ${result.genTime})` : ''}`,
           });
         } catch (err) {
           if (!(err instanceof AuditWsError)) throw err;
           sink.add({
-            check: this.id, status: 'fail', category: 'integrity', stream: stream.name, file: files.tsrPath,
+            check: this.id,
+            status: 'fail',
+            category: 'integrity',
+            stream: stream.name,
+            file: files.tsrPath,
             message: err.message,
           });
         }

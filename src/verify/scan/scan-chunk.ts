@@ -67,11 +67,21 @@ export async function scanChunk(job: ChunkJob): Promise<ChunkResult> {
 
   const grow = () => {
     cap *= 2;
-    const l = new Uint32Array(cap); l.set(lineNos); lineNos = l;
-    const s = new Float64Array(cap); s.set(seqs); seqs = s;
-    const h = new Uint8Array(cap * 32); h.set(hashes); hashes = h;
-    const v = new Uint8Array(cap * 32); v.set(leaves); leaves = v;
-    const m = new Uint8Array(cap); m.set(normal); normal = m;
+    const l = new Uint32Array(cap);
+    l.set(lineNos);
+    lineNos = l;
+    const s = new Float64Array(cap);
+    s.set(seqs);
+    seqs = s;
+    const h = new Uint8Array(cap * 32);
+    h.set(hashes);
+    hashes = h;
+    const v = new Uint8Array(cap * 32);
+    v.set(leaves);
+    leaves = v;
+    const m = new Uint8Array(cap);
+    m.set(normal);
+    normal = m;
   };
 
   try {
@@ -84,7 +94,11 @@ export async function scanChunk(job: ChunkJob): Promise<ChunkResult> {
     })) {
       lines = ev.line;
       if (ev.kind === 'too-long') {
-        errors.push({ line: ev.line, code: 'LIMIT_EXCEEDED', message: `line longer than the limit of ${job.maxLineBytes ?? 64 * 1024 * 1024} bytes (${ev.bytes} bytes), skipped` });
+        errors.push({
+          line: ev.line,
+          code: 'LIMIT_EXCEEDED',
+          message: `line longer than the limit of ${job.maxLineBytes ?? 64 * 1024 * 1024} bytes (${ev.bytes} bytes), skipped`,
+        });
         prevOk = false;
         continue;
       }
@@ -125,7 +139,13 @@ export async function scanChunk(job: ChunkJob): Promise<ChunkResult> {
         leaves.set(oneShotHash('sha256', Buffer.concat([LEAF_PREFIX, bytes]), 'buffer') as Buffer, i * 32);
       }
       const isNormal =
-        hasChain && wellFormed && computed === claimed && prevOk && seq !== undefined && seq === prevSeq + 1 && prev === prevHash;
+        hasChain &&
+        wellFormed &&
+        computed === claimed &&
+        prevOk &&
+        seq !== undefined &&
+        seq === prevSeq + 1 &&
+        prev === prevHash;
       normal[i] = isNormal ? 1 : 0;
       if (!isNormal) {
         const d: RecordDetail = { i, hasChain, seq, hash: claimed, prevHash: prev, computed };
@@ -138,7 +158,12 @@ export async function scanChunk(job: ChunkJob): Promise<ChunkResult> {
     }
   } catch (err) {
     if (!(err instanceof AuditWsError)) throw err;
-    fatal = { line: lines + 1, message: err.message.startsWith(`${job.displayPath}: `) ? err.message.slice(job.displayPath.length + 2) : err.message };
+    fatal = {
+      line: lines + 1,
+      message: err.message.startsWith(`${job.displayPath}: `)
+        ? err.message.slice(job.displayPath.length + 2)
+        : err.message,
+    };
   }
   return {
     lines,
