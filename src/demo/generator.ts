@@ -384,7 +384,7 @@ export async function runDemoPart(o: ValidDemoOptions, part: DemoPart): Promise<
 
 /** Runs a part on a worker thread (src/demo/part-worker.ts); `stop` ends it early when the other part failed. */
 function runPartOnThread(o: ValidDemoOptions, part: DemoPart): { result: Promise<DemoPartResult>; stop: () => void } {
-  const worker = new Worker(new URL('./boot.mjs', import.meta.url), {
+  const worker = new Worker(workerBootUrl(), {
     workerData: { entry: new URL('./part-worker.ts', import.meta.url).href, options: o, part },
   });
   const result = new Promise<DemoPartResult>((resolve, reject) => {
@@ -970,4 +970,13 @@ function explanation(
     output: d.prediction,
     attributions,
   };
+}
+
+/**
+ * The worker bootstrap next to this module. Built outside the `new Worker(new URL(...))` pattern on
+ * purpose: bundlers rewrite that pattern into a browser worker, and this is a Node worker_threads one.
+ */
+function workerBootUrl(): URL {
+  const name = './boot.mjs';
+  return new URL(name, import.meta.url);
 }

@@ -16,7 +16,7 @@ import { memberColumns } from '../case/evidence-schema.ts';
 import { KIND_TABLES } from '../case/evidence-schema.ts';
 import { AuditWsError } from '../errors.ts';
 import type { QueryContext } from './context.ts';
-import { isoSql, numberParam, queryRows, ratio, utcSql } from './db.ts';
+import { isoSql, numberParam, queryRows, ratio } from './db.ts';
 import type { Row, SqlParams } from './db.ts';
 import { decisionWhere, pickFilters } from './filters.ts';
 import { OUTCOMES_TABLE } from './lookups.ts';

@@ -23,7 +23,7 @@ export class ScanPool {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(new URL('./boot.mjs', import.meta.url), {
+    const worker = new Worker(workerBootUrl(), {
       workerData: { entry: new URL('./worker.ts', import.meta.url).href },
     });
     worker.on('message', (msg: { ok: true; result: ChunkResult } | { ok: false; error: string }) => {
@@ -73,4 +73,13 @@ export class ScanPool {
     for (const p of this.queue.splice(0)) p.reject(new Error('scan pool closed'));
     await Promise.all([...this.idle, ...this.busy.keys()].map((w) => w.terminate()));
   }
+}
+
+/**
+ * The worker bootstrap next to this module. Built outside the `new Worker(new URL(...))` pattern on
+ * purpose: bundlers rewrite that pattern into a browser worker, and this is a Node worker_threads one.
+ */
+function workerBootUrl(): URL {
+  const name = './boot.mjs';
+  return new URL(name, import.meta.url);
 }
