@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { buildLookups } from '../../query/lookups.ts';
 import { resolveInvestigator } from '../../case/custody.ts';
 import { importArchives } from '../../import/importer.ts';
 import type { ImportResult } from '../../import/importer.ts';
@@ -120,6 +121,8 @@ export function registerImport(program: Command): void {
               signal: controller.signal,
               onProgress,
             });
+            // the lookup tables the investigation queries use; built once per import, not per query
+            if (result.status === 'done') await buildLookups(handle.duck);
           } finally {
             if (drawn) process.stderr.write('\r\u001b[K');
             await handle.close();
