@@ -8,7 +8,7 @@
 import { createPrivateKey, hash as oneShotHash, type KeyObject } from 'node:crypto';
 import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { startTsWorker } from '../worker/ts-worker.ts';
 import { sha256Hex } from '../archive/canonical.ts';
 import {
   ArchiveWriter,
@@ -384,9 +384,7 @@ export async function runDemoPart(o: ValidDemoOptions, part: DemoPart): Promise<
 
 /** Runs a part on a worker thread (src/demo/part-worker.ts); `stop` ends it early when the other part failed. */
 function runPartOnThread(o: ValidDemoOptions, part: DemoPart): { result: Promise<DemoPartResult>; stop: () => void } {
-  const worker = new Worker(workerBootUrl(), {
-    workerData: { entry: new URL('./part-worker.ts', import.meta.url).href, options: o, part },
-  });
+  const worker = startTsWorker(new URL('./part-worker.ts', import.meta.url), { options: o, part });
   const result = new Promise<DemoPartResult>((resolve, reject) => {
     worker.once(
       'message',
@@ -970,13 +968,4 @@ function explanation(
     output: d.prediction,
     attributions,
   };
-}
-
-/**
- * The worker bootstrap next to this module. Built outside the `new Worker(new URL(...))` pattern on
- * purpose: bundlers rewrite that pattern into a browser worker, and this is a Node worker_threads one.
- */
-function workerBootUrl(): URL {
-  const name = './boot.mjs';
-  return new URL(name, import.meta.url);
 }

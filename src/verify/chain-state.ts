@@ -1,4 +1,4 @@
-import { MerkleBuilder } from '../archive/merkle.ts';
+import { leafHash, MerkleBuilder } from '../archive/merkle.ts';
 import type { LoadedCheckpoint, ScannedRecord, StreamInput } from './types.ts';
 
 /** Per-checkpoint tally built while the walk passes its range in seq order. */
@@ -74,21 +74,7 @@ export class ChainState {
   acceptLinked(seq: number, hash: Uint8Array, leaf: Uint8Array, file: string, line: number): void {
     this.lazyPrev = { seq, hash, file, line };
     this.prevRecord = undefined;
-    this.lastSeq = seq;
-    if (this.firstSeq === undefined) this.firstSeq = seq;
-    const tally = this.tallyFor(seq);
-    if (!tally) {
-      const last = this.unanchoredRuns[this.unanchoredRuns.length - 1];
-      if (last && last[1] === seq - 1) last[1] = seq;
-      else this.unanchoredRuns.push([seq, seq, this.materialize(seq, hash, file, line)]);
-      return;
-    }
-    this.anchored++;
-    if (seq !== tally.nextSeq) tally.contiguous = false;
-    tally.nextSeq = seq + 1;
-    tally.count++;
-    tally.builder.addLeafHash(leaf);
-    if (seq === tally.checkpoint.value.lastSeq) tally.head = this.materialize(seq, hash, file, line);
+    this.place(seq, leaf, () => this.materialize(seq, hash, file, line));
   }
 
   /** Called by the walk after the checks saw the record: it becomes the predecessor of the next one. */
@@ -96,25 +82,34 @@ export class ChainState {
     this.prevRecord = rec;
     this.lazyPrev = undefined;
     if (rec.seq === undefined) return;
-    if (this.firstSeq === undefined) this.firstSeq = rec.seq;
-    this.lastSeq = rec.seq;
-    const tally = this.tallyFor(rec.seq);
+    const leaf = rec.hash && /^[0-9a-f]{64}$/.test(rec.hash) ? leafHash(Buffer.from(rec.hash, 'hex')) : undefined;
+    this.place(rec.seq, leaf, () => rec);
+  }
+
+  /**
+   * Puts an accepted record in its checkpoint's tally (or an unanchored run). `record` is called only
+   * when a ScannedRecord must be kept (a run's first record, a checkpoint's head); a record without a
+   * well-formed hash has no leaf and spoils its tally's Merkle root.
+   */
+  private place(seq: number, leaf: Uint8Array | undefined, record: () => ScannedRecord): void {
+    if (this.firstSeq === undefined) this.firstSeq = seq;
+    this.lastSeq = seq;
+    const tally = this.tallyFor(seq);
     if (!tally) {
       const last = this.unanchoredRuns[this.unanchoredRuns.length - 1];
-      if (last && last[1] === rec.seq - 1) last[1] = rec.seq;
-      else this.unanchoredRuns.push([rec.seq, rec.seq, rec]);
+      if (last && last[1] === seq - 1) last[1] = seq;
+      else this.unanchoredRuns.push([seq, seq, record()]);
       return;
     }
     this.anchored++;
-    if (rec.seq !== tally.nextSeq) tally.contiguous = false;
-    tally.nextSeq = rec.seq + 1;
+    if (seq !== tally.nextSeq) tally.contiguous = false;
+    tally.nextSeq = seq + 1;
     tally.count++;
-    if (rec.hash && /^[0-9a-f]{64}$/.test(rec.hash)) tally.builder.add(rec.hash);
+    if (leaf) tally.builder.addLeafHash(leaf);
     else tally.contiguous = false;
-    if (rec.seq === tally.checkpoint.value.lastSeq) tally.head = rec;
+    if (seq === tally.checkpoint.value.lastSeq) tally.head = record();
   }
 }
-
 export function where(rec: ScannedRecord): { file: string; line?: number; row?: number } {
   return rec.row !== undefined ? { file: rec.file, row: rec.row } : { file: rec.file, line: rec.line };
 }

@@ -11,14 +11,7 @@ import { planChunks } from './scan/plan.ts';
 import { ScanPool } from './scan/pool.ts';
 import type { ChunkResult } from './scan/scan-chunk.ts';
 import { archiveChecks, recordChecks } from './checks/index.ts';
-import {
-  FindingSink,
-  VERDICT_EXPLANATION,
-  worstVerdict,
-  type CheckStatus,
-  type Finding,
-  type StreamVerdict,
-} from './findings.ts';
+import { FindingSink, VERDICT_EXPLANATION, worstVerdict, type Finding, type StreamVerdict } from './findings.ts';
 import {
   RETENTION_POLICIES,
   type LoadedCheckpoint,
@@ -400,8 +393,4 @@ export async function verifyArchives(archives: OpenedArchive[], options: VerifyO
     findings: sink.findings,
     findingsDropped: sink.dropped,
   };
-}
-
-export function hasFailures(report: VerifyReport): boolean {
-  return report.findings.some((f) => f.status === ('fail' satisfies CheckStatus));
 }

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startTsWorker } from '../../worker/ts-worker.ts';
 import type { ChunkJob, ChunkResult } from './scan-chunk.ts';
 
 interface Pending {
@@ -23,9 +24,7 @@ export class ScanPool {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(workerBootUrl(), {
-      workerData: { entry: new URL('./worker.ts', import.meta.url).href },
-    });
+    const worker = startTsWorker(new URL('./worker.ts', import.meta.url));
     worker.on('message', (msg: { ok: true; result: ChunkResult } | { ok: false; error: string }) => {
       const p = this.busy.get(worker);
       this.busy.delete(worker);
@@ -73,13 +72,4 @@ export class ScanPool {
     for (const p of this.queue.splice(0)) p.reject(new Error('scan pool closed'));
     await Promise.all([...this.idle, ...this.busy.keys()].map((w) => w.terminate()));
   }
-}
-
-/**
- * The worker bootstrap next to this module. Built outside the `new Worker(new URL(...))` pattern on
- * purpose: bundlers rewrite that pattern into a browser worker, and this is a Node worker_threads one.
- */
-function workerBootUrl(): URL {
-  const name = './boot.mjs';
-  return new URL(name, import.meta.url);
 }

@@ -1,4 +1,4 @@
-// Worker bootstrap: registers tsx so a worker can run the TypeScript core without a build step.
+// Worker bootstrap: registers tsx so a worker thread can run the TypeScript core without a build step.
 import { register } from 'tsx/esm/api';
 import { workerData } from 'node:worker_threads';
 
