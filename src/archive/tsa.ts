@@ -1,18 +1,32 @@
-import { createHash, createPrivateKey, createPublicKey, randomBytes, webcrypto } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  KeyObject,
+  randomBytes,
+  sign as cryptoSign,
+  webcrypto,
+  X509Certificate,
+} from 'node:crypto';
+import type * as Asn1js from 'asn1js';
+import type * as Pkijs from 'pkijs';
 
 /**
  * A local, offline RFC 3161 time-stamping authority for the demo generator and for tests. It is a
- * TEST authority: its root is made on the spot, so its tokens prove nothing to anyone who has not
- * chosen to trust that root. It issues a self-signed root and a TSA certificate (extended key usage
- * id-kp-timeStamping, critical) and answers with DER TimeStampResp tokens that carry the TSA
- * certificate and a signing-certificate-v2 attribute, as RFC 3161 / RFC 5816 ask.
+ * TEST authority: its root is made on the spot (or, for the demo, committed to the repository), so its
+ * tokens prove nothing to anyone who has not chosen to trust that root. It issues a self-signed root and
+ * a TSA certificate (extended key usage id-kp-timeStamping, critical) and answers with DER
+ * TimeStampResp tokens that carry the TSA certificate and a signing-certificate-v2 attribute, as
+ * RFC 3161 / RFC 5816 ask.
+ *
+ * Tokens are encoded directly in DER and signed with node:crypto (about 1 ms each with RSA-2048);
+ * pkijs is loaded only to issue certificates (createLocalTsa), never by openLocalTsa, which reuses
+ * stored ones.
  *
  * Determinism: by default keys are fresh ECDSA P-256 keys. Pass `keys` (PKCS#8 PEM) to reuse keys;
  * with RSA keys and a `seed`, every byte (certificates and tokens) is reproducible, because RSA
- * PKCS#1 v1.5 signatures are deterministic. ECDSA signatures are randomised by WebCrypto, so with
- * ECDSA keys only the key fingerprints and token contents repeat, not the signature bytes.
+ * PKCS#1 v1.5 signatures are deterministic. ECDSA signatures are randomised, so with ECDSA keys only
+ * the key fingerprints and token contents repeat, not the signature bytes.
  */
 
 export type LocalTsaAlgorithm = 'ECDSA-P256' | 'RSA-2048';
@@ -34,14 +48,32 @@ export interface LocalTsaOptions {
   /**
    * Deliberately broken profiles for negative tests only. A real TSA never does these.
    */
-  testProfile?: {
-    ekuCritical?: boolean;
-    ekuPurposes?: string[];
-    includeCertificates?: boolean;
-    signingCertificateAttribute?: boolean;
-    /** name the signer by subjectKeyIdentifier instead of issuer and serial number */
-    signerBySubjectKeyId?: boolean;
-  };
+  testProfile?: TestProfile;
+}
+
+interface TestProfile {
+  ekuCritical?: boolean;
+  ekuPurposes?: string[];
+  includeCertificates?: boolean;
+  signingCertificateAttribute?: boolean;
+  /** name the signer by subjectKeyIdentifier instead of issuer and serial number */
+  signerBySubjectKeyId?: boolean;
+}
+
+/** A TSA whose certificates were issued earlier and stored (the demo's, src/demo/demo-tsa.ts). */
+export interface StoredTsaOptions {
+  /** PEM certificate of the root (the anchor an investigator supplies with --trust-tsa) */
+  rootPem: string;
+  /** PEM certificate of the TSA, issued by the root, with id-kp-timeStamping */
+  tsaPem: string;
+  /** PEM private key of the TSA certificate (RSA or ECDSA P-256) */
+  tsaPrivateKeyPem: string;
+  policy?: string;
+}
+
+export interface TimestampOptions {
+  /** the token's serial number as unsigned big-endian bytes (default: from the seed and a counter) */
+  serialNumber?: Uint8Array;
 }
 
 export interface LocalTsa {
@@ -53,7 +85,7 @@ export interface LocalTsa {
    * GeneralizedTime has no fraction). It does not refuse a genTime outside the certificate's
    * validity: tests use that to make tokens a verifier must reject.
    */
-  timestamp(bytes: Buffer, genTime: Date): Promise<Buffer>;
+  timestamp(bytes: Buffer, genTime: Date, options?: TimestampOptions): Promise<Buffer>;
 }
 
 const OID = {
@@ -63,6 +95,8 @@ const OID = {
   contentType: '1.2.840.113549.1.9.3',
   messageDigest: '1.2.840.113549.1.9.4',
   signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
+  sha256WithRsa: '1.2.840.113549.1.1.11',
+  ecdsaWithSha256: '1.2.840.10045.4.3.2',
   commonName: '2.5.4.3',
   basicConstraints: '2.5.29.19',
   keyUsage: '2.5.29.15',
@@ -71,6 +105,242 @@ const OID = {
   authorityKeyIdentifier: '2.5.29.35',
   timeStamping: '1.3.6.1.5.5.7.3.8',
 } as const;
+
+// --- DER, just what a TimeStampResp needs -----------------------------------------------------------
+
+function derLength(n: number): Buffer {
+  if (n < 0x80) return Buffer.from([n]);
+  const bytes: number[] = [];
+  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
+}
+
+function tlv(tag: number, ...content: Buffer[]): Buffer {
+  const body = Buffer.concat(content);
+  return Buffer.concat([Buffer.from([tag]), derLength(body.length), body]);
+}
+
+const seq = (...content: Buffer[]): Buffer => tlv(0x30, ...content);
+/** A SET OF in DER: members ordered by their encodings. */
+const setOf = (...members: Buffer[]): Buffer => tlv(0x31, ...[...members].sort(Buffer.compare));
+const octets = (bytes: Uint8Array): Buffer => tlv(0x04, Buffer.from(bytes));
+const NULL = Buffer.from([0x05, 0x00]);
+
+function oid(dotted: string): Buffer {
+  const arcs = dotted.split('.').map(Number);
+  const out: number[] = [];
+  const base128 = (v: number): void => {
+    const digits = [v & 0x7f];
+    for (v = Math.floor(v / 128); v > 0; v = Math.floor(v / 128)) digits.unshift(0x80 | (v & 0x7f));
+    out.push(...digits);
+  };
+  base128(arcs[0] * 40 + arcs[1]);
+  for (const arc of arcs.slice(2)) base128(arc);
+  return tlv(0x06, Buffer.from(out));
+}
+
+/** INTEGER from an unsigned big-endian magnitude, or a non-negative safe integer. */
+function integer(value: Uint8Array | number): Buffer {
+  let bytes: Buffer;
+  if (typeof value === 'number') {
+    const hex = value.toString(16);
+    bytes = Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex');
+  } else bytes = Buffer.from(value);
+  let i = 0;
+  while (i < bytes.length - 1 && bytes[i] === 0) i++;
+  bytes = bytes.subarray(i);
+  if (bytes.length === 0) bytes = Buffer.from([0]);
+  return tlv(0x02, bytes[0] & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes);
+}
+
+function generalizedTime(date: Date): Buffer {
+  const text = date
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:T]/g, '');
+  return tlv(0x18, Buffer.from(text, 'ascii'));
+}
+
+interface Tlv {
+  tag: number;
+  /** offset of the tag byte */
+  start: number;
+  /** offset of the content */
+  body: number;
+  end: number;
+}
+
+function readTlv(buf: Buffer, at: number): Tlv {
+  const tag = buf[at];
+  let len = buf[at + 1];
+  let body = at + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + buf[body + i];
+    body += n;
+  }
+  if (tag === undefined || body + len > buf.length) throw new Error('truncated DER');
+  return { tag, start: at, body, end: body + len };
+}
+
+function childrenOf(buf: Buffer, parent: Tlv): Tlv[] {
+  const out: Tlv[] = [];
+  for (let at = parent.body; at < parent.end;) {
+    const t = readTlv(buf, at);
+    out.push(t);
+    at = t.end;
+  }
+  return out;
+}
+
+/** What a token needs of the TSA certificate: its bytes, names, serial and key identifier. */
+interface TsaIdentity {
+  certDer: Buffer;
+  /** full DER (tag included) of the issuer Name, subject Name and serialNumber INTEGER */
+  issuer: Buffer;
+  subject: Buffer;
+  serial: Buffer;
+  /** SHA-1 of the subjectPublicKey bits (RFC 5280 method 1), as the certificates issued here use */
+  keyId: Buffer;
+  key: KeyObject;
+  algorithm: LocalTsaAlgorithm;
+}
+
+function identityOf(certDer: Buffer, key: KeyObject): TsaIdentity {
+  const cert = readTlv(certDer, 0);
+  const tbs = childrenOf(certDer, cert)[0];
+  const fields = childrenOf(certDer, tbs);
+  const f = fields[0].tag === 0xa0 ? fields.slice(1) : fields; // [0] version is optional
+  const [serial, , issuer, , subject, spki] = f;
+  const bits = childrenOf(certDer, spki)[1];
+  const slice = (t: Tlv) => certDer.subarray(t.start, t.end);
+  return {
+    certDer,
+    issuer: slice(issuer),
+    subject: slice(subject),
+    serial: slice(serial),
+    keyId: createHash('sha1')
+      .update(certDer.subarray(bits.body + 1, bits.end))
+      .digest(),
+    key,
+    algorithm: algorithmOf(key),
+  };
+}
+
+function algorithmOf(key: KeyObject): LocalTsaAlgorithm {
+  if (key.asymmetricKeyType === 'rsa') return 'RSA-2048';
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ECDSA-P256';
+  throw new Error(`local TSA keys must be RSA or ECDSA P-256, not ${key.asymmetricKeyType}`);
+}
+
+const REQUIRED_PROFILE: Required<Pick<TestProfile, 'includeCertificates' | 'signingCertificateAttribute'>> &
+  Pick<TestProfile, 'signerBySubjectKeyId'> = {
+  includeCertificates: true,
+  signingCertificateAttribute: true,
+  signerBySubjectKeyId: false,
+};
+
+function buildToken(
+  id: TsaIdentity,
+  profile: typeof REQUIRED_PROFILE,
+  policy: string,
+  bytes: Buffer,
+  genTime: Date,
+  serialNumber: Uint8Array | number,
+): Buffer {
+  const when = new Date(Math.floor(genTime.getTime() / 1000) * 1000);
+  const sha256 = seq(oid(OID.sha256), NULL);
+  const tstInfo = seq(
+    integer(1),
+    oid(policy),
+    seq(sha256, octets(createHash('sha256').update(bytes).digest())),
+    integer(serialNumber),
+    generalizedTime(when),
+    seq(integer(1)), // accuracy: 1 second
+    tlv(0xa0, tlv(0xa4, id.subject)), // tsa [0] GeneralName, directoryName [4]
+  );
+  const attributes = [
+    seq(oid(OID.contentType), setOf(oid(OID.tstInfo))),
+    seq(oid(OID.messageDigest), setOf(octets(createHash('sha256').update(tstInfo).digest()))),
+  ];
+  if (profile.signingCertificateAttribute) {
+    // SigningCertificateV2 { certs SEQUENCE OF ESSCertIDv2 { certHash, issuerSerial } }, hash
+    // algorithm left out because SHA-256 is its DEFAULT.
+    const issuerSerial = seq(seq(tlv(0xa4, id.issuer)), id.serial);
+    const essCertIdV2 = seq(octets(createHash('sha256').update(id.certDer).digest()), issuerSerial);
+    attributes.push(seq(oid(OID.signingCertificateV2), setOf(seq(seq(essCertIdV2)))));
+  }
+  // The signature covers the DER SET OF the attributes; the SignerInfo carries the same content under [0].
+  const signedAttrs = setOf(...attributes);
+  const signature = cryptoSign('sha256', signedAttrs, id.key);
+  const signerInfo = seq(
+    // RFC 5652: version 1 with issuerAndSerialNumber, 3 with [0] subjectKeyIdentifier.
+    integer(profile.signerBySubjectKeyId ? 3 : 1),
+    profile.signerBySubjectKeyId ? tlv(0x80, id.keyId) : seq(id.issuer, id.serial),
+    sha256,
+    Buffer.concat([Buffer.from([0xa0]), signedAttrs.subarray(1)]),
+    id.algorithm === 'RSA-2048' ? seq(oid(OID.sha256WithRsa), NULL) : seq(oid(OID.ecdsaWithSha256)),
+    octets(signature),
+  );
+  const signedData = seq(
+    integer(3),
+    setOf(sha256),
+    seq(oid(OID.tstInfo), tlv(0xa0, octets(tstInfo))),
+    ...(profile.includeCertificates ? [tlv(0xa0, id.certDer)] : []),
+    setOf(signerInfo),
+  );
+  const token = seq(oid(OID.signedData), tlv(0xa0, signedData));
+  return seq(seq(integer(0)), token); // PKIStatusInfo { granted }, timeStampToken
+}
+
+/** Token serial numbers: from the seed and a counter when no serial is given. */
+function tokenSerials(seed: number | undefined): () => number {
+  let counter = 0;
+  const base =
+    createHash('sha256')
+      .update(`${seed ?? randomBytes(8).toString('hex')}:tokens`)
+      .digest()
+      .readUInt32BE(0) >>> 8;
+  return () => base + ++counter;
+}
+
+function pem(label: string, der: Buffer): string {
+  const body = der.toString('base64').replace(/.{1,64}/g, '$&\n');
+  return `-----BEGIN ${label}-----\n${body}-----END ${label}-----\n`;
+}
+
+/**
+ * A TSA from stored certificates and the TSA's private key; synchronous and without pkijs. The TSA
+ * certificate must be issued by the root and hold the public half of the key.
+ */
+export function openLocalTsa(options: StoredTsaOptions): LocalTsa {
+  const root = new X509Certificate(options.rootPem);
+  const tsa = new X509Certificate(options.tsaPem);
+  const key = createPrivateKey(options.tsaPrivateKeyPem);
+  if (!tsa.checkPrivateKey(key)) throw new Error('the TSA private key does not belong to the TSA certificate');
+  if (!tsa.checkIssued(root) || !tsa.verify(root.publicKey))
+    throw new Error('the TSA certificate was not issued by the root certificate');
+  const id = identityOf(tsa.raw, key);
+  const policy = options.policy ?? '1.2.3.4.1';
+  const nextSerial = tokenSerials(0);
+  return {
+    algorithm: id.algorithm,
+    rootPem: pem('CERTIFICATE', root.raw),
+    tsaPem: pem('CERTIFICATE', tsa.raw),
+    timestamp: async (bytes, genTime, o = {}) =>
+      buildToken(id, REQUIRED_PROFILE, policy, bytes, genTime, o.serialNumber ?? nextSerial()),
+  };
+}
+
+// --- issuing certificates (pkijs, loaded on first use) ----------------------------------------------
+
+let pkijs: typeof Pkijs;
+let asn1js: typeof Asn1js;
+
+async function loadPki(): Promise<void> {
+  if (!pkijs) [pkijs, asn1js] = await Promise.all([import('pkijs'), import('asn1js')]);
+}
 
 interface KeyPair {
   privateKey: CryptoKey;
@@ -95,13 +365,9 @@ async function generateKeyPair(algorithm: LocalTsaAlgorithm): Promise<KeyPair> {
   return { ...pair, algorithm };
 }
 
-async function importKeyPair(pem: string): Promise<KeyPair> {
-  const key = createPrivateKey(pem);
-  let algorithm: LocalTsaAlgorithm;
-  if (key.asymmetricKeyType === 'rsa') algorithm = 'RSA-2048';
-  else if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1')
-    algorithm = 'ECDSA-P256';
-  else throw new Error(`local TSA keys must be RSA or ECDSA P-256, not ${key.asymmetricKeyType}`);
+async function importKeyPair(pemText: string): Promise<KeyPair> {
+  const key = createPrivateKey(pemText);
+  const algorithm = algorithmOf(key);
   const params = importParams(algorithm);
   const privateKey = await subtle.importKey('pkcs8', key.export({ type: 'pkcs8', format: 'der' }), params, true, [
     'sign',
@@ -122,11 +388,6 @@ export async function generateLocalTsaKeys(
   };
 }
 
-function pem(label: string, der: Buffer): string {
-  const body = der.toString('base64').replace(/.{1,64}/g, '$&\n');
-  return `-----BEGIN ${label}-----\n${body}-----END ${label}-----\n`;
-}
-
 /** Positive 16-byte serials: from the seed when given, random otherwise. */
 function serialSource(seed: number | undefined): (label: string) => Uint8Array {
   return (label) => {
@@ -138,7 +399,7 @@ function serialSource(seed: number | undefined): (label: string) => Uint8Array {
   };
 }
 
-function name(commonName: string): pkijs.RelativeDistinguishedNames {
+function name(commonName: string): Pkijs.RelativeDistinguishedNames {
   return new pkijs.RelativeDistinguishedNames({
     typesAndValues: [
       new pkijs.AttributeTypeAndValue({ type: OID.commonName, value: new asn1js.Utf8String({ value: commonName }) }),
@@ -146,7 +407,7 @@ function name(commonName: string): pkijs.RelativeDistinguishedNames {
   });
 }
 
-function time(date: Date): pkijs.Time {
+function time(date: Date): Pkijs.Time {
   // RFC 5280: UTCTime through 2049, GeneralizedTime from 2050.
   return new pkijs.Time({
     type: date.getUTCFullYear() < 2050 ? pkijs.TimeType.UTCTime : pkijs.TimeType.GeneralizedTime,
@@ -157,17 +418,17 @@ function time(date: Date): pkijs.Time {
 function extension(
   extnID: string,
   critical: boolean,
-  value: asn1js.AsnType | { toSchema(): asn1js.AsnType },
-): pkijs.Extension {
+  value: Asn1js.AsnType | { toSchema(): Asn1js.AsnType },
+): Pkijs.Extension {
   const schema = 'toSchema' in value ? value.toSchema() : value;
   return new pkijs.Extension({ extnID, critical, extnValue: schema.toBER(false) });
 }
 
-function keyUsage(bits: number, unusedBits: number): asn1js.BitString {
+function keyUsage(bits: number, unusedBits: number): Asn1js.BitString {
   return new asn1js.BitString({ valueHex: new Uint8Array([bits]), unusedBits });
 }
 
-function subjectKeyId(cert: pkijs.Certificate): Uint8Array {
+function subjectKeyId(cert: Pkijs.Certificate): Uint8Array {
   return new Uint8Array(
     createHash('sha1').update(cert.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView).digest(),
   );
@@ -176,15 +437,15 @@ function subjectKeyId(cert: pkijs.Certificate): Uint8Array {
 interface CertSpec {
   serial: Uint8Array;
   subject: string;
-  issuer: pkijs.Certificate | 'self';
+  issuer: Pkijs.Certificate | 'self';
   notBefore: Date;
   notAfter: Date;
   publicKey: CryptoKey;
   signingKey: CryptoKey;
-  extensions: (ski: Uint8Array, issuerSki: Uint8Array) => pkijs.Extension[];
+  extensions: (ski: Uint8Array, issuerSki: Uint8Array) => Pkijs.Extension[];
 }
 
-async function issue(spec: CertSpec): Promise<pkijs.Certificate> {
+async function issue(spec: CertSpec): Promise<Pkijs.Certificate> {
   const cert = new pkijs.Certificate();
   cert.version = 2;
   cert.serialNumber = new asn1js.Integer({ valueHex: spec.serial });
@@ -200,17 +461,16 @@ async function issue(spec: CertSpec): Promise<pkijs.Certificate> {
   return cert;
 }
 
-function der(value: { toSchema(): asn1js.AsnType }): Buffer {
+function der(value: { toSchema(): Asn1js.AsnType }): Buffer {
   return Buffer.from(value.toSchema().toBER(false));
 }
 
 export async function createLocalTsa(options: LocalTsaOptions): Promise<LocalTsa> {
+  await loadPki();
   const profile = {
     ekuCritical: true,
-    ekuPurposes: [OID.timeStamping],
-    includeCertificates: true,
-    signingCertificateAttribute: true,
-    signerBySubjectKeyId: false,
+    ekuPurposes: [OID.timeStamping] as string[],
+    ...REQUIRED_PROFILE,
     ...options.testProfile,
   };
   const [rootKeys, tsaKeys] = options.keys
@@ -257,91 +517,14 @@ export async function createLocalTsa(options: LocalTsaOptions): Promise<LocalTsa
     ],
   });
   const tsaDer = der(tsa);
-
-  let counter = 0;
-  const serialBase =
-    createHash('sha256')
-      .update(`${options.seed ?? randomBytes(8).toString('hex')}:tokens`)
-      .digest()
-      .readUInt32BE(0) >>> 8;
-
-  async function timestamp(bytes: Buffer, genTime: Date): Promise<Buffer> {
-    counter += 1;
-    const when = new Date(Math.floor(genTime.getTime() / 1000) * 1000);
-    const tst = new pkijs.TSTInfo({
-      version: 1,
-      policy,
-      messageImprint: new pkijs.MessageImprint({
-        hashAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: OID.sha256, algorithmParams: new asn1js.Null() }),
-        hashedMessage: new asn1js.OctetString({ valueHex: createHash('sha256').update(bytes).digest() }),
-      }),
-      serialNumber: new asn1js.Integer({ value: serialBase + counter }),
-      genTime: when,
-      accuracy: new pkijs.Accuracy({ seconds: 1 }),
-      tsa: new pkijs.GeneralName({ type: 4, value: tsa.subject }),
-    });
-    const tstDer = der(tst);
-
-    const attributes = [
-      new pkijs.Attribute({ type: OID.contentType, values: [new asn1js.ObjectIdentifier({ value: OID.tstInfo })] }),
-      new pkijs.Attribute({
-        type: OID.messageDigest,
-        values: [new asn1js.OctetString({ valueHex: createHash('sha256').update(tstDer).digest() })],
-      }),
-    ];
-    if (profile.signingCertificateAttribute) {
-      // SigningCertificateV2 { certs SEQUENCE OF ESSCertIDv2 { certHash, issuerSerial } }, hash
-      // algorithm left out because SHA-256 is its DEFAULT.
-      const issuerSerial = new asn1js.Sequence({
-        value: [
-          new pkijs.GeneralNames({ names: [new pkijs.GeneralName({ type: 4, value: tsa.issuer })] }).toSchema(),
-          new asn1js.Integer({ valueHex: tsa.serialNumber.valueBlock.valueHexView }),
-        ],
-      });
-      const essCertIdV2 = new asn1js.Sequence({
-        value: [new asn1js.OctetString({ valueHex: createHash('sha256').update(tsaDer).digest() }), issuerSerial],
-      });
-      attributes.push(
-        new pkijs.Attribute({
-          type: OID.signingCertificateV2,
-          values: [new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [essCertIdV2] })] })],
-        }),
-      );
-    }
-    // DER orders a SET OF by encoding; the signature covers these exact bytes.
-    attributes.sort((a, b) => Buffer.compare(der(a), der(b)));
-
-    const signed = new pkijs.SignedData({
-      version: 3,
-      encapContentInfo: new pkijs.EncapsulatedContentInfo({
-        eContentType: OID.tstInfo,
-        eContent: new asn1js.OctetString({ valueHex: tstDer }),
-      }),
-      signerInfos: [
-        new pkijs.SignerInfo({
-          // RFC 5652: version 1 with issuerAndSerialNumber, 3 with [0] subjectKeyIdentifier.
-          version: profile.signerBySubjectKeyId ? 3 : 1,
-          sid: profile.signerBySubjectKeyId
-            ? new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 0 }, valueHex: subjectKeyId(tsa) })
-            : new pkijs.IssuerAndSerialNumber({ issuer: tsa.issuer, serialNumber: tsa.serialNumber }),
-          signedAttrs: new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes }),
-        }),
-      ],
-      ...(profile.includeCertificates ? { certificates: [tsa] } : {}),
-    });
-    await signed.sign(tsaKeys.privateKey, 0, 'SHA-256');
-    const content = new pkijs.ContentInfo({ contentType: OID.signedData, content: signed.toSchema(true) });
-    const response = new pkijs.TimeStampResp({
-      status: new pkijs.PKIStatusInfo({ status: pkijs.PKIStatus.granted }),
-      timeStampToken: new pkijs.ContentInfo({ schema: content.toSchema() }),
-    });
-    return Buffer.from(response.toSchema().toBER(false));
-  }
+  const id = identityOf(tsaDer, KeyObject.from(tsaKeys.privateKey));
+  const nextSerial = tokenSerials(options.seed);
 
   return {
     algorithm: tsaKeys.algorithm,
     rootPem: pem('CERTIFICATE', der(root)),
     tsaPem: pem('CERTIFICATE', tsaDer),
-    timestamp,
+    timestamp: async (bytes, genTime, o = {}) =>
+      buildToken(id, profile, policy, bytes, genTime, o.serialNumber ?? nextSerial()),
   };
 }

@@ -6,7 +6,8 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_VERIFY_OPTIONS } from './case-verification.ts';
+import { DEMO_TSA_ROOT_SHA256 } from '../demo/demo-tsa.ts';
+import { DEFAULT_VERIFY_OPTIONS, offeredKeys } from './case-verification.ts';
 import { startImportJob } from './handlers/import.ts';
 import { startVerifyJob } from './handlers/verify.ts';
 import type { Session } from './session.ts';
@@ -65,11 +66,22 @@ async function create(session: Session, workspace: string): Promise<DemoCaseStat
   }
   writeFileSync(marker, `${JSON.stringify({ slug, createdAt: new Date().toISOString() })}\n`);
   const job = startImportJob(session, slug, [demo.path]);
-  // Verified as soon as it is in, so the demo's screens show integrity from the start (nothing pinned: the
-  // dashboard then shows why trusting the archive's own key is a choice the investigator makes).
-  void session.jobs.settled(job.id).then((end) => {
+  // Verified as soon as it is in, so the demo's screens show integrity from the start. The signing key stays
+  // unpinned (the dashboard then shows why trusting the archive's own key is a choice the investigator makes);
+  // the demo TSA's root is trusted, because the application itself knows it (src/demo/demo-tsa.ts), not
+  // because the archive offers it: the offered copy is used only if its SHA-256 is that root's. The demo's
+  // time-stamps then pass, and the report's integrity attestation shows each one's genTime.
+  void session.jobs.settled(job.id).then(async (end) => {
+    if (end.state !== 'done') return;
+    const tsaRoots = await session.cases
+      .use(slug, (h) =>
+        offeredKeys(h.sqlite)
+          .filter((k) => k.certificateSha256 === DEMO_TSA_ROOT_SHA256)
+          .map((k) => k.sourceFileId),
+      )
+      .catch(() => []);
     try {
-      if (end.state === 'done') startVerifyJob(session, slug, DEFAULT_VERIFY_OPTIONS);
+      startVerifyJob(session, slug, { ...DEFAULT_VERIFY_OPTIONS, trustTsa: tsaRoots });
     } catch {
       // The case was deleted or the host is stopping: the investigator can run it from the dashboard.
     }

@@ -3,10 +3,11 @@
  * lifecycle, human reviews and outcomes, written through ArchiveWriter with planted findings that the
  * anomaly and fairness queries must find, and optionally one tamper variant. The same options give
  * byte-identical files: every value comes from a seeded PRNG and a simulated clock, the signing key is
- * derived from the seed, and Ed25519 signatures are deterministic.
+ * derived from the seed, Ed25519 signatures are deterministic, and every checkpoint's RFC 3161 token
+ * comes from the committed test-only TSA of demo-tsa.ts (genTime = createdAt, RSA PKCS#1 v1.5).
  */
 import { createPrivateKey, hash as oneShotHash, type KeyObject } from 'node:crypto';
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startTsWorker } from '../worker/ts-worker.ts';
 import { sha256Hex } from '../archive/canonical.ts';
@@ -18,6 +19,7 @@ import {
 } from '../archive/writer.ts';
 import { AuditWsError, type ErrorCode } from '../errors.ts';
 import { TOOL_VERSION } from '../version.ts';
+import { DEMO_TSA_ROOT_FILE, DEMO_TSA_ROOT_PEM, DEMO_TSA_ROOT_SHA256, demoTimestamper } from './demo-tsa.ts';
 import { Prng, round } from './prng.ts';
 import {
   buildTimeline,
@@ -92,6 +94,8 @@ export interface DemoSummary {
   exportedAt: string;
   keyPrefix: string;
   publicKey: string;
+  /** the demo TSA's root certificate as the archive offers it (self-asserted), and its SHA-256 */
+  tsaRoot: { file: string; sha256: string };
   streams: { name: string; kind: string; records: number; files: number; checkpoints: number }[];
   explanations: number;
   manifestObjects: number;
@@ -321,6 +325,8 @@ function demoWriterOptions(o: ValidDemoOptions, tl: Timeline, clockNow: () => nu
     system: { name: 'acme-lending', operator: 'ACME Lending (demo data)' },
     signingKey: demoSigningKey(o.seed),
     signingKeyName: 'checkpoint-signing',
+    // the committed test-only TSA (demo-tsa.ts): genTime = createdAt, serial from the checkpoint's hash
+    timestamper: demoTimestamper(),
     clock,
     manifest: { partSizeBytes: DEMO_PART_SIZE },
     objectLock: { mode: 'COMPLIANCE', retainYears: 7 },
@@ -431,6 +437,10 @@ export async function generateDemoArchive(options: DemoOptions): Promise<DemoSum
     demoWriterOptions(o, tl, () => tl.start),
     [decisionsPart.written, eventsPart.written],
   );
+  // The TSA root goes beside the signing key: offered, self-asserted, for the investigator to compare
+  // with the published fingerprint and pass as --trust-tsa (keys/ is outside the manifest, as the spec has it).
+  await writeFile(path.join(written.dir, DEMO_TSA_ROOT_FILE), DEMO_TSA_ROOT_PEM);
+  written.bytes += Buffer.byteLength(DEMO_TSA_ROOT_PEM);
   let tamper = decisionsPart.tamper;
   if (tamper?.kind === 'governance-lock') {
     tamper = {
@@ -451,6 +461,7 @@ export async function generateDemoArchive(options: DemoOptions): Promise<DemoSum
     exportedAt: exportTime(tl).toISOString(),
     keyPrefix: DEMO_KEY_PREFIX,
     publicKey: 'keys/checkpoint-signing.pub.pem',
+    tsaRoot: { file: DEMO_TSA_ROOT_FILE, sha256: DEMO_TSA_ROOT_SHA256 },
     streams: written.streams.map((s) => ({
       name: s.name,
       kind: s.kind,

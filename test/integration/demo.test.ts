@@ -106,7 +106,17 @@ describe('audit-ws demo', () => {
     expect(b.status).toBe(0);
     const summary = JSON.parse(a.stdout) as DemoSummary;
     expect(summary.decisions).toBe(300);
-    expect(digestTree(path.join(tmp, 'cli-a'))).toEqual(digestTree(path.join(tmp, 'cli-b')));
+    const tree = digestTree(path.join(tmp, 'cli-a'));
+    expect(tree).toEqual(digestTree(path.join(tmp, 'cli-b')));
+    // every checkpoint has its signature and its RFC 3161 token, and the TSA root is offered beside the key
+    const checkpoints = Object.keys(tree).filter((f) => /^checkpoints\/.*\.json$/.test(f));
+    expect(checkpoints.length).toBe(summary.streams.reduce((n, st) => n + st.checkpoints, 0));
+    for (const c of checkpoints) expect(Object.keys(tree)).toEqual(expect.arrayContaining([`${c}.sig`, `${c}.tsr`]));
+    expect(Object.keys(tree).filter((f) => f.startsWith('keys/'))).toEqual([
+      'keys/checkpoint-signing.pub.pem',
+      'keys/tsa-root.pem',
+    ]);
+    expect(summary.tsaRoot.file).toBe('keys/tsa-root.pem');
     expect(verify(path.join(tmp, 'cli-a')).findings).toEqual([]);
   });
 
@@ -129,7 +139,8 @@ describe('audit-ws demo', () => {
     });
     expect(digestTree(path.join(tmp, 'threads-2'))).toEqual(digestTree(path.join(tmp, 'threads-1')));
     expect({ ...two, out: '' }).toEqual({ ...one, out: '' });
-    expect(two.tamper!.files!.length).toBe(two.streams.reduce((n, st) => n + st.checkpoints, 0) * 2);
+    // every checkpoint with its .sig and .tsr
+    expect(two.tamper!.files!.length).toBe(two.streams.reduce((n, st) => n + st.checkpoints, 0) * 3);
   });
 
   it('a different seed gives different records', async () => {
@@ -366,14 +377,18 @@ describe('tamper variants fail the independent verifier exactly where the summar
     }
   });
 
-  it("forged-checkpoint: its stored checksums and the next checkpoint's prevCheckpointSha256", () => {
+  it("forged-checkpoint: its stored checksums, its time-stamp's imprint and the next checkpoint's prevCheckpointSha256", () => {
     const { s, findings } = get('forged-checkpoint');
     const t = s.tamper!;
     expect(t.nextCheckpoint).toBeDefined();
     expect(findings).toContainEqual(expect.objectContaining({ check: 'checkpoint-prev', file: t.nextCheckpoint }));
     expect(findings).toContainEqual(expect.objectContaining({ check: 'manifest-checksum', file: t.file }));
+    expect(findings).toContainEqual(
+      expect.objectContaining({ check: 'checkpoint-timestamp-imprint', file: `${t.file}.tsr` }),
+    );
     for (const f of findings) {
       if (f.check === 'checkpoint-prev') expect(f.file).toBe(t.nextCheckpoint);
+      else if (f.check === 'checkpoint-timestamp-imprint') expect(f.file).toBe(`${t.file}.tsr`);
       else {
         expect(['manifest-checksum', 'manifest-etag']).toContain(f.check);
         expect(f.file).toBe(t.file);

@@ -11,7 +11,7 @@ import { addAnnotation } from '../../src/contract/annotations.ts';
 import { DEFAULT_VERIFY_OPTIONS, verifyCase } from '../../src/contract/case-verification.ts';
 import { generateDemoArchive } from '../../src/demo/generator.ts';
 import { importArchives } from '../../src/import/importer.ts';
-import { fmtInt, fmtNum, fmtPct } from '../../src/report/html-kit.ts';
+import { fmtInt, fmtNum, fmtPct, fmtTime } from '../../src/report/html-kit.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/audit-ws.mjs', import.meta.url));
 let tmp: string;
@@ -65,6 +65,8 @@ beforeAll(async () => {
     await verifyCase(handle, {
       ...DEFAULT_VERIFY_OPTIONS,
       trustKeyFiles: [join(archive, 'keys/checkpoint-signing.pub.pem')],
+      // the demo TSA's root from the repository, not the archive's own copy
+      trustTsaFiles: [fileURLToPath(new URL('../../src/demo/demo-tsa-root.pem', import.meta.url))],
     });
     const [[id]] = (
       await handle.duck.runAndReadAll(
@@ -216,6 +218,37 @@ describe('audit-ws report on a demo case', () => {
     expect(report.integrity.trusted[0]).toMatchObject({ what: 'checkpoint signer' });
     expect(report.integrity.checkpoints.length).toBeGreaterThan(10);
     expect(report.integrity.checkpoints.every((c: { signerPinned: boolean }) => c.signerPinned)).toBe(true);
+  });
+
+  it('the integrity attestation lists every time-stamp: genTime (the checkpoint createdAt) and the TSA', () => {
+    expect(report.integrity.trusted).toContainEqual(
+      expect.objectContaining({
+        what: 'TSA trust anchor',
+        detail: expect.stringContaining('audit-ws DEMO TSA Root - TEST ONLY'),
+        source: expect.stringContaining('src/demo/demo-tsa-root.pem (supplied by the investigator)'),
+      }),
+    );
+    const cps = report.integrity.checkpoints as {
+      path: string;
+      status: string;
+      createdAt: string;
+      timestamped: boolean;
+      genTime?: string;
+      tsa?: string;
+    }[];
+    expect(cps.length).toBeGreaterThan(10);
+    for (const c of cps) {
+      expect(c, c.path).toMatchObject({ status: 'pass', timestamped: true, tsa: 'CN=audit-ws DEMO TSA - TEST ONLY' });
+      expect(c.genTime).toBe(new Date(c.createdAt).toISOString());
+      shows(fmtTime(c.genTime));
+    }
+    expect(report.integrity.checks.find((c: { id: string }) => c.id === 'checkpoint-timestamp')).toMatchObject({
+      pass: cps.length,
+      fail: 0,
+      warn: 0,
+      unverifiable: 0,
+    });
+    shows('Time-stamped (genTime, TSA)');
   });
 
   it('the appendix lists every input file with its SHA-256, and the report data digest recomputes', () => {

@@ -616,7 +616,7 @@ export async function verifyTimestamp(input: TimestampInput): Promise<TimestampR
 
   // --- validity at genTime and the chain to an anchor -------------------------------------------------
   const followed = followIssuers(signer, pool);
-  const chainCheck = await checkChain(signer, pool, anchors, genTime);
+  const chainCheck = await checkChain(signer, pool, anchors, genTime, followed);
   const path = chainCheck.path ?? followed;
   result.chain = path.map((e) => summarise(e, genTime));
   if (chainCheck.anchor) result.anchor = summarise(chainCheck.anchor, genTime);
@@ -724,14 +724,24 @@ async function checkChain(
   pool: CertEntry[],
   anchors: CertEntry[],
   genTime: Date,
+  followed: CertEntry[],
 ): Promise<{ check: TimestampSubCheck; path?: CertEntry[]; anchor?: CertEntry }> {
   if (anchors.length === 0) {
+    // Say which root the archive itself offers, so the investigator knows what to check and pass; it
+    // stays self-asserted until they do.
+    const top = followed[followed.length - 1];
+    const offered =
+      followed.length > 1 &&
+      top.origin === 'archive' &&
+      top.cert.issuer.isEqual(top.cert.subject) &&
+      followed.every((e, i) => i === 0 || followed[i - 1].x509.verify(e.x509.publicKey))
+        ? ` The archive's own root ${top.file ?? nameOf(top.x509, 'subject')} (SHA-256 ${top.sha256}) would complete the chain: pass it with --trust-tsa once that fingerprint is confirmed independently.`
+        : '';
     return {
       check: {
         name: 'chain',
         status: 'unverifiable',
-        reason:
-          'No TSA trust anchor supplied, so the TSA certificate cannot be tied to an authority the investigator trusts.',
+        reason: `No TSA trust anchor supplied, so the TSA certificate cannot be tied to an authority the investigator trusts.${offered}`,
       },
     };
   }
