@@ -3,6 +3,7 @@ import { onAppEvent } from './api.ts';
 import { AppHeader } from './features/header/AppHeader.tsx';
 import { CaseLayout } from './features/case/CaseLayout.tsx';
 import { CasesScreen } from './features/cases/CasesScreen.tsx';
+import { offerOpenedPath } from './features/package/opened-path.ts';
 import { HomeScreen } from './features/home/HomeScreen.tsx';
 import { RecordPanel } from './features/record/RecordPanel.tsx';
 import { caseRoute } from './route.ts';
@@ -41,6 +42,8 @@ export function App() {
     () =>
       onAppEvent((event) => {
         if (event.type !== 'open-archive') return;
+        // The "Open evidence package" form, while it is open, takes the chosen file.
+        if (offerOpenedPath(event.path)) return;
         const state = useStore.getState();
         const here = state.route;
         if (here.page === 'case') {

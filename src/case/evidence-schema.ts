@@ -201,6 +201,12 @@ export function createTableSql(kind: RecordKind): string {
 }
 
 /**
+ * Explanation artefacts as the archive held them (src/import/explanations.ts): one row per
+ * `explanations/<ref>.json` file of an import, its bytes, and the SHA-256 recorded for it in case.sqlite.
+ */
+export const EXPLANATIONS_TABLE = 'explanations';
+
+/**
  * Versioned DDL of evidence.duckdb, applied in order by the case store; `meta` records the version.
  * Append only: a released step is never edited, a change is a new step.
  */
@@ -209,6 +215,21 @@ export const EVIDENCE_MIGRATIONS: readonly { version: number; description: strin
     version: 1,
     description: 'one table per record kind',
     sql: RECORD_KINDS.map(createTableSql),
+  },
+  {
+    version: 2,
+    description: 'explanation artefacts (explanations/<ref>.json) kept with the evidence',
+    sql: [
+      `CREATE TABLE IF NOT EXISTS ${EXPLANATIONS_TABLE} (
+  import_id BIGINT NOT NULL,
+  source_file_id BIGINT NOT NULL,
+  path VARCHAR NOT NULL,
+  ref VARCHAR NOT NULL,
+  sha256 VARCHAR NOT NULL,
+  size BIGINT NOT NULL,
+  content BLOB NOT NULL
+)`,
+    ],
   },
 ];
 

@@ -130,6 +130,18 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: 'read-only cases: why, and where their evidence came from (an evidence package)',
+    up(db) {
+      // read_only: NULL for an investigator's own case; else the sentence that says why it refuses
+      // imports and re-verification. origin: JSON describing the evidence package the case was opened from.
+      db.exec(`
+        ALTER TABLE case_info ADD COLUMN read_only TEXT;
+        ALTER TABLE case_info ADD COLUMN origin TEXT;
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

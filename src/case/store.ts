@@ -7,7 +7,16 @@
  * removed from evidence.duckdb and it is marked `interrupted`). Opened for reading it takes no lock and
  * opens DuckDB READ_ONLY, so nothing can change.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -17,8 +26,9 @@ import { RECORD_KINDS } from '../archive/kinds.ts';
 import { AuditWsError } from '../errors.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { appendCustody } from './custody.ts';
+import { diskError, isDamagedDatabase, isDiskFull, isReadOnlyFs, isWritable } from './fs-errors.ts';
 import type { CustodyEntry } from './custody.ts';
-import { EVIDENCE_MIGRATIONS, KIND_TABLES } from './evidence-schema.ts';
+import { EVIDENCE_MIGRATIONS, EXPLANATIONS_TABLE, KIND_TABLES } from './evidence-schema.ts';
 import { LOCK_FILE, acquireCaseLock, describeOwner } from './lock.ts';
 import type { AcquiredLock } from './lock.ts';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.ts';
@@ -35,6 +45,27 @@ export interface CaseInfo {
   createdBy: string;
   toolVersion: string;
   dir: string;
+  /** Set for a case that refuses imports and re-verification (one opened from an evidence package): why. */
+  readOnly?: string;
+  /** Where a read-only case's evidence came from. */
+  origin?: CaseOrigin;
+}
+
+/** The evidence package a read-only case was opened from (src/package/open-case.ts). */
+export interface CaseOrigin {
+  kind: 'evidence-package';
+  /** The package as it was opened (absolute path). */
+  file: string;
+  /** SHA-256 of the package file (of SHA256SUMS when a folder was opened). */
+  sha256: string;
+  /** The copy of the package kept in the case folder, relative to it. */
+  kept: string;
+  openedAt: string;
+  openedBy: string;
+  /** What package.json says (self-asserted until verified): the case it was cut from, its investigator, when. */
+  sourceCase?: string;
+  investigator?: string;
+  createdAt?: string;
 }
 
 export interface DuckDbSettings {
@@ -79,6 +110,20 @@ interface CaseInfoRow {
   created_at: string;
   created_by: string;
   tool_version: string;
+  /** Columns of schema version 3 (absent from older case.sqlite files opened read-only). */
+  read_only?: string | null;
+  origin?: string | null;
+}
+
+/** The evidence connection of each open case, by its case.sqlite (see evidenceConnectionFor). */
+const evidenceBySqlite = new WeakMap<Database.Database, DuckDBConnection>();
+
+/**
+ * The evidence.duckdb connection of the open case whose case.sqlite this is: for readers that are handed
+ * case.sqlite alone (src/query/explanations.ts reads explanation artefacts from the evidence).
+ */
+export function evidenceConnectionFor(sqlite: Database.Database | undefined): DuckDBConnection | undefined {
+  return sqlite ? evidenceBySqlite.get(sqlite) : undefined;
 }
 
 export class CaseHandle {
@@ -94,7 +139,9 @@ export class CaseHandle {
     /** The connection every evidence query of this handle runs on. */
     readonly duck: DuckDBConnection,
     private readonly lock: AcquiredLock | undefined,
-  ) {}
+  ) {
+    evidenceBySqlite.set(sqlite, duck);
+  }
 
   /** Opens an existing case folder. */
   static async open(dir: string, options: OpenCaseOptions): Promise<CaseHandle> {
@@ -110,12 +157,18 @@ export class CaseHandle {
     let lock: AcquiredLock | undefined;
     let sqlite: Database.Database | undefined;
     let instance: DuckDBInstance | undefined;
+    // Which file an error belongs to, so that the message can name it (explainOpenError).
+    let stage: OpenStage = 'lock';
     try {
       if (options.mode === 'write') {
         lock = acquireCaseLock(path.join(dir, LOCK_FILE), label, options.purpose ?? 'audit-ws');
         mkdirSync(path.join(dir, CASE_TMP), { recursive: true });
+        // The scratch files of a writer that died (kill -9, power cut) are of no use to anyone.
+        if (lock.tookOverFrom) clearScratch(path.join(dir, CASE_TMP));
       }
-      sqlite = openSqlite(sqlitePath, options.mode);
+      stage = 'sqlite';
+      sqlite = openSqlite(sqlitePath, options.mode, 'full');
+      stage = 'duckdb';
       try {
         instance = await DuckDBInstance.create(duckPath, duckdbConfig(dir, options.mode, options.duckdb));
       } catch (err) {
@@ -129,6 +182,7 @@ export class CaseHandle {
         }
         throw err;
       }
+      stage = 'evidence';
       const duck = await instance.connect();
       await duck.run("SET TimeZone = 'UTC'");
       // Progress of long statements (read by the importer), without DuckDB drawing its own bar.
@@ -141,7 +195,9 @@ export class CaseHandle {
         );
       }
       if (options.mode === 'write') {
+        stage = 'sqlite';
         migrate(sqlite);
+        stage = 'evidence';
         await migrateEvidence(duck);
         await handle.recoverInterruptedImports();
       } else if (schemaVersion(sqlite) < SCHEMA_VERSION) {
@@ -154,7 +210,7 @@ export class CaseHandle {
       instance?.closeSync();
       sqlite?.close();
       lock?.release();
-      throw err;
+      throw explainOpenError(err, dir, stage, options.mode);
     }
   }
 
@@ -171,7 +227,7 @@ export class CaseHandle {
     rmSync(staging, { recursive: true, force: true });
     mkdirSync(staging, { recursive: true });
     try {
-      const sqlite = openSqlite(path.join(staging, CASE_SQLITE), 'write');
+      const sqlite = openSqlite(path.join(staging, CASE_SQLITE), 'write', 'none');
       try {
         migrate(sqlite);
         sqlite.transaction(() => {
@@ -217,7 +273,11 @@ export class CaseHandle {
   /** Appends to the custody log (in its own transaction unless called inside one). */
   custody(action: string, details: Record<string, unknown>): CustodyEntry {
     this.assertWritable();
-    return appendCustody(this.sqlite, this.actor, action, details);
+    try {
+      return appendCustody(this.sqlite, this.actor, action, details);
+    } catch (err) {
+      throw diskError(err, path.join(this.dir, CASE_SQLITE), `recording "${action}" in the custody log`);
+    }
   }
 
   /** A private scratch folder inside the case (removed with the case). */
@@ -230,6 +290,22 @@ export class CaseHandle {
   assertWritable(): void {
     if (this.closed) throw new AuditWsError('BAD_USAGE', `case ${path.basename(this.dir)} is closed`);
     if (this.mode !== 'write') throw new AuditWsError('BAD_USAGE', `case ${path.basename(this.dir)} is open read-only`);
+  }
+
+  /**
+   * Refuses what a read-only case (one opened from an evidence package) cannot do: `action` completes the
+   * sentence "it cannot ...", e.g. "import archives". Annotations and saved views remain allowed.
+   */
+  refuseIfReadOnly(action: string): void {
+    const info = this.info();
+    if (info.readOnly === undefined) return;
+    throw new AuditWsError(
+      'UNSUPPORTED',
+      `case "${info.name}" is read-only, so it cannot ${action}: ${info.readOnly}`,
+      {
+        readOnly: true,
+      },
+    );
   }
 
   async close(): Promise<void> {
@@ -270,10 +346,15 @@ export class CaseHandle {
       const ids = (await this.duck.runAndReadAll(`SELECT DISTINCT import_id FROM ${KIND_TABLES[kind]}`)).getRowsJS();
       for (const [id] of ids) if (id !== null && !done.has(Number(id))) stray.add(Number(id));
     }
+    const explained = (
+      await this.duck.runAndReadAll(`SELECT DISTINCT import_id FROM ${EXPLANATIONS_TABLE}`)
+    ).getRowsJS();
+    for (const [id] of explained) if (id !== null && !done.has(Number(id))) stray.add(Number(id));
     if (stray.size > 0) {
       const list = [...stray].join(', ');
       for (const kind of RECORD_KINDS)
         await this.duck.run(`DELETE FROM ${KIND_TABLES[kind]} WHERE import_id IN (${list})`);
+      await this.duck.run(`DELETE FROM ${EXPLANATIONS_TABLE} WHERE import_id IN (${list})`);
       await this.duck.run('CHECKPOINT');
     }
     const finishedAt = new Date().toISOString();
@@ -297,16 +378,145 @@ export class CaseHandle {
   }
 }
 
-function openSqlite(file: string, mode: 'write' | 'read'): Database.Database {
-  const db = new Database(file, mode === 'read' ? { readonly: true, fileMustExist: true } : {});
-  db.pragma('busy_timeout = 5000');
-  if (mode === 'write') {
-    db.pragma('journal_mode = WAL');
-    // The custody log must survive a power cut once an action is reported done.
-    db.pragma('synchronous = FULL');
-    db.pragma('foreign_keys = ON');
+/**
+ * How much of an existing case.sqlite is checked on opening: 'full' runs PRAGMA quick_check (page and b-tree
+ * structure, a few ms for a usual case) so that a damaged file is refused before anything is read from it or
+ * written to it; 'schema' reads the header and makes sure the case tables are there (an emptied file is a valid,
+ * empty SQLite database: opened for writing it would be migrated into a blank case, and the evidence of every
+ * import it no longer knows removed); 'none' is for a new file.
+ */
+type SqliteCheck = 'none' | 'schema' | 'full';
+
+/** Opens case.sqlite; errors name the file (explainSqliteError). */
+function openSqlite(file: string, mode: 'write' | 'read', check: SqliteCheck): Database.Database {
+  let db: Database.Database;
+  try {
+    db = new Database(file, mode === 'read' ? { readonly: true, fileMustExist: true } : {});
+  } catch (err) {
+    if (mode === 'read' && !isWritable(path.dirname(file))) return openSqliteSnapshot(file, check);
+    throw explainSqliteError(err, file);
   }
-  return db;
+  try {
+    db.pragma('busy_timeout = 5000');
+    if (mode === 'write') {
+      db.pragma('journal_mode = WAL');
+      // The custody log must survive a power cut once an action is reported done.
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+    }
+    checkSqlite(db, file, check);
+    return db;
+  } catch (err) {
+    db.close();
+    // A WAL database cannot be read in place from a read-only folder (SQLite must create case.sqlite-shm).
+    if (mode === 'read' && (err as { code?: string }).code === 'SQLITE_CANTOPEN' && !isWritable(path.dirname(file)))
+      return openSqliteSnapshot(file, check);
+    throw explainSqliteError(err, file);
+  }
+}
+
+function checkSqlite(db: Database.Database, file: string, check: SqliteCheck): void {
+  if (check === 'none') return;
+  const tables = db
+    .prepare("SELECT count(*) AS n FROM sqlite_master WHERE name IN ('case_info', 'custody_log')")
+    .get() as {
+    n: number;
+  };
+  if (tables.n !== 2) {
+    throw new AuditWsError(
+      'UNREADABLE_INPUT',
+      `${file}: holds no case (the file is empty or not a case database); ${DAMAGED_ADVICE}`,
+      { file, reason: 'damaged' },
+    );
+  }
+  if (check !== 'full') return;
+  const result = db.pragma('quick_check(1)', { simple: true });
+  if (result !== 'ok')
+    throw explainSqliteError(Object.assign(new Error(String(result)), { code: 'SQLITE_CORRUPT' }), file);
+}
+
+/**
+ * case.sqlite of a case on read-only media: a copy (with its -wal, if any) in a private temp folder, opened
+ * read-only and removed on close. Nothing can change the original meanwhile, so the copy is exact.
+ */
+function openSqliteSnapshot(file: string, check: SqliteCheck): Database.Database {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'audit-ws-readonly-case-'));
+  try {
+    const copy = path.join(tmp, CASE_SQLITE);
+    copyFileSync(file, copy);
+    if (existsSync(`${file}-wal`)) copyFileSync(`${file}-wal`, `${copy}-wal`);
+    const db = new Database(copy, { readonly: true, fileMustExist: true });
+    try {
+      checkSqlite(db, file, check);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    const close = db.close.bind(db);
+    db.close = () => {
+      close();
+      rmSync(tmp, { recursive: true, force: true });
+      return db;
+    };
+    return db;
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw explainSqliteError(err, file);
+  }
+}
+
+const DAMAGED_ADVICE =
+  'restore the case folder from a backup, or create a new case and import the archives again (their SHA-256 are in the custody log)';
+
+function explainSqliteError(err: unknown, file: string): unknown {
+  if (err instanceof AuditWsError) return err;
+  if (isDamagedDatabase(err)) {
+    return new AuditWsError(
+      'UNREADABLE_INPUT',
+      `${file}: the case database is damaged (${(err as Error).message}); ${DAMAGED_ADVICE}`,
+      { file, reason: 'damaged' },
+      { cause: err },
+    );
+  }
+  return diskError(err, file, 'opening the case');
+}
+
+/** Errors of CaseHandle.open as one sentence naming the folder or file and what to do. */
+/** What CaseHandle.open was doing: taking the lock, opening case.sqlite, opening or then using evidence.duckdb. */
+type OpenStage = 'lock' | 'sqlite' | 'duckdb' | 'evidence';
+
+function explainOpenError(err: unknown, dir: string, stage: OpenStage, mode: 'write' | 'read'): unknown {
+  if (err instanceof AuditWsError) return err;
+  if (mode === 'write' && isReadOnlyFs(err)) {
+    return new AuditWsError(
+      'BAD_USAGE',
+      `case folder ${dir} is read-only (${firstLine(err)}), so the case cannot be opened for writing (import, verify, export, report, package); it can still be read (search, timeline, sql, custody, case show). Copy the folder to a writable disk to work on it`,
+      { file: dir, reason: 'read-only' },
+      { cause: err },
+    );
+  }
+  if (isDiskFull(err)) return diskError(err, dir, 'opening the case for writing');
+  if (stage === 'sqlite') return explainSqliteError(err, path.join(dir, CASE_SQLITE));
+  if (stage === 'duckdb' || (stage === 'evidence' && isDamagedDatabase(err))) {
+    const file = path.join(dir, EVIDENCE_DUCKDB);
+    const message = firstLine(err);
+    return new AuditWsError(
+      'UNREADABLE_INPUT',
+      `${file}: the evidence database cannot be read (${message}); the case is damaged: restore the case folder from a backup, or create a new case and import the archives again (case.sqlite still lists them: audit-ws case show)`,
+      { file, reason: 'damaged' },
+      { cause: err },
+    );
+  }
+  return err;
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
+}
+
+/** Empties a case's scratch folder (what a writer that died left there). */
+function clearScratch(dir: string): void {
+  for (const name of readdirSync(dir)) rmSync(path.join(dir, name), { recursive: true, force: true });
 }
 
 async function migrateEvidence(duck: DuckDBConnection): Promise<void> {
@@ -346,7 +556,20 @@ export function readCaseInfo(sqlite: Database.Database, dir: string): CaseInfo {
     dir,
   };
   if (row.description) info.description = row.description;
+  if (row.read_only) info.readOnly = row.read_only;
+  if (row.origin) {
+    try {
+      info.origin = JSON.parse(row.origin) as CaseOrigin;
+    } catch {
+      // an unreadable origin leaves the case read-only (read_only says so) without the details
+    }
+  }
   return info;
+}
+
+/** Marks a case read-only (call inside a case.sqlite transaction, with the custody entry that records it). */
+export function markReadOnly(sqlite: Database.Database, reason: string, origin: CaseOrigin): void {
+  sqlite.prepare('UPDATE case_info SET read_only = ?, origin = ? WHERE id = 1').run(reason, JSON.stringify(origin));
 }
 
 function readLockOwnerText(dir: string): string {
@@ -359,6 +582,6 @@ function readLockOwnerText(dir: string): string {
 }
 
 /** Opens case.sqlite alone, read-only, for listings that must not touch the evidence. */
-export function openCaseSqliteReadOnly(dir: string): Database.Database {
-  return openSqlite(path.join(dir, CASE_SQLITE), 'read');
+export function openCaseSqliteReadOnly(dir: string, options: { check?: boolean } = {}): Database.Database {
+  return openSqlite(path.join(dir, CASE_SQLITE), 'read', options.check === false ? 'schema' : 'full');
 }

@@ -1,5 +1,5 @@
 // The one typed map of every request the UI can make, shared by the dispatcher (src/contract/dispatcher.ts),
-// the Electron IPC bridge (main/ipc.ts), the browser-mode server (src/server/) and the renderer (renderer/api.ts,
+// the Electron IPC bridge (main/windows.ts), the browser-mode server (src/server/) and the renderer (renderer/api.ts,
 // which may only `import type` from here). Adding a request means: a line here, a handler in handlers/<domain>.ts.
 import type { inspectArchive } from '../archive/inspect.ts';
 import type { generateDemoArchive } from '../demo/generator.ts';
@@ -12,6 +12,7 @@ import type { OversightParams, OversightResult } from '../query/oversight.ts';
 import type { SearchParams, SearchResult } from '../query/search.ts';
 import type { FairnessOptions } from './fairness-options.ts';
 import type { FairnessRequest } from '../report/context.ts';
+import type { PdfRenderer } from '../report/pdf.ts';
 import type { ReportFormat } from '../report/write.ts';
 import type { TimelineParams, TimelineResult } from '../query/timeline.ts';
 import type { JobSnapshot } from './jobs.ts';
@@ -173,6 +174,11 @@ export interface Contract {
     result: JobSnapshot;
   };
   'package.verify': { params: { path: string; trustKeys?: string[]; trustTsa?: string[] }; result: JobSnapshot };
+  /** Opens an evidence package as a new read-only case; the job's result is a PackageOpenResult. */
+  'package.open': {
+    params: { path: string; name: string; description?: string; trustKeys?: string[]; trustTsa?: string[] };
+    result: JobSnapshot;
+  };
   'export.csv': {
     params: { case: string; exporter: string; params?: Record<string, string>; out?: string };
     result: JobSnapshot;
@@ -199,6 +205,8 @@ export type ContractResponse<M extends Method = Method> = SuccessPayload<M> | Er
 export interface HandlerContext {
   mode: AppMode;
   workspace: string;
+  /** Prints report PDFs; absent: the system Chromium through playwright-core (the desktop app injects Electron's). */
+  pdf?: PdfRenderer;
 }
 
 export interface Handler<M extends Method> {
@@ -216,11 +224,19 @@ export const METHOD_NAME_PATTERN = /^[a-z][a-zA-Z0-9]*\.[a-z][a-zA-Z0-9]*$/;
 /** Notices the desktop shell pushes to the UI (browser mode has none): e.g. File > Open archive. */
 export type AppEvent = { type: 'open-archive'; path: string };
 
+/** The desktop shell's answer to "show this case": in this window, or in the case's own window (focused or new). */
+export type CaseWindowAnswer = { ok: true; where: 'here' | 'elsewhere' } | ErrorPayload;
+
 /** What the Electron preload exposes as `window.auditWs`: requests in, app events out, nothing else. */
 export interface DesktopBridge {
   invoke(method: string, params?: unknown): Promise<ContractResponse>;
   /** Returns the function that removes the listener. */
   onAppEvent(listener: (event: AppEvent) => void): () => void;
+  /**
+   * One window per case: asks the shell to show the case route `hash` (`#/case/<slug>/...`). Absent in bridges
+   * that are not the desktop shell's (tests), which show every case in place.
+   */
+  openCase?(hash: string): Promise<CaseWindowAnswer>;
 }
 
 // The investigator's result shapes, for the renderer (`import type` only) and the hosts.
@@ -235,6 +251,7 @@ export type { FairnessOptions } from './fairness-options.ts';
 export type { FairnessRequest } from '../report/context.ts';
 export type { ReportFormat } from '../report/write.ts';
 export type { PackageVerifyReport } from '../package/verify.ts';
+export type { PackageOpenResult } from '../package/open-case.ts';
 export type { RowRef, Integrity } from '../query/integrity.ts';
 
 /** An anomaly filter as the UI lists it: what it flags, in one sentence, and its parameters. */

@@ -3,6 +3,9 @@
 import type { ErrorPayload } from '../errors.ts';
 import type { JobSnapshot } from './jobs.ts';
 import type { JsonValue } from './plain-json.ts';
+import type { Annotation } from '../case/annotations.ts';
+import type { CaseOrigin } from '../case/store.ts';
+import type { FindingRow, VerificationRunSummary } from '../verify/dashboard-types.ts';
 
 export type { JobKind, JobProgress, JobSnapshot, JobState } from './jobs.ts';
 
@@ -23,6 +26,10 @@ export interface CaseListItem {
   open: boolean;
   /** A task of this host has the case to itself (an import), in words. */
   busy?: string;
+  /** Set for a read-only case (one opened from an evidence package): why it refuses imports and re-verification. */
+  readOnly?: string;
+  /** The evidence package a read-only case was opened from. */
+  origin?: CaseOrigin;
 }
 
 export interface CaseList {
@@ -81,147 +88,21 @@ export interface Page<T> {
   rows: T[];
 }
 
-export interface RetentionChoice {
-  name: string;
-  label: string;
-  months: number;
-}
-
-/** A key or certificate an archive offers in keys/: a candidate the investigator may pin, never trusted by being there. */
-export interface OfferedKey {
-  sourceFileId: number;
-  archive: string;
-  path: string;
-  kind: 'public-key' | 'certificate' | 'unreadable';
-  algorithm?: string;
-  subject?: string;
-  /** SPKI SHA-256, colon form: compare it with one obtained out of band before pinning. */
-  fingerprint?: string;
-  spkiSha256?: string;
-  /** SHA-256 of the DER certificate, for certificates. */
-  certificateSha256?: string;
-  /** Looks like a TSA root / CA certificate rather than a checkpoint-signing key. */
-  looksLikeTsa: boolean;
-  problem?: string;
-}
-
-export interface VerifyOptionsView {
-  retentionPolicies: RetentionChoice[];
-  offeredKeys: OfferedKey[];
-  archives: { path: string; exists: boolean }[];
-  /** What the last run used, to start from. */
-  last?: VerifyRequestOptions;
-}
-
-export interface VerifyRequestOptions {
-  retention: string;
-  /** source_files ids of offered keys pinned as checkpoint signers. */
-  trustKeys: number[];
-  /** source_files ids of offered certificates used as TSA trust anchors. */
-  trustTsa: number[];
-  /** Key fingerprints typed in (SPKI or certificate SHA-256). */
-  trustFingerprints: string[];
-  /** Absolute paths of key / certificate files outside the archives. */
-  trustKeyFiles: string[];
-  trustTsaFiles: string[];
-}
-
-export type Verdict = 'intact' | 'tampered' | 'incomplete' | 'unanchored' | 'unverifiable';
-
-export interface VerificationRunSummary {
-  id: number;
-  startedAt: string;
-  finishedAt?: string;
-  actor: string;
-  verdict: Verdict;
-  reason: string;
-  findings: number;
-  fails: number;
-  warns: number;
-}
-
-export interface StreamStatus {
-  name: string;
-  kind?: string;
-  verdict: Verdict;
-  reason: string;
-  records: number;
-  firstSeq?: number;
-  lastSeq?: number;
-  checkpoints: number;
-  anchoredRecords: number;
-  findings: number;
-}
-
-export interface CheckpointPoint {
-  stream: string;
-  label: string;
-  path: string;
-  firstSeq?: number;
-  lastSeq?: number;
-  count?: number;
-  createdAt?: string;
-  signed: boolean;
-  timestamped: boolean;
-  /** Worst finding status on the checkpoint or its .sig/.tsr in the run: pass when none. */
-  status: 'pass' | 'fail' | 'warn' | 'unverifiable';
-  findings: string[];
-}
-
-export interface CheckCount {
-  id: string;
-  title: string;
-  pass: number;
-  fail: number;
-  warn: number;
-  unverifiable: number;
-}
-
-export interface VerificationView {
-  run: VerificationRunSummary & { options: VerifyRequestOptions; toolVersion: string; findingsDropped: number };
-  streams: StreamStatus[];
-  checks: CheckCount[];
-  checkpoints: CheckpointPoint[];
-  /** Findings of the object manifest, object lock and retention checks (all of them, not paged). */
-  manifest: FindingRow[];
-  byStatus: Record<string, number>;
-  /** The run before this one, for comparison. */
-  previous?: VerificationRunSummary;
-  /** Findings new, resolved and unchanged since the previous run (as the verification service counted them). */
-  comparison?: {
-    previousRunId?: number;
-    previousVerdict?: string;
-    newFindings: number;
-    resolvedFindings: number;
-    unchangedFindings: number;
-  };
-}
-
-export interface FindingRow {
-  id: number;
-  check: string;
-  status: 'pass' | 'fail' | 'warn' | 'unverifiable';
-  category?: string;
-  stream?: string;
-  seq?: number;
-  seqEnd?: number;
-  file?: string;
-  line?: number;
-  row?: number;
-  message: string;
-  expected?: JsonValue;
-  actual?: JsonValue;
-}
-
-export interface Annotation {
-  id: number;
-  createdAt: string;
-  actor: string;
-  target: string;
-  text: string;
-  tags: string[];
-  starred: boolean;
-}
+export type {
+  CheckCount,
+  CheckpointPoint,
+  FindingRow,
+  OfferedKey,
+  RetentionChoice,
+  StreamStatus,
+  Verdict,
+  VerificationRunSummary,
+  VerificationView,
+  VerifyOptionsView,
+  VerifyRequestOptions,
+} from '../verify/dashboard-types.ts';
+export type { Annotation } from '../case/annotations.ts';
+export type { CaseOrigin } from '../case/store.ts';
 
 /** One imported record, as stored, with where it came from and what the investigator said about it. */
 export interface RecordView {

@@ -21,11 +21,22 @@ import type { RecordKind } from '../archive/kinds.ts';
 import type { ArchiveFile } from '../archive/open.ts';
 import { KIND_TABLES } from '../case/evidence-schema.ts';
 import { appendCustody } from '../case/custody.ts';
+import { diskError } from '../case/fs-errors.ts';
 import type { CaseHandle } from '../case/store.ts';
 import { AuditWsError, locate } from '../errors.ts';
 import { DEFAULT_MAX_LINE_BYTES } from '../archive/lines.ts';
-import { REJECTS_TABLE, isReadError, loadBatch, prepareBatches, prepareRejectsTable, splitBatch } from './loader.ts';
-import type { Batch, PrepareOptions, SourceFile } from './loader.ts';
+import { loadExplanations } from './explanations.ts';
+import type { ExplanationFile } from './explanations.ts';
+import {
+  BatchLoadError,
+  REJECTS_TABLE,
+  isReadError,
+  loadBatches,
+  prepareBatches,
+  prepareRejectsTable,
+  splitBatch,
+} from './loader.ts';
+import type { PrepareOptions, SourceFile } from './loader.ts';
 import { planImport, streamRules } from './planner.ts';
 import type { ImportPlan, PlannedFile } from './planner.ts';
 import { ProgressTracker } from './progress.ts';
@@ -125,10 +136,14 @@ export async function importArchives(
   options: ImportOptions = {},
 ): Promise<ImportResult> {
   handle.assertWritable();
+  handle.refuseIfReadOnly('import archives');
   const ownPlan = Array.isArray(inputs);
   const plan: ImportPlan = ownPlan ? await planImport(inputs as readonly string[]) : (inputs as ImportPlan);
   try {
     return await runImport(handle, plan, options);
+  } catch (err) {
+    // What escapes runImport could not even be recorded in case.sqlite (e.g. a full disk): said plainly.
+    throw diskError(err, handle.dir, 'importing (nothing was imported)');
   } finally {
     if (ownPlan) await plan.close();
   }
@@ -161,6 +176,7 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
     a.warnings.map((w) => (plan.archives.length > 1 ? `${a.source}: ${w}` : w)),
   );
   let inTransaction = false;
+  let explanationNotes: { path: string; reason: string }[] | undefined;
 
   try {
     // Hash everything (and count JSONL line facts).
@@ -229,12 +245,13 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
     }
 
     try {
-      // Load, in one transaction; redone without a file that DuckDB cannot read midway.
+      // Load, in one transaction; redone without a file that DuckDB cannot read midway. Normally one
+      // statement per table (loader.ts); after a read error in one of those, batch by batch to find it.
       const loadStart = tracker.bytesDone;
+      let combine = true;
       for (;;) {
         await duck.run('BEGIN TRANSACTION');
         inTransaction = true;
-        let failed: Batch | undefined;
         try {
           for (const s of states) {
             if (!s.unreadable) continue;
@@ -247,20 +264,23 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
               `INSERT INTO ${REJECTS_TABLE} VALUES (${sf.context.sourceFileId}, ${sqlString(sf.file.path)}, NULL, NULL, 'file holds no records', NULL, 'noted')`,
             );
           }
-          for (const b of batches) {
-            tracker.phase(
-              'loading',
-              b.files.length === 1 ? b.files[0].file.path : `${b.files.length} files (${b.files[0].file.path} ...)`,
-            );
-            failed = b;
-            const expectedRecords = b.expected;
-            const loaded = await loadBatch(duck, b, {
+          let current = { bytes: 0, records: 0 };
+          await loadBatches(
+            duck,
+            batches,
+            {
               signal: options.signal,
-              onFraction: (fr: number) => tracker.partial(fr, b.bytes, expectedRecords),
-            });
-            failed = undefined;
-            tracker.fileLoaded(b.bytes, loaded.records);
-          }
+              onStatement: (label, bytes, records) => {
+                current = { bytes, records };
+                tracker.phase('loading', label);
+              },
+              onFraction: (fr) => tracker.partial(fr, current.bytes, current.records),
+              onLoaded: (files, bytes, records) => tracker.fileLoaded(bytes, records, files),
+            },
+            combine,
+          );
+          // Explanation artefacts are kept with the evidence, in this transaction (explanations.ts).
+          explanationNotes = (await loadExplanations(duck, importId, explanationFilesOf(states))).notKept;
           tracker.phase('checking');
           await noteDuplicateIds(handle, importId, options.maxDuplicateNotes ?? 100_000);
           await tallyFiles(handle, importId, states);
@@ -268,14 +288,23 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
         } catch (err) {
           await duck.run('ROLLBACK');
           inTransaction = false;
-          if (!failed || !isReadError(err)) throw err;
+          if (!(err instanceof BatchLoadError) || !isReadError(err.failure)) {
+            throw err instanceof BatchLoadError ? err.failure : err;
+          }
+          tracker.restartLoading(loadStart);
+          for (const s of states) s.load = undefined;
+          if (err.batches.length > 1) {
+            // A statement over several batches: redo batch by batch to find the one DuckDB cannot read.
+            combine = false;
+            continue;
+          }
           // Find the file: a batch of several is split into single files; a single file is set aside
           // (lenient) or ends the import (strict).
-          const bad = failed;
+          const bad = err.batches[0];
           if (bad.files.length === 1 && options.strict) {
             throw new AuditWsError(
               'UNREADABLE_INPUT',
-              `${bad.files[0].file.path}: cannot be read (${errorMessage(err)})`,
+              `${bad.files[0].file.path}: cannot be read (${errorMessage(err.failure)})`,
               {
                 file: bad.files[0].file.path,
               },
@@ -285,17 +314,16 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
           if (bad.files.length > 1) {
             batches.push(...(await splitBatch(duck, bad, prepareOptions)));
           } else {
-            (stateOf.get(bad.files[0]) as FileState).unreadable = `cannot be read (${errorMessage(err)})`;
+            (stateOf.get(bad.files[0]) as FileState).unreadable = `cannot be read (${errorMessage(err.failure)})`;
           }
           bad.cleanup();
-          for (const s of states) s.load = undefined;
-          tracker.restartLoading(loadStart);
         }
       }
     } finally {
       for (const b of batches) b.cleanup();
     }
 
+    for (const n of explanationNotes ?? []) warnings.push(`${n.path}: not kept in the case (${n.reason})`);
     const tally = await tallyRejects(handle);
     const counts: ImportCounts = { ...countsOf(states), noted: tally.noted };
     if (options.strict && tally.total > 0) {
@@ -348,7 +376,9 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
   } catch (err) {
     if (inTransaction) await duck.run('ROLLBACK').catch(() => undefined);
     const cancelled = options.signal?.aborted || (err instanceof AuditWsError && err.code === 'CANCELLED');
-    const message = cancelled ? 'import cancelled; nothing was imported' : errorMessage(err);
+    const message = cancelled
+      ? 'import cancelled; nothing was imported'
+      : errorMessage(diskError(err, handle.dir, 'importing (nothing was imported)'));
     return finishFailed(
       handle,
       plan,
@@ -365,6 +395,22 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
     await duck.run('RESET disabled_optimizers').catch(() => undefined);
     await dropKeyCensusTables(handle).catch(() => undefined);
   }
+}
+
+function explanationFilesOf(states: FileState[]): ExplanationFile[] {
+  return states.flatMap((s) =>
+    s.planned.file.role === 'explanation' && s.scan
+      ? [
+          {
+            sourceFileId: s.sourceFileId,
+            path: s.planned.file.path,
+            absPath: s.planned.file.absPath,
+            sha256: s.scan.sha256,
+            size: s.scan.size,
+          },
+        ]
+      : [],
+  );
 }
 
 /** AUDIT_WS_DEBUG=1 prints the duration of the bookkeeping steps (see loader.ts for the statements). */
@@ -555,7 +601,8 @@ async function copyRejects(handle: CaseHandle, importId: number, withFileIds: bo
 /**
  * The small files verification rests on (descriptor, checkpoints with their signatures and time-stamps,
  * manifest, keys) are kept in case.sqlite, so they can be checked again without the archive. Data files
- * and explanations (which can number in the tens of thousands) are not.
+ * and explanations (which can number in the tens of thousands) are not: their content is in
+ * evidence.duckdb (records; explanations.ts for the artefacts).
  */
 const KEEP_CONTENT_BYTES = 1024 * 1024;
 const KEEP_CONTENT_ROLES = new Set([

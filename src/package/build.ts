@@ -16,6 +16,7 @@ import { AuditWsError } from '../errors.ts';
 import { spkiFingerprint } from '../verify/crypto/keys.ts';
 import {
   CUSTODY_FILE,
+  EXPLANATION_OBJECTS_FILE,
   INVESTIGATOR_KEY_FILE,
   PACKAGE_FORMAT,
   PACKAGE_FORMAT_VERSION,
@@ -24,10 +25,11 @@ import {
   SUMS_FILE,
   SUMS_SIG_FILE,
   checkpointPath,
+  explanationPath,
   proofsPath,
   recordsPath,
 } from './format.ts';
-import type { CustodyExcerptEntry, PackageManifest, ProofEntry } from './format.ts';
+import type { CustodyExcerptEntry, PackageExplanation, PackageManifest, ProofEntry } from './format.ts';
 import { proveLeaves } from './proofs.ts';
 
 export interface PackagedRecord {
@@ -54,6 +56,16 @@ export interface PackageFile {
   bytes: Buffer;
 }
 
+/** An explanation artefact of packaged decisions, as the archive held it. */
+export interface PackagedExplanation {
+  ref: string;
+  bytes: Buffer;
+  decisionIds: string[];
+  source: { archive: string; file: string };
+  /** Its entry in the archive's object-store manifest: the line exactly as written. */
+  objectStoreLine?: string;
+}
+
 export interface PackageInput {
   createdAt: Date;
   creator: PackageManifest['creator'];
@@ -66,6 +78,8 @@ export interface PackageInput {
   /** The leaf data (record hashes, 32 raw bytes each) of a checkpoint, firstSeq..lastSeq in order. */
   leavesOf(cp: PackagedCheckpoint): Promise<Buffer[]>;
   keys: { name: string; bytes: Buffer }[];
+  /** Explanation artefacts the selected decisions name. */
+  explanations?: PackagedExplanation[];
   report: PackageFile[];
   custody: CustodyExcerptEntry[];
   notes?: string[];
@@ -227,6 +241,32 @@ export async function buildPackage(input: PackageInput): Promise<BuiltPackage> {
     checkpointsInfo.push(info);
   }
 
+  const explanationsInfo: PackageExplanation[] = [];
+  const objectLines: string[] = [];
+  for (const e of [...(input.explanations ?? [])].sort((a, b) => a.ref.localeCompare(b.ref))) {
+    for (const part of e.ref.split('/')) checkSegment('explanation reference', part);
+    const file = explanationPath(e.ref);
+    files.push({ path: file, bytes: e.bytes });
+    const info: PackageExplanation = {
+      ref: e.ref,
+      file,
+      sha256: sha256Hex(e.bytes),
+      size: e.bytes.length,
+      decisionIds: [...e.decisionIds].sort(),
+      source: e.source,
+    };
+    if (e.objectStoreLine !== undefined) {
+      objectLines.push(e.objectStoreLine);
+      info.objectStore = objectLines.length;
+    }
+    explanationsInfo.push(info);
+  }
+  if (objectLines.length > 0)
+    files.push({
+      path: EXPLANATION_OBJECTS_FILE,
+      bytes: Buffer.from(objectLines.map((l) => `${l}\n`).join(''), 'utf8'),
+    });
+
   for (const k of input.keys) files.push({ path: `keys/${k.name}`, bytes: k.bytes });
   let signature: PackageManifest['signature'];
   if (input.signingKey) {
@@ -265,6 +305,7 @@ export async function buildPackage(input: PackageInput): Promise<BuiltPackage> {
     checkpoints: checkpointsInfo,
     sources: input.sources,
     report: input.report.map((f) => f.path),
+    explanations: explanationsInfo,
     custody: {
       file: CUSTODY_FILE,
       entries: input.custody.length,

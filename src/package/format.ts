@@ -5,6 +5,8 @@
  *   records/<stream>.jsonl            the selected records exactly as the source held them
  *   proofs/<stream>.jsonl             per record: seq, hash, checkpoint label, leaf index, tree size, path
  *   checkpoints/<stream>/<label>.json the checkpoints those proofs rest on, with .sig and .tsr
+ *   explanations/<ref>.json           the explanation artefacts the packaged decisions name, as the archive held them
+ *   manifest/explanations.jsonl       the object-store manifest's entries for those artefacts (spec section 5)
  *   keys/*.pem                        keys the source archives offered (never trusted for being here)
  *   report.pdf, report.html, findings.json, csv/*.csv (+ .csv.json sidecars)
  *   custody.jsonl                     the investigator's hash-chained activity log for the case
@@ -13,7 +15,8 @@
  *                                     investigator's public key in keys/investigator.pub.pem
  */
 export const PACKAGE_FORMAT = 'ai-audit-evidence-package';
-export const PACKAGE_FORMAT_VERSION = '1.0';
+/** 1.1 adds the explanation artefacts (explanations/, manifest/explanations.jsonl); 1.0 packages verify as before. */
+export const PACKAGE_FORMAT_VERSION = '1.1';
 
 export const PACKAGE_JSON = 'package.json';
 export const SUMS_FILE = 'SHA256SUMS';
@@ -21,7 +24,11 @@ export const SUMS_SIG_FILE = 'SHA256SUMS.sig';
 export const CUSTODY_FILE = 'custody.jsonl';
 export const INVESTIGATOR_KEY_FILE = 'keys/investigator.pub.pem';
 
+/** The object-store manifest's entries (the lines as the archive held them) for the packaged explanation artefacts. */
+export const EXPLANATION_OBJECTS_FILE = 'manifest/explanations.jsonl';
+
 export const recordsPath = (stream: string): string => `records/${stream}.jsonl`;
+export const explanationPath = (ref: string): string => `explanations/${ref}.json`;
 export const proofsPath = (stream: string): string => `proofs/${stream}.jsonl`;
 export const checkpointPath = (stream: string, label: string): string => `checkpoints/${stream}/${label}.json`;
 
@@ -92,7 +99,31 @@ export interface PackageManifest {
     files: { path: string; sha256: string; size: number; role: string }[];
   }[];
   report: string[];
+  /**
+   * Explanation artefacts of the packaged decisions. Neither chained nor checkpointed by the format: each
+   * is vouched for by the object store's checksums (`objectStore`: its line in manifest/explanations.jsonl)
+   * when the archive's manifest listed it, and by SHA256SUMS. Absent in packages written before 1.1.
+   */
+  explanations?: PackageExplanation[];
   custody: { file: string; entries: number; withheld: number; headHash: string | null };
   signature?: { algorithm: 'ed25519'; file: string; publicKey: string; spkiSha256: string };
   notes: string[];
+}
+
+export interface PackageExplanation {
+  ref: string;
+  file: string;
+  sha256: string;
+  size: number;
+  /** Packaged decisions whose explanationRef names it. */
+  decisionIds: string[];
+  source: { archive: string; file: string };
+  /** Line of its object-store entry in manifest/explanations.jsonl; absent when the archive's manifest did not list it. */
+  objectStore?: number;
+}
+
+/** Explanation references a packaged decision names (member `explanationRef`, or its snake_case spelling). */
+export function explanationRefOfRecord(value: Record<string, unknown>): string | undefined {
+  const v = value.explanationRef ?? value.explanation_ref;
+  return typeof v === 'string' && v !== '' ? v : undefined;
 }

@@ -18,8 +18,10 @@ import type { CustodyEntry } from '../case/custody.ts';
 import { KIND_TABLES } from '../case/evidence-schema.ts';
 import type { CaseHandle } from '../case/store.ts';
 import { AuditWsError } from '../errors.ts';
-import type { PackagedCheckpoint, PackagedRecord } from './build.ts';
+import { readExplanation } from '../query/explanations.ts';
+import type { PackagedCheckpoint, PackagedExplanation, PackagedRecord } from './build.ts';
 import { excerptCustody } from './custody-excerpt.ts';
+import { explanationPath, explanationRefOfRecord } from './format.ts';
 import type { CustodyExcerptEntry, PackageManifest } from './format.ts';
 
 export interface PackageSelection {
@@ -39,6 +41,7 @@ export interface GatheredEvidence {
   checkpoints: PackagedCheckpoint[];
   leavesOf(cp: PackagedCheckpoint): Promise<Buffer[]>;
   keys: { name: string; bytes: Buffer }[];
+  explanations: PackagedExplanation[];
   sources: PackageManifest['sources'];
   custody: CustodyExcerptEntry[];
   notes: string[];
@@ -312,7 +315,7 @@ export async function gatherFromCase(handle: CaseHandle, sel: PackageSelection):
   // Checkpoints (with .sig / .tsr) the case kept at import, by stream and label.
   const kept = handle.sqlite
     .prepare(
-      `SELECT ${SOURCE_COLUMNS} FROM source_files s ${DONE} WHERE s.role IN ('checkpoint', 'checkpoint-signature', 'checkpoint-timestamp', 'key', 'descriptor') ORDER BY s.id`,
+      `SELECT ${SOURCE_COLUMNS} FROM source_files s ${DONE} WHERE s.role IN ('checkpoint', 'checkpoint-signature', 'checkpoint-timestamp', 'key', 'descriptor', 'manifest') ORDER BY s.id`,
     )
     .all() as SourceFileRow[];
   const byArchivePath = new Map(kept.map((f) => [`${f.import_id}\u0000${f.archive}\u0000${f.path}`, f]));
@@ -404,6 +407,8 @@ export async function gatherFromCase(handle: CaseHandle, sel: PackageSelection):
     keyBySha.set(f.sha256, name);
   }
 
+  const explained = await gatherExplanations(handle, records, kept);
+
   // The sources: every archive a packaged record or checkpoint came from, with the files used.
   const sourcesMap = new Map<string, PackageManifest['sources'][number]>();
   const addSource = (f: SourceFileRow): void => {
@@ -428,6 +433,7 @@ export async function gatherFromCase(handle: CaseHandle, sel: PackageSelection):
   };
   for (const f of fileRows.values()) addSource(f);
   for (const fs of checkpointFiles.values()) fs.forEach(addSource);
+  for (const f of explained.files) addSource(f);
 
   // Identifiers the package discloses anyway (those of its own records) do not make an entry foreign.
   const disclosed = new Set<string>(decisionIds);
@@ -437,7 +443,7 @@ export async function gatherFromCase(handle: CaseHandle, sel: PackageSelection):
   }
   const custody = await custodyExcerptFor(handle, disclosed);
 
-  const notes: string[] = [];
+  const notes: string[] = [...explained.notes];
   if (sel.related !== false)
     notes.push('Besides the selected decisions, the package holds the review and outcome records that name them.');
   const withheld = custody.filter((c) => c.details === undefined).length;
@@ -445,5 +451,113 @@ export async function gatherFromCase(handle: CaseHandle, sel: PackageSelection):
     notes.push(
       `${withheld} custody entries name records outside the package; their details are withheld, their hashes and links kept.`,
     );
-  return { decisionIds, records, checkpoints, leavesOf, keys, sources: [...sourcesMap.values()], custody, notes };
+  return {
+    decisionIds,
+    records,
+    checkpoints,
+    leavesOf,
+    keys,
+    explanations: explained.explanations,
+    sources: [...sourcesMap.values()],
+    custody,
+    notes,
+  };
+}
+
+/** The object-store manifest's lines of one archive, by key (only the lines naming one of `paths` are parsed). */
+async function manifestLinesFor(manifest: SourceFileRow, paths: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const text = (await sourceFileBytes(manifest)).toString('utf8');
+  for (const line of text.split('\n')) {
+    const t = line.replace(/\r$/, '');
+    if (!paths.some((p) => t.includes(p))) continue;
+    try {
+      const v = JSON.parse(t) as { Key?: unknown };
+      if (typeof v.Key === 'string') out.set(v.Key, t);
+    } catch {
+      // a malformed manifest line is verification's finding; it vouches for nothing here
+    }
+  }
+  return out;
+}
+
+/**
+ * The explanation artefacts the packaged decisions name, as the case keeps them (checked against the
+ * SHA-256 recorded at import), each with its entry in its archive's object-store manifest when listed.
+ * An artefact the case cannot produce is left out with a note; one that changed since import stops the package.
+ */
+async function gatherExplanations(
+  handle: CaseHandle,
+  records: readonly PackagedRecord[],
+  kept: readonly SourceFileRow[],
+): Promise<{ explanations: PackagedExplanation[]; files: SourceFileRow[]; notes: string[] }> {
+  const byRef = new Map<string, string[]>();
+  for (const r of records) {
+    if (r.kind !== 'decision') continue;
+    const v = JSON.parse(r.text) as Record<string, unknown>;
+    const ref = explanationRefOfRecord(v);
+    const id = v.decisionId ?? v.decision_id;
+    if (ref !== undefined) byRef.set(ref, [...(byRef.get(ref) ?? []), typeof id === 'string' ? id : '?']);
+  }
+  const explanations: PackagedExplanation[] = [];
+  const files: SourceFileRow[] = [];
+  const notes: string[] = [];
+  const missing: string[] = [];
+  const fileStmt = handle.sqlite.prepare(
+    `SELECT ${SOURCE_COLUMNS} FROM source_files s ${DONE} WHERE s.role = 'explanation' AND s.path = ? AND s.sha256 = ? ORDER BY s.id DESC LIMIT 1`,
+  );
+  const manifests = new Map<string, Map<string, string>>();
+  const wanted = [...byRef.keys()].map(explanationPath);
+  for (const [ref, decisionIds] of [...byRef.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    const artefact = await readExplanation(handle.sqlite, ref, handle.duck);
+    if ('missing' in artefact) {
+      missing.push(`${ref} (${artefact.missing})`);
+      continue;
+    }
+    if (!artefact.unchanged)
+      throw new AuditWsError(
+        'UNSUPPORTED',
+        `${artefact.path} differs from the file imported into the case (SHA-256): the package would carry a changed artefact, so it was not written`,
+        { file: artefact.path },
+      );
+    const f = fileStmt.get(artefact.path, sha256Hex(artefact.bytes)) as SourceFileRow | undefined;
+    if (!f) {
+      missing.push(`${ref} (the case has no record of importing it)`);
+      continue;
+    }
+    files.push(f);
+    const e: PackagedExplanation = {
+      ref,
+      bytes: artefact.bytes,
+      decisionIds,
+      source: { archive: f.archive, file: f.path },
+    };
+    const manifest = kept.find((m) => m.role === 'manifest' && m.import_id === f.import_id && m.archive === f.archive);
+    if (manifest) {
+      const cacheKey = `${manifest.import_id}\u0000${manifest.archive}`;
+      let lines = manifests.get(cacheKey);
+      if (!lines) {
+        lines = await manifestLinesFor(manifest, wanted);
+        manifests.set(cacheKey, lines);
+      }
+      const descriptor = kept.find(
+        (d) => d.role === 'descriptor' && d.import_id === f.import_id && d.archive === f.archive && d.content,
+      );
+      let prefix = '';
+      try {
+        const d = JSON.parse(Buffer.from(descriptor?.content ?? '{}').toString('utf8')) as { keyPrefix?: unknown };
+        if (typeof d.keyPrefix === 'string') prefix = d.keyPrefix;
+      } catch {
+        // without a readable descriptor the key is the path itself
+      }
+      const line = lines.get(`${prefix}${f.path}`) ?? lines.get(f.path);
+      if (line !== undefined) e.objectStoreLine = line;
+    }
+    explanations.push(e);
+  }
+  if (missing.length > 0)
+    notes.push(
+      `${missing.length} explanation artefact(s) named by packaged decisions are not in the package: ${missing.slice(0, 5).join('; ')}${missing.length > 5 ? '; ...' : ''}`,
+    );
+  return { explanations, files, notes };
 }

@@ -8,7 +8,9 @@
  *   4. every record's proof leads, by RFC 6962, from its hash to its checkpoint's merkleRoot;
  *   5. every checkpoint is well formed, its signature verifies (pinned keys trusted, keys the package
  *      carries only self-asserted) and its RFC 3161 time-stamp covers its bytes;
- *   6. the custody log excerpt's hash chain holds.
+ *   6. the custody log excerpt's hash chain holds;
+ *   7. the explanation artefacts match the object store's checksums, and the decisions' references to them
+ *      (verify-explanations.ts).
  *
  * Every finding names the file (and line) it is about. The verdict uses the vocabulary of
  * `audit-ws verify`: tampered, unanchored, unverifiable or intact; trust gaps are stated, not hidden.
@@ -17,6 +19,8 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { recordHash, sha256Hex } from '../archive/canonical.ts';
+import { parseStrictJson } from '../archive/jsontext.ts';
+import { firstNonUtf8Line } from '../archive/lines.ts';
 import { DEFAULT_EXTRACT_LIMITS, extractZip } from '../archive/containers.ts';
 import { verifyInclusion } from '../archive/merkle.ts';
 import { AuditWsError } from '../errors.ts';
@@ -25,8 +29,10 @@ import { parseKeyMaterial, TrustStore } from '../verify/crypto/keys.ts';
 import type { KeyMaterial } from '../verify/crypto/keys.ts';
 import { verifyCheckpointSignature } from '../verify/crypto/signature.ts';
 import { verifyTimestamp } from '../verify/crypto/timestamp.ts';
-import { FindingSink, VERDICT_EXPLANATION, type Finding, type StreamVerdict } from '../verify/findings.ts';
+import { FindingSink, type Finding, type StreamVerdict } from '../verify/findings.ts';
 import { verifyCustodyExcerpt } from './custody-excerpt.ts';
+import { verifyPackageExplanations } from './verify-explanations.ts';
+import type { NamedExplanations } from './verify-explanations.ts';
 import {
   CUSTODY_FILE,
   INVESTIGATOR_KEY_FILE,
@@ -35,6 +41,7 @@ import {
   SUMS_FILE,
   SUMS_SIG_FILE,
   checkpointPath,
+  explanationRefOfRecord,
   proofsPath,
 } from './format.ts';
 import type { CustodyExcerptEntry, PackageManifest, ProofEntry } from './format.ts';
@@ -56,6 +63,18 @@ export interface PackageCheckpointResult {
   timestamp: { status: string; reason: string; genTime?: string; tsa?: string };
 }
 
+export interface PackageStreamResult {
+  stream: string;
+  /** The record kind package.json gives the stream (self-asserted). */
+  kind?: string;
+  records: number;
+  proven: number;
+  firstSeq?: number;
+  lastSeq?: number;
+  /** Packaged checkpoints of the stream that verified as well formed. */
+  checkpoints: number;
+}
+
 export interface PackageVerifyReport {
   package: string;
   verdict: StreamVerdict;
@@ -67,9 +86,13 @@ export interface PackageVerifyReport {
   files: number;
   records: number;
   provenRecords: number;
+  /** Per stream: its records, how many are proven members of a packaged checkpoint, and over which seqs. */
+  streams: PackageStreamResult[];
   signature: { status: string; reason: string; keySha256?: string; trusted: boolean };
   checkpoints: PackageCheckpointResult[];
   custody: { entries: number; withheld: number };
+  /** Explanation artefacts the package carries. */
+  explanations: number;
   checks: { id: string; pass: number; fail: number; warn: number; unverifiable: number }[];
   findings: Finding[];
 }
@@ -120,6 +143,17 @@ function jsonLines(text: string): { line: number; text: string }[] {
   return out;
 }
 
+/**
+ * JSON.parse for package files, refusing what the archive reader refuses: a member name given twice
+ * (JSON.parse keeps the last value, other readers the first, so a forger could show each a different
+ * record under one hash) and nesting past the limit. Throws an Error with a one-line reason.
+ */
+function strictJson(text: string): unknown {
+  const parsed = parseStrictJson(text);
+  if (!parsed.ok) throw new Error(`${parsed.message} (column ${parsed.offset + 1})`);
+  return parsed.value;
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
@@ -138,7 +172,7 @@ class PackageReader {
 }
 
 /** Opens a package (a .zip or a folder) for reading; the zip is extracted with the archive reader's limits. */
-async function openPackage(file: string): Promise<{ root: string; close: () => Promise<void> }> {
+export async function openPackage(file: string): Promise<{ root: string; close: () => Promise<void> }> {
   let stat;
   try {
     stat = await fsp.stat(file);
@@ -168,6 +202,16 @@ export async function verifyEvidencePackage(
   } finally {
     await opened.close();
   }
+}
+
+/** Verifies a package already opened (openPackage) at `root`; `source` is what the report names. */
+export async function verifyOpenedPackage(
+  source: string,
+  root: string,
+  options: PackageVerifyOptions = {},
+): Promise<PackageVerifyReport> {
+  const trust = TrustStore.load({ pins: options.trustKeys ?? [], tsaAnchors: options.trustTsa ?? [] });
+  return verifyOpened(source, root, trust, options);
 }
 
 async function verifyOpened(
@@ -290,7 +334,7 @@ async function verifyOpened(
     fail({ check: 'package-form', file: PACKAGE_JSON, message: `${PACKAGE_JSON} is missing` });
   else {
     try {
-      const v = JSON.parse((await pkg.read(PACKAGE_JSON)).toString('utf8')) as unknown;
+      const v = strictJson((await pkg.read(PACKAGE_JSON)).toString('utf8'));
       if (!isObject(v) || v.format !== PACKAGE_FORMAT)
         fail({
           check: 'package-form',
@@ -317,7 +361,7 @@ async function verifyOpened(
     const bytes = await pkg.read(p);
     let value: LoadedCheckpoint['value'] | undefined;
     try {
-      const v = JSON.parse(bytes.toString('utf8')) as unknown;
+      const v = strictJson(bytes.toString('utf8'));
       const ok =
         isObject(v) &&
         Number.isSafeInteger(v.firstSeq) &&
@@ -466,11 +510,32 @@ async function verifyOpened(
   // 3-4. records and their proofs
   let records = 0;
   let proven = 0;
+  const streamResults: PackageStreamResult[] = [];
+  const namedExplanations: NamedExplanations = new Map();
   for (const recPath of listed.filter((f) => /^records\/[^/]+\.jsonl$/.test(f))) {
     const stream = recPath.slice('records/'.length, -'.jsonl'.length);
     const proofPath = proofsPath(stream);
-    const recLines = jsonLines((await pkg.read(recPath)).toString('utf8'));
+    const recBytes = await pkg.read(recPath);
+    const recLines = jsonLines(recBytes.toString('utf8'));
+    const badUtf8 = firstNonUtf8Line(recBytes);
+    if (badUtf8 !== undefined)
+      fail({
+        check: 'record-hash',
+        stream,
+        file: recPath,
+        line: badUtf8,
+        message: `${recPath}:${badUtf8}: not valid UTF-8: the bytes are not the record that was hashed`,
+      });
     records += recLines.length;
+    const streamResult: PackageStreamResult = {
+      stream,
+      records: recLines.length,
+      proven: 0,
+      checkpoints: [...checkpoints.values()].filter((c) => c.value.stream === stream).length,
+    };
+    const declaredKind = manifest?.records?.[stream]?.kind;
+    if (typeof declaredKind === 'string') streamResult.kind = declaredKind;
+    streamResults.push(streamResult);
     const proofs = new Map<number, { line: number; entry: ProofEntry }>();
     if (!pkg.has(proofPath))
       fail({
@@ -482,7 +547,7 @@ async function verifyOpened(
     else {
       for (const { line, text } of jsonLines((await pkg.read(proofPath)).toString('utf8'))) {
         try {
-          const e = JSON.parse(text) as ProofEntry;
+          const e = strictJson(text) as ProofEntry;
           if (!isObject(e) || !Number.isSafeInteger(e.line)) throw new Error('no "line" member');
           proofs.set(e.line, { line, entry: e });
         } catch (err) {
@@ -506,10 +571,13 @@ async function verifyOpened(
     }
     for (const { line, text } of recLines) {
       let value: Record<string, unknown>;
+      let inexact: string | undefined;
       try {
-        const v = JSON.parse(text) as unknown;
-        if (!isObject(v)) throw new Error('not a JSON object');
-        value = v;
+        const parsed = parseStrictJson(text);
+        if (!parsed.ok) throw new Error(`${parsed.message} (column ${parsed.offset + 1})`);
+        if (!isObject(parsed.value)) throw new Error('not a JSON object');
+        value = parsed.value;
+        inexact = parsed.inexact;
       } catch (err) {
         fail({
           check: 'record-hash',
@@ -522,6 +590,16 @@ async function verifyOpened(
       }
       const claimed = typeof value.hash === 'string' ? value.hash : undefined;
       const seq = typeof value.seq === 'number' ? value.seq : undefined;
+      if (seq !== undefined) {
+        streamResult.firstSeq = Math.min(streamResult.firstSeq ?? seq, seq);
+        streamResult.lastSeq = Math.max(streamResult.lastSeq ?? seq, seq);
+      }
+      const ref = explanationRefOfRecord(value);
+      if (ref !== undefined) {
+        const id = value.decisionId ?? value.decision_id;
+        const place = { file: recPath, line, ...(typeof id === 'string' ? { decisionId: id } : {}) };
+        namedExplanations.set(ref, [...(namedExplanations.get(ref) ?? []), place]);
+      }
       if (claimed === undefined) {
         sink.add({
           check: 'record-hash',
@@ -531,6 +609,18 @@ async function verifyOpened(
           file: recPath,
           line,
           message: `${recPath}:${line}: the record carries no hash: its integrity cannot be established`,
+        });
+      } else if (inexact) {
+        // a number JSON cannot carry exactly: the hash can neither confirm nor refute the bytes
+        sink.add({
+          check: 'record-hash',
+          status: 'unverifiable',
+          category: 'integrity',
+          stream,
+          seq,
+          file: recPath,
+          line,
+          message: `${recPath}:${line}: the hash of the record cannot be recomputed: ${inexact}`,
         });
       } else {
         const computed = recordHash(value);
@@ -616,6 +706,7 @@ async function verifyOpened(
         });
       } else {
         proven++;
+        streamResult.proven++;
         sink.pass('record-proof');
       }
     }
@@ -633,6 +724,9 @@ async function verifyOpened(
       message: 'the package holds no records',
     });
 
+  // 7. explanation artefacts
+  const explanations = await verifyPackageExplanations(pkg, listed, namedExplanations, sink);
+
   // 6. custody log excerpt
   let custody = { entries: 0, withheld: 0 };
   if (!pkg.has(CUSTODY_FILE))
@@ -647,7 +741,7 @@ async function verifyOpened(
     let parseFailed = false;
     for (const { line, text } of jsonLines((await pkg.read(CUSTODY_FILE)).toString('utf8'))) {
       try {
-        entries.push(JSON.parse(text) as CustodyExcerptEntry);
+        entries.push(strictJson(text) as CustodyExcerptEntry);
       } catch (err) {
         parseFailed = true;
         fail({
@@ -693,7 +787,9 @@ async function verifyOpened(
   const trustGaps = findings.filter((f) => f.category === 'trust' && f.status !== 'pass');
   if (trustGaps.length > 0)
     reason += ` Trust: ${trustGaps.length} finding(s) limit what is proven, e.g.: ${trustGaps[0].message}`;
-  if (verdict === 'intact' && trustGaps.length === 0) reason += ` ${VERDICT_EXPLANATION.intact}.`;
+  if (verdict === 'intact' && trustGaps.length === 0)
+    reason +=
+      ' The checkpoint signatures and time-stamps and the package signature verify against the keys trusted, so who wrote them and when is established too.';
 
   const report: PackageVerifyReport = {
     package: source,
@@ -705,9 +801,11 @@ async function verifyOpened(
     files: listed.length,
     records,
     provenRecords: proven,
+    streams: streamResults,
     signature,
     checkpoints: checkpointResults,
     custody,
+    explanations,
     checks: [...sink.counts.entries()].map(([id, c]) => ({ id, ...c })),
     findings,
   };

@@ -5,10 +5,11 @@
  */
 import { createPrivateKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { sha256Hex } from '../archive/canonical.ts';
 import type { CaseHandle } from '../case/store.ts';
+import { diskError } from '../case/fs-errors.ts';
 import { AuditWsError } from '../errors.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
 import { buildPackage, writePackageZip } from './build.ts';
@@ -61,11 +62,19 @@ export async function writeEvidencePackage(
   options: WritePackageOptions,
 ): Promise<WritePackageResult> {
   handle.assertWritable();
+  handle.refuseIfReadOnly(
+    'cut a new evidence package from it (it holds the packaged records only, not every record their checkpoints cover)',
+  );
   const signingKey = options.signingKeyFile ? loadSigningKey(options.signingKeyFile) : undefined;
   const now = options.now ?? new Date();
   const info = handle.info();
   const gathered = await gatherFromCase(handle, options.selection);
-  const report = options.makeReport ? await options.makeReport(gathered.decisionIds) : [];
+  let report: PackageFile[] = [];
+  try {
+    if (options.makeReport) report = await options.makeReport(gathered.decisionIds);
+  } catch (err) {
+    throw diskError(err, handle.tempDir(), "preparing the package's report (no package was written)");
+  }
   const selection: PackageManifest['selection'] = options.selection.decisionIds
     ? { by: 'decisions', decisionIds: gathered.decisionIds, related: options.selection.related !== false }
     : { by: 'query', query: options.selection.select ?? '', related: options.selection.related !== false };
@@ -79,6 +88,7 @@ export async function writeEvidencePackage(
     checkpoints: gathered.checkpoints,
     leavesOf: gathered.leavesOf,
     keys: gathered.keys,
+    explanations: gathered.explanations,
     report,
     custody: gathered.custody,
     notes: gathered.notes,
@@ -87,19 +97,25 @@ export async function writeEvidencePackage(
   const out = path.resolve(options.out);
   const sha256 = await writePackageZip(built.files, out, now);
   const sumsSha256 = sha256Hex(built.sums);
-  handle.custody('package.exported', {
-    file: out,
-    sha256,
-    sha256sums: sumsSha256,
-    // Which decisions left the workstation is the point of this entry; a very long list is kept as its digest.
-    decisions:
-      gathered.decisionIds.length <= 1000
-        ? gathered.decisionIds
-        : { count: gathered.decisionIds.length, sha256: sha256Hex([...gathered.decisionIds].sort().join('\n')) },
-    selection: selection.by === 'decisions' ? 'by decision id' : selection.query,
-    related: selection.related,
-    records: gathered.records.length,
-    signed: signingKey ? built.manifest.signature?.spkiSha256 : null,
-  });
+  try {
+    handle.custody('package.exported', {
+      file: out,
+      sha256,
+      sha256sums: sumsSha256,
+      // Which decisions left the workstation is the point of this entry; a very long list is kept as its digest.
+      decisions:
+        gathered.decisionIds.length <= 1000
+          ? gathered.decisionIds
+          : { count: gathered.decisionIds.length, sha256: sha256Hex([...gathered.decisionIds].sort().join('\n')) },
+      selection: selection.by === 'decisions' ? 'by decision id' : selection.query,
+      related: selection.related,
+      records: gathered.records.length,
+      signed: signingKey ? built.manifest.signature?.spkiSha256 : null,
+    });
+  } catch (err) {
+    // A package that the custody log does not record must not be left behind as if it had been exported.
+    rmSync(out, { force: true });
+    throw err;
+  }
   return { file: out, sha256, sumsSha256, manifest: built.manifest, files: built.files.map((f) => f.path) };
 }

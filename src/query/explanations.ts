@@ -1,16 +1,20 @@
 /**
  * Explanation artefacts (`explanations/<ref>.json`) for timelines. The importer records every archive
- * file in case.sqlite (path, SHA-256, size) but keeps the content of small governance files only, so
- * an artefact is read from the case when it kept it, else from the archive it was imported from
- * (a folder, or one entry of a .zip / .tar / .tar.gz, found without extracting the rest), and checked
- * against the SHA-256 recorded at import.
+ * file in case.sqlite (path, SHA-256, size) and keeps the artefacts' bytes in evidence.duckdb's
+ * `explanations` table (src/import/explanations.ts), so an artefact is read from the case; one the case
+ * did not keep (imported before it kept them, or too large) is read from the archive it was imported from
+ * (a folder, or one entry of a .zip / .tar / .tar.gz, found without extracting the rest). Either way it
+ * is checked against the SHA-256 recorded at import.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import type Database from 'better-sqlite3';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import tar from 'tar-stream';
+import { EXPLANATIONS_TABLE } from '../case/evidence-schema.ts';
+import { evidenceConnectionFor } from '../case/store.ts';
 import yauzl from 'yauzl';
 
 /** Larger artefacts are not read for a timeline. */
@@ -33,13 +37,51 @@ interface SourceFileRow {
   content: Buffer | null;
 }
 
-/** The artefact named by `ref`, or a sentence saying why it cannot be shown. */
+/** The artefact as the case keeps it in evidence.duckdb, if it does (an older case has no such table). */
+async function keptExplanation(
+  duck: DuckDBConnection,
+  wanted: string,
+): Promise<{ path: string; sha256: string; bytes: Buffer } | undefined> {
+  try {
+    const r = await duck.runAndReadAll(
+      `SELECT path, sha256, content FROM ${EXPLANATIONS_TABLE} WHERE path = $path ORDER BY import_id DESC LIMIT 1`,
+      { path: wanted },
+    );
+    const [row] = r.getRowsJS();
+    if (!row) return undefined;
+    return { path: String(row[0]), sha256: String(row[1]), bytes: Buffer.from(row[2] as Uint8Array) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The artefact named by `ref`, or a sentence saying why it cannot be shown. `duck` defaults to the
+ * evidence connection of the open case that owns `sqlite`.
+ */
 export async function readExplanation(
   sqlite: Database.Database | undefined,
   ref: string,
+  duck: DuckDBConnection | undefined = evidenceConnectionFor(sqlite),
 ): Promise<Artefact | { missing: string }> {
-  if (!sqlite) return { missing: 'the case database is not available' };
   const wanted = `explanations/${ref}.json`;
+  const kept = duck ? await keptExplanation(duck, wanted) : undefined;
+  if (kept) {
+    // Judged against case.sqlite's record of the file when there is one (the custody record), else the row's own.
+    let recorded = kept.sha256;
+    try {
+      const r = sqlite
+        ?.prepare(
+          "SELECT sha256 FROM source_files WHERE role = 'explanation' AND path = ? AND sha256 = ? ORDER BY id DESC LIMIT 1",
+        )
+        .get(wanted, kept.sha256) as { sha256: string } | undefined;
+      if (sqlite && !r) recorded = '(not recorded)';
+    } catch {
+      // an older case.sqlite: the row's own digest is all there is
+    }
+    return { path: kept.path, bytes: kept.bytes, unchanged: sha256(kept.bytes) === recorded };
+  }
+  if (!sqlite) return { missing: 'the case database is not available' };
   let row: SourceFileRow | undefined;
   try {
     row = sqlite
@@ -61,7 +103,11 @@ export async function readExplanation(
     };
   }
   if (!bytes) return { missing: `${wanted} is no longer in ${row.archive}` };
-  return { path: row.path, bytes, unchanged: createHash('sha256').update(bytes).digest('hex') === row.sha256 };
+  return { path: row.path, bytes, unchanged: sha256(bytes) === row.sha256 };
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 async function readFromArchive(archive: string, container: string, member: string): Promise<Buffer | undefined> {

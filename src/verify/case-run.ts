@@ -1,8 +1,9 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { openArchive, type OpenedArchive } from '../archive/open.ts';
 import { appendCustody } from '../case/custody.ts';
+import { diskError } from '../case/fs-errors.ts';
 import type { CaseHandle } from '../case/store.ts';
 import { AuditWsError } from '../errors.ts';
 import { TOOL_VERSION } from '../version.ts';
@@ -48,6 +49,7 @@ function findingKey(f: Pick<Finding, 'check' | 'status' | 'stream' | 'seq' | 'fi
  * parameters and findings in case.sqlite, compares it with the previous run and logs it in custody.
  */
 export async function verifyCase(handle: CaseHandle, options: VerifyOptions = {}): Promise<CaseVerification> {
+  handle.refuseIfReadOnly('re-verify source archives it does not have');
   const db = handle.sqlite;
   const rows = db
     .prepare(
@@ -160,7 +162,7 @@ export async function verifyCase(handle: CaseHandle, options: VerifyOptions = {}
     comparison,
   };
   let runId = 0;
-  db.transaction(() => {
+  const save = db.transaction(() => {
     runId = Number(
       db
         .prepare(
@@ -198,6 +200,11 @@ export async function verifyCase(handle: CaseHandle, options: VerifyOptions = {}
       findings: report.findings.length,
       ...parameters,
     });
-  })();
+  });
+  try {
+    save();
+  } catch (err) {
+    throw diskError(err, join(handle.dir, 'case.sqlite'), 'saving the verification run (it was not saved)');
+  }
   return { runId, report, comparison };
 }

@@ -194,15 +194,17 @@ describe('explanation artefacts read back from the imported archive', () => {
       expect(ex.details).toMatchObject({ explanationRef: 'exp-x-1', path: 'explanations/exp-x-1.json', artefact });
       expect(ex.summary).toBe('explanation exp-x-1: top attributions amount 0.31, country -0.05');
       expect(t.notices).toEqual([]);
+      expect(ex.integrity.status).toBe('not-verified');
       if (kind === 'folder') {
-        // changed after the import: shown, but failed
+        // The case keeps the artefact as imported (src/import/explanations.ts): a change to the archive
+        // afterwards does not change what the timeline shows (verification's custody check reports it).
         const file = path.join(archive, 'explanations/exp-x-1.json');
         writeFileSync(file, readFileSync(file, 'utf8').replace('0.31', '0.99'));
         const again = await timeline(tc.ctx, { decisionId: 'x-1' });
-        const changed = again.events.find((e) => e.kind === 'explanation')!;
-        expect(changed.integrity.status).toBe('failed');
-        expect(changed.integrity.checks.map((c) => c.check)).toEqual(['explanation-unchanged']);
-      } else expect(ex.integrity.status).toBe('not-verified');
+        const kept = again.events.find((e) => e.kind === 'explanation')!;
+        expect(kept.details).toMatchObject({ artefact });
+        expect(kept.integrity.status).toBe('not-verified');
+      }
     } finally {
       await tc.close();
     }

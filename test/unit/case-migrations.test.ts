@@ -4,6 +4,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS, SCHEMA_VERSION, migrate, schemaVersion } from '../../src/case/migrations.ts';
+import { CaseHandle, markReadOnly, readCaseInfo, type CaseOrigin } from '../../src/case/store.ts';
+import { Workspace } from '../../src/case/workspace.ts';
 
 const dirs: string[] = [];
 function tempDb(): Database.Database {
@@ -69,5 +71,81 @@ describe('case.sqlite migrations', () => {
       SCHEMA_VERSION + 1,
     );
     expect(() => migrate(db)).toThrow(/newer than this program/);
+  });
+});
+
+describe('schema version 3: read-only cases', () => {
+  it('upgrades a version-2 case.sqlite to a writable case (no read-only flag), and a flag set later reads back', () => {
+    const db = tempDb();
+    migrate(db, 2);
+    db.prepare(
+      "INSERT INTO case_info VALUES (1, 'Old case', 'old-case', NULL, '2026-01-01T00:00:00Z', 'alice', '0.0.1')",
+    ).run();
+    expect(readCaseInfo(db, '/cases/old-case').readOnly).toBeUndefined();
+    expect(migrate(db)).toEqual([3]);
+    const info = readCaseInfo(db, '/cases/old-case');
+    expect(info.name).toBe('Old case');
+    expect(info.readOnly).toBeUndefined();
+    expect(info.origin).toBeUndefined();
+    const origin: CaseOrigin = {
+      kind: 'evidence-package',
+      file: '/in/p.zip',
+      sha256: 'ab'.repeat(32),
+      kept: 'package/p.zip',
+      openedAt: '2026-05-01T00:00:00Z',
+      openedBy: 'regulator',
+      sourceCase: 'Credit review',
+    };
+    markReadOnly(db, 'it was opened from an evidence package', origin);
+    expect(readCaseInfo(db, '/cases/old-case')).toMatchObject({
+      readOnly: 'it was opened from an evidence package',
+      origin,
+    });
+  });
+
+  it('a case written at version 2 (case.sqlite and evidence.duckdb) opens for writing upgraded, with the explanations table', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'case-mig-'));
+    dirs.push(dir);
+    const ws = new Workspace(dir);
+    const made = await ws.create('Two', { actor: 'alice' });
+    const caseDir = made.dir;
+    await made.duck.run('DROP TABLE explanations');
+    await made.duck.run('DELETE FROM evidence_meta WHERE version >= 2');
+    await made.close();
+    // Back to what version 2 wrote: no read-only columns.
+    const db = new Database(path.join(caseDir, 'case.sqlite'));
+    db.exec('ALTER TABLE case_info DROP COLUMN read_only; ALTER TABLE case_info DROP COLUMN origin');
+    db.prepare('DELETE FROM schema_version WHERE version >= 3').run();
+    db.close();
+
+    const reader = await CaseHandle.open(caseDir, { mode: 'read' });
+    try {
+      expect(reader.notices.join(' ')).toMatch(/schema version 2; opening the case for writing upgrades it to 3/);
+      expect(reader.info().readOnly).toBeUndefined();
+    } finally {
+      await reader.close();
+    }
+    const writer = await CaseHandle.open(caseDir, { mode: 'write', actor: 'alice' });
+    try {
+      expect(schemaVersion(writer.sqlite)).toBe(SCHEMA_VERSION);
+      expect(() => writer.refuseIfReadOnly('import archives')).not.toThrow();
+      const n = await writer.duck.runAndReadAll('SELECT count(*) FROM explanations');
+      expect(Number(n.getRowsJS()[0][0])).toBe(0);
+      writer.sqlite.transaction(() =>
+        markReadOnly(writer.sqlite, 'it holds a package', {
+          kind: 'evidence-package',
+          file: '/p.zip',
+          sha256: '0'.repeat(64),
+          kept: 'package/p.zip',
+          openedAt: '2026-05-01T00:00:00Z',
+          openedBy: 'alice',
+        }),
+      )();
+      expect(() => writer.refuseIfReadOnly('import archives')).toThrow(
+        /case "Two" is read-only, so it cannot import archives: it holds a package/,
+      );
+    } finally {
+      await writer.close();
+    }
   });
 });

@@ -13,6 +13,8 @@ import { ReportScreen } from '../report/ReportScreen.tsx';
 import { TimelineScreen } from '../timeline/TimelineScreen.tsx';
 import { VerifyScreen } from '../verify/VerifyScreen.tsx';
 import { OverviewScreen } from './OverviewScreen.tsx';
+import { ReadOnlyBadge, ReadOnlyNotice } from '../package/ReadOnlyNotice.tsx';
+import type { CaseListItem } from '../../../src/contract/types.ts';
 
 const NAV: { screen: CaseScreen; label: string; hint: string }[] = [
   { screen: 'overview', label: 'Overview', hint: 'What the case holds' },
@@ -72,6 +74,11 @@ export function CaseLayout({
       <nav className="case-nav" aria-label="Case screens">
         <div className="case-nav-title" title={overview?.case.description}>
           {overview?.case.name ?? slug}
+          {overview?.case.readOnly && (
+            <div>
+              <ReadOnlyBadge item={overview.case} short />
+            </div>
+          )}
         </div>
         <ul>
           {NAV.map((item) => (
@@ -103,19 +110,39 @@ export function CaseLayout({
             {importing && <JobProgress job={importing} />}
           </section>
         ) : (
-          <CaseScreenView slug={slug} screen={screen} query={query} />
+          <CaseScreenView
+            slug={slug}
+            screen={screen}
+            query={query}
+            readOnly={overview?.case.readOnly ? overview.case : undefined}
+          />
         )}
       </main>
     </div>
   );
 }
 
-function CaseScreenView({ slug, screen, query }: { slug: string; screen: CaseScreen; query: Record<string, string> }) {
+function CaseScreenView({
+  slug,
+  screen,
+  query,
+  readOnly,
+}: {
+  slug: string;
+  screen: CaseScreen;
+  query: Record<string, string>;
+  /** Set for a read-only case (opened from an evidence package): its write screens say why they are closed. */
+  readOnly?: CaseListItem;
+}) {
   switch (screen) {
     case 'overview':
       return <OverviewScreen slug={slug} />;
     case 'import':
-      return <ImportWizard slug={slug} />;
+      return readOnly ? (
+        <ReadOnlyNotice slug={slug} item={readOnly} action="Importing archives" />
+      ) : (
+        <ImportWizard slug={slug} />
+      );
     case 'verify':
       return <VerifyScreen slug={slug} />;
     case 'explorer':

@@ -3,6 +3,8 @@ import { ErrorNote } from '../../components/ErrorNote.tsx';
 import { formatCount, formatTime } from '../../format.ts';
 import { caseRoute, formatRoute } from '../../route.ts';
 import { useStore } from '../../store/index.ts';
+import { OpenPackageForm } from '../package/OpenPackageForm.tsx';
+import { ReadOnlyBadge } from '../package/ReadOnlyNotice.tsx';
 
 export function CasesScreen() {
   const cases = useStore((s) => s.cases);
@@ -15,6 +17,7 @@ export function CasesScreen() {
   const [description, setDescription] = useState('');
   const [confirming, setConfirming] = useState<string | undefined>();
   const [creating, setCreating] = useState(false);
+  const [openingPackage, setOpeningPackage] = useState(false);
 
   useEffect(() => {
     void loadCases();
@@ -38,9 +41,20 @@ export function CasesScreen() {
       <section className="card" aria-labelledby="cases-heading">
         <div className="card-head">
           <h2 id="cases-heading">Cases</h2>
-          <a className="button" href={formatRoute({ page: 'inspect' })}>
-            Inspect an archive without importing…
-          </a>
+          <div className="header-actions">
+            <button
+              type="button"
+              className="button"
+              aria-expanded={openingPackage}
+              aria-controls="open-package-heading"
+              onClick={() => setOpeningPackage(true)}
+            >
+              Open evidence package…
+            </button>
+            <a className="button" href={formatRoute({ page: 'inspect' })}>
+              Inspect an archive without importing…
+            </a>
+          </div>
         </div>
         <p className="muted">
           A case holds the archives you import, what verification found, and your notes. Workspace:{' '}
@@ -76,7 +90,7 @@ export function CasesScreen() {
                 {cases.list.map((c) => (
                   <tr key={c.slug} data-case={c.slug}>
                     <th scope="row">
-                      <a href={formatRoute(caseRoute(c.slug))}>{c.name}</a>
+                      <a href={formatRoute(caseRoute(c.slug))}>{c.name}</a> <ReadOnlyBadge item={c} />
                       {c.description && <div className="muted small">{c.description}</div>}
                     </th>
                     <td className="num">{formatCount(c.totals.records)}</td>
@@ -95,6 +109,10 @@ export function CasesScreen() {
                         </span>
                       ) : c.interruptedImports > 0 ? (
                         <span className="notice">{c.interruptedImports} interrupted import(s)</span>
+                      ) : c.readOnly ? (
+                        <span className="muted" title={c.readOnly}>
+                          read-only
+                        </span>
                       ) : (
                         <span className="muted">ready</span>
                       )}
@@ -139,6 +157,8 @@ export function CasesScreen() {
           </div>
         )}
       </section>
+
+      {openingPackage && <OpenPackageForm onClose={() => setOpeningPackage(false)} />}
 
       <section className="card" aria-labelledby="new-case-heading">
         <h2 id="new-case-heading">New case</h2>

@@ -7,6 +7,7 @@ import { Verdict } from '../../components/Verdict.tsx';
 import { formatBytes, formatCount } from '../../format.ts';
 import { useStore } from '../../store/index.ts';
 import { shownError } from '../../store/errors.ts';
+import { ReadOnlyNotice } from '../package/ReadOnlyNotice.tsx';
 import type { ShownError } from '../../store/types.ts';
 
 type Options = ResultOf<'report.options'>;
@@ -77,6 +78,8 @@ function FilesWritten({ files, where }: { files: { path: string; bytes: number; 
 export function ReportScreen({ slug }: { slug: string }) {
   const [options, setOptions] = useState<Options | undefined>();
   const [error, setError] = useState<ShownError | undefined>();
+  const current = useStore((s) => s.current);
+  const readOnly = current.slug === slug && current.overview?.case.readOnly ? current.overview.case : undefined;
   useEffect(() => {
     invoke('report.options', { case: slug }).then(setOptions, (err: unknown) => setError(shownError(err)));
   }, [slug]);
@@ -92,7 +95,12 @@ export function ReportScreen({ slug }: { slug: string }) {
       </header>
       <ErrorNote error={error} />
       {options && <ReportCard slug={slug} options={options} />}
-      {options && <PackageCard slug={slug} options={options} />}
+      {options &&
+        (readOnly ? (
+          <ReadOnlyNotice slug={slug} item={readOnly} action="Cutting a new evidence package" />
+        ) : (
+          <PackageCard slug={slug} options={options} />
+        ))}
       {options && <CsvCard slug={slug} options={options} />}
       <VerifyPackageCard />
     </div>

@@ -11,6 +11,7 @@ import { shownError } from '../../store/errors.ts';
 import type { ShownError } from '../../store/types.ts';
 import { CheckpointAxis } from './CheckpointAxis.tsx';
 import { TrustOptions } from './TrustOptions.tsx';
+import { PackageVerificationNote } from '../package/ReadOnlyNotice.tsx';
 
 const VERDICT_TEXT: Record<string, string> = {
   intact: 'Every record hash, link and checkpoint checked out, and every record is anchored.',
@@ -25,6 +26,7 @@ export function VerifyScreen({ slug }: { slug: string }) {
   const loadVerification = useStore((s) => s.loadVerification);
   const startVerification = useStore((s) => s.startVerification);
   const jobs = useStore((s) => s.jobs);
+  const current = useStore((s) => s.current);
 
   useEffect(() => {
     void loadVerification(slug);
@@ -39,11 +41,14 @@ export function VerifyScreen({ slug }: { slug: string }) {
     <div className="screen" data-testid="verify-screen">
       <header className="screen-head">
         <h2>Verification</h2>
-        <p className="muted">
-          Re-reads the imported archives and checks every record hash and link, the checkpoints (Merkle roots,
-          signatures, RFC 3161 time-stamps) and the object-store manifest, offline.
-        </p>
+        {!(current.slug === slug && current.overview?.case.origin) && (
+          <p className="muted">
+            Re-reads the imported archives and checks every record hash and link, the checkpoints (Merkle roots,
+            signatures, RFC 3161 time-stamps) and the object-store manifest, offline.
+          </p>
+        )}
       </header>
+      <PackageVerificationNote item={current.slug === slug ? current.overview?.case : undefined} />
 
       {v?.options && (
         <TrustOptions

@@ -1,8 +1,21 @@
 import type { Command } from 'commander';
 import { AuditWsError } from '../../errors.ts';
+import { resolveInvestigator } from '../../case/custody.ts';
+import { Workspace } from '../../case/workspace.ts';
+import { openPackageAsCase, packageOpenResult } from '../../package/open-case.ts';
+import type { PackageOpenResult } from '../../package/open-case.ts';
 import { verifyEvidencePackage } from '../../package/verify.ts';
 import type { PackageVerifyReport } from '../../package/verify.ts';
 import { EXIT_FINDINGS, EXIT_OK, setExitCode } from '../main.ts';
+
+interface VerifyPackageFlags {
+  trust: string[];
+  trustTsa: string[];
+  openAs?: string;
+  workspace?: string;
+  investigator?: string;
+  json?: boolean;
+}
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -19,7 +32,7 @@ export function formatPackageReport(r: PackageVerifyReport): string {
     );
   }
   lines.push(
-    `Files: ${r.files}; records: ${r.records}, proven by inclusion proofs: ${r.provenRecords}; custody entries: ${r.custody.entries}${r.custody.withheld ? ` (${r.custody.withheld} with details withheld)` : ''}`,
+    `Files: ${r.files}; records: ${r.records}, proven by inclusion proofs: ${r.provenRecords}; explanation artefacts: ${r.explanations ?? 0}; custody entries: ${r.custody.entries}${r.custody.withheld ? ` (${r.custody.withheld} with details withheld)` : ''}`,
   );
   lines.push(`Package signature: ${r.signature.status} - ${r.signature.reason}`);
   lines.push('');
@@ -42,7 +55,11 @@ export function formatPackageReport(r: PackageVerifyReport): string {
   return lines.join('\n');
 }
 
-/** `audit-ws verify-package FILE.zip [--trust KEY.pem] [--trust-tsa CERT.pem]`: the regulator's check, needing no case. */
+/**
+ * `audit-ws verify-package FILE.zip [--trust KEY.pem] [--trust-tsa CERT.pem] [--open-as NAME]`: the regulator's
+ * check, needing no case; with --open-as the package also becomes a read-only case (src/package/open-case.ts)
+ * whose verification is this one.
+ */
 export function registerVerifyPackage(program: Command): void {
   program
     .command('verify-package')
@@ -57,11 +74,42 @@ export function registerVerifyPackage(program: Command): void {
       [],
     )
     .option('--trust-tsa <cert.pem>', 'trust anchor for RFC 3161 time-stamps (repeatable)', collect, [])
+    .option(
+      '--open-as <name>',
+      'also open the package as a new read-only case of this name: its records in the explorer and timelines, this verification on its dashboard',
+    )
+    .option(
+      '--workspace <dir>',
+      'workspace folder for --open-as (default: AUDIT_WS_WORKSPACE or the application-data folder)',
+    )
+    .option(
+      '--investigator <name>',
+      'who opens it, for the custody log (default: AUDIT_WS_INVESTIGATOR or the user name)',
+    )
     .option('--json', 'print the verification as JSON')
-    .action(async (file: string, opts: { trust: string[]; trustTsa: string[]; json?: boolean }, command: Command) => {
+    .action(async (file: string, opts: VerifyPackageFlags, command: Command) => {
       if (!file) throw new AuditWsError('BAD_USAGE', 'give the package to verify');
-      const r = await verifyEvidencePackage(file, { trustKeys: opts.trust, trustTsa: opts.trustTsa });
-      process.stdout.write(opts.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatPackageReport(r)}\n`);
+      const trust = { trustKeys: opts.trust, trustTsa: opts.trustTsa };
+      let r: PackageVerifyReport;
+      let opened: PackageOpenResult | undefined;
+      if (opts.openAs !== undefined) {
+        const workspace = Workspace.resolve(opts.workspace);
+        const result = await openPackageAsCase(workspace, file, {
+          ...trust,
+          name: opts.openAs,
+          actor: resolveInvestigator(opts.investigator),
+        });
+        r = result.verification;
+        opened = packageOpenResult(result);
+      } else r = await verifyEvidencePackage(file, trust);
+      if (opts.json) process.stdout.write(`${JSON.stringify(opened ? { ...r, openedAs: opened } : r, null, 2)}\n`);
+      else {
+        process.stdout.write(`${formatPackageReport(r)}\n`);
+        if (opened)
+          process.stdout.write(
+            `\nOpened as read-only case "${opened.name}" (${opened.case}): ${opened.records} records${opened.explanations ? `, ${opened.explanations} explanation artefacts` : ''}; its verification dashboard shows this check.\n`,
+          );
+      }
       const failed = r.verdict !== 'intact' || r.findings.some((f) => f.status === 'fail');
       setExitCode(command, failed ? EXIT_FINDINGS : EXIT_OK);
     });

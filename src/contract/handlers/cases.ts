@@ -32,6 +32,8 @@ function listItem(session: Session, summary: CaseSummary): CaseListItem {
     open: session.cases.isOpen(slug),
   };
   if (summary.description) item.description = summary.description;
+  if (summary.readOnly) item.readOnly = summary.readOnly;
+  if (summary.origin) item.origin = summary.origin;
   // The lock this host holds is not "in use by someone else".
   if (summary.inUseBy && !heldByThisProcess(summary.dir)) item.inUseBy = summary.inUseBy;
   const busy = session.cases.busyReason(slug);

@@ -6,6 +6,7 @@ import { casesHandlers } from './cases.ts';
 import { demoHandlers } from './demo.ts';
 import { importHandlers } from './import.ts';
 import { jobsHandlers } from './jobs.ts';
+import { packageHandlers } from './package.ts';
 import { queryHandlers } from './query.ts';
 import { reportHandlers } from './report.ts';
 import { recordsHandlers } from './records.ts';
@@ -26,4 +27,5 @@ export const handlers: HandlerTable = {
   ...viewsHandlers,
   ...queryHandlers,
   ...reportHandlers,
+  ...packageHandlers,
 };

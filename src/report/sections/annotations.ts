@@ -1,6 +1,6 @@
 /** The investigator's annotations (starred first); in package scope only those on the selected decisions. */
-import { listAnnotations } from '../../contract/annotations.ts';
-import type { Annotation } from '../../contract/workstation-types.ts';
+import { listAnnotations } from '../../case/annotations.ts';
+import type { Annotation } from '../../case/annotations.ts';
 import type { ReportContext } from '../context.ts';
 import { fmtInt, fmtTime, html, table } from '../html-kit.ts';
 import type { Html } from '../html-kit.ts';

@@ -6,8 +6,8 @@
  * verifies each signature, are read from the kept files to say *when* and *by whom*.
  */
 import { existsSync } from 'node:fs';
-import { offeredKeys, verificationView } from '../../contract/case-verification.ts';
-import type { FindingRow, VerificationView } from '../../contract/workstation-types.ts';
+import { offeredKeys, verificationView } from '../../verify/dashboard.ts';
+import type { FindingRow, VerificationView } from '../../verify/dashboard-types.ts';
 import { loadKeyFile, parseKeyMaterial } from '../../verify/crypto/keys.ts';
 import type { KeyMaterial } from '../../verify/crypto/keys.ts';
 import { verifyCheckpointSignature } from '../../verify/crypto/signature.ts';
