@@ -56,9 +56,13 @@ function tryCreate(path: string, owner: LockOwner): boolean {
   }
   try {
     writeSync(fd, `${JSON.stringify(owner)}\n`);
-  } finally {
+  } catch (err) {
+    // A lock we could not fill in (a full disk) must not stay behind for the next opener to puzzle over.
     closeSync(fd);
+    unlinkSync(path);
+    throw err;
   }
+  closeSync(fd);
   return true;
 }
 

@@ -465,8 +465,7 @@ function openSqliteSnapshot(file: string, check: SqliteCheck): Database.Database
   }
 }
 
-const DAMAGED_ADVICE =
-  'restore the case folder from a backup, or create a new case and import the archives again (their SHA-256 are in the custody log)';
+const DAMAGED_ADVICE = 'restore the case folder from a backup, or create a new case and import the archives again';
 
 function explainSqliteError(err: unknown, file: string): unknown {
   if (err instanceof AuditWsError) return err;

@@ -94,7 +94,8 @@ export class Workspace {
   }
 
   private infoOf(dir: string): CaseInfo {
-    const db = openCaseSqliteReadOnly(dir);
+    // Only the header and schema are checked here (find and locate call this for every case folder).
+    const db = openCaseSqliteReadOnly(dir, { check: false });
     try {
       return readCaseInfo(db, dir);
     } finally {

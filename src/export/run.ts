@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { diskError } from '../case/fs-errors.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
 import { CsvWriter } from './csv.ts';
 import type { CsvValue } from './csv.ts';
@@ -62,7 +63,12 @@ export async function exportCsv(
   const source = await exporter.open(ctx, params);
   const what = { query: exporter.name, description: exporter.description, parameters: { ...params } };
   if (!isSqlSource(source)) return writeCsvFile(outFile, what, source.columns, source.rows, options);
-  const copied = await copyCsv(ctx.duck, source.sql, source.params, outFile, { bom: options.bom });
+  let copied;
+  try {
+    copied = await copyCsv(ctx.duck, source.sql, source.params, outFile, { bom: options.bom });
+  } catch (err) {
+    throw diskError(err, outFile, 'writing the CSV export (no file was written)');
+  }
   return writeSidecar(outFile, what, copied.columns, copied, options);
 }
 
@@ -86,7 +92,7 @@ export async function writeCsvFile(
   } catch (err) {
     out.destroy();
     rmSync(tmp, { force: true });
-    throw err;
+    throw diskError(err, outFile, 'writing the CSV export (no file was written)');
   }
   return writeSidecar(
     outFile,
@@ -123,6 +129,15 @@ function writeSidecar(
   if (options.caseName) sidecar.case = options.caseName;
   if (options.actor) sidecar.createdBy = options.actor;
   const sidecarFile = `${outFile}.json`;
-  writeFileSync(sidecarFile, `${JSON.stringify(sidecar, null, 2)}\n`);
+  // Under a temporary name too; without its sidecar the CSV is not kept either (the export failed).
+  const tmp = path.join(path.dirname(sidecarFile), `.${path.basename(sidecarFile)}.${process.pid}.part`);
+  try {
+    writeFileSync(tmp, `${JSON.stringify(sidecar, null, 2)}\n`);
+    renameSync(tmp, sidecarFile);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    rmSync(outFile, { force: true });
+    throw diskError(err, sidecarFile, 'writing the sidecar of the CSV export (no file was kept)');
+  }
   return { file: outFile, sidecarFile, sidecar };
 }

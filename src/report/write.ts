@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -17,6 +18,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import type { CaseHandle } from '../case/store.ts';
+import { diskError } from '../case/fs-errors.ts';
 import { AuditWsError } from '../errors.ts';
 import type { CsvValue } from '../export/csv.ts';
 import { writeCsvFile } from '../export/run.ts';
@@ -25,7 +27,7 @@ import { assembleReportData } from './assemble.ts';
 import type { ReportData } from './assemble.ts';
 import type { ReportOptions } from './context.ts';
 import { renderReportHtml } from './document.ts';
-import { renderPdf } from './pdf.ts';
+import { renderPdf, type PdfRenderer } from './pdf.ts';
 import { reportTables } from './tables.ts';
 
 export const REPORT_FORMATS = ['pdf', 'html', 'json', 'csv'] as const;
@@ -50,16 +52,24 @@ export interface WrittenReport {
   files: { path: string; bytes: number; sha256: string }[];
 }
 
-/** Writes the report files of already-assembled data into `dir` (which must exist). */
-export async function writeReportFiles(data: ReportData, dir: string, formats: readonly ReportFormat[]): Promise<void> {
+/**
+ * Writes the report files of already-assembled data into `dir` (which must exist). `pdf` prints the PDF: the
+ * host's renderer (Electron's printToPDF in the desktop app), else the system Chromium through playwright-core.
+ */
+export async function writeReportFiles(
+  data: ReportData,
+  dir: string,
+  formats: readonly ReportFormat[],
+  pdf: PdfRenderer = renderPdf,
+): Promise<void> {
   const html = renderReportHtml(data);
   if (formats.includes('json')) writeFileSync(path.join(dir, 'findings.json'), `${JSON.stringify(data, null, 2)}\n`);
   if (formats.includes('html')) writeFileSync(path.join(dir, 'report.html'), html);
   if (formats.includes('pdf')) {
-    const pdf = await renderPdf(html, {
+    const bytes = await pdf(html, {
       footerText: `${data.cover.caseName} · AI audit report · ${data.generatedAt.slice(0, 10)}`,
     });
-    writeFileSync(path.join(dir, 'report.pdf'), pdf);
+    writeFileSync(path.join(dir, 'report.pdf'), bytes);
   }
   if (formats.includes('csv')) {
     const csvDir = path.join(dir, 'csv');
@@ -89,14 +99,26 @@ function listFiles(dir: string, rel = ''): string[] {
 
 export async function writeReport(
   handle: CaseHandle,
-  options: ReportOptions & { outDir: string; formats: readonly ReportFormat[] },
+  options: ReportOptions & {
+    outDir: string;
+    formats: readonly ReportFormat[];
+    pdf?: PdfRenderer;
+    /** Cancels the report: nothing is moved into `outDir` once it is aborted (checked between the steps). */
+    signal?: AbortSignal;
+  },
 ): Promise<WrittenReport> {
+  const stopIfCancelled = () => {
+    if (options.signal?.aborted) throw new AuditWsError('CANCELLED', 'the report was cancelled: no file was written');
+  };
   const data = await assembleReportData(handle, options);
+  stopIfCancelled();
   const outDir = path.resolve(options.outDir);
+  const existed = existsSync(outDir);
   mkdirSync(outDir, { recursive: true });
   const staging = mkdtempSync(path.join(outDir, '.report-'));
   try {
-    await writeReportFiles(data, staging, options.formats);
+    await writeReportFiles(data, staging, options.formats, options.pdf);
+    stopIfCancelled();
     const files = listFiles(staging).sort();
     for (const f of files) {
       mkdirSync(path.dirname(path.join(outDir, f)), { recursive: true });
@@ -109,6 +131,10 @@ export async function writeReport(
         return { path: f, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
       }),
     };
+  } catch (err) {
+    rmSync(staging, { recursive: true, force: true });
+    if (!existed) rmSync(outDir, { recursive: true, force: true });
+    throw diskError(err, outDir, 'writing the report (no report file was written)');
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
@@ -120,11 +146,12 @@ export async function reportPackageFiles(
   options: ReportOptions,
   formats: readonly ReportFormat[],
   tempParent: string,
+  pdf?: PdfRenderer,
 ): Promise<PackageFile[]> {
   const data = await assembleReportData(handle, options);
   const dir = mkdtempSync(path.join(tempParent, 'package-report-'));
   try {
-    await writeReportFiles(data, dir, formats);
+    await writeReportFiles(data, dir, formats, pdf);
     return listFiles(dir)
       .sort()
       .map((f) => ({ path: f, bytes: readFileSync(path.join(dir, f)) }));
