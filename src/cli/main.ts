@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { isDamagedDatabase, isDiskFull } from '../case/fs-errors.ts';
 import { AuditWsError } from '../errors.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
 import { commands } from './commands/index.ts';
@@ -41,7 +42,7 @@ export async function runCli(argv: string[]): Promise<number> {
       return EXIT_BAD_INPUT;
     }
     const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`${TOOL_NAME}: unexpected error: ${message}\n`);
+    process.stderr.write(`${TOOL_NAME}: ${plainSentence(err, message)}\n`);
     if (process.env.AUDIT_WS_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     return EXIT_BAD_INPUT;
   }
@@ -50,4 +51,17 @@ export async function runCli(argv: string[]): Promise<number> {
 /** Commands set their exit code (e.g. 1 when findings were reported) through this. */
 export function setExitCode(command: Command, code: number): void {
   (command as Command & { exitCodeResult?: number }).exitCodeResult = code;
+}
+
+/**
+ * Faults that reach the top without a file name still get a sentence saying what happened and what to do;
+ * anything else is labelled unexpected so it is reported rather than mistaken for a finding.
+ */
+export function plainSentence(err: unknown, message: string): string {
+  if (isDamagedDatabase(err))
+    return `a database file of this case is damaged (${message}); the evidence cannot be trusted as stored. Re-import the archives into a new case, or restore the case folder from a backup.`;
+  if (isDiskFull(err)) return `the disk is full (${message}); free some space and run the command again.`;
+  if (/^Out of Memory Error/i.test(message))
+    return `DuckDB ran out of its memory limit (${message}); set AUDIT_WS_DUCKDB_MEMORY (e.g. 4GB) or close other programs and run the command again.`;
+  return `unexpected error: ${message}`;
 }
