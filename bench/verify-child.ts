@@ -89,10 +89,12 @@ async function ceiling(): Promise<number> {
     workers.map(async (w) => {
       while (next < jobs.length) {
         const job = jobs[next++];
-        total += await new Promise<number>((resolve) => {
+        // not `total += await ...`: that reads total before the await and loses the other worker's counts
+        const n = await new Promise<number>((resolve) => {
           w.once('message', resolve);
           w.postMessage(job);
         });
+        total += n;
       }
       await w.terminate();
     }),
@@ -115,9 +117,14 @@ async function ours(): Promise<number> {
 }
 
 const t0 = process.hrtime.bigint();
+const cpu0 = process.cpuUsage();
 const records = mode === 'ours' ? await ours() : mode === 'baseline' ? await baseline() : await ceiling();
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+// CPU time of every thread of the process over the same span: on a shared machine the wall time is
+// inflated by other load, CPU time much less so
+const cpu = process.cpuUsage(cpu0);
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 process.stdout.write(
-  JSON.stringify({ mode, records, seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 }) + '\n',
+  JSON.stringify({ mode, records, seconds, cpuSeconds, peakRssMb: process.resourceUsage().maxRSS / 1024 }) + '\n',
 );
 process.exit(0);

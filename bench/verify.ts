@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { generateDemoArchive } from '../src/demo/generator.ts';
 import type { BenchEntry } from './types.ts';
 
-function runChild(mode: string, dir: string): { records: number; seconds: number; peakRssMb: number } {
+function runChild(
+  mode: string,
+  dir: string,
+): { records: number; seconds: number; cpuSeconds: number; peakRssMb: number } {
   const out = execFileSync(process.execPath, ['bin/run-ts.mjs', 'bench/verify-child.ts', mode, dir], {
     encoding: 'utf8',
     maxBuffer: 1 << 20,
@@ -24,17 +27,21 @@ export async function benchVerify(records: number, log: (s: string) => void): Pr
     log(`generating ${records} decisions into ${dir} ...`);
     await generateDemoArchive({ out: dir, decisions: records, days: 14, seed: 7 });
   }
+  // CPU seconds (all threads) are printed beside the wall time: on a shared machine other load inflates
+  // wall times, and a single-thread run less than a multi-thread one
   const baseline = runChild('baseline', dir);
   log(
-    `baseline (readline + JSON.parse + canonicalize + createHash, 1 thread): ${Math.round(baseline.records / baseline.seconds)} records/s, ${baseline.seconds.toFixed(2)} s`,
+    `baseline (readline + JSON.parse + canonicalize + createHash, 1 thread): ${Math.round(baseline.records / baseline.seconds)} records/s, ${baseline.seconds.toFixed(2)} s, CPU ${baseline.cpuSeconds.toFixed(2)} s`,
   );
   const ceiling = runChild('ceiling', dir);
   log(
-    `ceiling (JSON.parse only, all cores): ${Math.round(ceiling.records / ceiling.seconds)} records/s, ${ceiling.seconds.toFixed(2)} s`,
+    `ceiling (JSON.parse only, all cores): ${Math.round(ceiling.records / ceiling.seconds)} records/s, ${ceiling.seconds.toFixed(2)} s, CPU ${ceiling.cpuSeconds.toFixed(2)} s`,
   );
   const ours = runChild('ours', dir);
   const rate = ours.records / ours.seconds;
-  log(`ours: ${Math.round(rate)} records/s, ${ours.seconds.toFixed(2)} s, peak RSS ${ours.peakRssMb.toFixed(0)} MB`);
+  log(
+    `ours: ${Math.round(rate)} records/s, ${ours.seconds.toFixed(2)} s, CPU ${ours.cpuSeconds.toFixed(2)} s, peak RSS ${ours.peakRssMb.toFixed(0)} MB`,
+  );
   const baseRate = baseline.records / baseline.seconds;
   const ceilRate = ceiling.records / ceiling.seconds;
   log(

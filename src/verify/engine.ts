@@ -169,24 +169,47 @@ async function walkFileInline(
   ctx.progress.bytes += file.size;
 }
 
-/** Worker path: byte ranges hashed in parallel, consumed here in file order. */
-async function walkFileParallel(
+/** The seq ranges the stream's checkpoints cover, merged and flattened: [first, last, first, last, ...]. */
+function anchorRanges(stream: StreamInput): number[] {
+  const ranges = stream.checkpoints
+    .map((c) => [c.value.firstSeq, c.value.lastSeq])
+    .filter(([f, l]) => Number.isFinite(f) && Number.isFinite(l) && f <= l)
+    .sort((a, b) => a[0] - b[0]);
+  const out: number[] = [];
+  for (const [f, l] of ranges) {
+    if (out.length > 0 && f <= out[out.length - 1] + 1) out[out.length - 1] = Math.max(out[out.length - 1], l);
+    else out.push(f, l);
+  }
+  return out;
+}
+
+/**
+ * Worker path: byte ranges of consecutive JSONL files hashed in parallel, consumed here in file order.
+ * The window of ranges in flight runs across file boundaries, so workers never wait for a file's last
+ * range to be consumed before the next file starts.
+ */
+async function walkFilesParallel(
   stream: StreamInput,
-  file: ArchiveFile,
+  files: ArchiveFile[],
   state: ChainState,
   ctx: WalkContext,
   pool: ScanPool,
 ): Promise<void> {
-  const jobs = planChunks(file, ctx.options.chunkBytes);
+  const anchors = anchorRanges(stream);
+  const jobs = files.flatMap((file) =>
+    planChunks(file, ctx.options.chunkBytes).map((job) => ({ job: { ...job, anchors }, file })),
+  );
   const window = pool.size * 2;
   const inflight: Promise<ChunkResult>[] = [];
   let submitted = 0;
   let lineBase = 0;
   const hex = (buf: Uint8Array, i: number) => Buffer.from(buf.buffer, buf.byteOffset + i * 32, 32).toString('hex');
   for (let j = 0; j < jobs.length; j++) {
-    while (submitted < jobs.length && submitted < j + window) inflight.push(pool.run(jobs[submitted++]));
+    while (submitted < jobs.length && submitted < j + window) inflight.push(pool.run(jobs[submitted++].job));
     const r = await inflight.shift()!;
     if (ctx.options.signal?.aborted) throw new AuditWsError('CANCELLED', 'Verification was cancelled.');
+    const { job, file } = jobs[j];
+    if (j > 0 && jobs[j - 1].file !== file) lineBase = 0;
     for (const e of r.errors)
       ctx.sink.add({
         check: 'record-format',
@@ -201,20 +224,18 @@ async function walkFileParallel(
     let linked = 0;
     let prevAccepted = true;
     for (let i = 0; i < r.records; i++) {
-      const line = lineBase + r.lineNos[i];
       if (r.normal[i] === 1 && prevAccepted && i > 0) {
-        state.records++;
-        state.chained++;
-        linked++;
-        state.acceptLinked(
-          r.seqs[i],
-          r.hashes.subarray(i * 32, i * 32 + 32),
-          r.leaves.subarray(i * 32, i * 32 + 32),
-          file.path,
-          line,
-        );
+        // a run of records each plainly linked to the one before: no object per record
+        let k = i + 1;
+        while (k < r.records && r.normal[k] === 1) k++;
+        state.records += k - i;
+        state.chained += k - i;
+        linked += k - i;
+        state.acceptLinkedRun(r, i, k, file.path, lineBase);
+        i = k - 1;
         continue;
       }
+      const line = lineBase + r.lineNos[i];
       const d = details.get(i);
       const rec: ScannedRecord = d
         ? {
@@ -226,6 +247,7 @@ async function walkFileParallel(
             hash: d.hash,
             prevHash: d.prevHash,
             computed: d.computed,
+            unverifiable: d.unverifiable,
           }
         : {
             stream: stream.name,
@@ -253,17 +275,32 @@ async function walkFileParallel(
       });
     lineBase += r.lines;
     ctx.progress.records += r.records;
-    ctx.progress.bytes += (jobs[j].end ?? file.size) - jobs[j].start;
+    ctx.progress.bytes += (job.end ?? file.size) - job.start;
     reportProgress(ctx, `stream ${stream.name}`);
   }
 }
 
 async function walkStream(stream: StreamInput, ctx: WalkContext): Promise<ChainState> {
   const state = new ChainState(stream);
-  for (const { archive, file } of stream.files) {
-    if (ctx.pool && (file.format === 'jsonl' || file.format === 'jsonl.gz'))
-      await walkFileParallel(stream, file, state, ctx, ctx.pool);
-    else await walkFileInline(stream, archive, file, state, ctx);
+  const files = stream.files;
+  for (let f = 0; f < files.length;) {
+    const { archive, file } = files[f];
+    if (ctx.pool && (file.format === 'jsonl' || file.format === 'jsonl.gz')) {
+      // the run of JSONL files from here goes through the workers as one pipeline
+      let e = f + 1;
+      while (e < files.length && (files[e].file.format === 'jsonl' || files[e].file.format === 'jsonl.gz')) e++;
+      await walkFilesParallel(
+        stream,
+        files.slice(f, e).map((x) => x.file),
+        state,
+        ctx,
+        ctx.pool,
+      );
+      f = e;
+    } else {
+      await walkFileInline(stream, archive, file, state, ctx);
+      f++;
+    }
   }
   for (const check of recordChecks) check.onEnd?.(state, ctx.sink);
   return state;
@@ -312,14 +349,19 @@ export async function verifyArchives(archives: OpenedArchive[], options: VerifyO
   const sink = new FindingSink();
   const retention = RETENTION_POLICIES[options.retention ?? 'eu-ai-act'];
   if (!retention) throw new AuditWsError('BAD_USAGE', `Unknown retention policy "${options.retention}".`);
-  const streams = await buildStreams(archives, sink);
-  const states = new Map<string, ChainState>();
-  const bytesTotal = streams.reduce((n, s) => n + s.files.reduce((m, f) => m + f.file.size, 0), 0);
-  // workers pay off only when there is enough to hash; small archives stay on the calling thread
+  const bytesTotal = archives.reduce(
+    (n, a) => n + a.files.filter((f) => f.role === 'data').reduce((m, f) => m + f.size, 0),
+    0,
+  );
+  // workers pay off only when there is enough to hash; small archives stay on the calling thread.
+  // They are started first, so they boot while the checkpoints load.
   const usePool = options.workers === undefined ? bytesTotal >= 4 * 1024 * 1024 : options.workers > 0;
   const pool = usePool ? new ScanPool(options.workers) : undefined;
-  const walk: WalkContext = { sink, options, progress: { records: 0, bytes: 0, bytesTotal }, pool };
+  const states = new Map<string, ChainState>();
+  let streams: StreamInput[];
   try {
+    streams = await buildStreams(archives, sink);
+    const walk: WalkContext = { sink, options, progress: { records: 0, bytes: 0, bytesTotal }, pool };
     for (const stream of streams) states.set(stream.name, await walkStream(stream, walk));
   } finally {
     await pool?.close();

@@ -14,3 +14,5 @@ parentPort!.on('message', (job: ChunkJob) => {
     (err: unknown) => parentPort!.postMessage({ ok: false, error: err instanceof Error ? err.message : String(err) }),
   );
 });
+// booted: the pool sends jobs only from now on
+parentPort!.postMessage({ ready: true });
