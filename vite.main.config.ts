@@ -21,6 +21,9 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
 export const RUNTIME_EXTERNALS: (string | RegExp)[] = [
   ...runtimeDependencies,
   new RegExp(`^(${runtimeDependencies.map(escapeRegExp).join('|')})/`),
+  // The CLI's PDF printer, loaded lazily by src/report/pdf.ts; the desktop app prints with Electron (main/pdf.ts)
+  // and never loads it, so it stays out of the bundle.
+  'playwright-core',
 ];
 
 /**

@@ -2,9 +2,11 @@
 import { benchCsv } from './csv.ts';
 import { benchDemoGenerate } from './demo-generate.ts';
 import { benchImport } from './import.ts';
+import { benchLoad } from './load.ts';
 import { benchQuery } from './query.ts';
 import { benchRecordHash } from './record-hash.ts';
 import type { Benchmark } from './types.ts';
+import { benchUiExplorer } from './ui-explorer.ts';
 import { benchVerify } from './verify.ts';
 
 export const BENCHMARKS: readonly Benchmark[] = [
@@ -46,5 +48,19 @@ export const BENCHMARKS: readonly Benchmark[] = [
     description: 'demo archive imported as JSONL and as Parquet (ZSTD) vs bare DuckDB read_json / read_parquet',
     defaultRecords: 1_000_000,
     run: benchImport,
+  },
+  {
+    name: 'load',
+    description:
+      'end to end on one archive (--archive DIR, or a demo of --records N): import, verify, search, timeline, fairness, anomaly filters, PDF report, each stage in its own process (--tmp DIR for the temporary workspace)',
+    defaultRecords: 100_000,
+    run: benchLoad,
+  },
+  {
+    name: 'ui-explorer',
+    description:
+      "the explorer through the browser-mode server's API, with the UI's own requests: first page, total and facets on opening, after filters and sorts, far pages; beside the requests it made before (--workspace DIR --case NAME: a copy of that case)",
+    defaultRecords: 100_000,
+    run: benchUiExplorer,
   },
 ];

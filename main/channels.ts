@@ -3,3 +3,5 @@
 export const CONTRACT_CHANNEL = 'contract';
 /** One-way notices from the native menu to the UI (e.g. an archive chosen with File > Open archive). */
 export const APP_EVENT_CHANNEL = 'app-event';
+/** A window asks the shell to show a case: here, or in the case's own window. */
+export const WINDOW_CHANNEL = 'open-case';

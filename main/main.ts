@@ -1,24 +1,30 @@
-// The Electron main process: a thin shell around the core. It serves the built UI on its own scheme, locks the
-// renderer down, and answers the UI's contract requests with the same dispatcher as browser mode.
+// The Electron main process: a thin shell around the core. It serves the built UI on its own scheme, locks every
+// renderer down, opens one window per case (main/windows.ts) whose IPC answers through the same dispatcher as
+// browser mode, and prints report PDFs with Electron itself (main/pdf.ts).
 import path from 'node:path';
 import { BrowserWindow, Menu, app, session } from 'electron';
 import { createDispatcher } from '../src/contract/dispatcher.ts';
+import { closeSessions, sessionFor } from '../src/contract/session.ts';
+import type { HandlerContext } from '../src/contract/types.ts';
 import { ensureDemoArchive, resolveWorkspace } from '../src/contract/workspace.ts';
-import { registerContractIpc } from './ipc.ts';
 import { buildMenu } from './menu.ts';
-import { APP_ORIGIN, contentSecurityPolicy, isAllowedRequest, isAppUrl } from './policy.ts';
+import { electronPdfRenderer } from './pdf.ts';
+import { contentSecurityPolicy, isAllowedRequest, isAppUrl } from './policy.ts';
 import { registerAppScheme, serveRendererFrom } from './protocol.ts';
+import { CaseWindowRegistry } from './window-registry.ts';
+import { createAppWindow, type Shell } from './windows.ts';
 
 const devServerUrl = MAIN_WINDOW_VITE_DEV_SERVER_URL || undefined;
-let mainWindow: BrowserWindow | undefined;
+let shell: Shell | undefined;
 
 registerAppScheme();
 app.enableSandbox();
 if (!app.requestSingleInstanceLock()) app.quit();
 
 app.on('second-instance', () => {
-  if (mainWindow?.isMinimized()) mainWindow.restore();
-  mainWindow?.focus();
+  const window = BrowserWindow.getFocusedWindow() ?? shell?.registry.all()[0];
+  if (window?.isMinimized()) window.restore();
+  window?.focus();
 });
 
 // Every web contents, including any the app did not create itself: no navigation away, no new windows,
@@ -47,33 +53,21 @@ function lockDownSession(): void {
   );
 }
 
-function createWindow(): BrowserWindow {
-  const window = new BrowserWindow({
-    width: 1280,
-    height: 800,
-    show: false,
-    title: 'AI Audit Workstation',
-    webPreferences: {
-      preload: path.join(import.meta.dirname, 'preload.js'),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      webviewTag: false,
-      spellcheck: false,
-    },
-  });
-  window.once('ready-to-show', () => window.show());
-  window.on('closed', () => {
-    if (mainWindow === window) mainWindow = undefined;
-  });
-  void window.loadURL(devServerUrl ?? `${APP_ORIGIN}/index.html`);
-  return window;
-}
-
 app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();
+});
+
+// Before the process ends: running tasks cancelled (an import rolls back), every case closed and its lock freed.
+let sessionsClosed = false;
+app.on('will-quit', (event) => {
+  if (sessionsClosed) return;
+  event.preventDefault();
+  void closeSessions()
+    .catch(() => undefined)
+    .finally(() => {
+      sessionsClosed = true;
+      app.quit();
+    });
 });
 
 app.whenReady().then(async () => {
@@ -86,10 +80,18 @@ app.whenReady().then(async () => {
   }
   lockDownSession();
   serveRendererFrom(path.join(import.meta.dirname, '..', 'renderer', MAIN_WINDOW_VITE_NAME));
-  registerContractIpc(createDispatcher({ mode: 'electron', workspace }), devServerUrl);
-  Menu.setApplicationMenu(buildMenu(() => mainWindow, devServerUrl !== undefined));
-  mainWindow = createWindow();
+  const context: HandlerContext = { mode: 'electron', workspace, pdf: electronPdfRenderer() };
+  const current: Shell = {
+    dispatcher: createDispatcher(context),
+    session: sessionFor(context),
+    registry: new CaseWindowRegistry<BrowserWindow>(),
+    ...(devServerUrl ? { devServerUrl } : {}),
+  };
+  shell = current;
+  Menu.setApplicationMenu(buildMenu(current, devServerUrl !== undefined));
+  // The first window opens where the UI chooses: the demo case on first start, and becomes that case's window.
+  createAppWindow(current);
   app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow();
+    if (BrowserWindow.getAllWindows().length === 0) createAppWindow(current);
   });
 });

@@ -1,7 +1,14 @@
 import { BrowserWindow, Menu, dialog, type MenuItemConstructorOptions } from 'electron';
 import type { AppEvent } from '../src/contract/types.ts';
+import { caseOfFolder } from './case-host.ts';
 import { APP_EVENT_CHANNEL } from './channels.ts';
+import { caseHash } from './policy.ts';
+import { showCase, showCaseList, type Shell } from './windows.ts';
 
+/**
+ * File › Open archive…: the chosen path goes to the focused window. A case's window adds it to that case's import
+ * wizard; the case list's window inspects the archive without importing it.
+ */
 async function chooseArchive(window: BrowserWindow, folder: boolean): Promise<void> {
   // Linux and Windows cannot offer files and folders in one dialog, hence two menu items.
   const result = await dialog.showOpenDialog(window, {
@@ -20,22 +27,49 @@ async function chooseArchive(window: BrowserWindow, folder: boolean): Promise<vo
   window.webContents.send(APP_EVENT_CHANNEL, event);
 }
 
-export function buildMenu(getWindow: () => BrowserWindow | undefined, isDevelopment: boolean): Menu {
+/** File › Open case…: a case folder of the workspace, shown in its own window (focused when it is open already). */
+async function chooseCase(shell: Shell, parent: BrowserWindow | undefined): Promise<void> {
+  const workspace = shell.session.cases.workspace;
+  const options: Electron.OpenDialogOptions = {
+    title: 'Open case',
+    buttonLabel: 'Open case',
+    defaultPath: workspace.casesDir,
+    properties: ['openDirectory'],
+  };
+  const result = parent ? await dialog.showOpenDialog(parent, options) : await dialog.showOpenDialog(options);
+  const folder = result.filePaths[0];
+  if (result.canceled || folder === undefined) return;
+  try {
+    const slug = caseOfFolder(workspace, folder);
+    showCase(shell, undefined, slug, caseHash(slug));
+  } catch (err) {
+    const box = { type: 'error' as const, title: 'Not a case', message: (err as Error).message };
+    if (parent) await dialog.showMessageBox(parent, box);
+    else await dialog.showMessageBox(box);
+  }
+}
+
+export function buildMenu(shell: Shell, isDevelopment: boolean): Menu {
+  const focused = () => BrowserWindow.getFocusedWindow() ?? undefined;
   const withWindow = (action: (window: BrowserWindow) => unknown) => () => {
-    const window = getWindow();
-    if (window) void action(window);
+    const window = focused() ?? showCaseList(shell);
+    void action(window);
   };
   const template: MenuItemConstructorOptions[] = [
     {
       label: 'File',
       submenu: [
-        { label: 'Open archive…', accelerator: 'CmdOrCtrl+O', click: withWindow((w) => chooseArchive(w, false)) },
+        { label: 'Open case…', accelerator: 'CmdOrCtrl+O', click: () => void chooseCase(shell, focused()) },
+        { label: 'Case list', accelerator: 'CmdOrCtrl+Shift+L', click: () => void showCaseList(shell) },
+        { type: 'separator' },
+        { label: 'Open archive…', accelerator: 'CmdOrCtrl+I', click: withWindow((w) => chooseArchive(w, false)) },
         {
           label: 'Open archive folder…',
-          accelerator: 'CmdOrCtrl+Shift+O',
+          accelerator: 'CmdOrCtrl+Alt+I',
           click: withWindow((w) => chooseArchive(w, true)),
         },
         { type: 'separator' },
+        { role: 'close' },
         { role: 'quit' },
       ],
     },
@@ -51,6 +85,7 @@ export function buildMenu(getWindow: () => BrowserWindow | undefined, isDevelopm
         ...(isDevelopment ? ([{ role: 'reload' }, { role: 'toggleDevTools' }] as const) : []),
       ],
     },
+    { role: 'windowMenu' },
   ];
   return Menu.buildFromTemplate(template);
 }

@@ -1,7 +1,8 @@
-// Runs sandboxed before the UI: exposes exactly `window.auditWs` (invoke + onAppEvent), never ipcRenderer itself.
+// Runs sandboxed before the UI: exposes exactly `window.auditWs` (invoke, onAppEvent, openCase), never ipcRenderer
+// itself.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { AppEvent, ContractResponse, DesktopBridge } from '../src/contract/types.ts';
-import { APP_EVENT_CHANNEL, CONTRACT_CHANNEL } from './channels.ts';
+import type { AppEvent, CaseWindowAnswer, ContractResponse, DesktopBridge } from '../src/contract/types.ts';
+import { APP_EVENT_CHANNEL, CONTRACT_CHANNEL, WINDOW_CHANNEL } from './channels.ts';
 
 const bridge: DesktopBridge = {
   invoke: (method: string, params?: unknown): Promise<ContractResponse> =>
@@ -12,6 +13,7 @@ const bridge: DesktopBridge = {
     ipcRenderer.on(APP_EVENT_CHANNEL, forward);
     return () => void ipcRenderer.off(APP_EVENT_CHANNEL, forward);
   },
+  openCase: (hash: string): Promise<CaseWindowAnswer> => ipcRenderer.invoke(WINDOW_CHANNEL, { hash }),
 };
 
 contextBridge.exposeInMainWorld('auditWs', bridge);

@@ -65,6 +65,19 @@ async function overHttp(method: Method, params: unknown): Promise<ContractRespon
   }
 }
 
+/**
+ * One window per case in the desktop app: asks the shell to show a case route (`#/case/<slug>/...`). 'here': this
+ * window shows it (it is the case's window, or showed no case yet and now is); 'elsewhere': the shell opened or
+ * focused the case's own window, and this one stays where it was. Browser mode shows every case in place.
+ */
+export async function showCaseRoute(hash: string): Promise<'here' | 'elsewhere'> {
+  const openCase = window.auditWs?.openCase;
+  if (!openCase) return 'here';
+  const answer = await openCase(hash);
+  if (!answer.ok) throw new ContractError(answer);
+  return answer.where;
+}
+
 /** Notices from the desktop shell (File > Open archive); browser mode has none. Returns the unsubscribe function. */
 export function onAppEvent(listener: (event: AppEvent) => void): () => void {
   return window.auditWs ? window.auditWs.onAppEvent(listener) : () => undefined;

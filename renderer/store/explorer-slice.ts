@@ -1,37 +1,32 @@
-import type { FacetCounts, SearchItem, SearchParams } from '../../src/contract/types.ts';
+import type { FacetCounts, SearchItem } from '../../src/contract/types.ts';
 import { invoke } from '../api.ts';
+import {
+  PAGE_SIZE,
+  countParams,
+  facetParams,
+  membersFor,
+  needsCount,
+  pageParams,
+  type ExplorerDefinition,
+  type FacetName,
+  type ListFacet,
+  type BooleanFacet,
+} from '../features/explorer/requests.ts';
 import { shownError } from './errors.ts';
 import type { LoadStatus, ShownError, SliceCreator } from './types.ts';
 
-export type FacetName = NonNullable<SearchParams['facets']>[number];
-export type SortKey = NonNullable<SearchParams['sort']>;
-
-/** Filters that take a list of values (ticked in the facet panel), and those that take yes/no. */
-export const LIST_FACETS = [
-  'modelId',
-  'modelVersion',
-  'riskTier',
-  'consequenceLevel',
-  'environment',
-  'decisionCategory',
-  'reviewerId',
-  'eventType',
-] as const;
-export const BOOLEAN_FACETS = ['humanReviewRequired', 'humanReviewed', 'humanOverride'] as const;
-export type ListFacet = (typeof LIST_FACETS)[number];
-export type BooleanFacet = (typeof BOOLEAN_FACETS)[number];
-
-/** What a saved view holds: everything that decides which rows show and how. */
-export interface ExplorerDefinition {
-  columns: string[];
-  sort: SortKey;
-  lists: Partial<Record<ListFacet, string[]>>;
-  flags: Partial<Record<BooleanFacet, boolean>>;
-  text: string;
-  from?: string;
-  to?: string;
-  anomaly?: string;
-}
+// The requests themselves (and why they come in three steps) are in features/explorer/requests.ts.
+export {
+  BOOLEAN_FACETS,
+  LIST_FACETS,
+  hasAnyFilter,
+  searchParamsOf,
+  type BooleanFacet,
+  type ExplorerDefinition,
+  type FacetName,
+  type ListFacet,
+  type SortKey,
+} from '../features/explorer/requests.ts';
 
 export const DEFAULT_COLUMNS = [
   'star',
@@ -58,11 +53,19 @@ export const DEFAULT_DEFINITION: ExplorerDefinition = {
 export interface ExplorerState {
   slug?: string;
   definition: ExplorerDefinition;
-  /** Bumped on every change of the query: the table drops its pages and starts at the top. */
+  /** Bumped when which decisions match changes (filters): the count and the facets are asked again. */
   queryKey: string;
+  /** Bumped when the rows shown change (filters, sort, columns): the table drops its pages and returns to the top. */
+  rowsKey: string;
+  /** 'ready' once the total is known; the rows may show before that. */
   status: LoadStatus;
+  /** Matching decisions; -1 while they are being counted. */
   total: number;
+  /** Rows known to exist while the total is counted: the first page's. */
+  provisionalRows: number;
   facets: Partial<Record<FacetName, FacetCounts>>;
+  facetStatus: LoadStatus;
+  /** How long the first page of the current rows took, in ms, as the investigator waited for it. */
   ms?: number;
   error?: ShownError;
 }
@@ -75,38 +78,55 @@ export interface ExplorerSlice {
   toggleFacetValue(facet: ListFacet, value: string): void;
   setFlag(facet: BooleanFacet, value: boolean | undefined): void;
   clearFilters(): void;
-  /** One page of rows for the table. */
+  /** One page of rows for the table (the first page of the current rows is shared with the count's steps). */
   fetchExplorerPage(offset: number, limit: number): Promise<SearchItem[]>;
   refreshExplorer(): Promise<void>;
-}
-
-/** The search request a definition makes (without paging). */
-export function searchParamsOf(d: ExplorerDefinition): SearchParams {
-  const p: SearchParams = { sort: d.sort };
-  for (const [k, v] of Object.entries(d.lists)) if (v && v.length > 0) (p as Record<string, unknown>)[k] = v;
-  for (const [k, v] of Object.entries(d.flags)) if (typeof v === 'boolean') (p as Record<string, unknown>)[k] = v;
-  if (d.text.trim()) p.text = d.text.trim();
-  if (d.from) p.from = d.from;
-  if (d.to) p.to = d.to;
-  if (d.anomaly) p.anomaly = d.anomaly;
-  return p;
-}
-
-export function hasAnyFilter(d: ExplorerDefinition): boolean {
-  const p = searchParamsOf(d);
-  return Object.keys(p).some((k) => k !== 'sort');
 }
 
 let keyCounter = 0;
 const nextKey = () => `q${++keyCounter}`;
 
+const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
 export const createExplorerSlice: SliceCreator<ExplorerSlice> = (set, get) => {
+  /** This explorer's key: its newer counts stop its stale ones in the core. */
+  const asker = `explorer-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  /** The first page of the current rows: asked once, by the count's steps or by the table, whichever is first. */
+  let firstPage: { key: string; rows: Promise<SearchItem[]> } | undefined;
+  const firstPageOf = (rowsKey: string, slug: string, d: ExplorerDefinition): Promise<SearchItem[]> => {
+    if (firstPage?.key !== rowsKey) {
+      const started = now();
+      const rows = invoke('query.search', pageParams(slug, d, 0)).then((r) => {
+        if (get().explorer.rowsKey === rowsKey)
+          set({ explorer: { ...get().explorer, ms: Math.round(now() - started) } });
+        return r.items;
+      });
+      firstPage = { key: rowsKey, rows };
+    }
+    return firstPage.rows;
+  };
+
+  /** New rows (sort, columns) over the same matching decisions: total and facets stay. */
+  const reorder = (definition: ExplorerDefinition) => {
+    set({ explorer: { ...get().explorer, definition, rowsKey: nextKey(), ms: undefined } });
+  };
+  /** New matching decisions (filters): rows, count and facets are asked again. */
   const redefine = (definition: ExplorerDefinition) => {
-    set({ explorer: { ...get().explorer, definition, queryKey: nextKey() } });
+    set({ explorer: { ...get().explorer, definition, queryKey: nextKey(), rowsKey: nextKey(), ms: undefined } });
     void get().refreshExplorer();
   };
+
   return {
-    explorer: { definition: DEFAULT_DEFINITION, queryKey: nextKey(), status: 'idle', total: 0, facets: {} },
+    explorer: {
+      definition: DEFAULT_DEFINITION,
+      queryKey: nextKey(),
+      rowsKey: nextKey(),
+      status: 'idle',
+      total: -1,
+      provisionalRows: 0,
+      facets: {},
+      facetStatus: 'idle',
+    },
     openExplorer(slug, preset) {
       const e = get().explorer;
       const base = e.slug === slug ? e.definition : DEFAULT_DEFINITION;
@@ -117,17 +137,28 @@ export const createExplorerSlice: SliceCreator<ExplorerSlice> = (set, get) => {
           slug,
           definition,
           queryKey: nextKey(),
+          rowsKey: nextKey(),
           status: 'loading',
           facets: e.slug === slug ? e.facets : {},
+          ms: undefined,
         },
       });
       void get().refreshExplorer();
     },
     changeExplorer(change) {
       const d = { ...get().explorer.definition, ...change };
-      // Columns alone change nothing about which rows show: no new query.
-      if (Object.keys(change).every((k) => k === 'columns')) {
-        set({ explorer: { ...get().explorer, definition: d } });
+      const keys = Object.keys(change);
+      if (keys.every((k) => k === 'columns')) {
+        // Columns change nothing about which decisions match; rows are fetched again only when the members they
+        // need change (a column added; one taken away is simply not drawn).
+        const before = membersFor(get().explorer.definition.columns);
+        const after = membersFor(d.columns);
+        if (after.every((m) => before.includes(m))) set({ explorer: { ...get().explorer, definition: d } });
+        else reorder(d);
+        return;
+      }
+      if (keys.every((k) => k === 'columns' || k === 'sort')) {
+        reorder(d);
         return;
       }
       redefine(d);
@@ -150,37 +181,46 @@ export const createExplorerSlice: SliceCreator<ExplorerSlice> = (set, get) => {
       redefine({ ...DEFAULT_DEFINITION, columns: d.columns, sort: d.sort });
     },
     async fetchExplorerPage(offset, limit) {
-      const { slug, definition } = get().explorer;
+      const { slug, definition, rowsKey } = get().explorer;
       if (!slug) return [];
-      const r = await invoke('query.search', { case: slug, ...searchParamsOf(definition), offset, limit, facets: [] });
+      if (offset === 0 && limit === PAGE_SIZE) return firstPageOf(rowsKey, slug, definition);
+      const r = await invoke('query.search', pageParams(slug, definition, offset, limit));
       return r.items;
     },
     async refreshExplorer() {
-      const { slug, definition, queryKey } = get().explorer;
+      const { slug, definition, queryKey, rowsKey } = get().explorer;
       if (!slug) return;
-      set({ explorer: { ...get().explorer, status: 'loading' } });
+      const current = () => get().explorer.queryKey === queryKey;
+      const update = (change: Partial<ExplorerState>) => {
+        if (current()) set({ explorer: { ...get().explorer, ...change } });
+      };
+      update({ status: 'loading', facetStatus: 'loading', total: -1, provisionalRows: PAGE_SIZE, error: undefined });
       try {
-        const r = await invoke('query.search', {
-          case: slug,
-          ...searchParamsOf(definition),
-          limit: 1,
-          offset: 0,
-          facetSize: 12,
-        });
-        if (get().explorer.queryKey !== queryKey) return;
-        set({
-          explorer: {
-            ...get().explorer,
-            status: 'ready',
-            total: r.total,
-            facets: r.facets,
-            ms: r.ms,
-            error: undefined,
-          },
-        });
+        // 1. The rows on screen first: the table shows them while the rest is counted.
+        const rows = await firstPageOf(rowsKey, slug, definition);
+        if (!current()) return;
+        if (rows.length < PAGE_SIZE) update({ total: rows.length, provisionalRows: rows.length, status: 'ready' });
+        else {
+          update({ provisionalRows: rows.length });
+          // 2. The number of matching decisions (a filtered count; without a filter the facets bring it at once).
+          if (needsCount(definition, rows.length)) {
+            const counted = await invoke('query.search', countParams(slug, definition, asker));
+            if (!current()) return;
+            update({ total: counted.total, status: 'ready' });
+          }
+        }
       } catch (err) {
-        if (get().explorer.queryKey !== queryKey) return;
-        set({ explorer: { ...get().explorer, status: 'failed', total: 0, error: shownError(err) } });
+        update({ status: 'failed', facetStatus: 'idle', total: 0, provisionalRows: 0, error: shownError(err) });
+        return;
+      }
+      try {
+        // 3. The facet counts, last: the slowest step, and the one a new filter most often makes stale.
+        const r = await invoke('query.search', facetParams(slug, definition, asker));
+        update({ total: r.total, status: 'ready', facets: r.facets, facetStatus: 'ready' });
+      } catch (err) {
+        // The rows stay; without a total the result line says the count failed, with the reason below it.
+        const counted = get().explorer.total >= 0;
+        update({ facetStatus: 'failed', error: shownError(err), ...(counted ? {} : { status: 'failed' as const }) });
       }
     },
   };

@@ -129,6 +129,8 @@ export function evidenceConnectionFor(sqlite: Database.Database | undefined): Du
 export class CaseHandle {
   readonly notices: string[] = [];
   private closed = false;
+  /** Connections opened with connect(), closed with the handle. */
+  private readonly extraConnections: DuckDBConnection[] = [];
 
   private constructor(
     readonly dir: string,
@@ -308,6 +310,18 @@ export class CaseHandle {
     );
   }
 
+  /**
+   * Another connection to the case's evidence, with the session settings of `duck`, for work that must not wait
+   * behind it (the explorer counts on one while its rows are read on `duck`). Closed with the handle.
+   */
+  async connect(): Promise<DuckDBConnection> {
+    if (this.closed) throw new AuditWsError('CANCELLED', `case "${path.basename(this.dir)}" was closed`);
+    const connection = await this.instance.connect();
+    await connection.run("SET TimeZone = 'UTC'");
+    this.extraConnections.push(connection);
+    return connection;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -317,6 +331,7 @@ export class CaseHandle {
         await this.duck.run('CHECKPOINT').catch(() => undefined);
       }
     } finally {
+      for (const connection of this.extraConnections) connection.closeSync();
       this.duck.closeSync();
       this.instance.closeSync();
       this.sqlite.close();

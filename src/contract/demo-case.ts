@@ -71,17 +71,17 @@ async function create(session: Session, workspace: string): Promise<DemoCaseStat
   // the demo TSA's root is trusted, because the application itself knows it (src/demo/demo-tsa.ts), not
   // because the archive offers it: the offered copy is used only if its SHA-256 is that root's. The demo's
   // time-stamps then pass, and the report's integrity attestation shows each one's genTime.
-  void session.jobs.settled(job.id).then(async (end) => {
+  void session.jobs.settled(job.id).then((end) => {
     if (end.state !== 'done') return;
-    const tsaRoots = await session.cases
-      .use(slug, (h) =>
-        offeredKeys(h.sqlite)
+    // Started at once (the overview reloads when the import ends and shows the running verification);
+    // the TSA root is picked inside the job, once the case is open.
+    try {
+      startVerifyJob(session, slug, (h) => ({
+        ...DEFAULT_VERIFY_OPTIONS,
+        trustTsa: offeredKeys(h.sqlite)
           .filter((k) => k.certificateSha256 === DEMO_TSA_ROOT_SHA256)
           .map((k) => k.sourceFileId),
-      )
-      .catch(() => []);
-    try {
-      startVerifyJob(session, slug, { ...DEFAULT_VERIFY_OPTIONS, trustTsa: tsaRoots });
+      }));
     } catch {
       // The case was deleted or the host is stopping: the investigator can run it from the dashboard.
     }

@@ -122,7 +122,8 @@ export interface Contract {
   };
   'annotations.delete': { params: { case: string; id: number }; result: { id: number } };
 
-  'query.search': { params: { case: string } & SearchParams; result: SearchResult };
+  /** `supersede`: a key of the asking screen; its newer count or facet request stops an unfinished one. */
+  'query.search': { params: { case: string; supersede?: string } & SearchParams; result: SearchResult };
   'query.anomalies': {
     params: {
       case: string;

@@ -26,6 +26,7 @@ import {
 } from './facets.ts';
 import type { FacetName } from './facets.ts';
 import { refColumnsSql, refOf, worseStatus } from './integrity.ts';
+import { rowsByRowid } from './lookups.ts';
 import type { Integrity, IntegrityStatus, RowRef } from './integrity.ts';
 
 export const SORTS = {
@@ -47,6 +48,16 @@ export interface SearchParams extends DecisionFilters, Page {
   facetSize?: number;
   /** Decisions counted per hour, day or week over the matching set. */
   histogram?: 'hour' | 'day' | 'week';
+  /**
+   * Item members to fetch (default all, in one statement). Given, the page is read in two steps: the page's
+   * rowids in order (reading only the filter and sort columns), then the chosen members of those rows by rowid,
+   * so wide columns are read for the rows shown only. `decisionId`, `ref` and `integrity` always come.
+   */
+  columns?: readonly string[];
+  /** false: no items (for a request that only counts or facets). */
+  items?: boolean;
+  /** false: the total is not counted unless the facets count it anyway (`total` is then -1). */
+  count?: boolean;
 }
 
 export interface SearchItem {
@@ -145,12 +156,17 @@ export async function search(ctx: QueryContext, params: SearchParams = {}): Prom
   }
 
   const filtered = hasFilters(filters) || params.anomaly !== undefined;
-  const rows = await queryRows(
-    ctx.duck,
-    `SELECT ${ITEM_SQL} FROM ${D} x WHERE ${whereSql} ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${offset}`,
-    sqlParams,
-    { prepared: true },
-  );
+  const wantItems = params.items !== false;
+  const rows = !wantItems
+    ? []
+    : params.columns !== undefined
+      ? await pageByRowid(ctx, params.columns, whereSql, orderBy, sqlParams, limit, offset, sort)
+      : await queryRows(
+          ctx.duck,
+          `SELECT ${ITEM_SQL} FROM ${D} x WHERE ${whereSql} ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${offset}`,
+          sqlParams,
+          { prepared: true },
+        );
 
   const facetResult: Partial<Record<FacetName, FacetCounts>> = {};
   let facetSource: SearchResult['facetSource'] = 'computed';
@@ -183,15 +199,17 @@ export async function search(ctx: QueryContext, params: SearchParams = {}): Prom
   const counted = counts.find((c) => c.facet === TOTAL_FACET);
   const total = counted
     ? Number(counted.count)
-    : offset === 0 && rows.length < limit
+    : wantItems && offset === 0 && rows.length < limit
       ? rows.length
-      : Number(
-          (
-            await queryRows(ctx.duck, `SELECT count(*) AS n FROM ${D} x WHERE ${whereSql}`, sqlParams, {
-              prepared: true,
-            })
-          )[0].n,
-        );
+      : params.count === false
+        ? -1
+        : Number(
+            (
+              await queryRows(ctx.duck, `SELECT count(*) AS n FROM ${D} x WHERE ${whereSql}`, sqlParams, {
+                prepared: true,
+              })
+            )[0].n,
+          );
 
   for (const f of facets) {
     const mine = counts
@@ -242,6 +260,106 @@ export async function search(ctx: QueryContext, params: SearchParams = {}): Prom
     facetSource,
     ms: Math.round(performance.now() - started),
   };
+}
+
+/** Item members and the SQL of each (ITEM_SQL member by member), for a page of chosen columns. */
+const ITEM_COLUMNS: Record<string, string> = {
+  decisionId: 'x.decision_id',
+  traceId: 'x.trace_id',
+  taskId: 'x.task_id',
+  at: isoSql('x."timestamp"'),
+  modelId: 'x.model_id',
+  modelVersion: 'x.model_version',
+  riskTier: 'x.risk_tier',
+  consequenceLevel: 'x.consequence_level',
+  environment: 'x.environment',
+  decisionCategory: 'x.decision_category',
+  prediction: 'x.prediction',
+  confidence: 'x.confidence',
+  latencyMs: 'x.latency_ms',
+  humanReviewRequired: 'x.human_review_required',
+  humanReviewed: 'x.human_reviewed',
+  humanOverride: 'x.human_override',
+  humanReviewerId: 'x.human_reviewer_id',
+  affectedUserId: 'x.affected_user_id',
+};
+
+/** Pages at most this deep are found through their boundary value (see pageRowids). */
+const BOUNDARY_MAX_ROWS = 10_000;
+
+/**
+ * The rowids of a page, in page order. Ordering ten million rows by confidence or latency with the tie-breaking
+ * file, line and row columns costs most in carrying those columns through the sort; the page's last sort value
+ * (its boundary) is found first from the sort column alone, and then only the rows up to it are put in full
+ * order: the same rows in the same order, from a fraction of the data. Time is kept apart: decisions arrive
+ * roughly in time order, and DuckDB skips whole row groups for it already.
+ */
+async function pageRowids(
+  ctx: QueryContext,
+  whereSql: string,
+  orderBy: string,
+  sqlParams: SqlParams,
+  limit: number,
+  offset: number,
+  sort: SearchSort,
+): Promise<number[]> {
+  const desc = sort.startsWith('-');
+  const key = (desc ? sort.slice(1) : sort) as keyof typeof SORTS;
+  let where = whereSql;
+  const params: SqlParams = { ...sqlParams };
+  if (key !== 'time' && offset + limit <= BOUNDARY_MAX_ROWS) {
+    const expr = SORTS[key];
+    const boundary = await queryRows(
+      ctx.duck,
+      `SELECT ${expr} AS b FROM ${D} x WHERE ${whereSql} ORDER BY ${expr} ${desc ? 'DESC' : 'ASC'} NULLS LAST LIMIT 1 OFFSET ${offset + limit - 1}`,
+      sqlParams,
+      { prepared: true },
+    );
+    // No boundary: fewer matching rows than the page reaches. A NULL one: the page ends among the rows without
+    // a value (sorted last), so every row may come before it.
+    const b = boundary[0]?.b;
+    if (typeof b === 'number') {
+      where = `(${whereSql}) AND ${expr} ${desc ? '>=' : '<='} $page_boundary`;
+      params.page_boundary = b;
+    }
+  }
+  const ids = await queryRows(
+    ctx.duck,
+    `SELECT x.rowid AS rid FROM ${D} x WHERE ${where} ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${offset}`,
+    params,
+    { prepared: true },
+  );
+  return ids.map((r) => Number(r.rid));
+}
+
+/**
+ * A page in two steps (see SearchParams.columns): the rowids in page order, then the chosen members of those
+ * rows, fetched by rowid, and put back in page order.
+ */
+async function pageByRowid(
+  ctx: QueryContext,
+  columns: readonly string[],
+  whereSql: string,
+  orderBy: string,
+  sqlParams: SqlParams,
+  limit: number,
+  offset: number,
+  sort: SearchSort,
+): Promise<Row[]> {
+  for (const c of columns)
+    if (!(c in ITEM_COLUMNS) && c !== 'ref' && c !== 'integrity')
+      throw new AuditWsError('BAD_USAGE', `unknown column "${c}"; one of ${Object.keys(ITEM_COLUMNS).join(', ')}`);
+  const rowids = await pageRowids(ctx, whereSql, orderBy, sqlParams, limit, offset, sort);
+  const wanted = Object.entries(ITEM_COLUMNS).filter(([k]) => k === 'decisionId' || columns.includes(k));
+  const select = `x.rowid AS "__rid", ${wanted.map(([k, sql]) => `${sql} AS "${k}"`).join(', ')}, ${refColumnsSql('x')}`;
+  const fetched = await rowsByRowid(ctx.duck, D, rowids, select, 'true', {});
+  const byRowid = new Map(fetched.map((r) => [Number(r.__rid), r]));
+  return rowids.flatMap((id) => {
+    const row = byRowid.get(id);
+    if (!row) return [];
+    const { __rid: _, ...rest } = row;
+    return [rest];
+  });
 }
 
 function safeParse(v: string): Json {

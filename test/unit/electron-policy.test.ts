@@ -2,11 +2,17 @@
 import { describe, expect, it } from 'vitest';
 import {
   APP_ORIGIN,
+  PDF_PARTITION,
+  PDF_WINDOW_PREFERENCES,
+  appPageUrl,
   contentSecurityPolicy,
   isAllowedRequest,
   isAppUrl,
+  isPdfRequestAllowed,
   parseContractRequest,
+  printToPdfOptions,
 } from '../../main/policy.ts';
+import { PDF_PAGE } from '../../src/report/pdf.ts';
 import { AuditWsError } from '../../src/errors.ts';
 import { CONTENT_SECURITY_POLICY } from '../../src/server/security.ts';
 
@@ -90,4 +96,53 @@ describe('parseContractRequest: the IPC payload shape', () => {
       }
     },
   );
+});
+
+describe('appPageUrl: where a window opens', () => {
+  it('puts the route after the packaged page or the dev server', () => {
+    expect(appPageUrl('')).toBe(`${APP_ORIGIN}/index.html`);
+    expect(appPageUrl('#/case/a/overview')).toBe(`${APP_ORIGIN}/index.html#/case/a/overview`);
+    expect(appPageUrl('#/cases', DEV)).toBe(`${DEV}#/cases`);
+    expect(isAppUrl(appPageUrl('#/case/a/explorer?x=1'))).toBe(true);
+  });
+});
+
+describe('the report printer (printToPDF)', () => {
+  it('loads only the file being printed, and inline data', () => {
+    const printing = new Set(['file:///tmp/audit-ws-pdf-1/report.html']);
+    expect(isPdfRequestAllowed('file:///tmp/audit-ws-pdf-1/report.html', printing)).toBe(true);
+    expect(isPdfRequestAllowed('data:image/png;base64,AAAA', printing)).toBe(true);
+    for (const url of [
+      'file:///tmp/audit-ws-pdf-1/other.html',
+      'file:///etc/passwd',
+      'https://example.com/font.woff',
+      `${APP_ORIGIN}/index.html`,
+      'blob:null/1',
+    ])
+      expect(isPdfRequestAllowed(url, printing)).toBe(false);
+    expect(isPdfRequestAllowed('file:///tmp/audit-ws-pdf-1/report.html', new Set())).toBe(false);
+  });
+
+  it('prints in a window without JavaScript, Node or preload, offscreen, on an in-memory session', () => {
+    expect(PDF_WINDOW_PREFERENCES).toMatchObject({
+      javascript: false,
+      sandbox: true,
+      contextIsolation: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      offscreen: true,
+    });
+    expect(PDF_WINDOW_PREFERENCES).not.toHaveProperty('preload');
+    expect(PDF_PARTITION.startsWith('persist:')).toBe(false);
+  });
+
+  it("prints the CLI's page: A4, the same margins (in inches) and the escaped footer", () => {
+    const o = printToPdfOptions('Case <b> · report');
+    expect(o.pageSize).toBe(PDF_PAGE.format);
+    expect(o.margins).toEqual({ marginType: 'custom', top: 0.63, bottom: 0.709, left: 0.551, right: 0.551 });
+    expect(o.footerTemplate).toContain('Case &#60;b&#62; · report');
+    expect(o.footerTemplate).not.toContain('<b>');
+    expect(o.footerTemplate).toContain('class="pageNumber"');
+    expect(o).toMatchObject({ printBackground: true, displayHeaderFooter: true, preferCSSPageSize: false });
+  });
 });

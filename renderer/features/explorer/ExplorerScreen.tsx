@@ -218,7 +218,17 @@ export function ExplorerScreen({ slug, query }: { slug: string; query: Record<st
             <SavedViews slug={slug} />
           </div>
           <div className="result-line" aria-live="polite">
-            <strong data-testid="explorer-total">{formatCount(explorer.total)}</strong> decisions
+            {explorer.total >= 0 ? (
+              <>
+                <strong data-testid="explorer-total">{formatCount(explorer.total)}</strong> decisions
+              </>
+            ) : explorer.status === 'failed' ? (
+              <span>Could not count the decisions</span>
+            ) : (
+              <span className="muted" data-testid="explorer-counting">
+                counting decisions…
+              </span>
+            )}
             {d.anomaly && (
               <span className="tag" title="Drill-down from the anomaly screen">
                 flagged by {d.anomaly}
@@ -229,9 +239,13 @@ export function ExplorerScreen({ slug, query }: { slug: string; query: Record<st
                 Clear all filters
               </button>
             )}
-            {explorer.status === 'loading' && <span className="muted">updating…</span>}
-            {explorer.ms !== undefined && explorer.status === 'ready' && (
-              <span className="muted small">{explorer.ms} ms</span>
+            {explorer.ms !== undefined && (
+              <span className="muted small" title="Time until the first rows arrived">
+                {explorer.ms} ms
+              </span>
+            )}
+            {explorer.facetStatus === 'loading' && explorer.status !== 'failed' && (
+              <span className="muted small">updating the filter counts…</span>
             )}
           </div>
           <ErrorNote error={explorer.error} />
@@ -239,15 +253,19 @@ export function ExplorerScreen({ slug, query }: { slug: string; query: Record<st
             label="Decisions"
             testId="explorer-table"
             columns={columns}
-            rowCount={explorer.status === 'failed' ? 0 : explorer.total}
-            queryKey={`${slug}|${explorer.queryKey}`}
+            rowCount={
+              explorer.total >= 0 ? explorer.total : explorer.status === 'failed' ? 0 : explorer.provisionalRows
+            }
+            queryKey={`${slug}|${explorer.rowsKey}`}
             fetchPage={fetchPage}
             height={520}
             sort={sort}
             onSort={onSort}
             onActivate={activate}
             rowClass={(r) => (r.integrity.status === 'failed' ? 'flagged-row' : undefined)}
-            empty={explorer.status === 'loading' ? 'Searching…' : 'No decision matches these filters.'}
+            empty={
+              explorer.total < 0 && explorer.status !== 'failed' ? 'Searching…' : 'No decision matches these filters.'
+            }
           />
         </div>
       </div>
@@ -275,7 +293,7 @@ function FacetPanel() {
   const setFlag = useStore((s) => s.setFlag);
   const d = explorer.definition;
   return (
-    <aside className="facets" aria-label="Filters">
+    <aside className="facets" aria-label="Filters" aria-busy={explorer.facetStatus === 'loading'}>
       {BOOLEAN_FACETS.map((f) => {
         const counts = explorer.facets[f];
         const n = (v: boolean) => counts?.values.find((x) => x.value === v)?.count ?? 0;

@@ -6,10 +6,11 @@ import { oversight, type OversightParams } from '../../query/oversight.ts';
 import { search, type SearchParams } from '../../query/search.ts';
 import { fairnessOptions } from '../fairness-options.ts';
 import { caseQueryContext } from '../query-context.ts';
+import { scanLaneOf } from '../scan-lane.ts';
 import { timeline } from '../../query/timeline.ts';
 import { sessionFor } from '../session.ts';
 import type { HandlerTable } from '../types.ts';
-import { expectParams, optionalInteger, optionalString, stringArray } from '../validate.ts';
+import { expectParams, optionalBoolean, optionalInteger, optionalString, stringArray } from '../validate.ts';
 import { caseParam } from './cases.ts';
 
 // The investigation queries (src/query), one request each: the handler checks the params' shape and the
@@ -24,6 +25,10 @@ const SEARCH_OPTIONS = [
   'histogram',
   'limit',
   'offset',
+  'columns',
+  'items',
+  'count',
+  'supersede',
 ] as const;
 
 /** A JSON value of the simple kinds filters and parameters are made of (strings, numbers, booleans, lists of strings). */
@@ -66,7 +71,7 @@ export const queryHandlers = {
       const m = 'query.search';
       const p = expectParams(m, params, ['case', ...DECISION_FILTER_KEYS, ...SEARCH_OPTIONS]);
       const out: Record<string, unknown> = { case: caseParam(m, p), ...filtersOf(m, p) };
-      for (const k of ['sort', 'anomaly', 'histogram'] as const) {
+      for (const k of ['sort', 'anomaly', 'histogram', 'supersede'] as const) {
         const v = optionalString(m, p, k, 100);
         if (v !== undefined) out[k] = v;
       }
@@ -75,12 +80,24 @@ export const queryHandlers = {
         if (v !== undefined) out[k] = v;
       }
       if (p.facets !== undefined && p.facets !== null) out.facets = stringArray(m, p, 'facets', 50, 100);
+      // The explorer asks for its visible columns, and counts apart from its pages (docs/ui.md).
+      if (p.columns !== undefined && p.columns !== null) out.columns = stringArray(m, p, 'columns', 50, 100);
+      for (const k of ['items', 'count'] as const) {
+        const v = optionalBoolean(m, p, k);
+        if (v !== undefined) out[k] = v;
+      }
       if (p.anomalyParams !== undefined && p.anomalyParams !== null)
         out.anomalyParams = simpleObject(m, 'anomalyParams', p.anomalyParams);
-      return out as unknown as { case: string } & SearchParams;
+      return out as unknown as { case: string; supersede?: string } & SearchParams;
     },
-    run: async ({ case: c, ...params }, context) =>
-      sessionFor(context).cases.use(c, async (h) => search(await caseQueryContext(h), params)),
+    run: async ({ case: c, supersede, ...params }, context) =>
+      sessionFor(context).cases.use(c, async (h) => {
+        const ctx = await caseQueryContext(h);
+        // The explorer's counts and facets: on the case's scan lane, a newer one from the same screen stops this.
+        if (supersede !== undefined && params.items === false)
+          return scanLaneOf(h).run(supersede, (duck) => search({ ...ctx, duck }, params));
+        return search(ctx, params);
+      }),
   },
   'query.anomalies': {
     parse: (params) => {

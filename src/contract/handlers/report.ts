@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { AuditWsError } from '../../errors.ts';
 import { exportCsv } from '../../export/run.ts';
@@ -21,8 +21,8 @@ import { caseParam } from './cases.ts';
 
 // Reports, evidence packages and CSV exports (src/report, src/package, src/export) as jobs: writing a PDF or
 // packaging thousands of records takes seconds to minutes, so they run in the background with a cancel button.
-// The report writer is loaded when first used: it brings the PDF printer (playwright-core), which the host
-// should not load at start.
+// The report writer is loaded when first used. PDFs are printed by the host's renderer (context.pdf: Electron's
+// printToPDF in the desktop app), else by the system Chromium through playwright-core, loaded only then.
 const reportWriter = () => import('../../report/write.ts');
 
 /** The report formats, spelled here so that listing them does not load the report writer. */
@@ -130,6 +130,8 @@ export const reportHandlers = {
           const written = await writeReport(handle, {
             outDir,
             formats,
+            ...(context.pdf ? { pdf: context.pdf } : {}),
+            signal: job.signal,
             fairness: params.fairness ?? [],
             ...(params.timelines ? { timelines: params.timelines } : {}),
           });
@@ -203,7 +205,7 @@ export const reportHandlers = {
                 ? async (ids) => {
                     job.progress({ phase: `writing the report (${formats.join(', ')})`, detail: outFile });
                     const { reportPackageFiles } = await reportWriter();
-                    return reportPackageFiles(handle, { decisionIds: ids }, formats, handle.tempDir());
+                    return reportPackageFiles(handle, { decisionIds: ids }, formats, handle.tempDir(), context.pdf);
                   }
                 : undefined,
             });
@@ -278,6 +280,12 @@ export const reportHandlers = {
               actor: handle.actor,
             },
           );
+          // Cancelled while writing: the export does not stay half-announced (no file, no custody entry).
+          if (job.signal.aborted) {
+            rmSync(result.file, { force: true });
+            rmSync(result.sidecarFile, { force: true });
+            throw new AuditWsError('CANCELLED', 'the CSV export was cancelled: no file was written');
+          }
           handle.custody('export.csv', {
             exporter: exporter.name,
             params: params.params,

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { AuditWsError } from '../../errors.ts';
+import type { CaseHandle } from '../../case/store.ts';
 import {
   DEFAULT_VERIFY_OPTIONS,
   findingsPage,
@@ -33,7 +34,15 @@ function absoluteFiles(method: string, p: Record<string, unknown>, member: strin
 }
 
 /** Starts a verification of the case as a job (or returns the one already running). */
-export function startVerifyJob(session: Session, caseName: string, request: VerifyRequestOptions): JobSnapshot {
+/**
+ * `request` may be a function of the open case, for options that depend on what the case holds (the demo's
+ * TSA root among the archive's offered keys): the job then exists at once, before the case is read.
+ */
+export function startVerifyJob(
+  session: Session,
+  caseName: string,
+  request: VerifyRequestOptions | ((handle: CaseHandle) => VerifyRequestOptions),
+): JobSnapshot {
   const slug = session.cases.slugOf(caseName);
   const busy = session.cases.busyReason(slug);
   if (busy) throw new AuditWsError('CASE_LOCKED', busy);
@@ -48,7 +57,7 @@ export function startVerifyJob(session: Session, caseName: string, request: Veri
   return session.jobs.start({ kind: 'verify', title: `Verify ${name}`, case: slug }, (job) =>
     session.cases.use(slug, (handle) => {
       const started = Date.now();
-      return verifyCase(handle, request, {
+      return verifyCase(handle, typeof request === 'function' ? request(handle) : request, {
         signal: job.signal,
         onProgress: (p) => {
           const secs = (Date.now() - started) / 1000;

@@ -1,41 +1,57 @@
 // Loads a built main process (argv[2]) against the Electron stub, exercises what it registered, prints JSON.
+import { existsSync, readFileSync } from 'node:fs';
 import { register } from 'node:module';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 register(new URL('./electron-hooks.mjs', import.meta.url));
 const { recorded } = await import('./electron-stub.mjs');
 await import(pathToFileURL(process.argv[2]).href);
+const workspace = process.env.AUDIT_WS_WORKSPACE;
 
-const deadline = Date.now() + 20_000;
-while (recorded.windows.length === 0 || recorded.menu === undefined) {
-  if (Date.now() > deadline) throw new Error('the main process created no window within 20 s');
-  await new Promise((resolve) => setTimeout(resolve, 20));
-}
+const until = async (what, test, ms = 20_000) => {
+  const deadline = Date.now() + ms;
+  while (!test()) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+};
+await until('the first window', () => recorded.windows.length > 0 && recorded.menu !== undefined);
 
 const serve = recorded.protocolHandlers['audit-ws'];
 const fetchApp = async (url) => {
   const response = await serve(new Request(url));
   return { status: response.status, csp: response.headers.get('content-security-policy'), body: await response.text() };
 };
-const contract = recorded.ipcHandlers.contract;
 const cancelled = (url) =>
   new Promise((resolve) => recorded.session.beforeRequest({ url }, (answer) => resolve(answer.cancel === true)));
 const permission = await new Promise((resolve) => recorded.session.permissionRequest(null, 'media', resolve));
-const window = recorded.windows[0];
+const first = recorded.windows[0];
+const APP = 'audit-ws://app/index.html';
+
+/** A request from `from`'s page (or, with `sender`, a forged one from another window or frame). */
+const ask = (window, channel, payload, { sender = window, url = APP } = {}) =>
+  window.webContents.ipcHandlers[channel]({ sender: sender.webContents, senderFrame: { url } }, payload);
+const contract = (window, method, params, options) => ask(window, 'contract', { method, params }, options);
+const openCase = (window, hash) => ask(window, 'open-case', { hash });
+const lockOf = (slug) => existsSync(path.join(workspace, 'cases', slug, 'case.lock'));
+const summary = (w) => ({ id: w.id, url: w.loadedUrl, title: w.title, focused: w.focusCount, closed: w.destroyed });
 
 const result = {
   sandboxEnabled: recorded.sandboxEnabled,
   privilegedSchemes: recorded.privilegedSchemes,
-  webPreferences: { ...window.options.webPreferences, preload: window.options.webPreferences.preload.split('/').pop() },
-  loadedUrl: window.loadedUrl,
+  webPreferences: { ...first.options.webPreferences, preload: first.options.webPreferences.preload.split('/').pop() },
+  loadedUrl: first.loadedUrl,
+  globalIpcHandlers: Object.keys(recorded.ipcHandlers),
+  windowIpcHandlers: Object.keys(first.webContents.ipcHandlers).sort(),
   menu: recorded.menu.template.map((item) => item.label ?? item.role),
   fileMenu: recorded.menu.template[0].submenu.map((item) => item.label ?? item.role ?? item.type),
   index: await fetchApp('audit-ws://app/index.html'),
   traversal: await fetchApp('audit-ws://app/..%2f..%2fpackage.json'),
   otherHost: await fetchApp('audit-ws://elsewhere/index.html'),
-  ipcFromApp: await contract({ senderFrame: { url: 'audit-ws://app/index.html' } }, { method: 'app.info', params: {} }),
-  ipcFromElsewhere: await contract({ senderFrame: { url: 'https://evil.example/' } }, { method: 'app.info' }),
-  ipcMalformed: await contract({ senderFrame: { url: 'audit-ws://app/index.html' } }, 'app.info'),
+  ipcFromApp: await contract(first, 'app.info', {}),
+  ipcFromElsewhere: await contract(first, 'app.info', {}, { url: 'https://evil.example/' }),
+  ipcMalformed: await ask(first, 'contract', 'app.info'),
   cancels: {
     remote: await cancelled('https://example.com/x.js'),
     file: await cancelled('file:///etc/passwd'),
@@ -43,5 +59,71 @@ const result = {
   },
   permissionGranted: permission,
 };
+
+// One window per case.
+const w = {};
+w.createAlpha = await contract(first, 'cases.create', { name: 'Alpha' });
+w.createBeta = await contract(first, 'cases.create', { name: 'Beta' });
+w.unboundAsksAlpha = await contract(first, 'cases.get', { case: 'alpha' });
+w.openAlphaHere = await openCase(first, '#/case/alpha/overview');
+w.firstTitle = first.title;
+w.alphaFromAlpha = await contract(first, 'cases.get', { case: 'Alpha' });
+w.betaFromAlpha = await contract(first, 'cases.get', { case: 'beta' });
+w.openBeta = await openCase(first, '#/case/beta/explorer?modelId=m1');
+w.windowsAfterBeta = recorded.windows.map(summary);
+const beta = recorded.windows[1];
+w.openBetaAgain = await openCase(first, '#/case/beta/overview');
+w.windowsAfterBetaAgain = recorded.windows.map(summary);
+w.betaFromBeta = await contract(beta, 'cases.get', { case: 'beta' });
+w.betaLockedWhileOpen = lockOf('beta');
+w.forgedSender = await contract(beta, 'cases.get', { case: 'beta' }, { sender: first });
+w.badHash = await ask(first, 'open-case', { hash: 'https://evil.example/#/case/beta' });
+w.deleteBetaFromAlpha = await contract(first, 'cases.delete', { case: 'beta' });
+beta.close();
+await until('beta released', () => !lockOf('beta'));
+w.betaLockedAfterClose = lockOf('beta');
+w.reopenBeta = await openCase(first, '#/case/beta/overview');
+w.windowCountAfterReopen = recorded.windows.length;
+w.reopenedUrl = recorded.windows.at(-1).loadedUrl;
+
+// File > Open case… with a folder that is not a case, then with a case folder (its window exists: focused).
+const fileMenu = recorded.menu.template[0].submenu;
+const openCaseItem = fileMenu.find((item) => item.label === 'Open case…');
+recorded.openDialogAnswers.push({ canceled: false, filePaths: [workspace] });
+await openCaseItem.click();
+await until('the error box', () => recorded.dialogs.some((d) => d.kind === 'message'));
+w.notACase = recorded.dialogs.find((d) => d.kind === 'message').options.message;
+const alphaFocusBefore = first.focusCount;
+recorded.openDialogAnswers.push({ canceled: false, filePaths: [path.join(workspace, 'cases', 'alpha')] });
+await openCaseItem.click();
+await until('alpha focused', () => first.focusCount > alphaFocusBefore);
+w.openCaseDialog = recorded.dialogs.find((d) => d.kind === 'open').options;
+w.openCaseFocusedAlpha = first.focusCount > alphaFocusBefore;
+w.windowCountAfterMenu = recorded.windows.length;
+result.windows = w;
+
+// The report's PDF is printed by Electron (printToPDF) through the contract, not by playwright-core.
+const started = await contract(first, 'report.start', { case: 'alpha', formats: ['pdf', 'html'] });
+let job = started.result;
+while (job && job.state === 'running') {
+  job = (await contract(first, 'jobs.get', { id: job.id, afterVersion: job.version, waitMs: 5000 })).result;
+}
+const outDir = job?.result?.outDir;
+const printer = recorded.windows.find((x) => x.options.webPreferences.javascript === false);
+result.report = {
+  state: job?.state,
+  error: job?.error,
+  pdf: outDir ? readFileSync(path.join(outDir, 'report.pdf'), 'utf8') : undefined,
+  printed: recorded.printed,
+  printerWindow: printer && {
+    show: printer.options.show,
+    webPreferences: { ...printer.options.webPreferences, session: undefined },
+    destroyed: printer.destroyed,
+    preload: printer.options.webPreferences.preload,
+  },
+  partitions: Object.fromEntries(Object.entries(recorded.partitions).map(([k, v]) => [k, v.options])),
+  printedFileGone: recorded.printed[0] ? !existsSync(new URL(recorded.printed[0].url)) : undefined,
+};
+
 process.stdout.write(`${JSON.stringify(result)}\n`);
 process.exit(0);
