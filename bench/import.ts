@@ -3,27 +3,48 @@
  * events) imported as JSONL and as Parquet (ZSTD), each against DuckDB's bare CREATE TABLE AS SELECT *
  * FROM read_json / read_parquet over the same files in the same run. Each run is a process of its own
  * (bench/import-child.ts). Targets (docs/import.md): ours within 1.3x of bare for both formats.
+ *
+ * `--archive DIR` measures an existing archive (JSONL or Parquet) as it is instead, e.g. the 10M demo
+ * archive, so nothing is generated: our import (with its lookup tables and point lookups) and, unless
+ * AUDIT_WS_BENCH_IMPORT_BARE=0, the bare baseline beside it. `--tmp DIR` is where the temporary
+ * workspaces go (a 10M import needs about as much room as the archive; they are removed afterwards).
+ * `--workspace DIR --case NAME` times only the point lookups, on an existing case opened read-only (e.g.
+ * one a 10M import made), never changing it. Every figure is logged with the machine's load average,
+ * since other work shares the cores.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import os, { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { Workspace } from '../src/case/workspace.ts';
 import { generateDemoArchive } from '../src/demo/generator.ts';
-import type { BenchEntry } from './types.ts';
+import type { BenchEntry, BenchOptions } from './types.ts';
 
 interface ChildResult {
   records: number;
   seconds: number;
   peakRssMb: number;
+  lookupsSeconds?: number;
+  lookupsPeakRssMb?: number;
   lookupMs?: number;
+  lookupDecisionMs?: number;
+  lookupTraceMs?: number;
+  lookupColdMs?: number;
 }
 
-function runChild(mode: 'ours' | 'bare', dir: string): ChildResult {
-  const out = execFileSync(process.execPath, ['bin/run-ts.mjs', 'bench/import-child.ts', mode, dir], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 20,
-  });
+const load = (): string =>
+  `load ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`;
+
+function runChild(mode: 'ours' | 'bare' | 'bare-raw' | 'lookup', dir: string, tmp: string | undefined): ChildResult {
+  const out = execFileSync(
+    process.execPath,
+    ['bin/run-ts.mjs', 'bench/import-child.ts', mode, dir, ...(tmp ? [tmp] : [])],
+    { encoding: 'utf8', maxBuffer: 1 << 20 },
+  );
   return JSON.parse(out.trim().split('\n').pop()!) as ChildResult;
 }
 
@@ -66,7 +87,69 @@ function bytesOf(dir: string, pattern: RegExp): number {
     .reduce((a, f) => a + statSync(f).size, 0);
 }
 
-export async function benchImport(records: number, log: (s: string) => void): Promise<BenchEntry[]> {
+function logOurs(log: (s: string) => void, what: string, r: ChildResult): void {
+  log(
+    `ours ${what}: ${r.records} records in ${r.seconds.toFixed(2)} s (${Math.round(r.records / r.seconds)} records/s), peak RSS ${r.peakRssMb.toFixed(0)} MB; ` +
+      `lookup tables ${r.lookupsSeconds?.toFixed(1)} s (peak RSS then ${r.lookupsPeakRssMb?.toFixed(0)} MB); ` +
+      `search by decisionId ${r.lookupDecisionMs?.toFixed(1)} ms, by traceId ${r.lookupTraceMs?.toFixed(1)} ms (cold ${r.lookupColdMs?.toFixed(1)} ms); ${load()}`,
+  );
+}
+
+function lookupEntries(r: ChildResult): BenchEntry[] {
+  return [
+    { name: 'import.lookup_ms', value: r.lookupMs ?? 0, unit: 'ms' },
+    { name: 'import.lookups_build_s', value: r.lookupsSeconds ?? 0, unit: 's' },
+  ];
+}
+
+/** `--archive DIR`: that archive as it is (JSONL or Parquet), ours and (unless switched off) bare. */
+async function benchArchive(dir: string, tmp: string | undefined, log: (s: string) => void): Promise<BenchEntry[]> {
+  const parquet = bytesOf(dir, /\.parquet$/) > 0;
+  const fmt = parquet ? 'parquet' : 'jsonl';
+  log(
+    `archive ${dir}: ${(bytesOf(dir, parquet ? /\.parquet$/ : /\.(jsonl|ndjson)(\.gz)?$/) / 1e6).toFixed(0)} MB of ${fmt} data; ${load()}`,
+  );
+  const r = runChild('ours', dir, tmp);
+  logOurs(log, fmt, r);
+  const entries: BenchEntry[] = [
+    { name: `import.${fmt}_records_per_s`, value: Math.round(r.records / r.seconds), unit: 'records/s' },
+    { name: `import.${fmt}_seconds`, value: r.seconds, unit: 's' },
+    { name: 'import.records', value: r.records, unit: 'records' },
+    { name: 'import.peak_rss_mb', value: Math.round(r.peakRssMb), unit: 'MB' },
+    { name: 'import.lookups_peak_rss_mb', value: Math.round(r.lookupsPeakRssMb ?? 0), unit: 'MB' },
+    ...lookupEntries(r),
+  ];
+  if (process.env.AUDIT_WS_BENCH_IMPORT_BARE !== '0') {
+    const b = runChild('bare', dir, tmp);
+    const ratio = r.seconds / b.seconds;
+    log(
+      `bare read_${parquet ? 'parquet' : 'json'}: ${b.records} records in ${b.seconds.toFixed(2)} s; ratio ${ratio.toFixed(2)}; ${load()}`,
+    );
+    entries.push({ name: `import.${fmt}_ratio`, value: ratio, unit: 'x', baseline: b.seconds, ratio });
+  }
+  return entries;
+}
+
+export async function benchImport(
+  records: number,
+  log: (s: string) => void,
+  options: BenchOptions = {},
+): Promise<BenchEntry[]> {
+  const tmp = options.tmp ? resolve(options.tmp) : undefined;
+  if (tmp) mkdirSync(tmp, { recursive: true });
+  if (options.workspace && options.case) {
+    // An existing case (e.g. a 10M import made with `audit-ws import`): its point lookups only.
+    const caseDir = new Workspace(resolve(options.workspace)).locate(options.case);
+    const r = runChild('lookup', caseDir, tmp);
+    log(
+      `case ${caseDir} (${r.records} decisions, opened read-only): search by decisionId ${r.lookupDecisionMs?.toFixed(1)} ms, by traceId ${r.lookupTraceMs?.toFixed(1)} ms (cold ${r.lookupColdMs?.toFixed(1)} ms); ${load()}`,
+    );
+    return [{ name: 'import.lookup_ms', value: r.lookupMs ?? 0, unit: 'ms' }];
+  }
+  if (options.archive) {
+    log(`measuring ${options.archive} as it is (--records does not apply)`);
+    return benchArchive(resolve(options.archive), tmp, log);
+  }
   // The same archive the verify benchmark generates, so one run of `npm run bench` makes it once.
   const dir = join(tmpdir(), `audit-ws-bench-verify-${records}`);
   if (!existsSync(join(dir, 'archive.json'))) {
@@ -77,25 +160,27 @@ export async function benchImport(records: number, log: (s: string) => void): Pr
   const parquetDir = join(tmpdir(), `audit-ws-bench-import-parquet-${records}`);
   await parquetCopy(dir, parquetDir, log);
   log(
-    `JSONL data: ${(bytesOf(dir, /\.jsonl(\.gz)?$/) / 1e6).toFixed(0)} MB; Parquet data: ${(bytesOf(parquetDir, /\.parquet$/) / 1e6).toFixed(0)} MB`,
+    `JSONL data: ${(bytesOf(dir, /\.jsonl(\.gz)?$/) / 1e6).toFixed(0)} MB; Parquet data: ${(bytesOf(parquetDir, /\.parquet$/) / 1e6).toFixed(0)} MB; ${load()}`,
   );
 
-  const bareJsonl = runChild('bare', dir);
-  log(`bare read_json: ${bareJsonl.records} records in ${bareJsonl.seconds.toFixed(2)} s`);
-  const jsonl = runChild('ours', dir);
+  const bareJsonl = runChild('bare', dir, tmp);
+  log(`bare read_json: ${bareJsonl.records} records in ${bareJsonl.seconds.toFixed(2)} s; ${load()}`);
+  const jsonl = runChild('ours', dir, tmp);
+  logOurs(log, 'JSONL', jsonl);
+  const bareParquet = runChild('bare', parquetDir, tmp);
+  log(`bare read_parquet: ${bareParquet.records} records in ${bareParquet.seconds.toFixed(2)} s; ${load()}`);
+  const bareRaw = runChild('bare-raw', parquetDir, tmp);
+  log(
+    `bare read_parquet + the JSON text of each row (what raw keeps): ${bareRaw.seconds.toFixed(2)} s (${(bareRaw.seconds / bareParquet.seconds).toFixed(2)}x bare); ${load()}`,
+  );
+  const parquet = runChild('ours', parquetDir, tmp);
+  logOurs(log, 'Parquet', parquet);
   const jsonlRate = jsonl.records / jsonl.seconds;
-  log(
-    `ours JSONL: ${jsonl.records} records in ${jsonl.seconds.toFixed(2)} s (${Math.round(jsonlRate)} records/s), peak RSS ${jsonl.peakRssMb.toFixed(0)} MB, lookup ${jsonl.lookupMs?.toFixed(1)} ms`,
-  );
-  const bareParquet = runChild('bare', parquetDir);
-  log(`bare read_parquet: ${bareParquet.records} records in ${bareParquet.seconds.toFixed(2)} s`);
-  const parquet = runChild('ours', parquetDir);
-  log(
-    `ours Parquet: ${parquet.records} records in ${parquet.seconds.toFixed(2)} s, peak RSS ${parquet.peakRssMb.toFixed(0)} MB`,
-  );
   const jsonlRatio = jsonl.seconds / bareJsonl.seconds;
   const parquetRatio = parquet.seconds / bareParquet.seconds;
-  log(`ratios: JSONL ${jsonlRatio.toFixed(2)} (target <= 1.3), Parquet ${parquetRatio.toFixed(2)} (target <= 1.3)`);
+  log(
+    `ratios: JSONL ${jsonlRatio.toFixed(2)} (target <= 1.3), Parquet ${parquetRatio.toFixed(2)} (target <= 1.3; ${(parquet.seconds / bareRaw.seconds).toFixed(2)} of bare + raw); ${load()}`,
+  );
   return [
     { name: 'import.jsonl_records_per_s', value: Math.round(jsonlRate), unit: 'records/s' },
     { name: 'import.jsonl_ratio', value: jsonlRatio, unit: 'x', baseline: bareJsonl.seconds, ratio: jsonlRatio },
@@ -106,7 +191,14 @@ export async function benchImport(records: number, log: (s: string) => void): Pr
       baseline: bareParquet.seconds,
       ratio: parquetRatio,
     },
+    {
+      name: 'import.parquet_raw_floor_ratio',
+      value: bareRaw.seconds / bareParquet.seconds,
+      unit: 'x',
+      baseline: bareParquet.seconds,
+      ratio: bareRaw.seconds / bareParquet.seconds,
+    },
     { name: 'import.peak_rss_mb', value: Math.round(Math.max(jsonl.peakRssMb, parquet.peakRssMb)), unit: 'MB' },
-    { name: 'import.lookup_ms', value: jsonl.lookupMs ?? 0, unit: 'ms' },
+    ...lookupEntries(jsonl),
   ];
 }

@@ -9,21 +9,42 @@
  * and a case opened for writing removes evidence rows of imports it does not know (store.ts). Then the lookup tables are built, the case is reopened read-only as the
  * CLI does, and each query is timed: the first (cold) run and the median of five warm runs. A query's
  * time includes building its query context, as every CLI or UI request does.
+ *
+ * `--workspace DIR --case NAME` measures an existing case instead (opened read-only, never changed: a
+ * real import, e.g. the 10M demo archive), so nothing is generated; the lookup tables it was built with
+ * are used as they are, and any that are missing or stale are named (the queries then scan: same
+ * results, slower). To measure lookup tables of a newer build, copy the case folder and rebuild them
+ * in the copy (docs/benchmarks.md).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CaseHandle } from '../src/case/store.ts';
+import { Workspace } from '../src/case/workspace.ts';
 import { buildTimeline, lifecycleEvents } from '../src/demo/scenario.ts';
 import { ANOMALY_FILTERS, runAnomaly } from '../src/query/anomalies/index.ts';
 import { queryContext } from '../src/query/context.ts';
 import { queryRows } from '../src/query/db.ts';
 import { fairness } from '../src/query/fairness.ts';
-import { buildLookups } from '../src/query/lookups.ts';
+import { DECISION_FACTS, FACT_MODELS, FACT_VALUES } from '../src/query/facts.ts';
+import { LINKS_TABLE, LOOKUPS, buildLookups } from '../src/query/lookups.ts';
+import { KEPT_EVALUATION_SEGMENTS, KEPT_LIFECYCLE_MODELS, KEPT_VERSION_SEGMENTS } from '../src/query/model-state.ts';
 import { oversight } from '../src/query/oversight.ts';
 import { search } from '../src/query/search.ts';
 import { timeline } from '../src/query/timeline.ts';
-import type { BenchEntry } from './types.ts';
+import type { BenchEntry, BenchOptions } from './types.ts';
+
+/** Derived tables the queries use when fresh (named when a measured case lacks them). */
+const EXPECTED_LOOKUPS = [
+  ...LOOKUPS.map((l) => l.name),
+  LINKS_TABLE,
+  KEPT_VERSION_SEGMENTS,
+  KEPT_EVALUATION_SEGMENTS,
+  KEPT_LIFECYCLE_MODELS,
+  DECISION_FACTS,
+  FACT_MODELS,
+  FACT_VALUES,
+];
 
 const DAYS = 90;
 const BASE = '2026-03-01T00:00:00Z';
@@ -229,12 +250,23 @@ export async function makeBenchCase(
   }
 }
 
-export async function benchQuery(records: number, log: (line: string) => void): Promise<BenchEntry[]> {
+export async function benchQuery(
+  records: number,
+  log: (line: string) => void,
+  options: BenchOptions = {},
+): Promise<BenchEntry[]> {
+  if ((options.workspace === undefined) !== (options.case === undefined))
+    throw new Error('--workspace DIR and --case NAME go together');
   // AUDIT_WS_BENCH_QUERY_CASE=DIR keeps the case in DIR (made there when missing) to time the queries
   // again without making ten million decisions again
-  const keep = process.env.AUDIT_WS_BENCH_QUERY_CASE;
-  const root = keep ? path.dirname(path.resolve(keep)) : mkdtempSync(path.join(os.tmpdir(), 'audit-ws-bench-query-'));
-  const dir = keep ? path.resolve(keep) : path.join(root, 'case');
+  const keep = options.workspace ? undefined : process.env.AUDIT_WS_BENCH_QUERY_CASE;
+  const given = options.workspace ? new Workspace(path.resolve(options.workspace)).locate(options.case!) : undefined;
+  const root = given
+    ? undefined
+    : keep
+      ? path.dirname(path.resolve(keep))
+      : mkdtempSync(path.join(os.tmpdir(), 'audit-ws-bench-query-'));
+  const dir = given ?? (keep ? path.resolve(keep) : path.join(root!, 'case'));
   const entries: BenchEntry[] = [];
   const add = (name: string, value: number, unit = 'ms', target?: number) => {
     entries.push({ name: `query.${name}`, value: round(value), unit });
@@ -243,7 +275,8 @@ export async function benchQuery(records: number, log: (line: string) => void): 
     );
   };
   try {
-    if (!keep || !existsSync(dir)) {
+    if (given) log(`  measuring the case in ${dir} (read-only)`);
+    else if (!keep || !existsSync(dir)) {
       const { lookupsMs } = await makeBenchCase(dir, records, log);
       add('lookups_build_ms', lookupsMs);
     } else log(`  reusing the case in ${dir}`);
@@ -251,6 +284,12 @@ export async function benchQuery(records: number, log: (line: string) => void): 
     const h = await CaseHandle.open(dir, { mode: 'read', duckdb: { memoryLimit: '2GB' } });
     try {
       const ctx0 = await queryContext(h);
+      const [{ n: decisions }] = await queryRows(h.duck, 'SELECT count(*) AS n FROM decisions');
+      records = Number(decisions);
+      add('decisions', records, 'decisions');
+      const missing = EXPECTED_LOOKUPS.filter((t) => !ctx0.lookups.has(t));
+      if (missing.length > 0)
+        log(`  NOTE: lookup tables missing or out of date (those queries scan instead): ${missing.join(', ')}`);
       // a reviewed, escalated credit decline with an outcome-free history: the busiest kind of timeline
       const [pick] = await queryRows(
         h.duck,
@@ -339,7 +378,7 @@ export async function benchQuery(records: number, log: (line: string) => void): 
       await h.close();
     }
   } finally {
-    if (!keep) rmSync(root, { recursive: true, force: true });
+    if (!keep && root) rmSync(root, { recursive: true, force: true });
   }
   return entries;
 }

@@ -1,5 +1,6 @@
 /**
- * Benchmark harness: `npm run bench [-- --only NAME[,NAME]] [--records N] [--out FILE]`.
+ * Benchmark harness: `npm run bench [-- --only NAME[,NAME]] [--records N] [--out FILE]`, plus the options
+ * some benchmarks take (`--workspace DIR --case NAME`, `--archive DIR`, `--tmp DIR`; see BenchOptions).
  * Each registered benchmark (bench/registry.ts) runs in a child process of its own, so the peak RSS
  * printed for it is that benchmark's alone; results go to bench-results.json as
  * [{name, value, unit, baseline?, ratio?}].
@@ -7,17 +8,20 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { BENCHMARKS } from './registry.ts';
-import type { BenchEntry } from './types.ts';
+import type { BenchEntry, BenchOptions } from './types.ts';
+
+const OPTION_FLAGS = ['workspace', 'case', 'archive', 'tmp'] as const;
 
 interface Flags {
   only?: string[];
   records?: number;
   out: string;
   child?: string;
+  options: BenchOptions;
 }
 
 function parseFlags(argv: string[]): Flags {
-  const flags: Flags = { out: 'bench-results.json' };
+  const flags: Flags = { out: 'bench-results.json', options: {} };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -32,18 +36,22 @@ function parseFlags(argv: string[]): Flags {
       flags.records = Number(v);
     } else if (a === '--out') flags.out = value();
     else if (a === '--child') flags.child = value();
-    else throw new Error(`unknown flag ${a}; use --only NAME, --records N, --out FILE`);
+    else if (OPTION_FLAGS.some((o) => a === `--${o}`)) flags.options[a.slice(2) as keyof BenchOptions] = value();
+    else
+      throw new Error(
+        `unknown flag ${a}; use --only NAME, --records N, --out FILE, ${OPTION_FLAGS.map((o) => `--${o} VALUE`).join(', ')}`,
+      );
   }
   return flags;
 }
 
 const RESULT_MARK = 'BENCH-RESULT ';
 
-async function runChild(name: string, records: number | undefined): Promise<void> {
+async function runChild(name: string, records: number | undefined, options: BenchOptions): Promise<void> {
   const bench = BENCHMARKS.find((b) => b.name === name)!;
   const n = records ?? bench.defaultRecords;
   const started = performance.now();
-  const entries = await bench.run(n, (line) => process.stderr.write(`${line}\n`));
+  const entries = await bench.run(n, (line) => process.stderr.write(`${line}\n`), options);
   const seconds = (performance.now() - started) / 1000;
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(`${RESULT_MARK}${JSON.stringify({ entries, seconds, peakRssMb, records: n })}\n`);
@@ -69,6 +77,7 @@ function runParent(flags: Flags): number {
       '--child',
       bench.name,
       ...(flags.records ? ['--records', String(flags.records)] : []),
+      ...Object.entries(flags.options).flatMap(([k, v]) => [`--${k}`, v]),
     ];
     const r = spawnSync(process.execPath, args, {
       encoding: 'utf8',
@@ -105,7 +114,7 @@ function runParent(flags: Flags): number {
 
 try {
   const flags = parseFlags(process.argv.slice(2));
-  if (flags.child) await runChild(flags.child, flags.records);
+  if (flags.child) await runChild(flags.child, flags.records, flags.options);
   else process.exitCode = runParent(flags);
 } catch (err) {
   process.stderr.write(`bench: ${(err as Error).message}\n`);

@@ -8,6 +8,13 @@ export interface BenchEntry {
 }
 
 /**
+ * Options a benchmark may take besides --records, forwarded by bench/run.ts: `workspace` and `case` (an
+ * existing case to measure instead of a generated one), `archive` (an existing archive), `tmp` (the folder
+ * temporary workspaces are made in).
+ */
+export type BenchOptions = Partial<Record<'workspace' | 'case' | 'archive' | 'tmp', string>>;
+
+/**
  * A named benchmark. `run` does the measuring and returns its figures; bench/run.ts runs each one in a
  * process of its own so that the peak RSS it reports belongs to that benchmark alone.
  */
@@ -16,5 +23,5 @@ export interface Benchmark {
   description: string;
   /** records (or decisions) measured when --records is not given */
   defaultRecords: number;
-  run(records: number, log: (line: string) => void): Promise<BenchEntry[]>;
+  run(records: number, log: (line: string) => void, options: BenchOptions): Promise<BenchEntry[]>;
 }

@@ -119,8 +119,28 @@ async function writeEntry(
   dest: string,
   data: NodeJS.ReadableStream,
   count?: (bytes: number) => void,
+  signal?: AbortSignal,
 ): Promise<void> {
-  await mkdirFor(archive, name, dirname(dest));
+  // Until the copy starts, an error of the entry's stream (a zip entry's inflater finding bad data)
+  // has no listener and would be thrown as an uncaught exception; keep it, and drop the stream if the
+  // copy never starts.
+  let early: unknown;
+  data.on('error', (err: unknown) => {
+    early ??= err;
+  });
+  const discard = (): void => {
+    (data as unknown as { destroy?: () => void }).destroy?.();
+  };
+  try {
+    await mkdirFor(archive, name, dirname(dest));
+  } catch (err) {
+    discard();
+    throw err;
+  }
+  if (early !== undefined) {
+    discard();
+    throw early;
+  }
   const counter = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       try {
@@ -133,7 +153,7 @@ async function writeEntry(
   });
   try {
     // 'wx' never overwrites: a second entry with the same path is refused rather than silently winning.
-    await pipeline(data, counter, createWriteStream(dest, { flags: 'wx' }));
+    await pipeline(data, counter, createWriteStream(dest, { flags: 'wx' }), ...(signal ? [{ signal }] : []));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw unsafe(archive, name, 'duplicate entry');
     if ((err as NodeJS.ErrnoException).code === 'EISDIR')
@@ -270,12 +290,17 @@ export async function extractTar(
   });
   const extract = tarStream.extract();
   let feedError: unknown;
+  // A tar that ends inside an entry destroys that entry's stream, possibly before its copy has started
+  // (while its folder is being made); a copy started on a destroyed stream would wait forever, so a
+  // failure of the feed aborts the copy in progress.
+  const feedFailed = new AbortController();
   const feeding = (
     gzipped
       ? pipeline(createReadStream(absPath), createGunzip(), counter, extract)
       : pipeline(createReadStream(absPath), counter, extract)
   ).catch((err: unknown) => {
     feedError = err;
+    feedFailed.abort();
   });
 
   try {
@@ -300,13 +325,16 @@ export async function extractTar(
         name,
         destinationOf(archive, destDir, name, rel),
         entry as unknown as NodeJS.ReadableStream,
+        undefined,
+        feedFailed.signal,
       );
     }
   } catch (err) {
     extract.destroy();
     await feeding;
-    // A bomb or read failure surfaces in the parser as a generic error; report the original cause.
-    throw classifyTarError(archive, feedError instanceof AuditWsError ? feedError : err, gzipped, current);
+    // A bomb or read failure surfaces in the parser (or as an aborted copy) as a generic error; report
+    // the original cause. Our own refusals (unsafe entries) stay as they are.
+    throw classifyTarError(archive, err instanceof AuditWsError ? err : (feedError ?? err), gzipped, current);
   }
   await feeding;
   if (feedError) throw classifyTarError(archive, feedError, gzipped, current);

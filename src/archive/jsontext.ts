@@ -12,7 +12,24 @@
  * string contents such as an embedded `\"a\":1`) does the full scanner run to decide.
  */
 
-export type ParsedJson = { ok: true; value: unknown } | { ok: false; offset: number; message: string };
+export type ParsedJson =
+  | {
+      ok: true;
+      value: unknown;
+      /**
+       * Set when the text holds a number the parsed value cannot carry exactly (an integer beyond
+       * 2^53-1, or a number beyond the range of a double): why a hash over the value cannot be trusted.
+       */
+      inexact?: string;
+    }
+  | { ok: false; offset: number; message: string };
+
+/**
+ * Deepest nesting of arrays and objects accepted. JSON.parse itself nests without limit, but every
+ * recursive consumer after it (canonicalisation, JSON.stringify, structured clone, rendering) would
+ * overflow the call stack on a 100,000-deep value; no audit record comes near this.
+ */
+export const MAX_JSON_DEPTH = 256;
 
 export interface JsonProblem {
   /** UTF-16 offset in the text where the problem starts. */
@@ -32,11 +49,100 @@ export function parseStrictJson(text: string): ParsedJson {
     const msg = err instanceof Error ? err.message : String(err);
     return { ok: false, offset: 0, message: `not valid JSON (${oneLine(msg)})` };
   }
-  if (countKeyColons(text) > countMembers(value)) {
+  largeNumber = false;
+  const members = boundedMembers(value, 0);
+  if (members < 0 || countKeyColons(text) > members) {
     const problem = findJsonProblem(text);
     if (problem) return { ok: false, ...problem };
+    if (members < 0) return { ok: false, offset: 0, message: `nested deeper than ${MAX_JSON_DEPTH} levels` };
+  }
+  if (largeNumber) {
+    const inexact = inexactNumber(text);
+    if (inexact) return { ok: true, value, inexact };
   }
   return { ok: true, value };
+}
+
+/** Set by boundedMembers when it meets a number of magnitude 2^53 or more (rare: then the text is looked at). */
+let largeNumber = false;
+
+/**
+ * Members held by every object in a parsed value, like countMembers, or -1 when the value nests deeper
+ * than MAX_JSON_DEPTH (it stops descending there, so it cannot overflow the stack itself).
+ */
+function boundedMembers(value: unknown, depth: number): number {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'number' && (value > Number.MAX_SAFE_INTEGER || value < -Number.MAX_SAFE_INTEGER))
+      largeNumber = true;
+    return 0;
+  }
+  if (depth >= MAX_JSON_DEPTH) return -1;
+  let n = 0;
+  // primitives are judged here rather than by a call each: this runs on every record read
+  if (Array.isArray(value)) {
+    for (const v of value) {
+      if (v !== null && typeof v === 'object') {
+        const m = boundedMembers(v, depth + 1);
+        if (m < 0) return -1;
+        n += m;
+      } else if (typeof v === 'number' && (v > Number.MAX_SAFE_INTEGER || v < -Number.MAX_SAFE_INTEGER))
+        largeNumber = true;
+    }
+    return n;
+  }
+  const obj = value as Record<string, unknown>;
+  for (const key in obj) {
+    n++;
+    const v = obj[key];
+    if (v !== null && typeof v === 'object') {
+      const m = boundedMembers(v, depth + 1);
+      if (m < 0) return -1;
+      n += m;
+    } else if (typeof v === 'number' && (v > Number.MAX_SAFE_INTEGER || v < -Number.MAX_SAFE_INTEGER))
+      largeNumber = true;
+  }
+  return n;
+}
+
+const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * The first number token of (valid) JSON text that its parsed value cannot carry exactly: an integer
+ * beyond +-(2^53-1) (I-JSON, RFC 7493 section 2.2; spec section 6 says the same of Parquet INT64), or a
+ * number beyond the range of a double. Such a value is read rounded, so a hash recomputed over it can
+ * neither confirm nor refute the bytes: the record is unverifiable, never "intact" or "tampered".
+ */
+export function inexactNumber(text: string): string | undefined {
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // skip a string
+      for (i++; i < n; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+      continue;
+    }
+    if (c !== 0x2d && (c < 0x30 || c > 0x39)) continue;
+    NUMBER_RE.lastIndex = i;
+    if (!NUMBER_RE.test(text)) continue;
+    const token = text.slice(i, NUMBER_RE.lastIndex);
+    const shown = token.length > 40 ? `${token.slice(0, 40)}...` : token;
+    if (!/[.eE]/.test(token)) {
+      const digits = token.startsWith('-') ? token.length - 1 : token.length;
+      if (digits >= 16) {
+        const big = BigInt(token);
+        if (big > MAX_SAFE_BIG || big < -MAX_SAFE_BIG)
+          return `the integer ${shown} (column ${i + 1}) is beyond 2^53-1, which JSON numbers cannot carry exactly`;
+      }
+    } else if (!Number.isFinite(Number(token))) {
+      return `the number ${shown} (column ${i + 1}) is beyond the range of a JSON number (a 64-bit double)`;
+    }
+    i = NUMBER_RE.lastIndex - 1;
+  }
+  return undefined;
 }
 
 /** 1-based line and column of a UTF-16 offset (lines end at \n). */
@@ -141,6 +247,8 @@ export function findJsonProblem(text: string): JsonProblem | undefined {
     skip();
     if (expectValue) {
       const c = text[i];
+      if ((c === '{' || c === '[') && stack.length >= MAX_JSON_DEPTH)
+        return { offset: i, message: `nested deeper than ${MAX_JSON_DEPTH} levels` };
       if (c === '{') {
         i++;
         skip();

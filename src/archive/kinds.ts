@@ -107,12 +107,22 @@ const KNOWN_BY_KIND: Record<RecordKind, Set<string>> = Object.fromEntries(
   RECORD_KINDS.map((k) => [k, new Set<string>([...KIND_MEMBERS[k], ...CHAIN_MEMBERS])]),
 ) as Record<RecordKind, Set<string>>;
 
+/**
+ * Whether a record holds a member (either spelling) for telling kinds apart. A member written null is
+ * absent: the hash rule drops it (spec section 3) and a null Parquet value is an absent member (section
+ * 6), so `{"decisionId":"d","modelId":null,"outcome":"x"}` is the same record as one without modelId,
+ * and its JSONL and Parquet forms must get the same kind. (The importer's SQL reads members the same way.)
+ */
 function has(obj: Record<string, unknown>, camel: string): boolean {
-  return obj[camel] !== undefined || obj[camelToSnake(camel)] !== undefined;
+  return get(obj, camel) !== undefined;
 }
 
+/** A member's value, camelCase spelling first; null reads as absent (undefined). */
 function get(obj: Record<string, unknown>, camel: string): unknown {
-  return obj[camel] !== undefined ? obj[camel] : obj[camelToSnake(camel)];
+  const v = obj[camel];
+  if (v !== undefined && v !== null) return v;
+  const s = obj[camelToSnake(camel)];
+  return s === null ? undefined : s;
 }
 
 export function camelToSnake(name: string): string {
@@ -120,8 +130,9 @@ export function camelToSnake(name: string): string {
 }
 
 /**
- * Tells record kinds apart by content when no descriptor says which stream a file holds.
- * Returns undefined when the object matches no kind (the caller reports it with file and line).
+ * Tells record kinds apart by content when no descriptor says which stream a file holds (members
+ * written null count as absent, see `has`). Returns undefined when the object matches no kind (the
+ * caller reports it with file and line).
  */
 export function detectKind(obj: Record<string, unknown>): RecordKind | undefined {
   const eventType = get(obj, 'eventType');

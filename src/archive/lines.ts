@@ -11,6 +11,11 @@ import { AuditWsError } from '../errors.ts';
 
 export const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
 
+// The container limits of containers.ts (maxExpansionRatio, RATIO_FLOOR_BYTES), repeated rather than
+// imported so that threads reading lines do not load the zip and tar readers.
+const DEFAULT_MAX_EXPANSION_RATIO = 200;
+const RATIO_FLOOR_BYTES = 1024 * 1024;
+
 export type LineEvent =
   /** One line, without its line ending; `crlf` when a \r before the \n was removed. */
   | { kind: 'line'; line: number; text: string; crlf: boolean; bom: boolean }
@@ -29,6 +34,11 @@ export interface LineReaderOptions {
    */
   start?: number;
   end?: number;
+  /**
+   * gzip only: largest decompressed:compressed ratio (default 200, as for containers), judged once
+   * past 1 MiB. A gzip bomb of newlines would otherwise keep the reader busy for hours.
+   */
+  maxExpansionRatio?: number;
 }
 
 /**
@@ -61,6 +71,8 @@ export async function* readLines(absPath: string, options: LineReaderOptions): A
   let pendingBytes = 0;
   let overflowBytes = -1; // >= 0 while skipping the rest of an over-long line
   let lineNo = 0;
+  const maxRatio = options.maxExpansionRatio ?? DEFAULT_MAX_EXPANSION_RATIO;
+  let produced = 0;
 
   const finish = (segment: Buffer): LineEvent => {
     lineNo++;
@@ -105,6 +117,17 @@ export async function* readLines(absPath: string, options: LineReaderOptions): A
 
   try {
     for await (const chunk of source) {
+      if (options.gzip) {
+        produced += chunk.length;
+        if (produced > RATIO_FLOOR_BYTES && produced > maxRatio * Math.max(file.bytesRead, 1)) {
+          const ratio = Math.round(produced / Math.max(file.bytesRead, 1));
+          throw new AuditWsError(
+            'LIMIT_EXCEEDED',
+            `${options.displayName}: expands more than ${maxRatio}:1 (${ratio}:1) after line ${lineNo}, refused as a decompression bomb`,
+            { file: options.displayName, line: lineNo, ratio, limit: maxRatio },
+          );
+        }
+      }
       let start = 0;
       for (let nl = chunk.indexOf(0x0a, start); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
         const segment = chunk.subarray(start, nl);
@@ -130,4 +153,22 @@ export async function* readLines(absPath: string, options: LineReaderOptions): A
     );
   }
   if (pendingBytes > 0 || overflowBytes >= 0) yield finish(Buffer.alloc(0));
+}
+
+/**
+ * The 1-based line of the first bytes that are not UTF-8, or undefined when all are. For files read
+ * whole (descriptor, checkpoints), which must be UTF-8 like every line of a data file: decoding them
+ * with replacement characters would hide what the bytes say.
+ */
+export function firstNonUtf8Line(bytes: Buffer): number | undefined {
+  if (isUtf8(bytes)) return undefined;
+  let line = 1;
+  let start = 0;
+  for (let nl = bytes.indexOf(0x0a); ; nl = bytes.indexOf(0x0a, start)) {
+    const end = nl === -1 ? bytes.length : nl;
+    if (!isUtf8(bytes.subarray(start, end))) return line;
+    if (nl === -1) return line;
+    line++;
+    start = nl + 1;
+  }
 }

@@ -5,7 +5,7 @@
  */
 import { AuditWsError } from '../errors.ts';
 import { describeJsonType, parseStrictJson, positionOf } from './jsontext.ts';
-import { readLines } from './lines.ts';
+import { firstNonUtf8Line, readLines } from './lines.ts';
 import { readSmallFile } from './open.ts';
 import type { CheckpointFiles, OpenedArchive } from './open.ts';
 
@@ -101,6 +101,8 @@ export async function readCheckpoint(
   cp: CheckpointFiles,
 ): Promise<{ bytes: Buffer; value: Checkpoint }> {
   const bytes = await readSmallFile(archive, cp.path);
+  const badLine = firstNonUtf8Line(bytes);
+  if (badLine !== undefined) throw malformed(cp.path, badLine, 'not valid UTF-8');
   const text = bytes.toString('utf8');
   const parsed = parseStrictJson(text.replace(/^\uFEFF/, ''));
   if (!parsed.ok) {

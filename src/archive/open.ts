@@ -19,6 +19,7 @@ import { AuditWsError } from '../errors.ts';
 import { DEFAULT_EXTRACT_LIMITS, extractTar, extractZip } from './containers.ts';
 import type { ExtractLimits } from './containers.ts';
 import { parseStrictJson, positionOf } from './jsontext.ts';
+import { firstNonUtf8Line } from './lines.ts';
 import { DEFAULT_STREAM, RECORD_KINDS, detectKind } from './kinds.ts';
 import type { RecordKind } from './kinds.ts';
 import { formatOfPath, isRecordError, readRecords } from './records.ts';
@@ -312,7 +313,15 @@ async function readDescriptor(file: ArchiveFile, warnings: string[]): Promise<Ar
       file: file.path,
     });
   }
-  const text = await fsp.readFile(file.absPath, 'utf8');
+  const bytes = await fsp.readFile(file.absPath);
+  const badLine = firstNonUtf8Line(bytes);
+  if (badLine !== undefined) {
+    throw new AuditWsError('MALFORMED_RECORD', `${file.path}:${badLine}: not valid UTF-8`, {
+      file: file.path,
+      line: badLine,
+    });
+  }
+  const text = bytes.toString('utf8');
   const parsed = parseStrictJson(text.replace(/^\uFEFF/, ''));
   if (!parsed.ok) {
     const { line, column } = positionOf(text, parsed.offset);

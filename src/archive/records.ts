@@ -7,7 +7,6 @@ import { readLines } from './lines.ts';
 import type { LineReaderOptions } from './lines.ts';
 import { describeJsonType, parseStrictJson } from './jsontext.ts';
 import type { ArchiveFile, OpenedArchive } from './open.ts';
-import { readParquetRows } from './parquet.ts';
 
 export interface RawRecord {
   file: string;
@@ -79,6 +78,8 @@ export async function* readRecords(
   if (format === 'parquet') {
     let lastRow = 0;
     try {
+      // loaded on first use, so threads that only parse JSONL lines (scan workers) never load DuckDB
+      const { readParquetRows } = await import('./parquet.ts');
       for await (const r of readParquetRows(file.absPath, file.path)) {
         lastRow = r.row;
         if (r.error !== undefined || !r.value) {
@@ -125,10 +126,17 @@ export async function* readRecords(
         yield fail({ file: file.path, line: ev.line, message: parsed.message, error: true });
         continue;
       }
-      yield { file: file.path, line: ev.line, text: ev.text, value: parsed.value };
+      const rec: RawRecord = { file: file.path, line: ev.line, text: ev.text, value: parsed.value };
+      if (parsed.unverifiable) rec.unverifiable = parsed.unverifiable;
+      yield rec;
     }
   } catch (err) {
-    if (onError === 'yield' && err instanceof AuditWsError && err.code === 'UNREADABLE_INPUT') {
+    // A stream that cannot be read on (truncated gzip, a decompression bomb) ends the file with one error.
+    if (
+      onError === 'yield' &&
+      err instanceof AuditWsError &&
+      (err.code === 'UNREADABLE_INPUT' || err.code === 'LIMIT_EXCEEDED')
+    ) {
       yield { file: file.path, line: lastLine + 1, message: withoutLocation(err.message, file.path), error: true };
       return;
     }
@@ -138,11 +146,12 @@ export async function* readRecords(
 
 /**
  * The one rule for a JSONL line: undefined when blank (only spaces and tabs), else the JSON object it
- * holds, or why it is not one (without location; the caller adds file:line).
+ * holds, or why it is not one (without location; the caller adds file:line). `unverifiable` says why
+ * the object's hash cannot be recomputed from it (a number JSON cannot carry exactly, see jsontext.ts).
  */
 export function parseRecordLine(
   text: string,
-): undefined | { ok: true; value: Record<string, unknown> } | { ok: false; message: string } {
+): undefined | { ok: true; value: Record<string, unknown>; unverifiable?: string } | { ok: false; message: string } {
   if (BLANK.test(text)) return undefined;
   const parsed = parseStrictJson(text);
   if (!parsed.ok) return { ok: false, message: `${parsed.message} (column ${parsed.offset + 1})` };
@@ -150,6 +159,7 @@ export function parseRecordLine(
   if (v === null || typeof v !== 'object' || Array.isArray(v)) {
     return { ok: false, message: `is ${describeJsonType(v)}, not a JSON object` };
   }
+  if (parsed.inexact) return { ok: true, value: v as Record<string, unknown>, unverifiable: parsed.inexact };
   return { ok: true, value: v as Record<string, unknown> };
 }
 

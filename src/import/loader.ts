@@ -1,13 +1,17 @@
 /**
  * Loads data files into evidence.duckdb, inside the import's open transaction, with DuckDB doing all
  * the work: INSERT ... SELECT over read_csv / read_json / read_parquet; on the fast path no record
- * passes through JS. Files are loaded in batches (same archive, same kind, same way of reading), one
- * statement per batch, because planning the extraction SQL costs more than reading a small file.
- * Rejected records go to the connection's temporary `import_rejects` table.
+ * passes through JS. Files are grouped in batches (same archive, same kind, same way of reading: for
+ * Parquet, columns of the same types), and the batches of one kind are loaded by one statement, a
+ * UNION ALL of their SELECTs: one INSERT per table per import, because several INSERTs into one table
+ * in a transaction make DuckDB's COMMIT merge their partly filled row groups, and because planning
+ * the extraction SQL costs more than reading a small file. Rejected records go to the connection's
+ * temporary `import_rejects` table.
  *
- * The common case costs one pass: the records of the batch's kind are inserted, and when that count
- * equals the non-blank lines the scan counted, the files held nothing else. Otherwise a census finds
- * the other kinds present, inserts them, and a last pass lists every rejected record.
+ * The common case costs one pass: the records of each batch's kind are inserted, and when that count
+ * equals the records the scan counted (non-blank lines, Parquet rows), the files held nothing else.
+ * Otherwise, for the batches that fell short, a census finds the other kinds present, inserts them,
+ * and a last pass lists every rejected record.
  */
 import { createWriteStream, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
@@ -18,8 +22,8 @@ import type { RecordKind } from '../archive/kinds.ts';
 import { readLines } from '../archive/lines.ts';
 import { KIND_TABLES } from '../case/evidence-schema.ts';
 import { AuditWsError } from '../errors.ts';
-import { RecordSql, keyCensusSql, keyCensusSummarySql, sqlString, suspectsSql } from './record-sql.ts';
-import type { BatchFileContext, KeyCensus, RecordContext } from './record-sql.ts';
+import { JsonlRecordSql, keyCensusSql, keyCensusSummarySql, sqlString, suspectsSql } from './record-sql.ts';
+import type { BatchFileContext, KeyCensus, RecordContext, RecordSqlBuilder } from './record-sql.ts';
 import { fastPathVerdict } from './scan.ts';
 import type { ScanResult } from './scan.ts';
 import { ParquetRecordSql } from './parquet-sql.ts';
@@ -63,12 +67,6 @@ export interface Batch {
   cleanup(): void;
 }
 
-/** What a batch put into the case. */
-export interface BatchLoad {
-  records: number;
-  rejected: number;
-}
-
 export interface PrepareOptions {
   importId: number;
   /** Folder for temporary files (inside the case). */
@@ -94,7 +92,8 @@ async function timed<T>(what: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } finally {
-    process.stderr.write(`[import] ${what}: ${Math.round(performance.now() - t)} ms\n`);
+    const rss = Math.round(process.memoryUsage.rss() / 1048576);
+    process.stderr.write(`[import] ${what}: ${Math.round(performance.now() - t)} ms, RSS ${rss} MB\n`);
   }
 }
 
@@ -500,41 +499,206 @@ export async function splitBatch(duck: DuckDBConnection, batch: Batch, options: 
   return out;
 }
 
-/** Inserts a batch's records (inside the import's transaction); rejects go to the rejects table. */
-export async function loadBatch(
+/** The SQL builder of a batch for the kinds it may hold. */
+function builderOf(batch: Batch, kinds: readonly RecordKind[]): RecordSqlBuilder {
+  return batch.census
+    ? new JsonlRecordSql(batch.context, kinds, batch.inputSql, batch.census)
+    : new ParquetRecordSql(batch.context, kinds, batch.inputSql, batch.columns ?? []);
+}
+
+/** Progress and cancellation of the load. */
+export interface LoadHooks {
+  signal?: AbortSignal;
+  /** A statement starts: what it reads (a label for the progress line), its bytes and records. */
+  onStatement?: (label: string, bytes: number, records: number) => void;
+  /** Share of the running statement DuckDB has done (0..1). */
+  onFraction?: (fraction: number) => void;
+  /** Files finished: how many, their bytes, the records they gave. */
+  onLoaded?: (files: number, bytes: number, records: number) => void;
+}
+
+/** A statement over these batches failed (`failure`: DuckDB's error, or ours). */
+export class BatchLoadError extends Error {
+  constructor(
+    readonly batches: Batch[],
+    readonly failure: unknown,
+  ) {
+    super(failure instanceof Error ? failure.message : String(failure));
+  }
+}
+
+function labelOf(batches: readonly Batch[]): string {
+  const files = batches.flatMap((b) => b.files);
+  return files.length === 1 ? files[0].file.path : `${files.length} files (${files[0].file.path} ...)`;
+}
+
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+
+/**
+ * Loads every batch (inside the import's transaction); rejects go to the rejects table. Returns the
+ * records loaded.
+ *
+ * `combine` (the normal way): one INSERT per table for all the batches whose files hold that kind,
+ * their SELECTs side by side in a UNION ALL, straight from the readers; when the records inserted
+ * equal the records the files hold, nothing more runs. A batch that fell short (other kinds in its
+ * files, or rejects) is finished on its own (finishBatch). Without `combine`, batch by batch (used to
+ * find the file DuckDB cannot read after a combined statement failed).
+ *
+ * A failed statement throws BatchLoadError naming the batches it read.
+ */
+export async function loadBatches(
+  duck: DuckDBConnection,
+  batches: readonly Batch[],
+  hooks: LoadHooks = {},
+  combine = true,
+): Promise<number> {
+  let records = 0;
+  if (!combine) {
+    for (const b of batches) {
+      hooks.onStatement?.(labelOf([b]), b.bytes, b.expected);
+      let n: number;
+      try {
+        n = await finishBatch(duck, b, await insertKindOf(duck, [b], hooks), hooks);
+      } catch (err) {
+        throw err instanceof BatchLoadError ? err : new BatchLoadError([b], err);
+      }
+      records += n;
+      hooks.onLoaded?.(b.files.length, b.bytes, n);
+    }
+    return records;
+  }
+
+  // The records of each batch's own kind: one statement per kind.
+  const inserted = new Map<Batch, number>();
+  for (const kind of RECORD_KINDS) {
+    const group = batches.filter((b) => b.context.fileKind === kind);
+    if (group.length === 0) continue;
+    const bytes = sum(group.map((b) => b.bytes));
+    const expected = sum(group.map((b) => b.expected));
+    hooks.onStatement?.(labelOf(group), bytes, expected);
+    let n: number;
+    try {
+      n = await insertKindOf(duck, group, hooks);
+    } catch (err) {
+      throw new BatchLoadError(group, err);
+    }
+    if (group.length === 1) inserted.set(group[0], n);
+    else if (n === expected) for (const b of group) inserted.set(b, b.expected);
+    else for (const [b, k] of await insertedPerBatch(duck, kind, group)) inserted.set(b, k);
+    const complete = group.filter((b) => inserted.get(b) === b.expected);
+    if (complete.length > 0)
+      hooks.onLoaded?.(
+        sum(complete.map((b) => b.files.length)),
+        sum(complete.map((b) => b.bytes)),
+        sum(complete.map((b) => b.expected)),
+      );
+    records += n;
+  }
+
+  // Batches that hold more than their kind, or rejects, or that have no kind of their own.
+  for (const b of batches) {
+    const done = inserted.get(b);
+    if (done !== undefined && done === b.expected) continue;
+    hooks.onStatement?.(labelOf([b]), b.bytes, b.expected);
+    let n: number;
+    try {
+      n = await finishBatch(duck, b, done ?? 0, hooks);
+    } catch (err) {
+      throw err instanceof BatchLoadError ? err : new BatchLoadError([b], err);
+    }
+    records += n - (done ?? 0);
+    hooks.onLoaded?.(b.files.length, b.bytes, n);
+  }
+  return records;
+}
+
+/**
+ * Inserts the records of the batches' own kind (all batches have the same fileKind; none: 0), in one
+ * statement, then (JSONL) the census's suspect records in a careful one. Returns the rows inserted.
+ */
+async function insertKindOf(duck: DuckDBConnection, group: readonly Batch[], hooks: LoadHooks): Promise<number> {
+  const kind = group[0].context.fileKind;
+  if (!kind) return 0;
+  const table = KIND_TABLES[kind];
+  const selects = group.map((b) => builderOf(b, [kind]).records(kind, 'fast'));
+  let n = await runTracked(
+    duck,
+    `INSERT INTO ${table}
+${selects.join('\nUNION ALL\n')}`,
+    hooks.onFraction,
+    hooks.signal,
+  );
+  const careful = group
+    .filter((b) => b.census && b.census.suspects > 0)
+    .map((b) => builderOf(b, [kind]).records(kind, 'suspects'));
+  if (careful.length > 0)
+    n += await runTracked(
+      duck,
+      `INSERT INTO ${table}
+${careful.join('\nUNION ALL\n')}`,
+      undefined,
+      hooks.signal,
+    );
+  return n;
+}
+
+/** Rows of `kind` this import inserted from each batch's files (after a combined insert fell short). */
+async function insertedPerBatch(
+  duck: DuckDBConnection,
+  kind: RecordKind,
+  group: readonly Batch[],
+): Promise<Map<Batch, number>> {
+  const batchOf = new Map<number, Batch>();
+  for (const b of group) for (const f of b.files) batchOf.set(f.context.sourceFileId, b);
+  const out = new Map<Batch, number>(group.map((b) => [b, 0]));
+  const importId = group[0].context.importId;
+  const rows = await duck.runAndReadAll(
+    `SELECT source_file_id, count(*) FROM ${KIND_TABLES[kind]} WHERE import_id = ${importId} GROUP BY ALL`,
+  );
+  for (const [id, n] of rows.getRowsJS()) {
+    const b = batchOf.get(Number(id));
+    if (b) out.set(b, (out.get(b) ?? 0) + Number(n));
+  }
+  return out;
+}
+
+/**
+ * Finishes a batch whose own kind is loaded (`records` of them): when the files hold more, finds the
+ * kinds present, loads the others, lists every rejected record, and checks that records and rejects
+ * add up to what the files hold. Returns the batch's records.
+ */
+async function finishBatch(
   duck: DuckDBConnection,
   batch: Batch,
-  hooks: { signal?: AbortSignal; onFraction?: (f: number) => void } = {},
-): Promise<BatchLoad> {
-  const { inputSql, expected, context: ctx, census } = batch;
-  const sqlFor = (kinds: readonly RecordKind[]) =>
-    census ? new RecordSql(ctx, kinds, census) : new ParquetRecordSql(ctx, kinds, batch.columns ?? []);
-  const parsed = (q: RecordSql | ParquetRecordSql, kind: RecordKind | undefined, pass: 'fast' | 'suspects' | 'all') =>
-    q instanceof RecordSql ? q.parsed(inputSql, kind, pass) : q.parsed(inputSql);
-  let records = 0;
-  const insert = async (kind: RecordKind, report: boolean): Promise<void> => {
-    const q = sqlFor([kind]);
-    const sql = `INSERT INTO ${KIND_TABLES[kind]} WITH ${parsed(q, kind, 'fast')} ${q.selectRecords(kind)}`;
-    records += await runTracked(duck, sql, report ? hooks.onFraction : undefined, hooks.signal);
-    if (census && census.suspects > 0) {
-      const careful = `INSERT INTO ${KIND_TABLES[kind]} WITH ${parsed(q, kind, 'suspects')} ${q.selectRecords(kind)}`;
-      records += await runTracked(duck, careful, undefined, hooks.signal);
-    }
-  };
-
-  if (ctx.fileKind) await insert(ctx.fileKind, true);
-  if (records === expected) return { records, rejected: 0 };
-
-  // Other kinds, or rejects: find out which kinds the files hold, load them, then list the rejects.
-  const all = sqlFor(RECORD_KINDS);
-  const kinds = await duck.runAndReadAll(`WITH ${parsed(all, undefined, 'all')} ${all.kindCounts()}`);
+  recordsSoFar: number,
+  hooks: LoadHooks,
+): Promise<number> {
+  const { expected, context: ctx } = batch;
+  let records = recordsSoFar;
+  if (records === expected) return records;
+  const all = builderOf(batch, RECORD_KINDS);
+  const kinds = await duck.runAndReadAll(all.kindCounts());
   for (const row of kinds.getRowObjectsJS()) {
     const kind = row.kind as RecordKind | null;
-    if (kind && kind !== ctx.fileKind && Number(row.records) > 0) await insert(kind, !ctx.fileKind);
+    if (!kind || kind === ctx.fileKind || Number(row.records) === 0) continue;
+    const q = builderOf(batch, [kind]);
+    records += await runTracked(
+      duck,
+      `INSERT INTO ${KIND_TABLES[kind]}\n${q.records(kind, 'fast')}`,
+      ctx.fileKind ? undefined : hooks.onFraction,
+      hooks.signal,
+    );
+    if (batch.census && batch.census.suspects > 0)
+      records += await runTracked(
+        duck,
+        `INSERT INTO ${KIND_TABLES[kind]}\n${q.records(kind, 'suspects')}`,
+        undefined,
+        hooks.signal,
+      );
   }
   const rejected = await runTracked(
     duck,
-    `INSERT INTO ${REJECTS_TABLE} SELECT source_file_id, file, line, row, reason, excerpt, 'rejected' FROM (WITH ${parsed(all, undefined, 'all')} ${all.selectProblems()})`,
+    `INSERT INTO ${REJECTS_TABLE} SELECT source_file_id, file, line, row, reason, excerpt, 'rejected' FROM (${all.problems()})`,
     undefined,
     hooks.signal,
   );
@@ -544,5 +708,5 @@ export async function loadBatch(
       `${batch.files.map((f) => f.file.path).join(', ')}: ${expected} records expected, ${records} loaded and ${rejected} rejected; the import is stopped`,
     );
   }
-  return { records, rejected };
+  return records;
 }

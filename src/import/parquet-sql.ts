@@ -1,23 +1,15 @@
 /**
- * The SQL that turns Parquet rows into evidence rows. The typed columns come straight from the file's
- * columns (no JSON parsing: a Parquet file already has types), judged by the column's type: a member
- * the spec makes a number stored in a VARCHAR column is a type problem on every row that has a value
- * there. `raw` is DuckDB's JSON rendering of the row (source-sql.ts parquetRowsSql); a null column is an
- * absent member (spec section 6). Same relation shape and same statements as record-sql.ts, so the
- * loader treats both alike.
+ * Parquet records for the shared builder (record-sql.ts): the typed columns come straight from the
+ * file's columns (no JSON parsing: a Parquet file already has types), judged by the column's type: a
+ * member the spec makes a number stored in a VARCHAR column (e.g. "0.93") is a type problem on every
+ * row that has a value there, reported with its row. `raw` is DuckDB's JSON rendering of the row
+ * (source-sql.ts parquetRowsSql); a null column is an absent member (spec section 6).
  */
-import {
-  DEFAULT_STREAM,
-  LIFECYCLE_EVENT_TYPES,
-  RECORD_KINDS,
-  REVIEW_EVENT_TYPES,
-  camelToSnake,
-} from '../archive/kinds.ts';
-import type { Dialect, RecordKind } from '../archive/kinds.ts';
-import { memberColumns, quoteIdent, tableColumns } from '../case/evidence-schema.ts';
+import type { RecordKind } from '../archive/kinds.ts';
+import { memberColumns } from '../case/evidence-schema.ts';
 import type { MemberColumn } from '../case/evidence-schema.ts';
+import { RecordSqlBuilder, expectedWords, numericTimeString, spellings, sqlString } from './record-sql.ts';
 import type { RecordContext } from './record-sql.ts';
-import { sqlString } from './record-sql.ts';
 
 export interface ParquetColumn {
   name: string;
@@ -56,23 +48,13 @@ const CLASS_WORDS: Record<ColumnClass, string> = {
   other: 'a value of another type',
 };
 
-function spellings(member: string): string[] {
-  const snake = camelToSnake(member);
-  return snake === member ? [member] : [member, snake];
-}
-
-function caseMap(expr: string, pairs: [string, string][], otherwise = 'NULL'): string {
-  if (pairs.length === 0) return otherwise;
-  return `CASE ${expr} ${pairs.map(([a, b]) => `WHEN ${sqlString(a)} THEN ${sqlString(b)}`).join(' ')} ELSE ${otherwise} END`;
-}
-
-function perFile(values: readonly (string | number | undefined)[]): string {
-  const literal = (v: string | number | undefined): string =>
-    v === undefined ? 'NULL' : typeof v === 'number' ? String(v) : sqlString(v);
-  if (values.length === 0) return 'NULL';
-  if (values.every((v) => v === values[0])) return literal(values[0]);
-  return `[${values.map(literal).join(', ')}][fidx + 1]`;
-}
+/** Column classes a member type accepts (the rest are a type problem wherever the column has a value). */
+const ACCEPTS: Partial<Record<MemberColumn['type'], ColumnClass[]>> = {
+  number: ['integer', 'number'],
+  boolean: ['boolean'],
+  time: ['string', 'integer', 'number', 'time'],
+  seq: ['integer', 'number'],
+};
 
 interface Col {
   ref: string;
@@ -80,14 +62,16 @@ interface Col {
   type: string;
 }
 
-export class ParquetRecordSql {
+export class ParquetRecordSql extends RecordSqlBuilder {
   private readonly byName = new Map<string, Col>();
 
   constructor(
-    private readonly ctx: RecordContext,
-    private readonly kinds: readonly RecordKind[],
+    ctx: RecordContext,
+    kinds: readonly RecordKind[],
+    private readonly inputSql: string,
     private readonly columns: readonly ParquetColumn[],
   ) {
+    super(ctx, kinds);
     columns.forEach((c, i) =>
       this.byName.set(c.name, { ref: parquetColumnAlias(i), cls: classOf(c.type), type: c.type }),
     );
@@ -98,11 +82,6 @@ export class ParquetRecordSql {
     return spellings(member)
       .map((n) => this.byName.get(n))
       .filter((c): c is Col => c !== undefined);
-  }
-
-  private has(member: string): string {
-    const c = this.cols(member);
-    return c.length === 0 ? 'false' : `(${c.map((x) => `${x.ref} IS NOT NULL`).join(' OR ')})`;
   }
 
   /** A member's value as text (strings as themselves, nested values as JSON). */
@@ -118,53 +97,34 @@ export class ParquetRecordSql {
     return c.length === 1 ? f(c[0]) : `coalesce(${c.map(f).join(', ')})`;
   }
 
-  private detectKindSql(): string {
-    const et = this.pick('eventType', (c) => this.text(c));
-    const has = (m: string) => this.has(m);
-    return `CASE
-    WHEN list_contains(${sqlList(LIFECYCLE_EVENT_TYPES)}, ${et}) THEN 'lifecycle'
-    WHEN list_contains(${sqlList(REVIEW_EVENT_TYPES)}, ${et}) THEN 'review'
-    WHEN ${has('observedAt')} OR (${has('outcome')} AND ${has('decisionId')} AND NOT ${has('modelId')}) THEN 'outcome'
-    WHEN ${has('reviewerId')} OR (${has('taskId')} AND ${has('eventId')}) THEN 'review'
-    WHEN ${has('decisionId')} AND (${has('modelId')} OR ${has('prediction')}) THEN 'decision'
-    WHEN ${has('eventId')} AND ${has('modelId')} THEN 'lifecycle'
-  END`;
+  protected present(member: string): string {
+    const c = this.cols(member);
+    return c.length === 0 ? 'false' : `(${c.map((x) => `${x.ref} IS NOT NULL`).join(' OR ')})`;
   }
 
-  parsed(inputSql: string): string {
-    const ctx = this.ctx;
-    const st = this.pick('stream', (c) => (c.cls === 'string' ? `nullif(${c.ref}, '')` : 'NULL'));
-    const stream0 = `coalesce(${st}, ${perFile(ctx.files.map((f) => f.fileStream))})`;
-    const declared = caseMap('stream0', [...ctx.declaredStreams.entries()]);
-    const fileKind = ctx.fileKind ? sqlString(ctx.fileKind) : 'NULL';
-    const defaultStream = caseMap(
-      'kind',
-      RECORD_KINDS.map((k) => [k, DEFAULT_STREAM[k]]),
-    );
-    return `parsed AS (
-  SELECT *, coalesce(stream0, ${defaultStream}) AS stream_name,
-    CASE WHEN kind IS NULL THEN 'unknown kind: no member identifies a decision, lifecycle event, review or outcome' END AS problem
-  FROM (
-    SELECT *, coalesce(${declared}, detected, ${fileKind}) AS kind
-    FROM (SELECT *, ${stream0} AS stream0, ${this.detectKindSql()} AS detected FROM (${inputSql}))
-  )
-)`;
+  protected eventTypeText(): string {
+    return this.pick('eventType', (c) => this.text(c));
   }
 
-  private typeCheck(m: MemberColumn): string[] {
-    const accept: Record<string, ColumnClass[]> = {
-      number: ['integer', 'number'],
-      boolean: ['boolean'],
-      time: ['string', 'integer', 'number', 'time'],
-      seq: ['integer', 'number'],
-    };
-    const ok = accept[m.type];
+  protected recordStream(): string {
+    return this.pick('stream', (c) => (c.cls === 'string' ? `nullif(${c.ref}, '')` : 'NULL'));
+  }
+
+  /** Every pass reads every row: Parquet has no suspects to set aside. */
+  protected rowsSql(): string {
+    return `SELECT *, pre_problem AS problem0 FROM (${this.inputSql})`;
+  }
+
+  protected typeChecks(m: MemberColumn): string[] {
+    const ok = ACCEPTS[m.type];
     const out: string[] = [];
     for (const c of this.cols(m.member)) {
       if (ok && !ok.includes(c.cls)) {
         out.push(
-          `CASE WHEN ${c.ref} IS NOT NULL THEN ${sqlString(`${m.member}: expected ${m.type === 'seq' ? 'a non-negative integer' : m.type === 'number' ? 'a number' : m.type === 'boolean' ? 'true or false' : 'an RFC 3339 string or epoch seconds'}, found ${CLASS_WORDS[c.cls]} (Parquet ${c.type})`)} END`,
+          `CASE WHEN ${c.ref} IS NOT NULL THEN ${sqlString(`${m.member}: expected ${expectedWords(m)}, found ${CLASS_WORDS[c.cls]} (Parquet ${c.type})`)} END`,
         );
+      } else if (m.type === 'time' && c.cls === 'string') {
+        out.push(numericTimeString(m, c.ref, false));
       } else if (m.type === 'seq') {
         out.push(
           `CASE WHEN ${c.ref} < 0 OR ${c.ref} <> floor(${c.ref}) THEN ${sqlString(`${m.member}: expected a non-negative integer, found `)} || ${c.ref}::VARCHAR END`,
@@ -174,12 +134,7 @@ export class ParquetRecordSql {
     return out;
   }
 
-  private typeProblems(kind: RecordKind): string {
-    const checks = memberColumns(kind).flatMap((m) => this.typeCheck(m));
-    return checks.length === 0 ? 'NULL' : `nullif(concat_ws('; ', ${checks.join(', ')}), '')`;
-  }
-
-  private valueExpr(m: MemberColumn): string {
+  protected valueSql(m: MemberColumn): string {
     switch (m.type) {
       case 'string':
       case 'any':
@@ -194,20 +149,22 @@ export class ParquetRecordSql {
         return this.pick(m.member, (c) => (c.cls === 'json' ? c.ref : `to_json(${c.ref})`));
       case 'time':
         return this.pick(m.member, (c) =>
-          c.cls === 'string'
+          c.cls === 'string' || c.cls === 'time'
             ? `TRY_CAST(${c.ref} AS TIMESTAMPTZ)`
-            : c.cls === 'time'
-              ? `TRY_CAST(${c.ref} AS TIMESTAMPTZ)`
-              : `TRY(to_timestamp(CASE WHEN abs(${c.ref}::DOUBLE) >= 1e11 THEN ${c.ref}::DOUBLE / 1000 ELSE ${c.ref}::DOUBLE END))`,
+            : `TRY(to_timestamp(CASE WHEN abs(${c.ref}::DOUBLE) >= 1e11 THEN ${c.ref}::DOUBLE / 1000 ELSE ${c.ref}::DOUBLE END))`,
         );
     }
+  }
+
+  protected textSql(m: MemberColumn): string {
+    return this.pick(m.member, (c) => this.text(c));
   }
 
   private known(kind: RecordKind): Set<string> {
     return new Set(memberColumns(kind).flatMap((m) => spellings(m.member)));
   }
 
-  private extraSql(kind: RecordKind): string {
+  protected extraSql(kind: RecordKind): string {
     const known = this.known(kind);
     const extra = this.columns.map((c, i) => ({ c, i })).filter(({ c }) => !known.has(c.name));
     if (extra.length === 0) return 'NULL';
@@ -218,52 +175,10 @@ export class ParquetRecordSql {
     return `CASE WHEN ${any} THEN to_json(map_from_entries(list_filter([${entries}], lambda e: e.v IS NOT NULL))) END`;
   }
 
-  private dialect(kind: RecordKind): Dialect {
+  protected dialectSql(kind: RecordKind): string {
     const cols = memberColumns(kind).filter((m) => m.snake !== undefined);
     const snake = cols.some((m) => this.byName.has(m.snake as string));
     const camel = cols.some((m) => this.byName.has(m.member));
-    return snake && camel ? 'mixed' : snake ? 'snake_case' : 'camelCase';
+    return sqlString(snake && camel ? 'mixed' : snake ? 'snake_case' : 'camelCase');
   }
-
-  selectRecords(kind: RecordKind): string {
-    const values = new Map<string, string>();
-    for (const m of memberColumns(kind)) {
-      if (m.textColumn)
-        values.set(
-          m.textColumn,
-          this.pick(m.member, (c) => this.text(c)),
-        );
-      values.set(m.column, this.valueExpr(m));
-    }
-    values.set('stream', 'stream_name');
-    values.set('extra', this.extraSql(kind));
-    values.set('dialect', sqlString(this.dialect(kind)));
-    values.set('unverifiable', 'unverifiable');
-    values.set('import_id', String(this.ctx.importId));
-    values.set('source_file_id', perFile(this.ctx.files.map((f) => f.sourceFileId)));
-    values.set('source_file', perFile(this.ctx.files.map((f) => f.sourceFile)));
-    values.set('line', 'line');
-    values.set('row', 'row');
-    values.set('raw', 'raw');
-    const select = tableColumns(kind).map((c) => `${values.get(c.name) ?? 'NULL'} AS ${quoteIdent(c.name)}`);
-    return `SELECT ${select.join(',\n  ')}
-FROM (SELECT * FROM parsed WHERE problem IS NULL AND kind = ${sqlString(kind)})
-WHERE ${this.typeProblems(kind)} IS NULL`;
-  }
-
-  selectProblems(): string {
-    const typeProblem = `CASE kind ${this.kinds.map((k) => `WHEN ${sqlString(k)} THEN ${this.typeProblems(k)}`).join(' ')} END`;
-    return `SELECT ${perFile(this.ctx.files.map((f) => f.sourceFileId))} AS source_file_id, ${perFile(this.ctx.files.map((f) => f.sourceFile))} AS file,
-  line, row, reason, left(raw, 200) AS excerpt FROM (
-  SELECT fidx, line, row, raw, coalesce(problem, ${typeProblem}) AS reason FROM parsed
-) WHERE reason IS NOT NULL`;
-  }
-
-  kindCounts(): string {
-    return `SELECT kind, count(*) AS records FROM parsed WHERE problem IS NULL GROUP BY kind`;
-  }
-}
-
-function sqlList(items: readonly string[]): string {
-  return `[${items.map(sqlString).join(', ')}]::VARCHAR[]`;
 }

@@ -78,13 +78,13 @@ export class ProgressTracker {
     this.emit(false);
   }
 
-  /** A data file finished loading. */
-  fileLoaded(fileBytes: number, records: number): void {
+  /** Data files finished loading (`files` of them, one by default). */
+  fileLoaded(fileBytes: number, records: number, files = 1): void {
     this.bytesSettled += fileBytes;
     this.recordsSettled += records;
     this.state.bytesDone = this.bytesSettled;
     this.state.recordsDone = this.recordsSettled;
-    this.state.filesDone++;
+    this.state.filesDone += files;
     this.emit(true);
   }
 

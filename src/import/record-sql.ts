@@ -1,12 +1,24 @@
 /**
- * The SQL that turns raw records into evidence rows, run by DuckDB over a batch of files at once. Input
- * is a relation `(fidx, line, row, raw, pre_problem, unverifiable)` (source-sql.ts): one row per line
- * (JSONL) or per Parquet row, `fidx` the 0-based index of the row's file in the batch, `raw` the text
- * of the record, `pre_problem` a reason found before SQL (a line that is not UTF-8, too long) or NULL,
- * `unverifiable` why a Parquet row's hash cannot be re-computed, or NULL.
+ * The SQL that turns records into evidence rows, run by DuckDB over a batch of files at once. One
+ * builder (RecordSqlBuilder) for both formats; a subclass says how a member is read:
+ *   - JSONL (JsonlRecordSql, here): each line parsed once with json_transform into a struct of the
+ *     member spellings the batch uses;
+ *   - Parquet (parquet-sql.ts): straight from the file's typed columns, no parsing.
+ * The rest is shared: which kind and stream a record belongs to, the provenance columns, the row
+ * filters, the listing of problems.
  *
- * Cost shapes this file: it runs on every record, and list functions with lambdas cost microseconds per
- * row. So the work is split in two:
+ * Input is a relation `(fidx, line, row, raw, pre_problem, unverifiable, ...)` (source-sql.ts): one row
+ * per line (JSONL) or per Parquet row, `fidx` the 0-based index of the row's file in the batch, `raw`
+ * the text of the record, `pre_problem` a reason found before SQL (a line that is not UTF-8, too long)
+ * or NULL, `unverifiable` why a Parquet row's hash cannot be re-computed, or NULL.
+ *
+ * Every statement is a self-contained SELECT (no WITH at the top), so the loader can put the batches
+ * of one kind side by side in a single `INSERT ... SELECT ... UNION ALL SELECT ...`: one INSERT per
+ * table per import. (Several INSERTs into one table in a transaction leave partly filled row groups
+ * that DuckDB's COMMIT then merges: at 200,000 decisions five INSERTs cost a 5 s COMMIT, one 0.5 s.)
+ *
+ * JSONL cost shapes this file: it runs on every record, and list functions with lambdas cost
+ * microseconds per row. So the work is split in two:
  *   - a key census (keyCensusSql) groups the batch's records by their list of member names, which is
  *     nearly always a handful of lists, and judges each list once: a duplicate name, the members a
  *     kind does not name (its `extra` members), the spelling (camelCase / snake_case);
@@ -18,9 +30,10 @@
  * there is kept as its text rather than rejected. No `IN (...)` lists: DuckDB plans long ones as joins.
  *
  * The kind and stream of a record follow the reader's rule (src/archive/open.ts assignRecord): the
- * record's `stream` member, else the file's stream; the kind the descriptor declares for that stream,
- * else the kind its content shows (kinds.ts detectKind, a member written null counting as absent),
- * else the file's kind.
+ * record's `stream` member (a non-empty string), else the file's stream; the kind the descriptor
+ * declares for that stream, else the kind its content shows (kinds.ts detectKind), else the file's
+ * kind. A member written null counts as absent, as in the hash rule and in Parquet (spec sections 3
+ * and 6): kinds.ts detectKind decides the same way.
  */
 import {
   DEFAULT_STREAM,
@@ -37,7 +50,7 @@ export function sqlString(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
-function sqlList(items: readonly string[]): string {
+export function sqlList(items: readonly string[]): string {
   return `[${items.map(sqlString).join(', ')}]::VARCHAR[]`;
 }
 
@@ -75,13 +88,186 @@ export interface KeyCensus {
   suspects: number;
 }
 
+/**
+ * Which records a statement reads. JSONL: 'fast' leaves out the census's suspect records and parses
+ * the rest without guards (they are known to be JSON objects); 'suspects' takes only those and judges
+ * each with every guard; 'all' takes everything with every guard (to list problems and count kinds).
+ * Parquet has no suspects: every pass reads every row.
+ */
+export type RecordPass = 'fast' | 'suspects' | 'all';
+
 /** A per-file value: a constant when every file of the batch has the same, else a list lookup by fidx. */
-function perFile(values: readonly (string | number | undefined)[]): string {
+export function perFile(values: readonly (string | number | undefined)[]): string {
   const literal = (v: string | number | undefined): string =>
     v === undefined ? 'NULL' : typeof v === 'number' ? String(v) : sqlString(v);
   if (values.length === 0) return 'NULL';
   if (values.every((v) => v === values[0])) return literal(values[0]);
   return `[${values.map(literal).join(', ')}][fidx + 1]`;
+}
+
+function caseMap(expr: string, pairs: [string, string][], otherwise = 'NULL'): string {
+  if (pairs.length === 0) return otherwise;
+  return `CASE ${expr} ${pairs.map(([a, b]) => `WHEN ${sqlString(a)} THEN ${sqlString(b)}`).join(' ')} ELSE ${otherwise} END`;
+}
+
+/** Both spellings of a member (camelCase first). */
+export function spellings(member: string): string[] {
+  const snake = camelToSnake(member);
+  return snake === member ? [member] : [member, snake];
+}
+
+/** The words of a type problem: "<member>: expected <what>, found ". */
+export function expectedWords(m: MemberColumn): string {
+  switch (m.type) {
+    case 'number':
+      return 'a number';
+    case 'boolean':
+      return 'true or false';
+    case 'time':
+      return 'an RFC 3339 string or epoch seconds';
+    case 'seq':
+      return 'a non-negative integer';
+    default:
+      return 'a value';
+  }
+}
+
+/**
+ * A time member written as a number in a string ("1700000000.5"): neither an RFC 3339 string nor epoch
+ * seconds (spec section 3), so a wrong type, not a time that fails to parse. `quoted`: the value is a
+ * JSON fragment (with its quotes), else plain text. RFC 3339 has a '-' after the year, so the pattern
+ * only runs for the rare string without one.
+ */
+export function numericTimeString(m: MemberColumn, v: string, quoted: boolean): string {
+  const number = '-?[0-9]+(\\.[0-9]+)?([eE][+-]?[0-9]+)?';
+  const test = quoted
+    ? `left(${v}, 1) = '"' AND substr(${v}, 6, 1) <> '-' AND regexp_full_match(${v}, '"${number}"')`
+    : `substr(${v}, 5, 1) <> '-' AND regexp_full_match(${v}, '${number}')`;
+  return `CASE WHEN ${test} THEN ${sqlString(`${m.member}: expected ${expectedWords(m)}, found a string holding a number`)} END`;
+}
+
+const UNKNOWN_KIND = 'unknown kind: no member identifies a decision, lifecycle event, review or outcome';
+
+/**
+ * SQL for one batch and the kinds it may hold. Every statement built from one instance reads records
+ * the same way. Subclasses say how a member is read; this class decides kind, stream, filters and the
+ * provenance columns.
+ */
+export abstract class RecordSqlBuilder {
+  constructor(
+    protected readonly ctx: RecordContext,
+    protected readonly kinds: readonly RecordKind[],
+  ) {}
+
+  /** SQL true when the record holds `member` (either spelling) with a value other than null. */
+  protected abstract present(member: string): string;
+  /** SQL text of the eventType member (compared with the event type names), or NULL. */
+  protected abstract eventTypeText(): string;
+  /** SQL of the record's own `stream` member when it is a non-empty string, else NULL. */
+  protected abstract recordStream(): string;
+  /** SQL expressions giving a type problem of `m` (a reason) or NULL. */
+  protected abstract typeChecks(m: MemberColumn): string[];
+  /** The member's value in its column's type (for rows that passed the type checks). */
+  protected abstract valueSql(m: MemberColumn): string;
+  /** A time member's value as written (its `_text` column). */
+  protected abstract textSql(m: MemberColumn): string;
+  /** The `extra` column: members `kind` does not name, as JSON, or NULL. */
+  protected abstract extraSql(kind: RecordKind): string;
+  /** The `dialect` column. */
+  protected abstract dialectSql(kind: RecordKind): string;
+  /**
+   * The batch's rows with what the subclass needs to read members, and `problem0`: a reason that
+   * does not depend on the kind (not JSON, a duplicate member name, ...) or NULL.
+   */
+  protected abstract rowsSql(forKind: RecordKind | undefined, pass: RecordPass): string;
+
+  private detectKindSql(): string {
+    const et = this.eventTypeText();
+    const has = (m: string) => this.present(m);
+    const eventTypeRules =
+      et === 'NULL'
+        ? ''
+        : `WHEN list_contains(${sqlList(LIFECYCLE_EVENT_TYPES)}, ${et}) THEN 'lifecycle'
+    WHEN list_contains(${sqlList(REVIEW_EVENT_TYPES)}, ${et}) THEN 'review'
+    `;
+    return `CASE
+    ${eventTypeRules}WHEN ${has('observedAt')} OR (${has('outcome')} AND ${has('decisionId')} AND NOT ${has('modelId')}) THEN 'outcome'
+    WHEN ${has('reviewerId')} OR (${has('taskId')} AND ${has('eventId')}) THEN 'review'
+    WHEN ${has('decisionId')} AND (${has('modelId')} OR ${has('prediction')}) THEN 'decision'
+    WHEN ${has('eventId')} AND ${has('modelId')} THEN 'lifecycle'
+  END`;
+  }
+
+  /**
+   * The rows with `kind`, `stream_name` and `problem` (NULL when nothing kind-independent is wrong).
+   * `forKind`: the kind being loaded (undefined: any).
+   */
+  protected parsedSql(forKind: RecordKind | undefined, pass: RecordPass): string {
+    const ctx = this.ctx;
+    const stream0 = `coalesce(${this.recordStream()}, ${perFile(ctx.files.map((f) => f.fileStream))})`;
+    const declared = caseMap('stream0', [...ctx.declaredStreams.entries()]);
+    const fileKind = ctx.fileKind ? sqlString(ctx.fileKind) : 'NULL';
+    const defaultStream = caseMap(
+      'kind',
+      RECORD_KINDS.map((k) => [k, DEFAULT_STREAM[k]]),
+    );
+    return `SELECT *, coalesce(stream0, ${defaultStream}) AS stream_name,
+    coalesce(problem0, CASE WHEN kind IS NULL THEN ${sqlString(UNKNOWN_KIND)} END) AS problem
+  FROM (
+    SELECT *, coalesce(${declared}, detected, ${fileKind}) AS kind
+    FROM (SELECT *, ${stream0} AS stream0, ${this.detectKindSql()} AS detected FROM (${this.rowsSql(forKind, pass)}))
+  )`;
+  }
+
+  /** Type problems of a record of `kind` ('; '-joined), NULL when there are none. */
+  protected typeProblems(kind: RecordKind): string {
+    const checks = memberColumns(kind).flatMap((m) => this.typeChecks(m));
+    return checks.length === 0 ? 'NULL' : `nullif(concat_ws('; ', ${checks.join(',\n    ')}), '')`;
+  }
+
+  /**
+   * The rows of `kind` that pass every check, as the kind table's columns in order, each cast to the
+   * column's type (so the SELECTs of several batches line up in a UNION ALL without a conversion).
+   */
+  records(kind: RecordKind, pass: RecordPass): string {
+    const values = new Map<string, string>();
+    for (const m of memberColumns(kind)) {
+      if (m.textColumn) values.set(m.textColumn, this.textSql(m));
+      values.set(m.column, this.valueSql(m));
+    }
+    values.set('stream', 'stream_name');
+    values.set('extra', this.extraSql(kind));
+    values.set('dialect', this.dialectSql(kind));
+    values.set('unverifiable', 'unverifiable');
+    values.set('import_id', String(this.ctx.importId));
+    values.set('source_file_id', perFile(this.ctx.files.map((f) => f.sourceFileId)));
+    values.set('source_file', perFile(this.ctx.files.map((f) => f.sourceFile)));
+    values.set('line', 'line');
+    values.set('row', 'row');
+    values.set('raw', 'raw');
+    const select = tableColumns(kind).map((c) => {
+      const v = values.get(c.name);
+      if (v === undefined) throw new Error(`no value for column ${c.name}`);
+      return `CAST(${v} AS ${c.sqlType}) AS ${quoteIdent(c.name)}`;
+    });
+    return `SELECT ${select.join(',\n  ')}
+FROM (SELECT * FROM (${this.parsedSql(kind, pass)}) WHERE problem IS NULL AND kind = ${sqlString(kind)})
+WHERE ${this.typeProblems(kind)} IS NULL`;
+  }
+
+  /** Every record that is not imported: its file, line / row, reason, and the start of its text. */
+  problems(): string {
+    const typeProblem = `CASE kind ${this.kinds.map((k) => `WHEN ${sqlString(k)} THEN ${this.typeProblems(k)}`).join(' ')} END`;
+    return `SELECT ${perFile(this.ctx.files.map((f) => f.sourceFileId))} AS source_file_id, ${perFile(this.ctx.files.map((f) => f.sourceFile))} AS file,
+  line, row, reason, left(raw, 200) AS excerpt FROM (
+  SELECT fidx, line, row, raw, coalesce(problem, ${typeProblem}) AS reason FROM (${this.parsedSql(undefined, 'all')})
+) WHERE reason IS NOT NULL`;
+  }
+
+  /** Records per kind that pass the kind-independent checks, to learn which kinds a batch holds. */
+  kindCounts(): string {
+    return `SELECT kind, count(*) AS records FROM (${this.parsedSql(undefined, 'all')}) WHERE problem IS NULL GROUP BY kind`;
+  }
 }
 
 /** Members used to tell kinds apart by content (kinds.ts detectKind). */
@@ -96,11 +282,6 @@ const DETECT_MEMBERS = [
   'eventId',
   'prediction',
 ];
-
-function spellings(member: string): string[] {
-  const snake = camelToSnake(member);
-  return snake === member ? [member] : [member, snake];
-}
 
 /** Every member spelling a kind can hold (its members and the chain members). */
 function knownNames(kind: RecordKind): string[] {
@@ -179,39 +360,34 @@ function fragmentType(v: string): string {
   return `CASE left(${v}, 1) WHEN '"' THEN 'a string' WHEN '{' THEN 'an object' WHEN '[' THEN 'an array' WHEN 't' THEN 'a boolean' WHEN 'f' THEN 'a boolean' WHEN 'n' THEN 'null' ELSE 'a number' END`;
 }
 
-function caseMap(expr: string, pairs: [string, string][], otherwise = 'NULL'): string {
-  if (pairs.length === 0) return otherwise;
-  return `CASE ${expr} ${pairs.map(([a, b]) => `WHEN ${sqlString(a)} THEN ${sqlString(b)}`).join(' ')} ELSE ${otherwise} END`;
-}
-
 /** How json_transform reads a member: text for strings (and `any`), a JSON fragment when the type is checked. */
 function targetType(type: MemberColumn['type'] | 'detect'): string {
   return type === 'string' || type === 'any' || type === 'detect' ? 'VARCHAR' : 'JSON';
 }
 
-/**
- * SQL for one batch and the kinds it may hold. Every statement built from one instance parses records
- * the same way, so `parsed` can be combined with any of the selects.
- */
-export class RecordSql {
+/** JSONL records: each line parsed once (json_transform) into a struct `j` of the member spellings the batch uses. */
+export class JsonlRecordSql extends RecordSqlBuilder {
   /** Struct fields: member spelling -> json_transform target type. */
   private readonly fields = new Map<string, string>();
 
   constructor(
-    private readonly ctx: RecordContext,
-    private readonly kinds: readonly RecordKind[],
+    ctx: RecordContext,
+    kinds: readonly RecordKind[],
+    private readonly inputSql: string,
     private readonly keys: KeyCensus,
   ) {
+    super(ctx, kinds);
     const add = (name: string, type: string): void => {
       if (keys.names.has(name) && !this.fields.has(name)) this.fields.set(name, type);
     };
+    // `stream` as a JSON fragment: only a string member names the record's stream (not 5, not {}).
+    add('stream', 'JSON');
     for (const k of kinds)
       for (const m of memberColumns(k)) for (const s of spellings(m.member)) add(s, targetType(m.type));
     for (const m of DETECT_MEMBERS) for (const s of spellings(m)) add(s, 'VARCHAR');
-    add('stream', 'JSON');
   }
 
-  /** The member's value (camelCase spelling first), or NULL when no record of the batch has it. */
+  /** The member's value (camelCase spelling first; JSON null reads as NULL), or NULL when no record of the batch has it. */
   private fragment(member: string): string {
     const s = spellings(member)
       .filter((n) => this.fields.has(n))
@@ -219,21 +395,19 @@ export class RecordSql {
     return s.length === 0 ? 'NULL' : s.length === 1 ? s[0] : `coalesce(${s.join(', ')})`;
   }
 
-  private has(member: string): string {
-    return `(${this.fragment(member)} IS NOT NULL)`;
+  protected present(member: string): string {
+    const f = this.fragment(member);
+    return f === 'NULL' ? 'false' : `(${f} IS NOT NULL)`;
   }
 
-  private detectKindSql(): string {
-    const et = this.fragment('eventType');
-    const has = (m: string) => this.has(m);
-    return `CASE
-    WHEN list_contains(${sqlList(LIFECYCLE_EVENT_TYPES)}, ${et}) THEN 'lifecycle'
-    WHEN list_contains(${sqlList(REVIEW_EVENT_TYPES)}, ${et}) THEN 'review'
-    WHEN ${has('observedAt')} OR (${has('outcome')} AND ${has('decisionId')} AND NOT ${has('modelId')}) THEN 'outcome'
-    WHEN ${has('reviewerId')} OR (${has('taskId')} AND ${has('eventId')}) THEN 'review'
-    WHEN ${has('decisionId')} AND (${has('modelId')} OR ${has('prediction')}) THEN 'decision'
-    WHEN ${has('eventId')} AND ${has('modelId')} THEN 'lifecycle'
-  END`;
+  protected eventTypeText(): string {
+    return this.fragment('eventType');
+  }
+
+  protected recordStream(): string {
+    const st = this.fragment('stream');
+    if (st === 'NULL') return 'NULL';
+    return `CASE WHEN left(${st}, 1) = '"' AND ${st} <> '""' THEN json_extract_string(${st}, '$') END`;
   }
 
   /** Whether rows must be matched to their member-name list's verdict (for loading `kind`, or for problems). */
@@ -243,28 +417,10 @@ export class RecordSql {
     return this.keys.extrasFor.has(kind) || this.keys.dialect === undefined;
   }
 
-  /**
-   * The `parsed` relation (a CTE): non-blank input rows with their struct `j`, kind, stream, and
-   * `problem` (NULL when nothing kind-independent is wrong). `forKind`: the kind being loaded.
-   *
-   * `pass` 'fast' leaves out the census's suspect records and parses the rest without guards (they are
-   * known to be JSON objects); 'suspects' takes only those and judges each with every guard; 'all'
-   * takes everything with every guard (to list problems and count kinds).
-   */
-  parsed(inputSql: string, forKind: RecordKind | undefined, pass: 'fast' | 'suspects' | 'all'): string {
-    const ctx = this.ctx;
+  protected rowsSql(forKind: RecordKind | undefined, pass: RecordPass): string {
     const verdicts = this.needsVerdicts(forKind);
     const careful = pass !== 'fast';
     const struct = sqlString(JSON.stringify(Object.fromEntries(this.fields)));
-    const st = this.fragment('stream');
-    const recordStream = `CASE WHEN left(${st}, 1) = '"' AND ${st} <> '""' THEN json_extract_string(${st}, '$') END`;
-    const stream0 = `coalesce(${recordStream}, ${perFile(ctx.files.map((f) => f.fileStream))})`;
-    const declared = caseMap('stream0', [...ctx.declaredStreams.entries()]);
-    const fileKind = ctx.fileKind ? sqlString(ctx.fileKind) : 'NULL';
-    const defaultStream = caseMap(
-      'kind',
-      RECORD_KINDS.map((k) => [k, DEFAULT_STREAM[k]]),
-    );
     const parse =
       this.fields.size === 0
         ? `CASE WHEN ${careful ? 'json_valid(raw)' : 'true'} THEN {'_': 1} END`
@@ -272,71 +428,55 @@ export class RecordSql {
           ? `try(json_transform(raw, ${struct}))`
           : `json_transform(raw, ${struct})`;
     const suspects = `${this.keys.table}_suspects`;
+    const inputSql = this.inputSql;
     const input =
       pass === 'fast' && this.keys.suspects > 0
         ? `(SELECT i.* FROM (${inputSql}) i ANTI JOIN ${suspects} s ON i.fidx = s.fidx AND coalesce(i.line, i.row) = s.pos)`
         : pass === 'suspects'
           ? `(SELECT i.* FROM (${inputSql}) i SEMI JOIN ${suspects} s ON i.fidx = s.fidx AND coalesce(i.line, i.row) = s.pos)`
           : `(${inputSql})`;
+    const base = `(SELECT fidx, line, row, raw, pre_problem, unverifiable, CASE WHEN pre_problem IS NULL THEN ${parse} END AS j
+  FROM ${input} WHERE ${NON_BLANK})`;
     const source = verdicts
       ? `(SELECT p.*, v.dup AS v_dup, v.snake AS v_snake, v.camel AS v_camel, ${RECORD_KINDS.map((k) => `v.unknown_${k} AS v_unknown_${k}`).join(', ')}
-        FROM (SELECT *, CASE WHEN j IS NOT NULL THEN hash(${careful ? 'try(json_keys(raw))' : 'json_keys(raw)'}) END AS h FROM base) p
+        FROM (SELECT *, CASE WHEN j IS NOT NULL THEN hash(${careful ? 'try(json_keys(raw))' : 'json_keys(raw)'}) END AS h FROM ${base}) p
         LEFT JOIN ${this.keys.table} v ON v.h = p.h)`
-      : 'base';
-    return `base AS (
-  SELECT fidx, line, row, raw, pre_problem, unverifiable, CASE WHEN pre_problem IS NULL THEN ${parse} END AS j
-  FROM ${input} WHERE ${NON_BLANK}
-),
-parsed AS (
-  SELECT *, coalesce(stream0, ${defaultStream}) AS stream_name,
-    CASE
+      : base;
+    return `SELECT *, CASE
       WHEN pre_problem IS NOT NULL THEN pre_problem
       WHEN j IS NULL THEN 'not valid JSON'
       ${careful ? `WHEN left(raw, 1) <> '{' AND left(ltrim(raw, E' \\t'), 1) <> '{' THEN 'not a JSON object'` : ''}
       ${verdicts ? `WHEN v_dup IS NOT NULL THEN 'a member name appears twice: ' || v_dup` : ''}
       ${careful ? `WHEN ${lenientJsonSql('raw')} THEN 'not valid JSON (NaN, Infinity or a trailing comma)'` : ''}
-      WHEN kind IS NULL THEN 'unknown kind: no member identifies a decision, lifecycle event, review or outcome'
-    END AS problem
-  FROM (
-    SELECT *, coalesce(${declared}, detected, ${fileKind}) AS kind
-    FROM (SELECT *, ${stream0} AS stream0, ${this.detectKindSql()} AS detected FROM ${source})
-  )
-)`;
+    END AS problem0 FROM ${source}`;
   }
 
-  private typeCheck(m: MemberColumn): string | undefined {
+  protected typeChecks(m: MemberColumn): string[] {
     const v = this.fragment(m.member);
-    if (v === 'NULL') return undefined;
+    if (v === 'NULL') return [];
     const found = fragmentType(v);
     // null passes every check: a member written null is an absent member (spec section 3).
-    const fail = (expected: string, firstChars: string) =>
-      `CASE WHEN NOT contains(${sqlString(firstChars)}, left(${v}, 1)) THEN ${sqlString(`${m.member}: expected ${expected}, found `)} || ${found} END`;
+    const fail = (firstChars: string) =>
+      `CASE WHEN NOT contains(${sqlString(firstChars)}, left(${v}, 1)) THEN ${sqlString(`${m.member}: expected ${expectedWords(m)}, found `)} || ${found} END`;
     switch (m.type) {
       case 'number':
-        return fail('a number', '-0123456789n');
+        return [fail('-0123456789n')];
       case 'boolean':
-        return fail('true or false', 'tfn');
+        return [fail('tfn')];
       case 'time':
-        return fail('an RFC 3339 string or epoch seconds', '"-0123456789n');
+        return [fail('"-0123456789n'), numericTimeString(m, v, true)];
       case 'seq':
-        return `CASE WHEN NOT regexp_full_match(${v}::VARCHAR, '0|[1-9][0-9]{0,17}|null') THEN ${sqlString(`${m.member}: expected a non-negative integer, found `)} || left(${v}::VARCHAR, 40) END`;
+        return [
+          `CASE WHEN NOT regexp_full_match(${v}::VARCHAR, '0|[1-9][0-9]{0,17}|null') THEN ${sqlString(`${m.member}: expected a non-negative integer, found `)} || left(${v}::VARCHAR, 40) END`,
+        ];
       case 'string':
       case 'json':
       case 'any':
-        return undefined;
+        return [];
     }
   }
 
-  /** Type problems of a record of `kind` ('; '-joined), NULL when there are none. */
-  private typeProblems(kind: RecordKind): string {
-    const checks = memberColumns(kind)
-      .map((m) => this.typeCheck(m))
-      .filter((c): c is string => c !== undefined);
-    return checks.length === 0 ? 'NULL' : `nullif(concat_ws('; ', ${checks.join(',\n    ')}), '')`;
-  }
-
-  /** The value of a member converted to its column's type; assumes the record passed the type checks. */
-  private valueExpr(m: MemberColumn): string {
+  protected valueSql(m: MemberColumn): string {
     const v = this.fragment(m.member);
     if (v === 'NULL') return 'NULL';
     switch (m.type) {
@@ -359,61 +499,22 @@ parsed AS (
     }
   }
 
-  private extraSql(kind: RecordKind): string {
+  protected textSql(m: MemberColumn): string {
+    const v = this.fragment(m.member);
+    return v === 'NULL' ? 'NULL' : `json_extract_string(${v}, '$')`;
+  }
+
+  protected extraSql(kind: RecordKind): string {
     if (!this.keys.extrasFor.has(kind)) return 'NULL';
     return `CASE WHEN len(v_unknown_${kind}) > 0 THEN
     to_json(map_from_entries(list_filter(map_entries(json_transform(raw, '"MAP(VARCHAR, JSON)"')), lambda e: list_contains(v_unknown_${kind}, e.key))))
   END`;
   }
 
-  private dialectSql(): string {
+  protected dialectSql(): string {
     const d = this.keys.dialect;
     if (d !== undefined) return sqlString(d);
     return `CASE WHEN v_snake AND v_camel THEN 'mixed' WHEN v_snake THEN 'snake_case' ELSE 'camelCase' END`;
-  }
-
-  /** The rows of `kind` that pass every check, as the kind table's columns in order (use with parsed(input, kind)). */
-  selectRecords(kind: RecordKind): string {
-    const values = new Map<string, string>();
-    for (const m of memberColumns(kind)) {
-      if (m.textColumn) {
-        const v = this.fragment(m.member);
-        values.set(m.textColumn, v === 'NULL' ? 'NULL' : `json_extract_string(${v}, '$')`);
-      }
-      values.set(m.column, this.valueExpr(m));
-    }
-    values.set('stream', 'stream_name');
-    values.set('extra', this.extraSql(kind));
-    values.set('dialect', this.dialectSql());
-    values.set('unverifiable', 'unverifiable');
-    values.set('import_id', String(this.ctx.importId));
-    values.set('source_file_id', perFile(this.ctx.files.map((f) => f.sourceFileId)));
-    values.set('source_file', perFile(this.ctx.files.map((f) => f.sourceFile)));
-    values.set('line', 'line');
-    values.set('row', 'row');
-    values.set('raw', 'raw');
-    const select = tableColumns(kind).map((c) => {
-      const v = values.get(c.name);
-      if (v === undefined) throw new Error(`no value for column ${c.name}`);
-      return `${v} AS ${quoteIdent(c.name)}`;
-    });
-    return `SELECT ${select.join(',\n  ')}
-FROM (SELECT * FROM parsed WHERE problem IS NULL AND kind = ${sqlString(kind)})
-WHERE ${this.typeProblems(kind)} IS NULL`;
-  }
-
-  /** Every record that is not imported: its file, line / row, reason, and the start of its text (use with parsed(input)). */
-  selectProblems(): string {
-    const typeProblem = `CASE kind ${this.kinds.map((k) => `WHEN ${sqlString(k)} THEN ${this.typeProblems(k)}`).join(' ')} END`;
-    return `SELECT ${perFile(this.ctx.files.map((f) => f.sourceFileId))} AS source_file_id, ${perFile(this.ctx.files.map((f) => f.sourceFile))} AS file,
-  line, row, reason, left(raw, 200) AS excerpt FROM (
-  SELECT fidx, line, row, raw, coalesce(problem, ${typeProblem}) AS reason FROM parsed
-) WHERE reason IS NOT NULL`;
-  }
-
-  /** Records per kind that pass the kind-independent checks, to learn which kinds a batch holds (use with parsed(input)). */
-  kindCounts(): string {
-    return `SELECT kind, count(*) AS records FROM parsed WHERE problem IS NULL GROUP BY kind`;
   }
 }
 

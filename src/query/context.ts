@@ -15,6 +15,17 @@ export interface QueryContext {
   lookups: ReadonlySet<string>;
   /** case.sqlite, for what the case keeps besides the evidence tables (explanation artefacts). */
   sqlite?: Database.Database;
+  /**
+   * Further connections to the same evidence, for independent statements of one query to run side by
+   * side (a timeline's point reads each keep one core busy); only for a case open read-only, which
+   * cannot change between them. Absent: everything runs on `duck`, one statement after another.
+   */
+  spare?: SparePool;
+}
+
+/** Connections lent for one piece of work at a time. */
+export interface SparePool {
+  use<T>(work: (duck: DuckDBConnection) => Promise<T>): Promise<T>;
 }
 
 /** Anything holding an open case's connections, e.g. a CaseHandle. */
@@ -23,7 +34,48 @@ export interface CaseConnections {
   sqlite?: Database.Database;
   /** A case open read-only cannot change under the connection, so what was read of it is kept. */
   mode?: 'read' | 'write';
+  /** Opens another connection to the same evidence (closed with the case), e.g. CaseHandle.connect. */
+  connect?(): Promise<DuckDBConnection>;
 }
+
+/** At most this many spare connections per open case. */
+const SPARE_CONNECTIONS = 2;
+
+class Pool implements SparePool {
+  private readonly free: DuckDBConnection[] = [];
+  private readonly waiting: ((duck: DuckDBConnection) => void)[] = [];
+  private opened = 0;
+
+  constructor(private readonly open: () => Promise<DuckDBConnection>) {}
+
+  async use<T>(work: (duck: DuckDBConnection) => Promise<T>): Promise<T> {
+    const duck = await this.take();
+    try {
+      return await work(duck);
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next(duck);
+      else this.free.push(duck);
+    }
+  }
+
+  private async take(): Promise<DuckDBConnection> {
+    const free = this.free.pop();
+    if (free) return free;
+    if (this.opened < SPARE_CONNECTIONS) {
+      this.opened++;
+      try {
+        return await this.open();
+      } catch (err) {
+        this.opened--;
+        throw err;
+      }
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+}
+
+const spareByConnection = new WeakMap<DuckDBConnection, Pool>();
 
 const freshByConnection = new WeakMap<DuckDBConnection, Set<string>>();
 const integrityBySqlite = new WeakMap<Database.Database, IntegrityIndex>();
@@ -41,5 +93,13 @@ export async function queryContext(c: CaseConnections): Promise<QueryContext> {
     integrity = new IntegrityIndex(c.sqlite);
     if (c.sqlite && c.mode === 'read') integrityBySqlite.set(c.sqlite, integrity);
   }
-  return { duck: c.duck, integrity, lookups, ...(c.sqlite ? { sqlite: c.sqlite } : {}) };
+  let spare: Pool | undefined;
+  if (c.mode === 'read' && typeof c.connect === 'function') {
+    spare = spareByConnection.get(c.duck);
+    if (!spare) {
+      const connect = c.connect.bind(c);
+      spareByConnection.set(c.duck, (spare = new Pool(connect)));
+    }
+  }
+  return { duck: c.duck, integrity, lookups, ...(c.sqlite ? { sqlite: c.sqlite } : {}), ...(spare ? { spare } : {}) };
 }

@@ -160,6 +160,12 @@ export class IntegrityIndex {
   /** import id -> finished_at, for "imported after the run" */
   private readonly importsFinished = new Map<number, string | null>();
   private readonly checkpoints = new Map<string, CheckpointRef[]>();
+  /**
+   * The findings that can match evidence rows: those on a stream's seq range, and those on a file
+   * rows are read from (a data file). A finding on a checkpoint's signature or time-stamp file names
+   * no row, and would otherwise make every aggregate join all its rows to the findings for nothing.
+   */
+  private readonly rowFailures: Failure[] = [];
   private duckTable: string | undefined;
 
   constructor(sqlite: Database.Database | undefined) {
@@ -235,6 +241,20 @@ export class IntegrityIndex {
     } catch {
       // an older case.sqlite: no imports / source_files detail to add
     }
+    let dataFiles: Set<string> | undefined;
+    try {
+      dataFiles = new Set(
+        (sqlite.prepare("SELECT DISTINCT path FROM source_files WHERE role = 'data'").all() as { path: string }[]).map(
+          (r) => r.path,
+        ),
+      );
+    } catch {
+      // without the record of the source files, every finding on a file is taken to name rows
+    }
+    for (const f of this.failures) {
+      if (f.stream !== null && f.seqFrom !== null) this.rowFailures.push(f);
+      else if (f.file !== null && (dataFiles === undefined || dataFiles.has(f.file))) this.rowFailures.push(f);
+    }
   }
 
   /** Whether a row of this import can have been judged by the run (imported before it started). */
@@ -303,14 +323,14 @@ export class IntegrityIndex {
     }
     const lateImports = [...this.importsFinished.keys()].filter((id) => !this.importedBeforeRun(id));
     // nothing to look for row by row: the caller's count is the answer
-    if (knownRows !== undefined && this.failures.length === 0 && lateImports.length === 0) {
+    if (knownRows !== undefined && this.rowFailures.length === 0 && lateImports.length === 0) {
       return { ...base, status: 'passed', rows: knownRows };
     }
     // import ids are numbers read from case.sqlite, never user text
     const late =
       lateImports.length > 0 ? `import_id IN (${lateImports.map((n) => String(Math.trunc(n))).join(', ')})` : 'false';
     let sql = `SELECT count(*) AS rows, count(*) FILTER (WHERE ${late}) AS not_verified, 0 AS failed, 0 AS warning, 0 AS unverifiable FROM (${scopeSql})`;
-    if (this.failures.length > 0) {
+    if (this.rowFailures.length > 0) {
       // Findings are few: join them to the rows (by stream and seq range, or by file) and judge only the
       // rows that match, each once with its worst finding.
       const table = await this.failureTable(duck);
@@ -349,7 +369,7 @@ export class IntegrityIndex {
     const name = `q_integrity_run_${Math.trunc(this.runId ?? 0)}`;
     const rank: Record<string, number> = { fail: 3, unverifiable: 2, warn: 1 };
     const data = JSON.stringify(
-      this.failures.map((f) => ({
+      this.rowFailures.map((f) => ({
         stream: f.stream,
         seq_from: f.seqFrom,
         seq_to: f.seqTo,

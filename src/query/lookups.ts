@@ -19,6 +19,17 @@ import { ATTRIBUTE_MEMBERS, buildAttributeTables } from './attributes.ts';
 import { RowIds } from './db.ts';
 import type { Row, SqlParams } from './db.ts';
 import {
+  DECISION_FACTS,
+  FACT_MODELS,
+  FACT_VALUES,
+  MAX_FACT_VALUES,
+  factModelsSql,
+  factValueCountSql,
+  factValuesSql,
+  factsSql,
+} from './facts.ts';
+import { keptSegmentTables } from './model-state.ts';
+import {
   EVENT_FACET_CACHE,
   FACET_CACHE,
   REVIEW_TYPES_TABLE,
@@ -40,8 +51,15 @@ export interface LookupSpec {
 
 export const LOOKUP_META = 'lookup_meta';
 
-/** Each decision's latest outcome (by observedAt), in the decisions' row order: fairness reads it beside them. */
-export const OUTCOMES_TABLE = 'lookup_decision_outcomes';
+/**
+ * Per decision (with a decisionId), sorted by that id: its rowid and the rowids of everything a timeline
+ * shows with it: the review events of the decision or of its task, and its outcomes (linksSql). One read
+ * of one row group instead of a lookup per kind.
+ */
+export const LINKS_TABLE = 'lookup_decision_links';
+
+/** Older derived tables, dropped when the lookups are rebuilt. */
+const RETIRED = ['lookup_decision_outcomes'];
 
 export const LOOKUPS: readonly LookupSpec[] = [
   { name: 'lookup_decisions_decision_id', source: KIND_TABLES.decision, key: 'decision_id' },
@@ -70,14 +88,11 @@ const DERIVED: readonly { name: string; sources: readonly string[]; sql: string 
   })),
   { name: REVIEW_TYPES_TABLE, sources: [KIND_TABLES.decision, KIND_TABLES.review], sql: reviewTypesTableSql() },
   {
-    // row for row with the decisions (read beside them by POSITIONAL JOIN): each decision's latest outcome
-    name: OUTCOMES_TABLE,
-    sources: [KIND_TABLES.decision, KIND_TABLES.outcome],
-    sql: `SELECT x.rowid AS rid, o.outcome FROM ${KIND_TABLES.decision} x
-      LEFT JOIN (SELECT decision_id, arg_max(outcome, observed_at) AS outcome FROM ${KIND_TABLES.outcome} WHERE decision_id IS NOT NULL GROUP BY decision_id) o
-        ON o.decision_id = x.decision_id
-      ORDER BY x.rowid`,
+    name: LINKS_TABLE,
+    sources: [KIND_TABLES.decision, KIND_TABLES.review, KIND_TABLES.outcome],
+    sql: linksSql(),
   },
+  ...keptSegmentTables().map((t) => ({ ...t, sources: [KIND_TABLES.lifecycle] })),
   { name: FACET_CACHE, sources: [KIND_TABLES.decision], sql: columnFacetsSql('true') },
   {
     name: EVENT_FACET_CACHE,
@@ -87,7 +102,35 @@ const DERIVED: readonly { name: string; sources: readonly string[]; sql: string 
   },
 ];
 
-const ALL_SOURCES = [...new Set(DERIVED.flatMap((d) => d.sources))];
+/**
+ * The per-decision facts fairness counts (facts.ts), with their two dictionaries; built only when the
+ * predictions, human decisions and outcomes take at most MAX_FACT_VALUES distinct values.
+ */
+const FACTS: readonly { name: string; sources: readonly string[]; sql: string }[] = [
+  { name: FACT_VALUES, sources: [KIND_TABLES.decision, KIND_TABLES.outcome], sql: factValuesSql() },
+  { name: FACT_MODELS, sources: [KIND_TABLES.decision], sql: factModelsSql() },
+  { name: DECISION_FACTS, sources: [KIND_TABLES.decision, KIND_TABLES.outcome], sql: factsSql() },
+];
+
+const ALL_SOURCES = [...new Set([...DERIVED, ...FACTS].flatMap((d) => d.sources))];
+
+/**
+ * The rowids a timeline needs beside each decision (see LINKS_TABLE), in key order: one row per decision
+ * (`kind` 0, `lrid` its own rowid), per review event of it or of its task (1) and per outcome (2). Rows,
+ * not lists: DuckDB can spill the joins and the sort to disk, so ten million decisions build within the
+ * default memory limit. A review event that names both the decision and its task appears twice.
+ */
+function linksSql(): string {
+  const D = KIND_TABLES.decision;
+  const R = KIND_TABLES.review;
+  const O = KIND_TABLES.outcome;
+  return `WITH d AS (SELECT rowid AS rid, decision_id, task_id FROM ${D} WHERE decision_id IS NOT NULL)
+    SELECT decision_id AS k, rid, 0::UTINYINT AS kind, rid AS lrid FROM d
+    UNION ALL SELECT d.decision_id, d.rid, 1::UTINYINT, r.rowid FROM d JOIN ${R} r ON r.decision_id = d.decision_id
+    UNION ALL SELECT d.decision_id, d.rid, 1::UTINYINT, r.rowid FROM d JOIN ${R} r ON r.task_id = d.task_id
+    UNION ALL SELECT d.decision_id, d.rid, 2::UTINYINT, o.rowid FROM d JOIN ${O} o ON o.decision_id = d.decision_id
+    ORDER BY k`;
+}
 
 /**
  * (Re)builds every lookup table from the evidence tables, in one transaction. Call it on a case open
@@ -107,7 +150,7 @@ export async function buildLookups(duck: DuckDBConnection): Promise<{ name: stri
     const sourceRows = await rowCounts(duck, ALL_SOURCES);
     for (const l of DERIVED) {
       const started = performance.now();
-      await duck.run(`CREATE OR REPLACE TABLE ${l.name} AS ${l.sql}`);
+      await make(duck, l.name, l.sql);
       const rows = Object.fromEntries(l.sources.map((src) => [src, sourceRows.get(src) ?? 0]));
       await duck.run(`INSERT INTO ${LOOKUP_META} VALUES ($name, $rows, now())`, {
         name: l.name,
@@ -115,6 +158,24 @@ export async function buildLookups(duck: DuckDBConnection): Promise<{ name: stri
       });
       const [{ k }] = await queryRows(duck, `SELECT count(*) AS k FROM ${l.name}`);
       built.push({ name: l.name, rows: Number(k), ms: Math.round(performance.now() - started) });
+    }
+    for (const name of RETIRED) await duck.run(`DROP TABLE IF EXISTS ${name}`);
+    const factsStarted = performance.now();
+    const [{ values }] = await queryRows(duck, factValueCountSql());
+    if (Number(values) <= MAX_FACT_VALUES) {
+      for (const l of FACTS) {
+        await make(duck, l.name, l.sql);
+        const rows = Object.fromEntries(l.sources.map((src) => [src, sourceRows.get(src) ?? 0]));
+        await duck.run(`INSERT INTO ${LOOKUP_META} VALUES ($name, $rows, now())`, {
+          name: l.name,
+          rows: JSON.stringify(rows),
+        });
+      }
+      const [{ k }] = await queryRows(duck, `SELECT count(*) AS k FROM ${DECISION_FACTS}`);
+      built.push({ name: DECISION_FACTS, rows: Number(k), ms: Math.round(performance.now() - factsStarted) });
+    } else {
+      // too many distinct values to code: fairness compares the text itself
+      for (const l of FACTS) await duck.run(`DROP TABLE IF EXISTS ${l.name}`);
     }
     const started = performance.now();
     const attributeTables = await buildAttributeTables(duck);
@@ -131,6 +192,17 @@ export async function buildLookups(duck: DuckDBConnection): Promise<{ name: stri
     await duck.run(`SET preserve_insertion_order = ${keep === true || keep === 'true' ? 'true' : 'false'}`);
   }
   return built;
+}
+
+/** Makes one derived table; an error names the table it was making. */
+async function make(duck: DuckDBConnection, name: string, sql: string): Promise<void> {
+  try {
+    await duck.run(`CREATE OR REPLACE TABLE ${name} AS ${sql}`);
+  } catch (err) {
+    throw new Error(`building the lookup table ${name}: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
+  }
 }
 
 /** Which lookup tables can be trusted right now (present, and built from the evidence tables' current row counts). */

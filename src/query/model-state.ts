@@ -110,3 +110,36 @@ export function evaluationSegmentJoinSql(d: string, es: string): string {
   return `LEFT JOIN evaluation_segments ${es} ON ${es}.model_id = ${d}.model_id AND ${es}.model_version = ${d}.model_version
     AND ${d}."timestamp" >= ${es}.from_ts AND ${d}."timestamp" < ${es}.to_ts`;
 }
+
+/** Derived tables kept with the lookups (lookups.ts): the segments above and the models with a lifecycle. */
+export const KEPT_VERSION_SEGMENTS = 'lookup_version_segments';
+export const KEPT_EVALUATION_SEGMENTS = 'lookup_evaluation_segments';
+export const KEPT_LIFECYCLE_MODELS = 'lookup_lifecycle_models';
+
+/** The kept segment tables and how each is made from the lifecycle events. */
+export function keptSegmentTables(): { name: string; sql: string }[] {
+  return [
+    {
+      name: KEPT_VERSION_SEGMENTS,
+      sql: `WITH ${VERSION_SEGMENTS_SQL} SELECT model_id, model_version, from_ts, to_ts, state, event_id FROM version_segments`,
+    },
+    {
+      name: KEPT_EVALUATION_SEGMENTS,
+      sql: `WITH ${EVALUATION_SEGMENTS_SQL} SELECT model_id, model_version, from_ts, to_ts, passed, event_id, failed_metrics FROM evaluation_segments`,
+    },
+    {
+      name: KEPT_LIFECYCLE_MODELS,
+      sql: `WITH ${VERSION_SEGMENTS_SQL} SELECT model_id, model_id IN (SELECT model_id FROM deployed_models) AS deployed FROM lifecycle_models`,
+    },
+  ];
+}
+
+/**
+ * The same relations as VERSION_SEGMENTS_SQL and EVALUATION_SEGMENTS_SQL (version_segments,
+ * lifecycle_models, deployed_models, evaluation_segments), read from the kept tables: a WITH list to
+ * use when all three are fresh.
+ */
+export const KEPT_SEGMENTS_SQL = `version_segments AS (SELECT * FROM ${KEPT_VERSION_SEGMENTS}),
+lifecycle_models AS (SELECT model_id FROM ${KEPT_LIFECYCLE_MODELS}),
+deployed_models AS (SELECT model_id FROM ${KEPT_LIFECYCLE_MODELS} WHERE deployed),
+evaluation_segments AS (SELECT * FROM ${KEPT_EVALUATION_SEGMENTS})`;

@@ -6,20 +6,25 @@
  * with its duration and any override with its reason, the resolution), the observed outcome, and the
  * affected user's other decisions nearby. Each event carries its row reference and integrity.
  */
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RecordKind } from '../archive/kinds.ts';
 import { KIND_TABLES, quoteIdent, timeColumn } from '../case/evidence-schema.ts';
 import { AuditWsError } from '../errors.ts';
 import { epochUsSql, membersSql, recordOf } from './columns.ts';
 import type { QueryContext } from './context.ts';
-import { isoSql, numberParam, queryRows } from './db.ts';
+import { RowIds, isoSql, numberParam, queryRows } from './db.ts';
 import type { Json, Row, SqlParams } from './db.ts';
 import { refColumnsSql, worseStatus } from './integrity.ts';
 import type { Integrity, IntegrityStatus, RowRef } from './integrity.ts';
 import { readExplanation } from './explanations.ts';
-import { rowsByKeys, rowsByRowid } from './lookups.ts';
+import { LINKS_TABLE, rowsByKeys, rowsByRowid } from './lookups.ts';
 import type { KeyMatch } from './lookups.ts';
 import {
   EVALUATION_SEGMENTS_SQL,
+  KEPT_EVALUATION_SEGMENTS,
+  KEPT_LIFECYCLE_MODELS,
+  KEPT_SEGMENTS_SQL,
+  KEPT_VERSION_SEGMENTS,
   VERSION_SEGMENTS_SQL,
   evaluationSegmentJoinSql,
   versionSegmentJoinSql,
@@ -148,62 +153,175 @@ export async function timeline(ctx: QueryContext, params: TimelineParams): Promi
   const reviewSelect = selectOf('review');
   const byKeys = (source: string, matches: KeyMatch[], select: string) =>
     rowsByKeys(ctx.duck, ctx.lookups, source, matches, select);
-  if (by === 'taskId') {
-    addRows(reviewRows, 'review', await byKeys(R, [{ key: 'task_id', value: id }], reviewSelect));
-    const fromReviews = new Set(
-      [...reviewRows.values()].map((r) => s(r.decisionId)).filter((x): x is string => x !== null),
-    );
-    const matches = [{ key: 'task_id', value: id }, ...[...fromReviews].map((d) => ({ key: 'decision_id', value: d }))];
-    addRows(decisionRows, 'decision', await byKeys(D, matches, decisionSelect));
-  } else {
+  // A decision id's rowid and the rowids of its review events and outcomes, in one read (lookups.ts)
+  const links =
+    by === 'decisionId' && ctx.lookups.has(LINKS_TABLE)
+      ? groupLinks(
+          await queryRows(
+            ctx.duck,
+            `SELECT rid, kind, lrid FROM ${LINKS_TABLE} WHERE k = $id`,
+            { id },
+            { prepared: true },
+          ),
+        )
+      : undefined;
+  let decisions: Row[];
+  let outcomeRows: Row[];
+  let lifecycleRows: Row[];
+  let modelState: ModelStateAtDecision[];
+  let nearby: Promise<TimelineResult['nearby']>;
+  if (links && links.length > 0 && links.length <= TIMELINE_DEFAULTS.maxDecisions) {
+    // Every row the timeline needs is known by rowid, so its reads need not wait for each other: the
+    // decisions are read on this connection while the review events and outcomes, and the models'
+    // lifecycle and state, are read on spare ones; then the user's nearby decisions. Without spare
+    // connections the same statements run one after the other on this one.
+    let queue: Promise<unknown> = Promise.resolve();
+    const side = <T>(work: (duck: DuckDBConnection) => Promise<T>): Promise<T> => {
+      if (ctx.spare) return ctx.spare.use(work);
+      const next = queue.then(() => work(ctx.duck));
+      queue = next.catch(() => undefined);
+      return next;
+    };
+    const drids = links.map((l) => l.rid);
+    const all = (kind: 'reviews' | 'outcomes') => [...new Set(links.flatMap((l) => l[kind]))].sort((a, b) => a - b);
+    const linkedRead = side(async (duck) => ({
+      reviews: await rowsByRowid(duck, R, all('reviews'), reviewSelect, 'true', {}),
+      outcomes: await rowsByRowid(
+        duck,
+        KIND_TABLES.outcome,
+        all('outcomes'),
+        selectOf('outcome'),
+        'x.decision_id = $id',
+        {
+          id,
+        },
+      ),
+    }));
+    // the lifecycle of the decisions' models and their state, from the decision rows themselves
+    const modelRead = side(async (duck) => ({
+      lifecycle: await queryRows(
+        duck,
+        `SELECT ${selectOf('lifecycle')} FROM ${KIND_TABLES.lifecycle} x WHERE x.model_id IN (
+          SELECT d.model_id FROM ${D} d WHERE d.rowid IN (SELECT unnest($drids)) AND d.decision_id = $id)`,
+        { drids: new RowIds(drids), id },
+        { prepared: true },
+      ),
+      state: await modelStateOfRowids(duck, ctx.lookups, drids, id),
+    }));
+    // a failure is taken up where the result is awaited, not reported as unhandled meanwhile
+    linkedRead.catch(() => undefined);
+    modelRead.catch(() => undefined);
+    if (!ctx.spare) await Promise.allSettled([linkedRead, modelRead]);
     addRows(
       decisionRows,
       'decision',
-      await byKeys(D, [{ key: by === 'decisionId' ? 'decision_id' : 'trace_id', value: id }], decisionSelect),
+      await rowsByRowid(ctx.duck, D, drids, `${decisionSelect}, x.rowid AS ref_rowid`, 'x.decision_id = $id', { id }),
+    );
+    decisions = [...decisionRows.values()].sort((a, b) => Number(a.sort_us ?? 0) - Number(b.sort_us ?? 0));
+    const near = side((duck) => nearbyDecisions({ ...ctx, duck }, decisions, nearbyHours, nearbyLimit, drids));
+    near.catch(() => undefined);
+    nearby = near;
+    const [{ reviews, outcomes }, { lifecycle, state }] = await Promise.all([linkedRead, modelRead]);
+    if (!ctx.spare) await Promise.allSettled([near]);
+    modelState = state;
+    // each review event re-checked against the keys it was kept for: the decision id, or a decision's task
+    const tasks = new Set(decisions.map((d) => s(d.taskId)).filter((x): x is string => x !== null));
+    addRows(
+      reviewRows,
+      'review',
+      reviews.filter((r) => s(r.decisionId) === id || tasks.has(s(r.taskId) ?? '')),
+    );
+    outcomeRows = outcomes;
+    lifecycleRows = lifecycle;
+    if (decisionRows.size === 0) {
+      await nearby.catch(() => undefined);
+      throw notFound(by, id);
+    }
+  } else {
+    if (links) {
+      addRows(
+        decisionRows,
+        'decision',
+        await rowsByRowid(
+          ctx.duck,
+          D,
+          links.map((l) => l.rid),
+          `${decisionSelect}, x.rowid AS ref_rowid`,
+          'x.decision_id = $id',
+          { id },
+        ),
+      );
+    } else if (by === 'taskId') {
+      addRows(reviewRows, 'review', await byKeys(R, [{ key: 'task_id', value: id }], reviewSelect));
+      const fromReviews = new Set(
+        [...reviewRows.values()].map((r) => s(r.decisionId)).filter((x): x is string => x !== null),
+      );
+      const matches = [
+        { key: 'task_id', value: id },
+        ...[...fromReviews].map((d) => ({ key: 'decision_id', value: d })),
+      ];
+      addRows(decisionRows, 'decision', await byKeys(D, matches, decisionSelect));
+    } else {
+      addRows(
+        decisionRows,
+        'decision',
+        await byKeys(D, [{ key: by === 'decisionId' ? 'decision_id' : 'trace_id', value: id }], decisionSelect),
+      );
+    }
+    if (decisionRows.size === 0 && reviewRows.size === 0) throw notFound(by, id);
+    decisions = [...decisionRows.values()].sort((a, b) => Number(a.sort_us ?? 0) - Number(b.sort_us ?? 0));
+    if (decisions.length > TIMELINE_DEFAULTS.maxDecisions) {
+      notices.push(
+        `${decisions.length} decisions match; the timeline shows the first ${TIMELINE_DEFAULTS.maxDecisions}`,
+      );
+      decisions = decisions.slice(0, TIMELINE_DEFAULTS.maxDecisions);
+    }
+    const decisionIds = [...new Set(decisions.map((d) => s(d.decisionId)).filter((x): x is string => x !== null))];
+    const taskIds = new Set(decisions.map((d) => s(d.taskId)).filter((x): x is string => x !== null));
+    if (by === 'taskId') taskIds.delete(id);
+    const reviewMatches = [
+      ...decisionIds.map((value) => ({ key: 'decision_id', value })),
+      ...[...taskIds].map((value) => ({ key: 'task_id', value })),
+    ];
+    const outcomeMatches = decisionIds.map((value) => ({ key: 'decision_id', value }));
+    if (links) {
+      // the kept rowids of the decisions shown (each row re-checked against the same keys)
+      const shown = new Set(decisions.map((d) => Number(d.ref_rowid)));
+      const kept = links.filter((l) => shown.has(l.rid));
+      const rids = (kind: 'reviews' | 'outcomes') => [...new Set(kept.flatMap((l) => l[kind]))].sort((a, b) => a - b);
+      addRows(reviewRows, 'review', await rowsByMatches(ctx, R, rids('reviews'), reviewSelect, reviewMatches));
+      outcomeRows = await rowsByMatches(
+        ctx,
+        KIND_TABLES.outcome,
+        rids('outcomes'),
+        selectOf('outcome'),
+        outcomeMatches,
+      );
+    } else {
+      addRows(reviewRows, 'review', await byKeys(R, reviewMatches, reviewSelect));
+      outcomeRows = await byKeys(KIND_TABLES.outcome, outcomeMatches, selectOf('outcome'));
+    }
+    const models = [...new Set(decisions.map((d) => s(d.modelId)).filter((x): x is string => x !== null))];
+    lifecycleRows =
+      models.length > 0
+        ? await queryRows(
+            ctx.duck,
+            `SELECT ${selectOf('lifecycle')} FROM ${KIND_TABLES.lifecycle} x WHERE list_contains($models, x.model_id)`,
+            { models },
+            { prepared: true },
+          )
+        : [];
+    modelState = await modelStateAt(ctx, decisions);
+    nearby = Promise.resolve(
+      await nearbyDecisions(
+        ctx,
+        decisions,
+        nearbyHours,
+        nearbyLimit,
+        links?.map((l) => l.rid),
+      ),
     );
   }
-  if (decisionRows.size === 0 && reviewRows.size === 0) {
-    const what = by === 'decisionId' ? 'decision id' : by === 'traceId' ? 'trace id' : 'task id';
-    throw new AuditWsError('NOT_FOUND', `the case holds no decision with ${what} "${id}"`);
-  }
-  let decisions = [...decisionRows.values()].sort((a, b) => Number(a.sort_us ?? 0) - Number(b.sort_us ?? 0));
-  if (decisions.length > TIMELINE_DEFAULTS.maxDecisions) {
-    notices.push(`${decisions.length} decisions match; the timeline shows the first ${TIMELINE_DEFAULTS.maxDecisions}`);
-    decisions = decisions.slice(0, TIMELINE_DEFAULTS.maxDecisions);
-  }
-  const decisionIds = [...new Set(decisions.map((d) => s(d.decisionId)).filter((x): x is string => x !== null))];
-  const taskIds = new Set(decisions.map((d) => s(d.taskId)).filter((x): x is string => x !== null));
-  if (by === 'taskId') taskIds.delete(id);
-  addRows(
-    reviewRows,
-    'review',
-    await byKeys(
-      R,
-      [
-        ...decisionIds.map((value) => ({ key: 'decision_id', value })),
-        ...[...taskIds].map((value) => ({ key: 'task_id', value })),
-      ],
-      reviewSelect,
-    ),
-  );
-  const outcomeRows = await byKeys(
-    KIND_TABLES.outcome,
-    decisionIds.map((value) => ({ key: 'decision_id', value })),
-    selectOf('outcome'),
-  );
-
-  const models = [...new Set(decisions.map((d) => s(d.modelId)).filter((x): x is string => x !== null))];
-  const lifecycleRows =
-    models.length > 0
-      ? await queryRows(
-          ctx.duck,
-          `SELECT ${selectOf('lifecycle')} FROM ${KIND_TABLES.lifecycle} x WHERE list_contains($models, x.model_id)`,
-          { models },
-          { prepared: true },
-        )
-      : [];
-
-  const modelState = await modelStateAt(ctx, decisions);
 
   const sorted: Sorted[] = [];
   const push = (
@@ -297,10 +415,10 @@ export async function timeline(ctx: QueryContext, params: TimelineParams): Promi
   });
   const events = sorted.map((x) => x.event);
 
-  const nearby = await nearbyDecisions(ctx, decisions, nearbyHours, nearbyLimit);
   let status: IntegrityStatus = 'passed';
   for (const e of events) status = worseStatus(status, e.integrity.status);
 
+  const nearbyDone = await nearby;
   return {
     subject: { by, id },
     decisions: decisions.map((d) => {
@@ -315,25 +433,101 @@ export async function timeline(ctx: QueryContext, params: TimelineParams): Promi
     }),
     modelState,
     events,
-    nearby,
+    nearby: nearbyDone,
     integrity: { status, runId: ctx.integrity.runId, records: events.length },
     notices,
   };
 }
 
+function notFound(by: 'decisionId' | 'traceId' | 'taskId', id: string): AuditWsError {
+  const what = by === 'decisionId' ? 'decision id' : by === 'traceId' ? 'trace id' : 'task id';
+  return new AuditWsError('NOT_FOUND', `the case holds no decision with ${what} "${id}"`);
+}
+
+/** The rows of LINKS_TABLE for one decision id, per decision row: its rowid and its linked rowids. */
+function groupLinks(rows: Row[]): { rid: number; reviews: number[]; outcomes: number[] }[] {
+  const byRid = new Map<number, { rid: number; reviews: number[]; outcomes: number[] }>();
+  for (const r of rows) {
+    const rid = Number(r.rid);
+    let l = byRid.get(rid);
+    if (!l) byRid.set(rid, (l = { rid, reviews: [], outcomes: [] }));
+    if (Number(r.kind) === 1) l.reviews.push(Number(r.lrid));
+    else if (Number(r.kind) === 2) l.outcomes.push(Number(r.lrid));
+  }
+  return [...byRid.values()];
+}
+
+/** Rows of `source` by rowid, each re-checked against the key matches it was kept for. */
+async function rowsByMatches(
+  ctx: QueryContext,
+  source: string,
+  rowids: number[],
+  select: string,
+  matches: readonly KeyMatch[],
+): Promise<Row[]> {
+  if (rowids.length === 0 || matches.length === 0) return [];
+  const params: SqlParams = {};
+  const check = matches.map((m, i) => {
+    params[`key${i}`] = m.value;
+    return `x.${m.key} = $key${i}`;
+  });
+  return rowsByRowid(ctx.duck, source, rowids, select, `(${check.join(' OR ')})`, params);
+}
+
 /** Version state, active version and last evaluation at each decision, in SQL over the lifecycle (model-state.ts). */
 async function modelStateAt(ctx: QueryContext, decisions: Row[]): Promise<ModelStateAtDecision[]> {
   const input = decisions
-    .filter((d) => typeof d.decisionId === 'string')
-    .map((d) => ({ decision_id: d.decisionId, model_id: d.modelId, model_version: d.modelVersion, ts: d.timestamp }));
+    .map((d, ord) => ({
+      ord,
+      decision_id: d.decisionId,
+      model_id: d.modelId,
+      model_version: d.modelVersion,
+      ts: d.timestamp,
+    }))
+    .filter((d) => typeof d.decision_id === 'string');
   if (input.length === 0) return [];
-  const rows = await queryRows(
+  return modelStateOf(
     ctx.duck,
-    `WITH ${VERSION_SEGMENTS_SQL}, ${EVALUATION_SEGMENTS_SQL},
-    d AS (
-      SELECT decision_id, model_id, model_version, ts::TIMESTAMPTZ AS "timestamp"
-      FROM (SELECT unnest(json_transform($input, '[{"decision_id":"VARCHAR","model_id":"VARCHAR","model_version":"VARCHAR","ts":"VARCHAR"}]'), recursive := true))
-    ),
+    ctx.lookups,
+    `SELECT ord, decision_id, model_id, model_version, ts::TIMESTAMPTZ AS "timestamp"
+      FROM (SELECT unnest(json_transform($input, '[{"ord":"BIGINT","decision_id":"VARCHAR","model_id":"VARCHAR","model_version":"VARCHAR","ts":"VARCHAR"}]'), recursive := true))`,
+    { input: JSON.stringify(input) },
+  );
+}
+
+/**
+ * modelStateAt for decision rows known by rowid, read by the same statement (so it need not wait for
+ * them): `ord` numbers them as the timeline orders its decisions (time, then rowid).
+ */
+function modelStateOfRowids(
+  duck: DuckDBConnection,
+  lookups: ReadonlySet<string>,
+  rowids: readonly number[],
+  id: string,
+): Promise<ModelStateAtDecision[]> {
+  return modelStateOf(
+    duck,
+    lookups,
+    `SELECT row_number() OVER (ORDER BY coalesce(epoch_us(x."timestamp"), 0), x.rowid) - 1 AS ord,
+        x.decision_id, x.model_id, x.model_version, x."timestamp"
+      FROM ${KIND_TABLES.decision} x WHERE x.rowid IN (SELECT unnest($rowids)) AND x.decision_id = $id`,
+    { rowids: new RowIds(rowids), id },
+  );
+}
+
+/** Version state, active version and last evaluation of decisions `d(ord, decision_id, model_id, model_version, timestamp)`, in `ord` order. */
+async function modelStateOf(
+  duck: DuckDBConnection,
+  lookups: ReadonlySet<string>,
+  decisionsSql: string,
+  params: SqlParams,
+): Promise<ModelStateAtDecision[]> {
+  // the segments as kept with the lookup tables when they are fresh, else made from the lifecycle now
+  const kept = [KEPT_VERSION_SEGMENTS, KEPT_EVALUATION_SEGMENTS, KEPT_LIFECYCLE_MODELS].every((t) => lookups.has(t));
+  const rows = await queryRows(
+    duck,
+    `WITH ${kept ? KEPT_SEGMENTS_SQL : `${VERSION_SEGMENTS_SQL}, ${EVALUATION_SEGMENTS_SQL}`},
+    d AS (${decisionsSql}),
     active AS (
       SELECT d.decision_id, arg_max(vs.model_version, vs.from_ts) AS active_version
       FROM d JOIN version_segments vs ON vs.model_id = d.model_id AND vs.state = 'deployed' AND d."timestamp" >= vs.from_ts AND d."timestamp" < vs.to_ts
@@ -342,8 +536,9 @@ async function modelStateAt(ctx: QueryContext, decisions: Row[]): Promise<ModelS
     SELECT d.decision_id, d.model_id, d.model_version, ${versionStateSql('d', 'vs')} AS version_state, active.active_version,
       es.event_id AS eval_event_id, ${isoSql('es.from_ts')} AS eval_at, es.passed AS eval_passed, es.failed_metrics
     FROM d ${versionSegmentJoinSql('d', 'vs')} ${evaluationSegmentJoinSql('d', 'es')}
-    LEFT JOIN active ON active.decision_id = d.decision_id`,
-    { input: JSON.stringify(input) },
+    LEFT JOIN active ON active.decision_id = d.decision_id
+    ORDER BY d.ord`,
+    params,
     { prepared: true },
   );
   return rows.map((r) => ({
@@ -364,11 +559,24 @@ async function modelStateAt(ctx: QueryContext, decisions: Row[]): Promise<ModelS
   }));
 }
 
+const USER_LOOKUP = 'lookup_decisions_affected_user_id';
+const ID_LOOKUP = 'lookup_decisions_decision_id';
+const cmp = (a: Json | undefined, b: Json | undefined): number => {
+  const x = a === null || a === undefined ? '' : String(a);
+  const y = b === null || b === undefined ? '' : String(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+};
+
+/**
+ * The affected users' other decisions within `hours` of the timeline's decisions. `ownRids`: the rowids
+ * of every decision row carrying one of the timeline's decision ids, when the caller knows them.
+ */
 async function nearbyDecisions(
   ctx: QueryContext,
   decisions: Row[],
   hours: number,
   limit: number,
+  ownRids?: number[],
 ): Promise<TimelineResult['nearby']> {
   const byUser = new Map<string, { min: number; max: number }>();
   for (const d of decisions) {
@@ -383,37 +591,56 @@ async function nearbyDecisions(
   const D = KIND_TABLES.decision;
   const select = `x.decision_id AS "decisionId", ${isoSql('x."timestamp"')} AS "at", x.model_id AS "modelId", x.model_version AS "modelVersion",
     x.prediction, x.human_override AS "humanOverride", ${refColumnsSql('x')}`;
+  // Through the sorted user table: the rows to leave out are every row carrying one of the timeline's
+  // own decision ids (known to the caller, or found in the decision id table); else by a scan.
+  let exclude: number[] | undefined;
+  if (byUser.size > 0 && ctx.lookups.has(USER_LOOKUP)) {
+    if (ownRids) exclude = ownRids;
+    else if (own.length === 0) exclude = [];
+    else if (ctx.lookups.has(ID_LOOKUP)) {
+      const params: SqlParams = {};
+      const sql = own
+        .map((id, i) => {
+          params[`key${i}`] = id;
+          return `SELECT rid FROM ${ID_LOOKUP} WHERE k = $key${i}`;
+        })
+        .join(' UNION ');
+      exclude = (await queryRows(ctx.duck, sql, params, { prepared: true })).map((r) => Number(r.rid));
+    }
+  }
   for (const [user, w] of byUser) {
     const from = new Date(w.min - hours * 3_600_000).toISOString();
     const to = new Date(w.max + hours * 3_600_000).toISOString();
     const p: SqlParams = own.length > 0 ? { user, from, to, own } : { user, from, to };
-    const lookup = 'lookup_decisions_affected_user_id';
-    const ownHere = decisions.filter((d) => s(d.affectedUserId) === user && typeof d.timestamp === 'string').length;
     let rows: Row[];
     let total: number;
-    if (ctx.lookups.has(lookup)) {
-      // the user's decisions in the window from the sorted table (own ones included, dropped below)
+    if (exclude) {
+      // the user's decisions in the window from the sorted table, less the rows of the timeline's own ids
       const rids = await queryRows(
         ctx.duck,
-        `SELECT rid, count(*) OVER () AS total FROM ${lookup} WHERE k = $user AND t >= $from::TIMESTAMPTZ AND t <= $to::TIMESTAMPTZ ORDER BY t, rid LIMIT ${limit + ownHere}`,
-        { user, from, to },
+        `SELECT rid, count(*) OVER () AS total FROM ${USER_LOOKUP} WHERE k = $user AND t >= $from::TIMESTAMPTZ AND t <= $to::TIMESTAMPTZ AND NOT list_contains($exclude, rid) ORDER BY t, rid LIMIT ${Math.max(limit, 1)}`,
+        { user, from, to, exclude: new RowIds(exclude) },
         { prepared: true },
       );
-      total = rids.length > 0 ? Math.max(0, Number(rids[0].total) - ownHere) : 0;
+      total = rids.length > 0 ? Number(rids[0].total) : 0;
       rows = await rowsByRowid(
         ctx.duck,
         D,
-        rids.map((r) => Number(r.rid)),
+        rids.slice(0, limit).map((r) => Number(r.rid)),
         `${select}, epoch_us(x."timestamp") AS sort_us`,
-        'x.affected_user_id = $user',
-        { user },
+        `x.affected_user_id = $user${own.length > 0 ? ' AND (x.decision_id IS NULL OR NOT list_contains($own, x.decision_id))' : ''}`,
+        own.length > 0 ? { user, own } : { user },
       );
-      rows = rows
-        .filter((r) => !own.includes(String(r.decisionId)))
-        .sort((a, b) => Number(a.sort_us) - Number(b.sort_us))
-        .slice(0, limit);
+      // in the order the scan below gives: time, then file and line
+      rows.sort(
+        (a, b) =>
+          Number(a.sort_us) - Number(b.sort_us) ||
+          cmp(a.ref_source_file, b.ref_source_file) ||
+          Number(a.ref_line ?? 0) - Number(b.ref_line ?? 0) ||
+          Number(a.ref_row ?? 0) - Number(b.ref_row ?? 0),
+      );
     } else {
-      const where = `FROM ${D} x WHERE x.affected_user_id = $user AND x."timestamp" >= $from::TIMESTAMPTZ AND x."timestamp" <= $to::TIMESTAMPTZ${own.length > 0 ? ' AND NOT list_contains($own, x.decision_id)' : ''}`;
+      const where = `FROM ${D} x WHERE x.affected_user_id = $user AND x."timestamp" >= $from::TIMESTAMPTZ AND x."timestamp" <= $to::TIMESTAMPTZ${own.length > 0 ? ' AND (x.decision_id IS NULL OR NOT list_contains($own, x.decision_id))' : ''}`;
       total = Number((await queryRows(ctx.duck, `SELECT count(*) AS n ${where}`, p, { prepared: true }))[0].n);
       rows =
         limit > 0

@@ -4,9 +4,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import yazl from 'yazl';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openArchive } from '../../src/archive/open.ts';
+import { detectKind } from '../../src/archive/kinds.ts';
+import { assignRecord, openArchive } from '../../src/archive/open.ts';
 import { isRecordError, readRecords } from '../../src/archive/records.ts';
 import { readCustody, verifyCustody } from '../../src/case/custody.ts';
+import type { CaseHandle } from '../../src/case/store.ts';
 import { generateDemoArchive, TAMPER_KINDS } from '../../src/demo/generator.ts';
 import { importArchives } from '../../src/import/importer.ts';
 import type { ImportProgress } from '../../src/import/progress.ts';
@@ -286,6 +288,80 @@ describe('import of the example archive', () => {
       { decision_id: 'c2', extra: null, dialect: 'mixed' },
     ]);
     await handle.close();
+  });
+});
+
+describe('kind and stream of each record, as the archive reader assigns them', () => {
+  // No descriptor: kinds come from content. A member written null is absent (the hash rule drops it,
+  // and a null Parquet value is an absent member), so these records are told apart without it.
+  const records = [
+    { decisionId: 'd1', modelId: 'm', prediction: 'approve', confidence: 0.5 },
+    { decisionId: 'd1', modelId: null, outcome: 'repaid', source: 'ledger' },
+    { eventId: 'e1', eventType: null, modelId: 'm', actor: 'ops' },
+    { decisionId: 'd2', model_id: null, modelId: 'm', prediction: null, prediction_label: 'x' },
+  ];
+
+  it('detectKind treats a member written null as absent', () => {
+    expect(records.map((r) => detectKind(r))).toEqual(['decision', 'outcome', 'lifecycle', 'decision']);
+    expect(detectKind({ decisionId: 'd', modelId: null, prediction: null })).toBeUndefined();
+    expect(detectKind({ event_type: 'deployed', eventType: null, eventId: 'e' })).toBe('lifecycle');
+  });
+
+  it("imports JSONL and its Parquet copy into the same kinds, and honours each record's stream member", async () => {
+    const dir = tempDir();
+    const lines = [
+      ...records.map((r) => JSON.stringify(r)),
+      JSON.stringify({ decisionId: 'd3', modelId: 'm', prediction: 'deny', stream: 'shadow' }),
+    ];
+    fs.writeFileSync(path.join(dir, 'mixed.jsonl'), `${lines.join('\n')}\n`);
+    const archive = await openArchive(path.join(dir, 'mixed.jsonl'));
+    const expected: [string, string | undefined, string | undefined][] = [];
+    try {
+      for (const file of archive.files.filter((f) => f.role === 'data'))
+        for await (const r of readRecords(archive, file)) {
+          if (isRecordError(r)) continue;
+          const { kind, stream } = assignRecord(archive, file, r.value);
+          expected.push([String(r.line), kind, stream]);
+        }
+    } finally {
+      await archive.close();
+    }
+    expect(expected.map((e) => e[1])).toEqual(['decision', 'outcome', 'lifecycle', 'decision', 'decision']);
+    expect(expected[4][2]).toBe('shadow');
+
+    const stored = async (handle: CaseHandle, pos: 'line' | 'row') =>
+      (
+        await rows(
+          handle,
+          `SELECT ${pos}::VARCHAR AS p, 'decision' AS kind, stream FROM decisions
+           UNION ALL SELECT ${pos}::VARCHAR, 'outcome', stream FROM outcomes
+           UNION ALL SELECT ${pos}::VARCHAR, 'lifecycle', stream FROM lifecycle_events
+           UNION ALL SELECT ${pos}::VARCHAR, 'review', stream FROM reviews ORDER BY 1`,
+        )
+      ).map((r) => [r.p, r.kind, r.stream]);
+    const jsonl = await newCase('JSONL');
+    const r1 = await importArchives(jsonl.handle, [path.join(dir, 'mixed.jsonl')]);
+    expect(r1.status).toBe('done');
+    expect(r1.rejectsTotal).toBe(0);
+    expect(await stored(jsonl.handle, 'line')).toEqual(expected);
+    await jsonl.handle.close();
+
+    // The Parquet copy: DuckDB writes a column for every member, null where a record lacks it.
+    const pqDir = tempDir();
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const inst = await DuckDBInstance.create(':memory:');
+    const con = await inst.connect();
+    await con.run(
+      `COPY (SELECT * FROM read_json('${path.join(dir, 'mixed.jsonl')}')) TO '${path.join(pqDir, 'mixed.parquet')}' (FORMAT parquet)`,
+    );
+    con.closeSync();
+    inst.closeSync();
+    const parquet = await newCase('Parquet');
+    const r2 = await importArchives(parquet.handle, [path.join(pqDir, 'mixed.parquet')]);
+    expect(r2.status).toBe('done');
+    expect(r2.rejectsTotal).toBe(0);
+    expect(await stored(parquet.handle, 'row')).toEqual(expected);
+    await parquet.handle.close();
   });
 });
 

@@ -150,6 +150,64 @@ describe('bad input', () => {
     await handle.close();
   });
 
+  it('reports numbers written as strings as wrong types, with line or row: lenient lists them, strict imports nothing', async () => {
+    const lines = [
+      good('a'),
+      good('b').replace('0.5', '"0.93"'),
+      good('c', ',"latencyMs":"12"'),
+      good('d', ',"seq":"3"'),
+      good('e').replace('"2026-03-01T00:00:00Z"', '"1772323200.5"'),
+      good('f').replace('"2026-03-01T00:00:00Z"', '1772323200.5'),
+    ];
+    const expected = [
+      '2: confidence: expected a number, found a string',
+      '3: latencyMs: expected a number, found a string',
+      '4: seq: expected a non-negative integer, found "3"',
+      '5: timestamp: expected an RFC 3339 string or epoch seconds, found a string holding a number',
+    ];
+    const file = write('decisions.jsonl', `${lines.join('\n')}\n`);
+    const lenient = await importFile(file);
+    expect(lenient.result.status).toBe('done');
+    expect(lenient.decisions).toBe(2); // a, and f (epoch seconds as a number are fine)
+    expect(reasons(lenient.result)).toEqual(expected);
+    expect(lenient.result.rejects.every((r) => r.file === 'decisions.jsonl')).toBe(true);
+    const strict = await importFile(file, true);
+    expect(strict.result.status).toBe('failed');
+    expect(strict.decisions).toBe(0);
+    expect(reasons(strict.result)).toEqual(expected);
+
+    // The same in Parquet: string columns where the spec says number (or time), reported by row.
+    const dir = tempDir();
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const inst = await DuckDBInstance.create(':memory:');
+    const con = await inst.connect();
+    await con.run(`COPY (SELECT * FROM (VALUES
+        ('p1', 'm', 'approve', 0.5, '2026-03-01T00:00:00Z'),
+        ('p2', 'm', 'approve', 0.5, '1772323200.5'),
+        ('p3', 'm', 'approve', NULL, '2026-03-01T00:00:00Z')) t(decisionId, modelId, prediction, confidence, "timestamp"))
+      TO '${path.join(dir, 'times.parquet')}' (FORMAT parquet)`);
+    await con.run(`COPY (SELECT * FROM (VALUES ('q1', 'm', 'approve', '0.93'), ('q2', 'm', 'approve', NULL))
+        t(decisionId, modelId, prediction, confidence)) TO '${path.join(dir, 'conf.parquet')}' (FORMAT parquet)`);
+    con.closeSync();
+    inst.closeSync();
+    const pq = await newCase();
+    const result = await importArchives(pq.handle, [dir]);
+    expect(result.rejects.map((r) => `${r.file} row ${r.row}: ${r.reason}`)).toEqual([
+      'conf.parquet row 1: confidence: expected a number, found a string (Parquet VARCHAR)',
+      'times.parquet row 2: timestamp: expected an RFC 3339 string or epoch seconds, found a string holding a number',
+    ]);
+    expect(await rows(pq.handle, 'SELECT decision_id FROM decisions ORDER BY decision_id')).toEqual([
+      { decision_id: 'p1' },
+      { decision_id: 'p3' },
+      { decision_id: 'q2' },
+    ]);
+    const strictPq = await importArchives(pq.handle, [dir], { strict: true, force: true });
+    expect(strictPq.status).toBe('failed');
+    expect(strictPq.rejectsTotal).toBeGreaterThanOrEqual(2);
+    expect(await count(pq.handle, 'decisions')).toBe(3);
+    await pq.handle.close();
+  });
+
   it('rejects records of no known kind', async () => {
     const file = write('things.jsonl', '{"colour":"red"}\n{"colour":"blue","size":3}\n');
     const { result } = await importFile(file);

@@ -83,6 +83,19 @@ describe('cases, import and jobs', () => {
       view = await call('verify.latest', { case: 'demo-case' });
     }
     expect(view?.run.verdict).toBe('intact');
+    // The demo TSA's root (the archive's copy, matched against the one the application knows) is trusted, the
+    // signing key is not: every time-stamp passes, every signature is self-asserted.
+    const checkpoints = demo.streams.reduce((n, s) => n + s.checkpoints, 0);
+    expect(view!.run.options.trustTsa).toHaveLength(1);
+    expect(view!.run.options.trustKeys).toEqual([]);
+    expect(view!.checks.find((c) => c.id === 'checkpoint-timestamp')).toMatchObject({
+      pass: checkpoints,
+      fail: 0,
+      warn: 0,
+      unverifiable: 0,
+    });
+    expect(view!.checks.find((c) => c.id === 'checkpoint-signature')).toMatchObject({ pass: 0, warn: checkpoints });
+    expect(view!.checkpoints.every((p) => p.timestamped && p.signed)).toBe(true);
   });
 
   it('gives an overview of a case from its evidence', async () => {

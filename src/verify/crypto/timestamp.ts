@@ -163,7 +163,9 @@ function toBuffer(view: ArrayBuffer | Uint8Array): Buffer {
 function entryFromPkijs(cert: pkijs.Certificate, origin: CertificateOrigin, file?: string): CertEntry | undefined {
   try {
     const der = toBuffer(cert.toSchema().toBER(false));
-    return { cert, der, x509: new X509Certificate(der), sha256: sha256Hex(der), origin, file };
+    const x509 = new X509Certificate(der);
+    void x509.publicKey; // a certificate whose key cannot be read (damaged SPKI) is no certificate at all
+    return { cert, der, x509, sha256: sha256Hex(der), origin, file };
   } catch {
     return undefined;
   }
@@ -470,7 +472,29 @@ function followIssuers(signer: CertEntry, pool: CertEntry[]): CertEntry[] {
   return path;
 }
 
+/**
+ * Verifies a TimeStampResp over the checkpoint bytes. Throws AuditWsError UNREADABLE_INPUT only for
+ * bytes that are not a TimeStampResp at all; anything a damaged token makes the checks trip over
+ * becomes a failed check with its reason, never an exception.
+ */
 export async function verifyTimestamp(input: TimestampInput): Promise<TimestampResult> {
+  try {
+    return await checkTimestamp(input);
+  } catch (err) {
+    if (err instanceof AuditWsError) throw err;
+    const reason = `The time-stamp token cannot be checked: ${err instanceof Error ? err.message : String(err)}.`;
+    return {
+      status: 'fail',
+      reason,
+      tokenFile: input.tokenFile,
+      checkpointFile: input.checkpointFile,
+      revocationChecked: false,
+      checks: [{ name: 'response', status: 'fail', reason }],
+    };
+  }
+}
+
+async function checkTimestamp(input: TimestampInput): Promise<TimestampResult> {
   const tokenFile = input.tokenFile ?? 'timestamp token';
   const parsed = parseTimeStampResp(input.tokenBytes, tokenFile);
   const checks: TimestampSubCheck[] = [];
