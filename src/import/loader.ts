@@ -26,7 +26,7 @@ import { JsonlRecordSql, keyCensusSql, keyCensusSummarySql, sqlString, suspectsS
 import type { BatchFileContext, KeyCensus, RecordContext, RecordSqlBuilder } from './record-sql.ts';
 import { fastPathVerdict } from './scan.ts';
 import type { ScanResult } from './scan.ts';
-import { ParquetRecordSql } from './parquet-sql.ts';
+import { ParquetRecordSql, nestedTypesAgree } from './parquet-sql.ts';
 import type { ParquetColumn } from './parquet-sql.ts';
 import { jsonlLinesSql, parquetRowsSql, preparedLinesSql } from './source-sql.ts';
 
@@ -318,6 +318,7 @@ export async function prepareBatches(
   const cleanups: (() => void)[] = [];
   const diskPath = new Map<SourceFile, string>();
   const parquetRows = new Map<SourceFile, number>();
+  const fileColumns = new Map<SourceFile, ParquetColumn[]>();
 
   for (const sf of files) {
     const base = `${sf.archiveIndex}|${sf.file.kind ?? '?'}`;
@@ -343,13 +344,19 @@ export async function prepareBatches(
         continue;
       }
       parquetRows.set(sf, rows);
-      // Files whose shared columns have the same types are read together (union_by_name: a column a
-      // file lacks reads as NULL, an absent member). A column with another type starts a new batch.
+      fileColumns.set(sf, columns);
+      // Files whose shared columns agree in type are read together (union_by_name: a column a file
+      // lacks reads as NULL, an absent member); nested columns agree when they differ only in struct
+      // fields' order and presence (nestedTypesAgree). A column with another type starts a new batch.
       let joined = false;
       for (const [key, g] of groups) {
         if (!key.startsWith(`${base}|parquet|`)) continue;
+        const fits = g.files.every((other) => {
+          const types = new Map((fileColumns.get(other) ?? []).map((c) => [c.name, c.type]));
+          return columns.every((c) => !types.has(c.name) || nestedTypesAgree(types.get(c.name) as string, c.type));
+        });
+        if (!fits) continue;
         const types = new Map((g.columns ?? []).map((c) => [c.name, c.type]));
-        if (columns.some((c) => types.has(c.name) && types.get(c.name) !== c.type)) continue;
         for (const c of columns) if (!types.has(c.name)) g.columns?.push(c);
         g.files.push(sf);
         joined = true;
@@ -384,6 +391,42 @@ export async function prepareBatches(
       g.files.push(sf);
       g.why.set(sf.file.path, verdict.why);
       groups.set(key, g);
+    }
+  }
+
+  // A Parquet group whose files' nested columns differ: the column types are those read_parquet's
+  // union_by_name gives the files together. If DuckDB cannot read them together after all, the files
+  // are grouped again by exact column types.
+  for (const [key, g] of [...groups]) {
+    if (g.kind !== 'parquet' || g.files.length < 2) continue;
+    const differ = g.files.some((f) =>
+      (fileColumns.get(f) ?? []).some((c) => (g.columns ?? []).some((u) => u.name === c.name && u.type !== c.type)),
+    );
+    if (!differ) continue;
+    try {
+      const paths = g.files.map((f) => sqlString(diskPath.get(f) as string)).join(', ');
+      const described = await duck.runAndReadAll(
+        `DESCRIBE SELECT * FROM read_parquet([${paths}], union_by_name = true)`,
+      );
+      g.columns = described
+        .getRowObjectsJS()
+        .map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+    } catch {
+      groups.delete(key);
+      const strict: Group[] = [];
+      for (const f of g.files) {
+        const columns = fileColumns.get(f) ?? [];
+        const fit = strict.find((h) => {
+          const types = new Map((h.columns ?? []).map((c) => [c.name, c.type]));
+          return columns.every((c) => !types.has(c.name) || types.get(c.name) === c.type);
+        });
+        if (fit) {
+          const types = new Map((fit.columns ?? []).map((c) => [c.name, c.type]));
+          for (const c of columns) if (!types.has(c.name)) fit.columns?.push(c);
+          fit.files.push(f);
+        } else strict.push({ files: [f], kind: 'parquet', columns: [...columns], why: new Map() });
+      }
+      strict.forEach((h, i) => groups.set(`${key}|${i}`, h));
     }
   }
 

@@ -56,6 +56,104 @@ const ACCEPTS: Partial<Record<MemberColumn['type'], ColumnClass[]>> = {
   seq: ['integer', 'number'],
 };
 
+/** A DuckDB type name parsed far enough to compare nested types (see nestedTypesAgree). */
+type ParsedType =
+  | { kind: 'struct'; fields: Map<string, ParsedType> }
+  | { kind: 'list'; elem: ParsedType; size: string }
+  | { kind: 'map'; key: ParsedType; value: ParsedType }
+  | { kind: 'scalar'; text: string };
+
+/** Parses a type as DESCRIBE writes it: STRUCT(a BIGINT, "group" VARCHAR), X[], X[3], MAP(K, V), DECIMAL(18,3), ... */
+function parseType(text: string): ParsedType {
+  const tokens = text.match(/"(?:[^"]|"")*"|[(),[\]]|[^\s(),[\]"]+/g) ?? [];
+  let i = 0;
+  const peek = (): string | undefined => tokens[i];
+  const next = (): string => {
+    const t = tokens[i++];
+    if (t === undefined) throw new Error(`unexpected end of type ${text}`);
+    return t;
+  };
+  const ident = (t: string): string => (t.startsWith('"') ? t.slice(1, -1).replace(/""/g, '"') : t);
+  const type = (): ParsedType => {
+    const head = next().toUpperCase();
+    let t: ParsedType;
+    if (head === 'STRUCT' && peek() === '(') {
+      next();
+      const fields = new Map<string, ParsedType>();
+      while (peek() !== ')') {
+        const name = ident(next());
+        fields.set(name, type());
+        if (peek() === ',') next();
+      }
+      next();
+      t = { kind: 'struct', fields };
+    } else if (head === 'MAP' && peek() === '(') {
+      next();
+      const key = type();
+      if (next() !== ',') throw new Error(`bad MAP type ${text}`);
+      const value = type();
+      next();
+      t = { kind: 'map', key, value };
+    } else {
+      // A scalar, possibly several words (TIMESTAMP WITH TIME ZONE) or with arguments (DECIMAL(18,3)).
+      let words = head;
+      while (peek() !== undefined && !['(', ')', ',', '[', ']'].includes(peek() as string)) words += ` ${next()}`;
+      if (peek() === '(') {
+        let depth = 0;
+        do {
+          const tok = next();
+          depth += tok === '(' ? 1 : tok === ')' ? -1 : 0;
+          words += tok;
+        } while (depth > 0);
+      }
+      t = { kind: 'scalar', text: words };
+    }
+    while (peek() === '[') {
+      next();
+      let size = '';
+      while (peek() !== ']') size += next();
+      next();
+      t = { kind: 'list', elem: t, size };
+    }
+    return t;
+  };
+  const out = type();
+  if (i !== tokens.length) throw new Error(`trailing text in type ${text}`);
+  return out;
+}
+
+function agree(a: ParsedType, b: ParsedType): boolean {
+  if (a.kind === 'struct' && b.kind === 'struct') {
+    for (const [name, t] of a.fields) {
+      const u = b.fields.get(name);
+      if (u !== undefined && !agree(t, u)) return false;
+    }
+    return true;
+  }
+  if (a.kind === 'list' && b.kind === 'list') return a.size === b.size && agree(a.elem, b.elem);
+  if (a.kind === 'map' && b.kind === 'map') return agree(a.key, b.key) && agree(a.value, b.value);
+  return a.kind === 'scalar' && b.kind === 'scalar' && a.text === b.text;
+}
+
+/**
+ * Whether two nested column types (STRUCT, LIST, MAP) differ only in the order of struct fields and in
+ * fields one of them lacks: then read_parquet's union_by_name reads both files as one type (fields
+ * by name, a missing field null), and no value changes its JSON rendering's meaning (to_json keeps
+ * every value's type; the order of members and null members do not count for the hash, spec section 3).
+ * Files whose daily columns differ only so (feature structs of different models) are then read by one
+ * scan, which DuckDB writes as full row groups. Any other difference (a field that is a number in one
+ * file and a string in the other) keeps them apart.
+ */
+export function nestedTypesAgree(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (classOf(a) !== 'nested' || classOf(b) !== 'nested') return false;
+  try {
+    return agree(parseType(a), parseType(b));
+  } catch {
+    return false;
+  }
+}
+
 interface Col {
   ref: string;
   cls: ColumnClass;

@@ -11,6 +11,7 @@ import { readCustody, verifyCustody } from '../../src/case/custody.ts';
 import type { CaseHandle } from '../../src/case/store.ts';
 import { generateDemoArchive, TAMPER_KINDS } from '../../src/demo/generator.ts';
 import { importArchives } from '../../src/import/importer.ts';
+import { nestedTypesAgree } from '../../src/import/parquet-sql.ts';
 import type { ImportProgress } from '../../src/import/progress.ts';
 import {
   EXAMPLE,
@@ -362,6 +363,59 @@ describe('kind and stream of each record, as the archive reader assigns them', (
     expect(r2.rejectsTotal).toBe(0);
     expect(await stored(parquet.handle, 'row')).toEqual(expected);
     await parquet.handle.close();
+  });
+});
+
+describe('Parquet files whose nested columns differ', () => {
+  it('tells struct types that differ only in field order and presence from conflicting ones', () => {
+    expect(nestedTypesAgree('STRUCT(b BIGINT, a VARCHAR)', 'STRUCT(a VARCHAR, c BOOLEAN)')).toBe(true);
+    expect(nestedTypesAgree('STRUCT(p JSON, c DOUBLE)[]', 'STRUCT(c DOUBLE, p JSON)[]')).toBe(true);
+    expect(nestedTypesAgree('STRUCT(t TIMESTAMP WITH TIME ZONE, "group" VARCHAR)', 'STRUCT("group" VARCHAR)')).toBe(
+      true,
+    );
+    expect(nestedTypesAgree('STRUCT(b BIGINT)', 'STRUCT(b VARCHAR)')).toBe(false);
+    expect(nestedTypesAgree('STRUCT(a STRUCT(x BIGINT))', 'STRUCT(a STRUCT(x DOUBLE))')).toBe(false);
+    expect(nestedTypesAgree('MAP(VARCHAR, BIGINT)', 'MAP(VARCHAR, DOUBLE)')).toBe(false);
+    expect(nestedTypesAgree('VARCHAR', 'VARCHAR[]')).toBe(false);
+  });
+
+  it('imports them with every value as the file holds it, conflicting field types kept apart', async () => {
+    const dir = tempDir();
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const inst = await DuckDBInstance.create(':memory:');
+    const con = await inst.connect();
+    const write = (name: string, select: string) =>
+      con.run(`COPY (${select}) TO '${path.join(dir, name)}' (FORMAT parquet)`);
+    await write(
+      'a.parquet',
+      `SELECT 'd1' AS decisionId, 'm' AS modelId, 'x' AS prediction, {'b': 1, 'a': 'p'} AS inputFeatures`,
+    );
+    await write(
+      'b.parquet',
+      `SELECT 'd2' AS decisionId, 'm' AS modelId, 'y' AS prediction, {'a': 'q', 'c': true} AS inputFeatures`,
+    );
+    await write(
+      'c.parquet',
+      `SELECT 'd3' AS decisionId, 'm' AS modelId, 'z' AS prediction, {'b': 'text'} AS inputFeatures`,
+    );
+    con.closeSync();
+    inst.closeSync();
+    const { handle } = await newCase();
+    const result = await importArchives(handle, [dir]);
+    expect(result.status).toBe('done');
+    expect(result.rejectsTotal).toBe(0);
+    const got = await rows(
+      handle,
+      `SELECT decision_id, input_features::VARCHAR AS f, raw, row FROM decisions ORDER BY decision_id`,
+    );
+    // a and b are read together: b's struct gains a's field as null (the hash rule drops null members).
+    expect(got.map((r) => [r.decision_id, JSON.parse(String(r.f)), r.row])).toEqual([
+      ['d1', { b: 1, a: 'p', c: null }, 1],
+      ['d2', { b: null, a: 'q', c: true }, 1],
+      ['d3', { b: 'text' }, 1],
+    ]);
+    expect(JSON.parse(String(got[2].raw))).toMatchObject({ decisionId: 'd3', inputFeatures: { b: 'text' } });
+    await handle.close();
   });
 });
 
