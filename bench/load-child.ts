@@ -24,6 +24,7 @@ import { buildLookups } from '../src/query/lookups.ts';
 import { search } from '../src/query/search.ts';
 import { timeline } from '../src/query/timeline.ts';
 import { assembleReportData } from '../src/report/assemble.ts';
+import { renderReportHtml } from '../src/report/document.ts';
 import { writeReportFiles } from '../src/report/write.ts';
 import { verifyCase } from '../src/verify/case-run.ts';
 import { CASE_NAME, STAGE_MARK } from './load.ts';
@@ -233,11 +234,15 @@ async function stage(name: string, args: StageArgs, figures: Record<string, numb
           fairness: [{ attribute: q.attribute, positivePrediction: q.positivePrediction }],
         });
         figures.assemble_s = ms(t) / 1000;
-        t = performance.now();
         mkdirSync(args.out!, { recursive: true });
-        await writeReportFiles(data, args.out!, ['pdf']);
-        figures.pdf_s = ms(t) / 1000;
-        figures.seconds = figures.assemble_s + figures.pdf_s;
+        figures.html_mb = Buffer.byteLength(renderReportHtml(data)) / (1 << 20);
+        t = performance.now();
+        try {
+          await writeReportFiles(data, args.out!, ['pdf']);
+        } finally {
+          figures.pdf_s = ms(t) / 1000;
+          figures.seconds = figures.assemble_s + figures.pdf_s;
+        }
         figures.pdf_kb = statSync(path.join(args.out!, 'report.pdf')).size / 1024;
       } finally {
         figures.chromium_peak_rss_mb = chromium.stop();
@@ -256,7 +261,13 @@ const figures: Record<string, number> = {};
 const notes: string[] = [];
 const loadStart = os.loadavg()[0];
 const started = performance.now();
-await stage(name, args, figures, notes);
+let error: string | undefined;
+try {
+  await stage(name, args, figures, notes);
+} catch (err) {
+  error = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  process.exitCode = 1;
+}
 const result: StageResult = {
   stage: name,
   seconds: figures.seconds ?? ms(started) / 1000,
@@ -264,5 +275,6 @@ const result: StageResult = {
   loadAvg: [loadStart, os.loadavg()[0]],
   figures,
   notes,
+  ...(error ? { error } : {}),
 };
 process.stdout.write(`${STAGE_MARK}${JSON.stringify(result)}\n`);

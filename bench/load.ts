@@ -38,6 +38,8 @@ export interface StageResult {
   loadAvg: [number, number];
   figures: Record<string, number>;
   notes: string[];
+  /** Why the stage failed, when it did (its figures so far are kept). */
+  error?: string;
 }
 
 const QUERY_STAGES = ['search', 'timeline', 'fairness', 'anomalies'] as const;
@@ -54,12 +56,27 @@ function runStage(name: string, args: StageArgs, log: (line: string) => void): S
   const wall = performance.now();
   const r = spawnSync(process.execPath, ['bin/run-ts.mjs', 'bench/load-child.ts', name, JSON.stringify(args)], {
     encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 16 << 20,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 64 << 20,
   });
   const line = r.stdout?.split('\n').find((l) => l.startsWith(STAGE_MARK));
-  if (r.status !== 0 || !line) throw new Error(`load stage ${name} failed (exit ${r.status ?? r.signal})`);
-  const result = JSON.parse(line.slice(STAGE_MARK.length)) as StageResult;
+  const result: StageResult = line
+    ? (JSON.parse(line.slice(STAGE_MARK.length)) as StageResult)
+    : {
+        stage: name,
+        seconds: NaN,
+        peakRssMb: NaN,
+        loadAvg: [NaN, os.loadavg()[0]],
+        figures: {},
+        notes: [],
+        // the last lines of its error output say why
+        error: `exit ${r.status ?? r.signal}: ${(r.stderr ?? '')
+          .trim()
+          .split('\n')
+          .filter((l) => !/^\s+at /.test(l))
+          .slice(-4)
+          .join(' | ')}`,
+      };
   result.figures.process_s = (performance.now() - wall) / 1000;
   return result;
 }
@@ -103,6 +120,12 @@ export async function benchLoad(
     for (const name of ['import', 'verify', ...QUERY_STAGES, 'report']) {
       const r = runStage(name, args, log);
       results.push(r);
+      if (r.error) {
+        log(`  ${name.padEnd(9)} FAILED: ${r.error}`);
+        // without a case there is nothing to measure; any other stage failing leaves the rest to run
+        if (name === 'import') break;
+        continue;
+      }
       const f = r.figures;
       const rate =
         f.records && r.seconds > 0 && ['import', 'verify'].includes(name) ? f.records / r.seconds : undefined;
@@ -120,6 +143,7 @@ export async function benchLoad(
   }
   for (const r of results) {
     const s = r.stage;
+    if (r.error) add(`${s}_failed`, 1, 'count');
     add(`${s}_s`, r.seconds, 's');
     if (r.figures.records && r.seconds > 0 && ['generate', 'import', 'verify'].includes(s))
       add(`${s}_records_per_s`, r.figures.records / r.seconds, 'records/s');
@@ -143,5 +167,8 @@ export async function benchLoad(
   }
   const imported = results.find((r) => r.stage === 'import');
   if (imported) add('records', imported.figures.records, 'records');
+  const failed = results.filter((r) => r.error);
+  add('failed_stages', failed.length, 'count');
+  for (const r of failed) log(`  FAILED stage ${r.stage}: ${r.error}`);
   return entries;
 }

@@ -144,13 +144,15 @@ function jsonLines(text: string): { line: number; text: string }[] {
 }
 
 /**
- * JSON.parse for package files, refusing what the archive reader refuses: a member name given twice
- * (JSON.parse keeps the last value, other readers the first, so a forger could show each a different
- * record under one hash) and nesting past the limit. Throws an Error with a one-line reason.
+ * JSON.parse for package files other than records, refusing what the archive reader refuses: a member
+ * name given twice (JSON.parse keeps the last value, other readers the first, so a forger could show
+ * each a different value), nesting past the limit, and a number JSON cannot carry exactly (which no
+ * hash can be recomputed over). Throws an Error with a one-line reason.
  */
 function strictJson(text: string): unknown {
   const parsed = parseStrictJson(text);
   if (!parsed.ok) throw new Error(`${parsed.message} (column ${parsed.offset + 1})`);
+  if (parsed.inexact) throw new Error(parsed.inexact);
   return parsed.value;
 }
 
@@ -741,7 +743,9 @@ async function verifyOpened(
     let parseFailed = false;
     for (const { line, text } of jsonLines((await pkg.read(CUSTODY_FILE)).toString('utf8'))) {
       try {
-        entries.push(strictJson(text) as CustodyExcerptEntry);
+        const v = strictJson(text);
+        if (!isObject(v)) throw new Error('not a JSON object');
+        entries.push(v as unknown as CustodyExcerptEntry);
       } catch (err) {
         parseFailed = true;
         fail({

@@ -3,13 +3,25 @@
 // zip bomb, the tar.gz gzip bomb and its total-size limit, truncated zips) is not repeated; this adds
 // Windows-style names, links inside a folder given directly, the overlapping-entries zip bomb, the zip
 // total-size limit, a gzip bomb as a .jsonl.gz data file, and the regressions the fuzzers found.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { openArchive } from '../../src/archive/open.ts';
+import { readParquetRows } from '../../src/archive/parquet.ts';
 import type { OpenOptions } from '../../src/archive/open.ts';
 import { isRecordError, readRecords } from '../../src/archive/records.ts';
 import { AuditWsError } from '../../src/errors.ts';
@@ -195,6 +207,34 @@ describe('hostile containers', () => {
 });
 
 describe('regressions found by the fuzzers', () => {
+  it('reading many distinct Parquet files does not grow memory (DuckDB kept each file in its cache)', async () => {
+    const inst = await DuckDBInstance.create(':memory:');
+    const con = await inst.connect();
+    const seed = join(tmp, 'seed.parquet');
+    const decisions = fileURLToPath(new URL('../fixtures/spec/example/decisions/2026-03-01.jsonl', import.meta.url));
+    await con.run(
+      `COPY (SELECT * FROM read_json('${decisions}', timestampformat='x', dateformat='x') LIMIT 12) TO '${seed}' (FORMAT parquet)`,
+    );
+    con.closeSync();
+    inst.closeSync();
+    const bytes = readFileSync(seed);
+    const dir = join(tmp, 'many-parquet');
+    mkdirSync(dir);
+    const readAll = async (from: number, to: number): Promise<void> => {
+      for (let i = from; i < to; i++) {
+        const p = join(dir, `f${i}.parquet`);
+        writeFileSync(p, bytes);
+        for await (const r of readParquetRows(p, `f${i}.parquet`)) void r;
+      }
+    };
+    await readAll(0, 200); // warm up DuckDB and the allocator
+    const before = process.memoryUsage().rss;
+    await readAll(200, 1000);
+    const grown = (process.memoryUsage().rss - before) / 2 ** 20;
+    // with the cache on, this grew by about 160 MB (200 KB a file); off, it stays within noise
+    expect(grown).toBeLessThan(80);
+  });
+
   it.each([
     ['evidence.tar', false],
     ['evidence.tar.gz', true],

@@ -116,6 +116,20 @@ describe('forged evidence packages', () => {
     expect(f?.message).toMatch(/^proofs\/decisions\.jsonl:1: not a proof entry \(duplicate member name "checkpoint"/);
   });
 
+  it.each([
+    ['a number beyond the range of a double', (l: string) => l.replace(/"seq":0/, '"seq":1e400')],
+    ['null instead of an entry', () => 'null'],
+  ])('a custody line holding %s is a failed custody chain, not an exception (found by fuzzing)', async (_, change) => {
+    const pkg = await forged('custody.jsonl', onLine(0, change));
+    const r = await verifyEvidencePackage(pkg, trust);
+    expect(r.verdict).toBe('tampered');
+    const f = r.findings.find((x) => x.check === 'custody-chain' && x.status === 'fail');
+    expect(f).toMatchObject({ file: 'custody.jsonl', line: 1 });
+    expect(f?.message).toMatch(
+      /^custody\.jsonl:1: not valid JSON \((the number 1e400 .* is beyond the range|not a JSON object)/,
+    );
+  });
+
   it('a record whose bytes are not UTF-8 is tampered, named at its line', async () => {
     const pkg = await forged('records/decisions.jsonl', (b) => {
       const at = b.indexOf('"modelId"');

@@ -3,6 +3,7 @@
  * SHA-256 of the report data (findings.json, computed as stated below so anyone can recompute it),
  * and the custody log with its verification.
  */
+import { createHash } from 'node:crypto';
 import type { CustodyExcerptEntry } from '../../package/format.ts';
 import { custodyExcerptFor } from '../../package/from-case.ts';
 import type { ReportContext } from '../context.ts';
@@ -97,7 +98,30 @@ const ROLE_LABEL: Record<string, string> = {
   'checkpoint-timestamp': 'time-stamp',
 };
 
+/**
+ * Past this many rows the explanation artefacts are summarised (count, bytes, digest of their sha256sum-style
+ * list) instead of listed: a 10M-decision case has 100,000+ of them, a page Chromium cannot print. The full
+ * list stays in findings.json.
+ */
+const MAX_LISTED_INPUT_FILES = 2000;
+
+function summariseExplanations(files: InputFile[]): { listed: InputFile[]; summary?: string } {
+  if (files.length <= MAX_LISTED_INPUT_FILES) return { listed: files };
+  const explanations = files.filter((f) => f.role === 'explanation');
+  if (explanations.length === 0) return { listed: files };
+  const sums = explanations
+    .map((f) => `${f.sha256}  ${f.path}\n`)
+    .sort()
+    .join('');
+  const bytes = explanations.reduce((t, f) => t + Number(f.size), 0);
+  return {
+    listed: files.filter((f) => f.role !== 'explanation'),
+    summary: `${fmtInt(explanations.length)} explanation artefacts (${fmtInt(bytes)} bytes) are not listed here; each is in findings.json (appendix.inputFiles) with its SHA-256. The SHA-256 of their list, one "sha256  path" line each in sorted order as sha256sum prints it, is ${createHash('sha256').update(sums).digest('hex')}.`,
+  };
+}
+
 export function renderAppendix(d: AppendixData, n: number): Html {
+  const { listed, summary } = summariseExplanations(d.inputFiles);
   return html`<section id="appendix">
     <h2>${n}. Appendix</h2>
     <h3>${n}.1 Report data</h3>
@@ -117,9 +141,10 @@ export function renderAppendix(d: AppendixData, n: number): Html {
         { head: 'Bytes', cell: (f) => fmtInt(f.size), cls: 'num', width: '8%' },
         { head: 'SHA-256', cell: (f) => f.sha256, cls: 'mono hashcol', width: '46%' },
       ],
-      d.inputFiles,
+      listed,
       { cls: 'small', empty: 'No input files.' },
     )}
+    ${summary ? html`<p>${summary}</p>` : ''}
     <p class="muted">Archives: ${[...new Set(d.inputFiles.map((f) => f.archive))].join('; ')}</p>
     <h3>${n}.3 Custody log</h3>
     <p class="callout ${d.custody.intact ? 'ok' : 'bad'}">
