@@ -54,6 +54,16 @@ async function holder(): Promise<RunningCli> {
   throw new Error(`the import never started: ${(await running.done).stderr}`);
 }
 
+/** Imports recorded as running in case.sqlite, read as another process would. */
+function runningImports(): number {
+  const db = openCaseSqliteReadOnly(caseDir, { check: false });
+  try {
+    return (db.prepare("SELECT count(*) AS n FROM imports WHERE status = 'running'").get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
 describe('two processes, one case', () => {
   it('refuses a second writer and a reader while one writes, naming the holder; recovers the lock after kill -9', async () => {
     const a = await holder();
@@ -85,7 +95,11 @@ describe('two processes, one case', () => {
     expect((err as AuditWsError).code).toBe('CASE_LOCKED');
     expect(fs.existsSync(caseDir)).toBe(true);
 
-    // kill -9 the holder; two processes then race for its stale lock: exactly one takes it over.
+    // kill -9 the holder once its import is on record (on a loaded machine the first progress line can come
+    // before the row is written); two processes then race for its stale lock: exactly one takes it over.
+    for (let waited = 0; runningImports() === 0 && waited < 60_000; waited += 100)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(runningImports()).toBe(1);
     a.child.kill('SIGKILL');
     expect((await a.done).signal).toBe('SIGKILL');
     const racers = await Promise.all([
