@@ -72,7 +72,11 @@ function descendantSampler(): { stop(): number } {
 }
 
 async function openCase(args: StageArgs, mode: 'read' | 'write'): Promise<CaseHandle> {
-  return new Workspace(args.workspace).open(CASE_NAME, { mode, actor: 'bench-load', purpose: 'bench load' });
+  return new Workspace(args.workspace).open(args.caseName ?? CASE_NAME, {
+    mode,
+    actor: 'bench-load',
+    purpose: 'bench load',
+  });
 }
 
 async function withContext<T>(args: StageArgs, fn: (ctx: QueryContext, h: CaseHandle) => Promise<T>): Promise<T> {

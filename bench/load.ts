@@ -9,6 +9,10 @@
  * (bench/load-child.ts), so the peak RSS printed per stage is that stage's; the report's Chromium is
  * sampled separately. Prints seconds, records/s and peak RSS per stage with the 1-minute load average
  * at its start and end, and returns them as `load.*` figures.
+ *
+ * `--workspace DIR --case NAME` runs the stages after import (verification, queries, report) on an existing
+ * case instead, e.g. a 10M import made earlier: the case is used in place (verification records its run in
+ * the case, as `audit-ws verify --case` does), and nothing is generated or imported.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -27,6 +31,8 @@ export interface StageArgs {
   decisions?: number;
   /** report: the folder the report is written to. */
   out?: string;
+  /** The case the stages use (CASE_NAME unless an existing case is measured). */
+  caseName?: string;
 }
 
 export interface StageResult {
@@ -97,16 +103,24 @@ export async function benchLoad(
   };
   const results: StageResult[] = [];
   try {
+    const existing = options.workspace && options.case ? path.resolve(options.workspace) : undefined;
+    if (existing && !existsSync(path.join(existing, 'cases', options.case!)))
+      throw new Error(`--workspace ${existing} --case ${options.case}: no such case`);
     const archive = options.archive ? path.resolve(options.archive) : path.join(work, 'archive');
     if (options.archive && !existsSync(archive)) throw new Error(`--archive ${archive}: no such folder or file`);
     const args: StageArgs = {
       archive,
-      workspace: path.join(work, 'workspace'),
+      workspace: existing ?? path.join(work, 'workspace'),
       decisions: records,
       out: path.join(work, 'report'),
+      caseName: existing ? options.case : undefined,
     };
-    log(`  temporary workspace ${args.workspace}; archive ${archive}${options.archive ? '' : ' (generated)'}`);
-    if (!options.archive) {
+    log(
+      existing
+        ? `  existing case ${options.case} in ${existing} (no generation, no import)`
+        : `  temporary workspace ${args.workspace}; archive ${archive}${options.archive ? '' : ' (generated)'}`,
+    );
+    if (!options.archive && !existing) {
       const g = runStage('generate', args, log);
       results.push(g);
       log(
@@ -115,9 +129,8 @@ export async function benchLoad(
           .padStart(9)} records/s  peak RSS ${Math.round(g.peakRssMb)} MB`,
       );
     }
-    const archiveMb = duSizeMb(archive);
-    add('archive_mb', archiveMb, 'MB');
-    for (const name of ['import', 'verify', ...QUERY_STAGES, 'report']) {
+    if (!existing) add('archive_mb', duSizeMb(archive), 'MB');
+    for (const name of [...(existing ? [] : ['import']), 'verify', ...QUERY_STAGES, 'report']) {
       const r = runStage(name, args, log);
       results.push(r);
       if (r.error) {
@@ -137,7 +150,7 @@ export async function benchLoad(
         .map(([k, v]) => `${k} ${round(v)}`);
       if (extra.length) log(`            ${extra.join(', ')}`);
     }
-    add('workspace_mb', duSizeMb(args.workspace), 'MB');
+    add('workspace_mb', duSizeMb(existing ? path.join(existing, 'cases', options.case!) : args.workspace), 'MB');
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -136,7 +136,10 @@ function linksSql(): string {
  * (Re)builds every lookup table from the evidence tables, in one transaction. Call it on a case open
  * for writing after an import has committed; at 10M decisions it takes seconds, not minutes.
  */
-export async function buildLookups(duck: DuckDBConnection): Promise<{ name: string; rows: number; ms: number }[]> {
+export async function buildLookups(
+  duck: DuckDBConnection,
+  options: { maxFactValues?: number } = {},
+): Promise<{ name: string; rows: number; ms: number }[]> {
   const built: { name: string; rows: number; ms: number }[] = [];
   // the tables must be stored in key order for their min/max statistics to prune; the case connection
   // runs with preserve_insertion_order off (store.ts), which lets a parallel ORDER BY store out of order
@@ -162,7 +165,7 @@ export async function buildLookups(duck: DuckDBConnection): Promise<{ name: stri
     for (const name of RETIRED) await duck.run(`DROP TABLE IF EXISTS ${name}`);
     const factsStarted = performance.now();
     const [{ values }] = await queryRows(duck, factValueCountSql());
-    if (Number(values) <= MAX_FACT_VALUES) {
+    if (Number(values) <= (options.maxFactValues ?? MAX_FACT_VALUES)) {
       for (const l of FACTS) {
         await make(duck, l.name, l.sql);
         const rows = Object.fromEntries(l.sources.map((src) => [src, sourceRows.get(src) ?? 0]));

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DECISION_FACTS, FACT_MODELS, FACT_VALUES } from '../../src/query/facts.ts';
 import { fairness } from '../../src/query/fairness.ts';
 import type { FairnessParams } from '../../src/query/fairness.ts';
-import { LINKS_TABLE } from '../../src/query/lookups.ts';
+import { LINKS_TABLE, buildLookups } from '../../src/query/lookups.ts';
 import { KEPT_EVALUATION_SEGMENTS, KEPT_LIFECYCLE_MODELS, KEPT_VERSION_SEGMENTS } from '../../src/query/model-state.ts';
 import { queryContext } from '../../src/query/context.ts';
 import { search } from '../../src/query/search.ts';
@@ -169,6 +169,31 @@ describe('fairness from the kept decision facts equals fairness from the decisio
     expect(fast.notices.join(' ')).not.toMatch(/did not line up/);
     expect(fast.groups.length).toBeGreaterThan(0);
   });
+});
+
+describe('a case whose predictions are too varied to code (more than MAX_FACT_VALUES distinct values)', () => {
+  it('keeps no decision facts, and fairness over the text equals fairness over the codes and without lookups', async () => {
+    const p = { attribute: 'inputFeatures.group', positivePrediction: 'approve', positiveOutcome: 'repaid' };
+    const tc = await demoCase({ decisions: 600, days: 3 });
+    try {
+      // the same build with a limit below the demo's few distinct values takes the branch 100,001 values take
+      const built = await buildLookups(tc.handle.duck, { maxFactValues: 1 });
+      expect(built.map((b) => b.name)).not.toContain(DECISION_FACTS);
+      const ctx = await tc.refresh();
+      for (const t of [DECISION_FACTS, FACT_MODELS, FACT_VALUES]) expect(ctx.lookups.has(t)).toBe(false);
+      expect(ctx.lookups.size).toBeGreaterThan(0);
+      const text = await fairness(ctx, p);
+      expect({ ...text, ms: 0 }).toEqual({ ...(await fairness(bare(tc), p)), ms: 0 });
+      expect(text.groups.length).toBeGreaterThan(0);
+      // and back: a build within the limit keeps them again
+      await buildLookups(tc.handle.duck);
+      const again = await tc.refresh();
+      expect(again.lookups.has(DECISION_FACTS)).toBe(true);
+      expect({ ...(await fairness(again, p)), ms: 0 }).toEqual({ ...text, ms: 0 });
+    } finally {
+      await tc.close();
+    }
+  }, 120_000);
 });
 
 describe('after a verification run with findings that name no row', () => {
