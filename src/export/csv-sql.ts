@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, renameSync, rmSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { partFileOf } from '../case/part-files.ts';
 import { bindable } from '../query/db.ts';
 import type { StreamParams } from './duck-rows.ts';
 
@@ -53,7 +54,7 @@ export async function copyCsv(
   const described = await duck.runAndReadAll(`DESCRIBE ${sql}`, bound.values, bound.types);
   const cols = described.getRowObjectsJS().map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
   const select = cols.map((c) => `${columnSql(c.name, c.type)} AS ${quoteIdent(c.name)}`).join(', ');
-  const tmp = `${outFile}.${process.pid}.part`;
+  const tmp = partFileOf(outFile);
   const copy = `${tmp}.copy`;
   try {
     const r = await duck.run(

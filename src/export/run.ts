@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { diskError } from '../case/fs-errors.ts';
+import { removeStalePartFiles } from '../case/part-files.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
 import { CsvWriter } from './csv.ts';
 import type { CsvValue } from './csv.ts';
@@ -60,6 +61,8 @@ export async function exportCsv(
   options: ExportCsvOptions = {},
 ): Promise<ExportCsvResult> {
   checkParams(exporter, params);
+  // Temporary files an earlier, killed export left in the folder (src/case/part-files.ts).
+  removeStalePartFiles(path.dirname(outFile));
   const source = await exporter.open(ctx, params);
   const what = { query: exporter.name, description: exporter.description, parameters: { ...params } };
   if (!isSqlSource(source)) return writeCsvFile(outFile, what, source.columns, source.rows, options);

@@ -4,7 +4,8 @@
  *   1. plan: open every input (planner.ts); a bad input is refused before the case is touched;
  *   2. record the import in case.sqlite as `running` (committed at once, so a crash leaves a trace);
  *   3. hash every source file, count JSONL line facts (scan.ts); a data file whose SHA-256 an earlier
- *      import already loaded is skipped unless `force`;
+ *      import already loaded is skipped unless `force`; a .jsonl.gz that expands more than 200:1 is
+ *      refused (LIMIT_EXCEEDED thrown, the `running` row removed: the case is as before);
  *   4. prepare each data file (Parquet schema, the exact line path) outside any transaction;
  *   5. one DuckDB transaction: load every data file (loader.ts), note duplicate ids; a file DuckDB
  *      cannot read midway aborts the transaction, which is rolled back and redone without that file
@@ -176,6 +177,8 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
     a.warnings.map((w) => (plan.archives.length > 1 ? `${a.source}: ${w}` : w)),
   );
   let inTransaction = false;
+  /** Set when an input is refused while hashing (a gzip bomb): the case is left as it was, the error thrown. */
+  let refused: AuditWsError | undefined;
   let explanationNotes: { path: string; reason: string }[] | undefined;
 
   try {
@@ -186,12 +189,19 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
     for (const s of states) {
       const f = s.planned.file;
       tracker.phase('hashing', f.path);
-      s.scan = await scanFile(f.absPath, {
-        format: s.planned.isData ? (f as ArchiveFile).format : undefined,
-        signal: options.signal,
-        onBytes: (n) => tracker.addBytes(n),
-        displayName: f.path,
-      });
+      try {
+        s.scan = await scanFile(f.absPath, {
+          format: s.planned.isData ? (f as ArchiveFile).format : undefined,
+          signal: options.signal,
+          onBytes: (n) => tracker.addBytes(n),
+          displayName: f.path,
+          maxLineBytes,
+        });
+      } catch (err) {
+        // A decompression bomb is refused like an unsafe container: as if the import had not started.
+        if (err instanceof AuditWsError && err.code === 'LIMIT_EXCEEDED') refused = err;
+        throw err;
+      }
     }
     const expectedRecords = states.reduce(
       (a, s) => a + (s.scan?.facts ? s.scan.facts.lines - s.scan.facts.blankLines : 0),
@@ -375,6 +385,11 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
     };
   } catch (err) {
     if (inTransaction) await duck.run('ROLLBACK').catch(() => undefined);
+    if (refused && err === refused) {
+      // Nothing but the `running` row was written yet (evidence, source files, custody come later).
+      sqlite.prepare("DELETE FROM imports WHERE id = ? AND status = 'running'").run(importId);
+      throw refused;
+    }
     const cancelled = options.signal?.aborted || (err instanceof AuditWsError && err.code === 'CANCELLED');
     const message = cancelled
       ? 'import cancelled; nothing was imported'

@@ -142,8 +142,9 @@ function readablePath(absPath: string, tempDir: string, cleanups: (() => void)[]
 
 /**
  * The exact path: splits lines in JS (src/archive/lines.ts: \n ends a line, a \r before it is dropped,
- * a BOM is dropped, over-long and non-UTF-8 lines are reported) and writes them as NDJSON {f, l, r} /
- * {f, l, p} for read_json. Returns how many non-blank lines each file had.
+ * a BOM is dropped, over-long and non-UTF-8 lines are reported, and so are the lines scan.ts found
+ * nested too deep) and writes them as NDJSON {f, l, r} / {f, l, p} for read_json. Returns how many
+ * non-blank lines each file had.
  */
 async function prepareExactLines(files: SourceFile[], outPath: string, options: PrepareOptions): Promise<number[]> {
   const out = createWriteStream(outPath);
@@ -173,6 +174,8 @@ async function prepareExactLines(files: SourceFile[], outPath: string, options: 
         if (pendingBytes > 4 * 1024 * 1024) await flush();
       };
       let lastLine = 0;
+      // Lines the scan found nested deeper than the reader accepts (scan.ts): rejected here, at their line.
+      const deep = new Map((files[f].scan.facts?.deepLines ?? []).map((d) => [d.line, d.reason]));
       try {
         for await (const ev of readLines(file.absPath, {
           gzip: file.format === 'jsonl.gz',
@@ -189,6 +192,8 @@ async function prepareExactLines(files: SourceFile[], outPath: string, options: 
             });
           } else if (ev.kind === 'not-utf8') {
             await add({ f, l: ev.line, p: 'line is not valid UTF-8' });
+          } else if (deep.has(ev.line)) {
+            await add({ f, l: ev.line, p: deep.get(ev.line) });
           } else if (!/^[ \t]*$/.test(ev.text)) {
             await add({ f, l: ev.line, r: ev.text });
           }

@@ -8,7 +8,14 @@
 import type { RecordKind } from '../archive/kinds.ts';
 import { memberColumns } from '../case/evidence-schema.ts';
 import type { MemberColumn } from '../case/evidence-schema.ts';
-import { RecordSqlBuilder, expectedWords, numericTimeString, spellings, sqlString } from './record-sql.ts';
+import {
+  RecordSqlBuilder,
+  expectedWords,
+  inexactNumberSql,
+  numericTimeString,
+  spellings,
+  sqlString,
+} from './record-sql.ts';
 import type { RecordContext } from './record-sql.ts';
 
 export interface ParquetColumn {
@@ -36,6 +43,9 @@ function classOf(type: string): ColumnClass {
   if (/^(STRUCT|MAP|.*\[\]$|.*\[\d+\]$)/.test(t) || t.endsWith('[]')) return 'nested';
   return 'other';
 }
+
+/** Integer column types wider than a double's 53-bit mantissa. */
+const WIDE_INTEGER = /^(BIGINT|UBIGINT|HUGEINT|UHUGEINT)$/i;
 
 const CLASS_WORDS: Record<ColumnClass, string> = {
   string: 'a string',
@@ -228,6 +238,15 @@ export class ParquetRecordSql extends RecordSqlBuilder {
           `CASE WHEN ${c.ref} < 0 OR ${c.ref} <> floor(${c.ref}) THEN ${sqlString(`${m.member}: expected a non-negative integer, found `)} || ${c.ref}::VARCHAR END`,
         );
       }
+      // A 64-bit (or wider) integer column: a value a double holds only rounded, as in JSONL.
+      if (
+        c.cls === 'integer' &&
+        WIDE_INTEGER.test(c.type) &&
+        (m.type === 'number' || m.type === 'seq' || m.type === 'time')
+      )
+        out.push(
+          `CASE WHEN abs(TRY_CAST(${c.ref} AS HUGEINT)) > 9007199254740992 OR TRY_CAST(${c.ref} AS HUGEINT) IS NULL AND ${c.ref} IS NOT NULL THEN ${inexactNumberSql(m.member, `${c.ref}::VARCHAR`)} END`,
+        );
     }
     return out;
   }

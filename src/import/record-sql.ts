@@ -26,7 +26,8 @@
  *     batch actually uses, strings straight to VARCHAR) and looks up its list's verdict by hash only
  *     when the lists differ in something that matters for the kind being loaded.
  * Types of number, boolean, time and seq members are judged from the first character of their JSON
- * fragment (DuckDB writes fragments minified). String members are read as text: a number or an object
+ * fragment (DuckDB writes fragments minified); a number their column would hold rounded (an integer
+ * beyond 2^53 that a double cannot carry, 1e400) is rejected (inexactNumberSql). String members are read as text: a number or an object
  * there is kept as its text rather than rejected. No `IN (...)` lists: DuckDB plans long ones as joins.
  *
  * The kind and stream of a record follow the reader's rule (src/archive/open.ts assignRecord): the
@@ -144,6 +145,37 @@ export function numericTimeString(m: MemberColumn, v: string, quoted: boolean): 
     ? `left(${v}, 1) = '"' AND substr(${v}, 6, 1) <> '-' AND regexp_full_match(${v}, '"${number}"')`
     : `substr(${v}, 5, 1) <> '-' AND regexp_full_match(${v}, '${number}')`;
   return `CASE WHEN ${test} THEN ${sqlString(`${m.member}: expected ${expectedWords(m)}, found a string holding a number`)} END`;
+}
+
+/**
+ * A number written in a typed member (number, time) that its column cannot hold as written: beyond the
+ * range of a double (1e400), or an integer a double holds only rounded (9007199254740993: beyond 2^53).
+ * `text` is the number's JSON text (DuckDB keeps such numbers as written). Other decimals are what
+ * JSON numbers mean (the nearest double), as in the reader. Only texts of 16 characters or more, or with
+ * an exponent, are looked at closely, so the cost is a length and two byte searches per value.
+ */
+export function inexactNumberSql(member: string, text: string): string {
+  const shown = shownNumberSql(text);
+  const says = (why: string) =>
+    `${sqlString(`${member}: number `)} || ${shown} || ${sqlString(` cannot be stored exactly (${why})`)}`;
+  return `CASE WHEN contains('-0123456789', left(${text}, 1)) AND (strlen(${text}) >= 16 OR contains(${text}, 'e') OR contains(${text}, 'E')) THEN
+    CASE WHEN isinf(TRY_CAST(${text} AS DOUBLE)) THEN ${says('beyond the range of a double')}
+      WHEN ${exactIntegerTestSql(text, '-?[0-9]+')} THEN ${says('beyond 2^53')} END
+  END`;
+}
+
+/** A number's text for a message: its first 40 characters, as the reader shows it. */
+export function shownNumberSql(text: string): string {
+  return `CASE WHEN strlen(${text}) > 40 THEN left(${text}, 40) || '...' ELSE ${text} END`;
+}
+
+/**
+ * SQL true when `text` is an integer (matching `pattern`) that a double holds only rounded: printf
+ * writes the double's exact value, so any integer a double holds comes back as written (JSON integers
+ * have no leading zeros).
+ */
+export function exactIntegerTestSql(text: string, pattern: string): string {
+  return `regexp_full_match(${text}, ${sqlString(pattern)}) AND printf('%.0f', TRY_CAST(${text} AS DOUBLE)) <> ${text}`;
 }
 
 const UNKNOWN_KIND = 'unknown kind: no member identifies a decision, lifecycle event, review or outcome';
@@ -460,15 +492,18 @@ export class JsonlRecordSql extends RecordSqlBuilder {
       `CASE WHEN NOT contains(${sqlString(firstChars)}, left(${v}, 1)) THEN ${sqlString(`${m.member}: expected ${expectedWords(m)}, found `)} || ${found} END`;
     switch (m.type) {
       case 'number':
-        return [fail('-0123456789n')];
+        return [fail('-0123456789n'), inexactNumberSql(m.member, `${v}::VARCHAR`)];
       case 'boolean':
         return [fail('tfn')];
       case 'time':
-        return [fail('"-0123456789n'), numericTimeString(m, v, true)];
-      case 'seq':
+        return [fail('"-0123456789n'), numericTimeString(m, v, true), inexactNumberSql(m.member, `${v}::VARCHAR`)];
+      case 'seq': {
+        const x = `${v}::VARCHAR`;
         return [
-          `CASE WHEN NOT regexp_full_match(${v}::VARCHAR, '0|[1-9][0-9]{0,17}|null') THEN ${sqlString(`${m.member}: expected a non-negative integer, found `)} || left(${v}::VARCHAR, 40) END`,
+          `CASE WHEN strlen(${x}) >= 16 AND ${exactIntegerTestSql(x, '[1-9][0-9]*')} THEN ${sqlString(`${m.member}: number `)} || ${shownNumberSql(x)} || ' cannot be stored exactly (beyond 2^53)'
+            WHEN NOT regexp_full_match(${x}, '0|[1-9][0-9]{0,17}|null') THEN ${sqlString(`${m.member}: expected a non-negative integer, found `)} || left(${x}, 40) END`,
         ];
+      }
       case 'string':
       case 'json':
       case 'any':

@@ -3,15 +3,31 @@
  * custody (and to recognise a re-import), and for JSONL the line facts that decide whether DuckDB's
  * line reader can be trusted with it (see source-sql.ts): line ends, bytes it would mangle, the longest
  * line, UTF-8 validity, and how many lines are blank. A .jsonl.gz is hashed as stored and its lines are
- * judged after decompression; a truncated or corrupt gzip stream is noted, not thrown.
+ * judged after decompression; a truncated or corrupt gzip stream is noted, not thrown, and one that
+ * expands more than 200:1 (a decompression bomb) is refused, as the archive reader refuses it.
+ *
+ * Nesting: the reader refuses a record nested deeper than MAX_JSON_DEPTH (src/archive/jsontext.ts), and
+ * so must the import, or the record would fail later wherever it is shown. DuckDB cannot measure depth
+ * cheaply (a string function over every record cost more than the whole key census), so the scan, which
+ * sees every byte anyway, counts the `{` and `[` bytes of each line (one native indexOf per bracket,
+ * about four per record): only a line with more than MAX_JSON_DEPTH of them can nest that deep. Such
+ * lines are rare (a wide array of objects is one), and only for them a second pass measures the depth
+ * exactly; a line found too deep sends its file to the exact path, which rejects it at its line.
  */
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
+import { MAX_JSON_DEPTH } from '../archive/jsontext.ts';
+import { readLines } from '../archive/lines.ts';
 import { AuditWsError } from '../errors.ts';
 import { FAST_PATH_MAX_LINE_BYTES } from './source-sql.ts';
+
+// The reader's limits for gzip data (src/archive/lines.ts, as for containers): at most 200 bytes out for
+// each byte in, judged once past 1 MiB out.
+export const MAX_EXPANSION_RATIO = 200;
+const RATIO_FLOOR_BYTES = 1024 * 1024;
 
 export interface LineFacts {
   /** Lines, counting a last line without a line end. */
@@ -31,6 +47,8 @@ export interface LineFacts {
   bom: boolean;
   /** Set when the gzip stream ended early or is corrupt: lines up to here were read. */
   gzipError?: string;
+  /** Lines nested deeper than MAX_JSON_DEPTH, with why (the reader's words); set only when there are some. */
+  deepLines?: { line: number; reason: string }[];
 }
 
 export interface ScanResult {
@@ -44,6 +62,7 @@ export type FastPathVerdict = { ok: true; newLine: '\\n' | '\\r\\n' } | { ok: fa
 /** Whether DuckDB's line reader gives the exact lines (and line numbers) of a file with these facts. */
 export function fastPathVerdict(f: LineFacts): FastPathVerdict {
   if (f.gzipError) return { ok: false, why: 'gzip stream is truncated or corrupt' };
+  if (f.deepLines) return { ok: false, why: `holds a record nested deeper than ${MAX_JSON_DEPTH} levels` };
   if (!f.utf8) return { ok: false, why: 'not valid UTF-8 throughout' };
   if (f.unsafeBytes > 0) return { ok: false, why: 'holds NUL or 0x1F bytes' };
   if (f.longestLineBytes > FAST_PATH_MAX_LINE_BYTES) return { ok: false, why: 'holds a very long line' };
@@ -75,6 +94,16 @@ class LineFactCounter {
   private prevWasCr = false;
   /** Bytes of an incomplete UTF-8 sequence at the end of the previous chunk. */
   private utf8Tail: Buffer = Buffer.alloc(0);
+  /** `{` and `[` bytes of the current line so far. */
+  private lineOpeners = 0;
+  /** Positions in the current chunk of the next `{` and `[` not yet counted (NONE: no more). */
+  private nextBrace = NONE;
+  private nextBracket = NONE;
+  private chunk: Buffer = Buffer.alloc(0);
+  /** Lines (1-based) with more than MAX_JSON_DEPTH opening brackets: the only ones that can nest too deep. */
+  readonly bracketHeavy: number[] = [];
+  /** More bracket-heavy lines than bracketHeavy keeps: then every line is measured. */
+  bracketHeavyOverflow = false;
 
   push(chunk: Buffer): void {
     const f = this.facts;
@@ -86,9 +115,13 @@ class LineFactCounter {
     if (chunk.indexOf(0x00) !== -1 || chunk.indexOf(0x1f) !== -1)
       f.unsafeBytes += countBytes(chunk, 0x00) + countBytes(chunk, 0x1f);
     this.countCr(chunk);
+    this.chunk = chunk;
+    this.nextBrace = indexOrNone(chunk, 0x7b, 0);
+    this.nextBracket = indexOrNone(chunk, 0x5b, 0);
     let start = 0;
     for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
       this.addSegment(chunk, start, nl);
+      this.endLineOpeners(f.lines + 1);
       const crBefore = nl > 0 ? chunk[nl - 1] === 0x0d : this.prevWasCr;
       if (crBefore) f.crlfEnds++;
       else f.lfEnds++;
@@ -107,6 +140,7 @@ class LineFactCounter {
   finish(): LineFacts {
     const f = this.facts;
     if (this.lineBytes > 0) {
+      this.endLineOpeners(f.lines + 1);
       f.lines++;
       if (this.lineBytes > f.longestLineBytes) f.longestLineBytes = this.lineBytes;
       if (this.blankSoFar) f.blankLines++;
@@ -120,6 +154,15 @@ class LineFactCounter {
     const n = to - from;
     if (n <= 0) return;
     this.lineBytes += n;
+    // Opening brackets up to `to`: each is found once by a native search, never byte by byte.
+    while (this.nextBrace < to) {
+      this.lineOpeners++;
+      this.nextBrace = indexOrNone(this.chunk, 0x7b, this.nextBrace + 1);
+    }
+    while (this.nextBracket < to) {
+      this.lineOpeners++;
+      this.nextBracket = indexOrNone(this.chunk, 0x5b, this.nextBracket + 1);
+    }
     // Only short lines can be blank; a long one is known not to be after its first non-blank byte.
     if (this.blankSoFar) {
       for (let i = from; i < to; i++) {
@@ -130,6 +173,15 @@ class LineFactCounter {
         }
       }
     }
+  }
+
+  /** Ends the opener count of line `line`. */
+  private endLineOpeners(line: number): void {
+    if (this.lineOpeners > MAX_JSON_DEPTH) {
+      if (this.bracketHeavy.length < MAX_BRACKET_HEAVY_LINES) this.bracketHeavy.push(line);
+      else this.bracketHeavyOverflow = true;
+    }
+    this.lineOpeners = 0;
   }
 
   /** \r bytes not followed by \n (a chunk may end between the two). */
@@ -155,6 +207,38 @@ class LineFactCounter {
   }
 }
 
+const NONE = Number.MAX_SAFE_INTEGER;
+/** Bracket-heavy line numbers kept for the second pass (past this, every line is measured). */
+const MAX_BRACKET_HEAVY_LINES = 100_000;
+
+function indexOrNone(chunk: Buffer, byte: number, from: number): number {
+  const i = chunk.indexOf(byte, from);
+  return i === -1 ? NONE : i;
+}
+
+/**
+ * UTF-16 offset of the first `{` or `[` that opens a level deeper than MAX_JSON_DEPTH (the place
+ * jsontext.ts findJsonProblem reports), or -1. Counts brackets outside strings only; the text need not
+ * be valid JSON (whatever else is wrong with it is found when it is loaded).
+ */
+export function tooDeepAt(text: string): number {
+  let depth = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      for (i++; i < n; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > MAX_JSON_DEPTH) return i;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return -1;
+}
+
 function countBytes(chunk: Buffer, byte: number): number {
   let n = 0;
   for (let i = chunk.indexOf(byte); i !== -1; i = chunk.indexOf(byte, i + 1)) n++;
@@ -169,12 +253,17 @@ export interface ScanOptions {
   onBytes?: (bytes: number) => void;
   /** Name for messages (the archive-relative path). */
   displayName: string;
+  /** Longest line the import accepts (longer ones are rejected as such, not measured for depth). */
+  maxLineBytes?: number;
 }
 
 /** Files up to this size are read whole (one system call) rather than streamed: archives hold thousands of small ones. */
 const SMALL_FILE_BYTES = 4 * 1024 * 1024;
 
-/** Hashes a file and, for JSONL, counts its line facts, in one read. */
+/**
+ * Hashes a file and, for JSONL, counts its line facts, in one read. A .jsonl.gz that expands more than
+ * MAX_EXPANSION_RATIO:1 throws LIMIT_EXCEEDED naming the file (decompression stops there).
+ */
 export async function scanFile(absPath: string, options: ScanOptions): Promise<ScanResult> {
   if (options.format === undefined) {
     let size: number;
@@ -208,26 +297,56 @@ export async function scanFile(absPath: string, options: ScanOptions): Promise<S
   const counter = options.format === 'jsonl' || options.format === 'jsonl.gz' ? new LineFactCounter() : undefined;
   const gunzip = options.format === 'jsonl.gz' ? createGunzip() : undefined;
   let gzipError: string | undefined;
+  let bomb: AuditWsError | undefined;
   let gunzipDone: Promise<void> | undefined;
   if (gunzip && counter) {
-    gunzip.on('data', (c: Buffer) => counter.push(c));
+    let produced = 0;
+    gunzip.on('data', (c: Buffer) => {
+      if (bomb) return;
+      produced += c.length;
+      if (produced > RATIO_FLOOR_BYTES && produced > MAX_EXPANSION_RATIO * Math.max(size, 1)) {
+        const ratio = Math.round(produced / Math.max(size, 1));
+        const line = counter.facts.lines;
+        bomb = new AuditWsError(
+          'LIMIT_EXCEEDED',
+          `${options.displayName}: expands more than ${MAX_EXPANSION_RATIO}:1 (${ratio}:1) after line ${line}, refused as a decompression bomb`,
+          { file: options.displayName, line, ratio, limit: MAX_EXPANSION_RATIO },
+        );
+        gunzip.destroy();
+        return;
+      }
+      counter.push(c);
+    });
     gunzipDone = new Promise<void>((resolve) => {
       gunzip.on('end', () => resolve());
+      gunzip.on('close', () => resolve());
       gunzip.on('error', (err) => {
         gzipError = err.message;
         resolve();
       });
     });
   }
+  /** Waits until gunzip takes more input, or has stopped (an error, or destroyed as a bomb). */
+  const drained = (z: NonNullable<typeof gunzip>): Promise<void> =>
+    new Promise<void>((resolve) => {
+      if (gzipError || bomb || z.destroyed) return resolve();
+      const done = (): void => {
+        z.off('drain', done);
+        z.off('close', done);
+        resolve();
+      };
+      z.once('drain', done);
+      z.once('close', done);
+    });
   const stream = createReadStream(absPath, { highWaterMark: 1024 * 1024 });
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       if (options.signal?.aborted) throw new AuditWsError('CANCELLED', 'import cancelled');
+      if (bomb) break;
       hash.update(chunk);
       size += chunk.length;
       if (gunzip) {
-        if (!gzipError && !gunzip.write(chunk))
-          await new Promise<void>((r) => (gzipError ? r() : gunzip.once('drain', r)));
+        if (!gzipError && !gunzip.write(chunk)) await drained(gunzip);
       } else counter?.push(chunk);
       options.onBytes?.(chunk.length);
     }
@@ -240,13 +359,52 @@ export async function scanFile(absPath: string, options: ScanOptions): Promise<S
     });
   }
   if (gunzip) {
-    if (!gzipError) gunzip.end();
+    if (!gzipError && !bomb) gunzip.end();
     await gunzipDone;
+  }
+  if (bomb) {
+    stream.destroy();
+    throw bomb;
   }
   const result: ScanResult = { sha256: hash.digest('hex'), size };
   if (counter) {
     result.facts = counter.finish();
     if (gzipError) result.facts.gzipError = gzipError;
+    if (counter.bracketHeavy.length > 0 || counter.bracketHeavyOverflow) {
+      const deep = await measureDepth(absPath, counter, options);
+      if (deep.length > 0) result.facts.deepLines = deep;
+    }
   }
   return result;
+}
+
+/**
+ * The second pass, for the few lines with more opening brackets than MAX_JSON_DEPTH: their exact depth
+ * (outside strings). Returns the lines nested too deep, with the reader's words for it.
+ */
+async function measureDepth(
+  absPath: string,
+  counter: LineFactCounter,
+  options: ScanOptions,
+): Promise<{ line: number; reason: string }[]> {
+  const heavy = new Set(counter.bracketHeavy);
+  const all = counter.bracketHeavyOverflow;
+  const out: { line: number; reason: string }[] = [];
+  try {
+    for await (const ev of readLines(absPath, {
+      gzip: options.format === 'jsonl.gz',
+      ...(options.maxLineBytes !== undefined ? { maxLineBytes: options.maxLineBytes } : {}),
+      displayName: options.displayName,
+    })) {
+      if (options.signal?.aborted) throw new AuditWsError('CANCELLED', 'import cancelled');
+      if (ev.kind !== 'line' || !(all || heavy.has(ev.line))) continue;
+      const at = tooDeepAt(ev.text);
+      if (at >= 0)
+        out.push({ line: ev.line, reason: `nested deeper than ${MAX_JSON_DEPTH} levels (column ${at + 1})` });
+    }
+  } catch (err) {
+    // A damaged gzip stream was noted by the first pass; the lines before the damage are measured.
+    if (!(err instanceof AuditWsError) || err.code !== 'UNREADABLE_INPUT') throw err;
+  }
+  return out;
 }

@@ -12,6 +12,7 @@ import yazl from 'yazl';
 import { recordHash, sha256Hex } from '../archive/canonical.ts';
 import type { RecordKind } from '../archive/kinds.ts';
 import type { Checkpoint } from '../archive/manifest.ts';
+import { removeStalePartFiles } from '../case/part-files.ts';
 import { AuditWsError } from '../errors.ts';
 import { spkiFingerprint } from '../verify/crypto/keys.ts';
 import {
@@ -338,6 +339,7 @@ export async function writePackageZip(files: readonly PackageFile[], outFile: st
   for (const f of files) zip.addBuffer(f.bytes, f.path, { mtime, mode: 0o100644 });
   zip.end();
   const tmp = path.join(path.dirname(path.resolve(outFile)), `.${path.basename(outFile)}.${process.pid}.part`);
+  removeStalePartFiles(path.dirname(tmp)); // left by a killed writer (src/case/part-files.ts)
   const hash = createHash('sha256');
   try {
     await new Promise<void>((resolve, reject) => {

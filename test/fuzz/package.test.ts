@@ -1,13 +1,15 @@
 // Fuzzing evidence package verification (src/package/verify.ts): a real small package (6 decisions of
 // the example archive, with their reviews and outcomes, checkpoints, .sig/.tsr, custody excerpt, signed
 // SHA256SUMS) mutated as zip bytes, and file by file (bytes, or members of one JSON line) and zipped
-// again, sometimes with SHA256SUMS recomputed as a forger would. The verifier returns a report or a
-// clear error naming the package, and "intact" only when what the package proves is what it held:
-// every file the same bytes, or (for a forger who recomputed SHA256SUMS) every record and proof line
-// the same JSON value, read strictly, and every checkpoint the same bytes.
+// again, sometimes with SHA256SUMS recomputed as a forger would; or a SHA256SUMS line naming a path
+// outside the package, or one member zipped twice. The verifier returns a report or a clear error
+// naming the package, and "intact" only when what the package proves is what it held: every file the
+// same bytes, or (for a forger who recomputed SHA256SUMS) every record and proof line the same JSON
+// value, read strictly, and every checkpoint the same bytes; never for a hostile name or a twice-zipped
+// member.
 import { generateKeyPairSync } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import yazl from 'yazl';
@@ -60,10 +62,14 @@ async function contentsOf(zip: string): Promise<Map<string, Buffer> | undefined>
   }
 }
 
-async function zipOf(files: Map<string, Buffer>): Promise<Buffer> {
+/** The files zipped in path order; `twice` is zipped too, just before (or after) the entry of the same name. */
+async function zipOf(files: Map<string, Buffer>, twice?: [string, Buffer, boolean]): Promise<Buffer> {
   const zip = new yazl.ZipFile();
-  for (const [p, b] of [...files.entries()].sort(([a], [b]) => (a < b ? -1 : 1)))
+  for (const [p, b] of [...files.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (twice && twice[0] === p && twice[2]) zip.addBuffer(twice[1], p, { mtime: new Date(0) });
     zip.addBuffer(b, p, { mtime: new Date(0) });
+    if (twice && twice[0] === p && !twice[2]) zip.addBuffer(twice[1], p, { mtime: new Date(0) });
+  }
   zip.end();
   const chunks: Buffer[] = [];
   for await (const c of zip.outputStream) chunks.push(c as Buffer);
@@ -137,7 +143,8 @@ function sameFile(path: string, a: Buffer | undefined, b: Buffer | undefined, se
   return x !== undefined && y !== undefined && JSON.stringify(x) === JSON.stringify(y);
 }
 
-async function verifyAndJudge(bytes: Buffer, forgedSums: boolean): Promise<Outcome> {
+/** `neverIntact`: why this package must not verify intact whatever its files hold. */
+async function verifyAndJudge(bytes: Buffer, forgedSums: boolean, neverIntact?: string): Promise<Outcome> {
   const dir = caseDir(tmp);
   const file = join(dir, 'evidence.zip');
   try {
@@ -152,6 +159,7 @@ async function verifyAndJudge(bytes: Buffer, forgedSums: boolean): Promise<Outco
     if (!Array.isArray(report.findings) || typeof report.reason !== 'string') throw new Error('no report');
     for (const f of report.findings) if (!f.message) throw new Error(`finding ${f.check} without a message`);
     if (report.verdict !== 'intact') return 'rejected';
+    if (neverIntact) throw new Error(`intact although ${neverIntact}`);
     const now = await contentsOf(file);
     if (!now) throw new Error('intact, yet the zip cannot be extracted');
     // What an intact verdict vouches for must be what the package held.
@@ -189,15 +197,38 @@ const VALUES = [
   `${'['.repeat(300)}${']'.repeat(300)}`,
 ];
 
-/** One file of the package changed: its bytes, or one member of one JSON line (value, duplicate, removal). */
+/** Names a SHA256SUMS line may give that are no file of the package (outside it, or not its spelling). */
+const HOSTILE_NAMES = [
+  '../x',
+  '../../../../etc/passwd',
+  '/etc/passwd',
+  'C:\\x',
+  '\\\\server\\share\\x',
+  'records\\..\\..\\x',
+  'records/../package.json',
+  './package.json',
+  'records//decisions.jsonl',
+  'records',
+  'records/',
+  'x\u0000y',
+];
+
+/**
+ * One file of the package changed: its bytes, or one member of one JSON line (value, duplicate,
+ * removal); or SHA256SUMS given one more line naming a hostile path (with the digest of the file it
+ * would reach if resolved, else of the file picked); or the file picked zipped twice, once changed
+ * (first or last: an extractor that keeps the last copy, or the first, would see the original).
+ */
 const fileEditArb = fc.record({
   pick: fc.nat(),
-  how: fc.constantFrom('bytes', 'member', 'member', 'duplicate'),
+  how: fc.constantFrom('bytes', 'member', 'member', 'duplicate', 'sums-name', 'zip-twice'),
+  hostileName: fc.constantFrom(...HOSTILE_NAMES),
   line: fc.nat(),
   member: fc.nat(),
   value: fc.constantFrom(...VALUES),
   mutations: mutationsArb,
   forgeSums: fc.boolean(),
+  changedFirst: fc.boolean(),
 });
 
 function editFile(
@@ -205,7 +236,8 @@ function editFile(
   bytes: Buffer,
   e: typeof fileEditArb extends fc.Arbitrary<infer T> ? T : never,
 ): Buffer {
-  if (e.how === 'bytes' || !/\.(jsonl|json)$/.test(path)) return mutate(bytes, e.mutations);
+  if (e.how !== 'member' && e.how !== 'duplicate') return mutate(bytes, e.mutations);
+  if (!/\.(jsonl|json)$/.test(path)) return mutate(bytes, e.mutations);
   const lines = bytes.toString('utf8').split('\n');
   const idx = e.line % Math.max(1, lines.filter((l) => l !== '').length);
   const parsed = parseStrictJson(lines[idx]);
@@ -256,7 +288,8 @@ describe('fuzz: evidence packages', () => {
         async (e) => {
           const files = new Map(original);
           const target = names[e.pick % names.length];
-          files.set(target, editFile(target, original.get(target) as Buffer, e));
+          const edited = editFile(target, original.get(target) as Buffer, e);
+          if (e.how !== 'sums-name' && e.how !== 'zip-twice') files.set(target, edited);
           if (e.forgeSums && files.has('SHA256SUMS')) {
             // a forger cannot sign: the signature goes, and the package reads as an unsigned one
             files.delete('SHA256SUMS.sig');
@@ -266,6 +299,24 @@ describe('fuzz: evidence packages', () => {
               .map((p) => `${sha256Hex(files.get(p) as Buffer)}  ${p}`)
               .join('\n');
             files.set('SHA256SUMS', Buffer.from(`${sums}\n`));
+          }
+          if (e.how === 'sums-name') {
+            const sums = files.get('SHA256SUMS') ?? Buffer.alloc(0);
+            // the digest of the file the name would reach if it were resolved, so that resolving it passes
+            const reached = original.get(posix.normalize(e.hostileName.replace(/\\/g, '/')));
+            const line = `${sha256Hex(reached ?? (original.get(target) as Buffer))}  ${e.hostileName}\n`;
+            files.set('SHA256SUMS', Buffer.concat([sums, Buffer.from(line)]));
+            return verifyAndJudge(await zipOf(files), e.forgeSums, `SHA256SUMS names ${JSON.stringify(e.hostileName)}`);
+          }
+          if (e.how === 'zip-twice') {
+            // the forger dropped SHA256SUMS.sig: then SHA256SUMS goes in twice
+            const twice = files.has(target) ? target : 'SHA256SUMS';
+            const changed = twice === target ? edited : mutate(files.get(twice) as Buffer, e.mutations);
+            return verifyAndJudge(
+              await zipOf(files, [twice, changed, e.changedFirst]),
+              e.forgeSums,
+              `${twice} is in the zip twice`,
+            );
           }
           return verifyAndJudge(await zipOf(files), e.forgeSums);
         },

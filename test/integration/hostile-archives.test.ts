@@ -6,6 +6,7 @@
 import {
   existsSync,
   mkdirSync,
+  renameSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -26,6 +27,13 @@ import type { OpenOptions } from '../../src/archive/open.ts';
 import { isRecordError, readRecords } from '../../src/archive/records.ts';
 import { AuditWsError } from '../../src/errors.ts';
 import { verifyArchives } from '../../src/verify/engine.ts';
+import { importArchives } from '../../src/import/importer.ts';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { exporterNamed } from '../../src/export/exporters/index.ts';
+import { exportCsv } from '../../src/export/run.ts';
+import { writePackageZip } from '../../src/package/build.ts';
+import { newCase, removeTempDirs, tableCounts } from './import-helpers.ts';
 import { rawZip, seedFiles, tarOf } from '../fuzz/archive-seed.ts';
 import type { RawZipEntry } from '../fuzz/archive-seed.ts';
 
@@ -33,7 +41,10 @@ let tmp: string;
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'audit-ws-hostile-archives-'));
 });
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(tmp, { recursive: true, force: true });
+  removeTempDirs();
+});
 
 const RECORD = '{"decisionId":"d-1","modelId":"m","prediction":"approve","timestamp":"2026-03-01T00:00:00Z"}\n';
 let n = 0;
@@ -188,6 +199,44 @@ describe('hostile containers', () => {
     }
   });
 
+  it('the import refuses a .jsonl.gz gzip bomb with LIMIT_EXCEEDED naming the file, leaving the case exactly as before', async () => {
+    const blank = Buffer.concat([Buffer.alloc(64 * 1024 - 1, 0x20), Buffer.from('\n')]);
+    const bomb = gzipSync(Buffer.concat([Buffer.from(RECORD), ...Array(1024).fill(blank)]), { level: 9 });
+    const dir = join(tmp, 'gz-bomb-import');
+    mkdirSync(join(dir, 'decisions'), { recursive: true });
+    writeFileSync(join(dir, 'decisions/a.jsonl'), RECORD.replace('d-1', 'before'));
+    const { handle } = await newCase();
+    try {
+      expect((await importArchives(handle, [join(dir, 'decisions/a.jsonl')])).status).toBe('done');
+      const snapshot = () => ({
+        imports: handle.sqlite.prepare('SELECT * FROM imports ORDER BY id').all(),
+        custody: handle.sqlite.prepare('SELECT seq, hash FROM custody_log ORDER BY seq').all(),
+        sourceFiles: handle.sqlite.prepare('SELECT count(*) AS n FROM source_files').get(),
+        rejects: handle.sqlite.prepare('SELECT count(*) AS n FROM rejects').get(),
+      });
+      const before = { ...snapshot(), evidence: await tableCounts(handle) };
+      writeFileSync(join(dir, 'decisions/day.jsonl.gz'), bomb);
+      const err = await importArchives(handle, [dir]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(AuditWsError);
+      expect((err as AuditWsError).code).toBe('LIMIT_EXCEEDED');
+      expect((err as AuditWsError).message).toMatch(
+        /^decisions\/day\.jsonl\.gz: expands more than 200:1 \(\d+:1\) after line \d+, refused as a decompression bomb$/,
+      );
+      expect((err as AuditWsError).details).toMatchObject({ file: 'decisions/day.jsonl.gz', limit: 200 });
+      expect({ ...snapshot(), evidence: await tableCounts(handle) }).toEqual(before);
+      // The case still takes imports afterwards.
+      rmSync(join(dir, 'decisions/day.jsonl.gz'));
+      writeFileSync(join(dir, 'decisions/b.jsonl'), RECORD.replace('d-1', 'after'));
+      expect((await importArchives(handle, [join(dir, 'decisions/b.jsonl')])).status).toBe('done');
+      expect((await tableCounts(handle)).decisions).toBe(2);
+    } finally {
+      await handle.close();
+    }
+  });
+
   it('an ordinary .jsonl.gz far below the ratio reads whole (the limit does not touch real data)', async () => {
     const lines = Array.from({ length: 20_000 }, (_, i) =>
       RECORD.replace('d-1', `d-${i}-${randomBytes(8).toString('hex')}`),
@@ -275,5 +324,72 @@ describe('regressions found by the fuzzers', () => {
       process.off('uncaughtException', onStray);
     }
     expect(existsSync(scratch) && readdirSync(scratch).length).toBe(0);
+  });
+});
+
+/** A process that writes `.<name>.<its pid>.part` (and `.copy`) in `dir` as a writer does, then waits to be killed. */
+async function writerChild(dir: string, name: string): Promise<{ child: ChildProcess; files: string[] }> {
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const fs = require('fs');
+       for (const f of [process.argv[2], process.argv[2] + '.copy']) fs.writeFileSync(require('path').join(process.argv[1], f), 'half written');
+       process.stdout.write('ready\\n'); setInterval(() => {}, 1000);`,
+      dir,
+      `.${name}.PID.part`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  // The child names its file with its own pid: rename what it wrote once it says it is ready.
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.once('data', () => resolve());
+    child.once('exit', () => reject(new Error('writer child exited early')));
+  });
+  const files = [`.${name}.${child.pid}.part`, `.${name}.${child.pid}.part.copy`];
+  for (const [i, f] of files.entries())
+    renameSync(join(dir, `.${name}.PID.part${i === 1 ? '.copy' : ''}`), join(dir, f));
+  return { child, files };
+}
+
+async function kill9(child: ChildProcess): Promise<void> {
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+describe('leftovers of killed writers', () => {
+  it('the next CSV export or package into the folder removes the .part files of killed writers, and only those', async () => {
+    const { handle } = await newCase();
+    const out = join(tmp, 'exports');
+    mkdirSync(out, { recursive: true });
+    const live = await writerChild(out, 'other.csv'); // another export still writing: left alone
+    try {
+      const src = join(tmp, 'one.jsonl');
+      writeFileSync(src, RECORD);
+      expect((await importArchives(handle, [src])).status).toBe('done');
+      const dead = [
+        await writerChild(out, 'records.csv'),
+        await writerChild(out, 'day.csv.json'),
+        await writerChild(out, 'evidence.zip'),
+      ];
+      for (const w of dead) await kill9(w.child);
+      writeFileSync(join(out, 'notes.123.part'), "not a writer's name");
+      writeFileSync(join(out, '.hidden.part'), "not a writer's name");
+      const kept = ['.hidden.part', 'notes.123.part', ...live.files];
+      expect(readdirSync(out).sort()).toEqual([...kept, ...dead.flatMap((w) => w.files)].sort());
+
+      await exportCsv(exporterNamed('records'), handle, {}, join(out, 'records.csv'));
+      expect(readdirSync(out).sort()).toEqual([...kept, 'records.csv', 'records.csv.json'].sort());
+
+      const again = await writerChild(out, 'evidence.zip');
+      await kill9(again.child);
+      expect(readdirSync(out)).toContain(again.files[0]);
+      await writePackageZip([{ path: 'a.txt', bytes: Buffer.from('a') }], join(out, 'evidence.zip'), new Date());
+      expect(readdirSync(out).sort()).toEqual([...kept, 'evidence.zip', 'records.csv', 'records.csv.json'].sort());
+    } finally {
+      await handle.close();
+      await kill9(live.child);
+    }
   });
 });

@@ -1,5 +1,6 @@
 // Hostile record contents, each in a generated archive, through the reader and through verification on
 // both of its paths (workers: 0 reads inline with readRecords; workers: 1 scans byte ranges in a worker).
+// Nesting and numbers beyond 2^53 also go through the import (it applies the reader's limits).
 // Already covered elsewhere and not repeated: duplicate member names, NaN in the import
 // (import-bad-input.test.ts), lines that are not UTF-8 and over-long lines in the reader (records.test.ts),
 // the 100 MB line in the import, big INT64 in Parquet (records.test.ts).
@@ -11,7 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { X509Certificate } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gzipSync } from 'node:zlib';
 import { GENESIS_PREV_HASH, recordHash } from '../../src/archive/canonical.ts';
+import { parseStrictJson } from '../../src/archive/jsontext.ts';
 import { readCheckpoint } from '../../src/archive/manifest.ts';
 import { openArchive } from '../../src/archive/open.ts';
 import { readRecords } from '../../src/archive/records.ts';
@@ -20,6 +23,9 @@ import { loadKeyFile } from '../../src/verify/crypto/keys.ts';
 import { verifyTimestamp } from '../../src/verify/crypto/timestamp.ts';
 import { verifyArchives } from '../../src/verify/engine.ts';
 import type { VerifyReport } from '../../src/verify/engine.ts';
+import { importArchives } from '../../src/import/importer.ts';
+import type { ImportResult } from '../../src/import/importer.ts';
+import { count, newCase, removeTempDirs, rows, toParquet } from './import-helpers.ts';
 
 const EXAMPLE = fileURLToPath(new URL('../fixtures/spec/example', import.meta.url));
 
@@ -28,7 +34,10 @@ let n = 0;
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'audit-ws-hostile-records-'));
 });
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(tmp, { recursive: true, force: true });
+  removeTempDirs();
+});
 
 const base = (i: number) => ({
   decisionId: `d-${i}`,
@@ -139,6 +148,80 @@ describe('deeply nested JSON (billion-laughs style)', () => {
   });
 });
 
+/** Imports one file into a fresh case; returns the result and the decisions it holds. */
+async function importOne(
+  file: string,
+  strict = false,
+): Promise<{ result: ImportResult; decisions: Record<string, unknown>[] }> {
+  const { handle } = await newCase();
+  try {
+    const result = await importArchives(handle, [file], { strict });
+    const decisions = await rows(handle, 'SELECT decision_id, line, latency_ms FROM decisions ORDER BY line');
+    return { result, decisions };
+  } finally {
+    await handle.close();
+  }
+}
+
+const rejectsOf = (r: ImportResult) => r.rejects.map((j) => `${j.file}:${j.line}: ${j.reason}`);
+
+/** `{"a":` n times around 1: a value nested n levels deep (n objects). */
+const nestedObjects = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
+const nestedArrays = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+const rec = (id: string, extra = '') =>
+  `{"decisionId":"${id}","modelId":"m","prediction":"approve","timestamp":"2026-03-01T00:00:00Z"${extra}}`;
+
+describe("deeply nested records at import (the reader's 256-level limit)", () => {
+  // The record itself is one level: a member nested n levels makes n + 1.
+  const lines = [
+    rec('ok-1'),
+    rec('deep-100000', `,"deep":${DEEP_ARRAYS}`),
+    rec('deep-257', `,"deep":${nestedObjects(256)}`),
+    rec('at-256', `,"deep":${nestedObjects(255)}`),
+    rec('wide', `,"many":[${Array.from({ length: 300 }, (_, i) => `{"i":[${i}]}`).join(',')}]`),
+    rec('brackets-in-a-string', `,"note":"${'[{'.repeat(400)}"`),
+    rec('deep-257-arrays', `,"deep":${nestedArrays(256)}`),
+    rec('ok-2'),
+  ];
+  const text = `${lines.join('\n')}\n`;
+
+  it('the import rejects exactly the lines the reader refuses, with file and line; lenient keeps the others', async () => {
+    // The boundary is the reader's: the same lines fail parseStrictJson.
+    expect(lines.map((l) => parseStrictJson(l).ok)).toEqual([true, false, false, true, true, true, false, true]);
+    for (const name of ['deep.jsonl', 'deep.jsonl.gz']) {
+      const file = join(tmp, `nest-${++n}-${name}`);
+      writeFileSync(file, name.endsWith('.gz') ? gzipSync(text) : text);
+      const shown = file.split('/').pop();
+      const { result, decisions } = await importOne(file);
+      expect(result.status).toBe('done');
+      expect(decisions.map((d) => d.decision_id)).toEqual(['ok-1', 'at-256', 'wide', 'brackets-in-a-string', 'ok-2']);
+      // Same words and column as the reader's (parseStrictJson gives the offset it reports).
+      expect(rejectsOf(result)).toEqual(
+        lines.flatMap((l, i) => {
+          const p = parseStrictJson(l);
+          return p.ok ? [] : [`${shown}:${i + 1}: ${p.message} (column ${p.offset + 1})`];
+        }),
+      );
+      expect(rejectsOf(result)[0]).toMatch(/:2: nested deeper than 256 levels \(column \d+\)$/);
+      expect(result.files[0].read).toBe('exact (holds a record nested deeper than 256 levels)');
+
+      const strict = await importOne(file, true);
+      expect(strict.result.status).toBe('failed');
+      expect(strict.decisions).toEqual([]);
+      expect(strict.result.error).toMatch(/strict import: 3 record\(s\) rejected .*nested deeper than 256 levels/);
+    }
+  });
+
+  it('lines that only look bracket-heavy (a wide array, brackets in a string) keep the fast path', async () => {
+    const file = join(tmp, `wide-${++n}.jsonl`);
+    writeFileSync(file, `${[lines[0], lines[3], lines[4], lines[5]].join('\n')}\n`);
+    const { result, decisions } = await importOne(file);
+    expect(result.files[0].read).toBe('fast');
+    expect(result.rejects).toEqual([]);
+    expect(decisions).toHaveLength(4);
+  });
+});
+
 /** A line whose hash an exact producer (arbitrary-precision integers, e.g. Python) computed over `token`. */
 function exactProducerLine(seq: number, prevHash: string, token: string): string {
   const rec = { ...base(seq), latencyMs: '\u0000BIG\u0000', seq, prevHash };
@@ -185,6 +268,84 @@ describe('numbers JSON cannot carry exactly (beyond 2^53, beyond a double)', () 
     for (const report of await verifyBoth(dir)) {
       expect(report.findings.filter((x) => x.check === 'record-hash')).toEqual([]);
       expect(report.checks.find((c) => c.id === 'record-hash')?.pass).toBe(3);
+    }
+  });
+});
+
+describe('numbers a typed column would hold rounded, at import', () => {
+  const lines = [
+    rec('ok', ',"latencyMs":12.5,"seq":1'),
+    rec('seq-big', ',"seq":9007199254740993'),
+    rec('latency-big', ',"latencyMs":9007199254740993'),
+    rec('latency-1e400', ',"latencyMs":1e400'),
+    rec('latency-neg-big', ',"latencyMs":-9007199254740993'),
+    rec('seq-huge', ',"seq":12345678901234567890123'),
+    rec('time-1e400').replace('"2026-03-01T00:00:00Z"', '1E+400'),
+    rec('confidence-long', ',"confidence":123456789012345678901234567890123456789012345'),
+    // Held exactly by a double: stored as written (verification still calls them unverifiable).
+    rec('latency-2^53', ',"latencyMs":9007199254740992'),
+    rec('latency-max-safe', ',"latencyMs":-9007199254740991'),
+    rec('latency-1.5e300', ',"latencyMs":1.5e300'),
+    rec('confidence-17-digits', ',"confidence":0.12345678901234567'),
+    rec('seq-max-safe', ',"seq":9007199254740991'),
+    // Not a typed member: kept in the raw text (and extra), the record imported.
+    rec('feature-big', ',"inputFeatures":{"accountId":9007199254740993}'),
+  ];
+  const expected = [
+    '2: seq: number 9007199254740993 cannot be stored exactly (beyond 2^53)',
+    '3: latencyMs: number 9007199254740993 cannot be stored exactly (beyond 2^53)',
+    '4: latencyMs: number 1e400 cannot be stored exactly (beyond the range of a double)',
+    '5: latencyMs: number -9007199254740993 cannot be stored exactly (beyond 2^53)',
+    '6: seq: number 12345678901234567890123 cannot be stored exactly (beyond 2^53)',
+    '7: timestamp: number 1E+400 cannot be stored exactly (beyond the range of a double)',
+    '8: confidence: number 1234567890123456789012345678901234567890... cannot be stored exactly (beyond 2^53)',
+  ];
+
+  it('JSONL: rejected with file and line where the column would change the value; lenient keeps the rest, strict nothing', async () => {
+    const file = join(tmp, `numbers-${++n}.jsonl`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const { result, decisions } = await importOne(file);
+    expect(result.status).toBe('done');
+    expect(result.rejects.map((r) => `${r.line}: ${r.reason}`)).toEqual(expected);
+    expect(result.rejects.every((r) => r.file === file.split('/').pop())).toBe(true);
+    expect(decisions.map((d) => [d.decision_id, d.latency_ms])).toEqual([
+      ['ok', 12.5],
+      ['latency-2^53', 9007199254740992],
+      ['latency-max-safe', -9007199254740991],
+      ['latency-1.5e300', 1.5e300],
+      ['confidence-17-digits', null],
+      ['seq-max-safe', null],
+      ['feature-big', null],
+    ]);
+    const strict = await importOne(file, true);
+    expect(strict.result.status).toBe('failed');
+    expect(strict.decisions).toEqual([]);
+    expect(strict.result.rejects.map((r) => `${r.line}: ${r.reason}`)).toEqual(expected);
+  });
+
+  it('Parquet: a 64-bit integer column is judged the same way, by row', async () => {
+    const dir = join(tmp, `numbers-pq-${++n}`);
+    mkdirSync(join(dir, 'decisions'), { recursive: true });
+    writeFileSync(
+      join(dir, 'decisions/x.jsonl'),
+      `${[
+        rec('p1', ',"latencyMs":12,"seq":1'),
+        rec('p2', ',"latencyMs":9007199254740993,"seq":2'),
+        rec('p3', ',"latencyMs":13,"seq":9007199254740993'),
+        rec('p4', ',"latencyMs":9007199254740992,"seq":4'),
+      ].join('\n')}\n`,
+    );
+    await toParquet(dir);
+    const { handle } = await newCase();
+    try {
+      const result = await importArchives(handle, [dir]);
+      expect(result.rejects.map((r) => `${r.file} row ${r.row}: ${r.reason}`)).toEqual([
+        'decisions/x.parquet row 2: latencyMs: number 9007199254740993 cannot be stored exactly (beyond 2^53)',
+        'decisions/x.parquet row 3: seq: number 9007199254740993 cannot be stored exactly (beyond 2^53)',
+      ]);
+      expect(await count(handle, 'decisions')).toBe(2);
+    } finally {
+      await handle.close();
     }
   });
 });

@@ -1,0 +1,56 @@
+/**
+ * Output writers (CSV export and its sidecar, evidence package) write under a temporary name beside
+ * the output, `.<name>.<pid>.part` (DuckDB's COPY adds `.copy`), and rename it into place when it is
+ * complete. A writer that is killed leaves its temporary file behind; the next writer into the same
+ * folder removes the ones whose process is gone (removeStalePartFiles). A file whose process still runs
+ * (another export writing now) is left alone, and so is anything not named so.
+ */
+import { lstatSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+
+/** The temporary name of `outFile` for this process. */
+export function partFileOf(outFile: string): string {
+  return path.join(path.dirname(outFile), `.${path.basename(outFile)}.${process.pid}.part`);
+}
+
+const PART_FILE = /^\..+\.(\d+)\.part(\.copy)?$/;
+
+function processRuns(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary files killed writers left in `dir` (regular files named `.<name>.<pid>.part`
+ * or `.<name>.<pid>.part.copy` whose process no longer runs). Returns the names removed; a folder that
+ * cannot be listed, or a file that cannot be removed, is left as it is (the writer then reports its own
+ * error, if any).
+ */
+export function removeStalePartFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = PART_FILE.exec(name);
+    if (!m || processRuns(Number(m[1]))) continue;
+    const p = path.join(dir, name);
+    try {
+      if (!lstatSync(p).isFile()) continue;
+      rmSync(p, { force: true });
+      removed.push(name);
+    } catch {
+      // left for the next writer
+    }
+  }
+  return removed;
+}
