@@ -82,6 +82,40 @@ export interface OversightResult {
   ms: number;
 }
 
+/**
+ * The columns of the oversight tables, in the order the CSV export (`export oversight`) and the report's
+ * tables give them: a group of decisions (per model version, per time bucket) after its key columns...
+ */
+export const OVERSIGHT_METRIC_COLUMNS = [
+  'decisions',
+  'reviewRequired',
+  'reviewed',
+  'reviewCoverage',
+  'reviewRate',
+  'overrides',
+  'overrideRate',
+  'reviews',
+  'medianReviewSeconds',
+  'shortReviews',
+  'escalations',
+] as const satisfies readonly (keyof (DecisionOversight & ReviewOversight))[];
+
+/** ...and a reviewer. */
+export const OVERSIGHT_REVIEWER_COLUMNS = [
+  'reviewerId',
+  'reviews',
+  'medianReviewSeconds',
+  'p10ReviewSeconds',
+  'shortReviews',
+  'approvals',
+  'rejections',
+  'modifications',
+  'overrideRate',
+  'escalations',
+  'escalatedFrom',
+  'escalatedTo',
+] as const satisfies readonly (keyof ReviewerOversight)[];
+
 const BUCKETS = ['day', 'week', 'month'] as const;
 const D = KIND_TABLES.decision;
 const R = KIND_TABLES.review;

@@ -1,5 +1,7 @@
 import { useMemo, useState } from 'react';
+import { DataTable } from '../../components/DataTable.tsx';
 import { ErrorNote } from '../../components/ErrorNote.tsx';
+import { LinkButton } from '../../components/LinkButton.tsx';
 import { formatTime, plural } from '../../format.ts';
 import { caseRoute, formatRoute } from '../../route.ts';
 import { useStore } from '../../store/index.ts';
@@ -53,56 +55,48 @@ export function AnnotationsScreen({ slug }: { slug: string }) {
           </p>
         )}
         {shown.length > 0 && (
-          <div className="table-wrap">
-            <table data-testid="annotations-table">
-              <thead>
-                <tr>
-                  <th scope="col">Record</th>
-                  <th scope="col">Star</th>
-                  <th scope="col">Tags</th>
-                  <th scope="col">Comment</th>
-                  <th scope="col">By, when</th>
-                  <th scope="col">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {shown.map((a) => (
-                  <tr key={a.id} data-annotation={a.id}>
-                    <td>
-                      <button
-                        type="button"
-                        className="link-button"
-                        onClick={() => void openRecord(slug, { target: a.target })}
-                      >
-                        <code>{a.target}</code>
-                      </button>
-                    </td>
-                    <td>{a.starred ? <span aria-label="starred">★</span> : ''}</td>
-                    <td>
-                      {a.tags.map((t) => (
-                        <span key={t} className="tag">
-                          {t}
-                        </span>
-                      ))}
-                    </td>
-                    <td>{a.text}</td>
-                    <td className="small">
-                      {a.actor}
-                      <br />
-                      {formatTime(a.createdAt)}
-                    </td>
-                    <td>
-                      <button type="button" className="link-button" onClick={() => void deleteAnnotation(slug, a.id)}>
-                        Delete
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            testId="annotations-table"
+            rows={shown}
+            rowKey={(a) => a.id}
+            rowAttributes={(a) => ({ 'data-annotation': a.id })}
+            columns={[
+              {
+                header: 'Record',
+                cell: (a) => (
+                  <LinkButton onClick={() => void openRecord(slug, { target: a.target })}>
+                    <code>{a.target}</code>
+                  </LinkButton>
+                ),
+              },
+              { header: 'Star', cell: (a) => (a.starred ? <span aria-label="starred">★</span> : '') },
+              {
+                header: 'Tags',
+                cell: (a) =>
+                  a.tags.map((t) => (
+                    <span key={t} className="tag">
+                      {t}
+                    </span>
+                  )),
+              },
+              { header: 'Comment', cell: (a) => a.text },
+              {
+                header: 'By, when',
+                cellClass: 'small',
+                cell: (a) => (
+                  <>
+                    {a.actor}
+                    <br />
+                    {formatTime(a.createdAt)}
+                  </>
+                ),
+              },
+              {
+                header: <span className="sr-only">Actions</span>,
+                cell: (a) => <LinkButton onClick={() => void deleteAnnotation(slug, a.id)}>Delete</LinkButton>,
+              },
+            ]}
+          />
         )}
       </section>
     </div>

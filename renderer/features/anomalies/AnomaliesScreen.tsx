@@ -1,7 +1,9 @@
 import { useState } from 'react';
 import type { AnomalyFilterInfo, AnomalyItem, AnomalyResult } from '../../../src/contract/types.ts';
 import { invoke } from '../../api.ts';
+import { DataTable } from '../../components/DataTable.tsx';
 import { ErrorNote } from '../../components/ErrorNote.tsx';
+import { LinkButton } from '../../components/LinkButton.tsx';
 import { useRequest } from '../../components/useRequest.ts';
 import { Pager } from '../../components/Pager.tsx';
 import { Verdict } from '../../components/Verdict.tsx';
@@ -192,51 +194,36 @@ function Hits({ slug, result, onPage }: { slug: string; result: AnomalyResult; o
             .join(' · ')}
         </p>
       )}
-      <div className="table-wrap">
-        <table data-testid={`anomaly-hits-${result.id}`}>
-          <thead>
-            <tr>
-              <th scope="col">Why it is flagged</th>
-              <th scope="col">Integrity</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {result.items.map((item, i) => {
+      <DataTable
+        testId={`anomaly-hits-${result.id}`}
+        rows={result.items}
+        rowKey={(_, i) => i}
+        columns={[
+          { header: 'Why it is flagged', cell: (item) => item.reason },
+          {
+            header: 'Integrity',
+            cell: (item) => (item.integrity ? <Verdict value={item.integrity.status} /> : '–'),
+          },
+          {
+            header: <span className="sr-only">Actions</span>,
+            cellClass: 'actions',
+            cell: (item) => {
               const loc = locatorOf(item);
               const decisionId = typeof item.item.decisionId === 'string' ? item.item.decisionId : undefined;
               return (
-                <tr key={i}>
-                  <td>{item.reason}</td>
-                  <td>{item.integrity ? <Verdict value={item.integrity.status} /> : '–'}</td>
-                  <td className="actions">
-                    {loc && (
-                      <button
-                        type="button"
-                        className="link-button"
-                        onClick={() => void openRecord(slug, loc, item.reason)}
-                      >
-                        Record
-                      </button>
-                    )}{' '}
-                    {decisionId && (
-                      <button
-                        type="button"
-                        className="link-button"
-                        onClick={() => navigate(caseRoute(slug, 'timeline', { decision: decisionId }))}
-                      >
-                        Timeline
-                      </button>
-                    )}
-                  </td>
-                </tr>
+                <>
+                  {loc && <LinkButton onClick={() => void openRecord(slug, loc, item.reason)}>Record</LinkButton>}{' '}
+                  {decisionId && (
+                    <LinkButton onClick={() => navigate(caseRoute(slug, 'timeline', { decision: decisionId }))}>
+                      Timeline
+                    </LinkButton>
+                  )}
+                </>
               );
-            })}
-          </tbody>
-        </table>
-      </div>
+            },
+          },
+        ]}
+      />
       <Pager page={result} pageSize={PAGE} onPage={onPage} />
     </>
   );

@@ -1,4 +1,6 @@
+import { DataTable } from '../../components/DataTable.tsx';
 import { JobProgress } from '../../components/JobProgress.tsx';
+import { StatGrid, StatTile } from '../../components/StatGrid.tsx';
 import { Verdict } from '../../components/Verdict.tsx';
 import { formatCount, formatDay, formatTime } from '../../format.ts';
 import { caseRoute, formatRoute } from '../../route.ts';
@@ -33,43 +35,43 @@ export function OverviewScreen({ slug }: { slug: string }) {
           ))}
         </ul>
       )}
-      <div className="tiles">
-        <a className="tile" href={formatRoute(caseRoute(slug, 'explorer'))}>
-          <span className="tile-label">Records</span>
-          <span className="tile-value" data-testid="total-records">
-            {formatCount(total)}
-          </span>
-          <span className="tile-note">
-            {overview.kinds
+      <StatGrid>
+        <StatTile
+          href={formatRoute(caseRoute(slug, 'explorer'))}
+          label="Records"
+          value={formatCount(total)}
+          valueTestId="total-records"
+          note={
+            overview.kinds
               .filter((k) => k.records > 0)
               .map((k) => `${formatCount(k.records)} ${k.kind}`)
-              .join(' · ') || 'nothing imported yet'}
-          </span>
-        </a>
-        <a className="tile" href={formatRoute(caseRoute(slug, 'verify'))}>
-          <span className="tile-label">Verification</span>
-          <span className="tile-value" data-testid="overview-verdict">
-            {v ? <Verdict value={v.verdict} /> : <span className="muted">not run</span>}
-          </span>
-          <span className="tile-note">
-            {v
+              .join(' · ') || 'nothing imported yet'
+          }
+        />
+        <StatTile
+          href={formatRoute(caseRoute(slug, 'verify'))}
+          label="Verification"
+          value={v ? <Verdict value={v.verdict} /> : <span className="muted">not run</span>}
+          valueTestId="overview-verdict"
+          note={
+            v
               ? `${formatTime(v.finishedAt ?? v.startedAt)} · ${formatCount(v.fails)} failures, ${formatCount(v.warns)} warnings`
-              : 'Run it before relying on the records'}
-          </span>
-        </a>
-        <div className="tile">
-          <span className="tile-label">Period</span>
-          <span className="tile-value small">
-            {overview.period ? `${formatDay(overview.period.from)} – ${formatDay(overview.period.to)}` : '–'}
-          </span>
-          <span className="tile-note">decision timestamps, UTC</span>
-        </div>
-        <a className="tile" href={formatRoute(caseRoute(slug, 'annotations'))}>
-          <span className="tile-label">Annotations</span>
-          <span className="tile-value">{formatCount(overview.annotations)}</span>
-          <span className="tile-note">{formatCount(overview.savedViews)} saved views</span>
-        </a>
-      </div>
+              : 'Run it before relying on the records'
+          }
+        />
+        <StatTile
+          label="Period"
+          value={overview.period ? `${formatDay(overview.period.from)} – ${formatDay(overview.period.to)}` : '–'}
+          valueClass="small"
+          note="decision timestamps, UTC"
+        />
+        <StatTile
+          href={formatRoute(caseRoute(slug, 'annotations'))}
+          label="Annotations"
+          value={formatCount(overview.annotations)}
+          note={`${formatCount(overview.savedViews)} saved views`}
+        />
+      </StatGrid>
 
       {total === 0 && running.length === 0 && (
         <section className="card">
@@ -84,32 +86,21 @@ export function OverviewScreen({ slug }: { slug: string }) {
       {overview.streams.length > 0 && (
         <section className="card">
           <h3>Streams</h3>
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Stream</th>
-                  <th scope="col">Kind</th>
-                  <th scope="col" className="num">
-                    Records
-                  </th>
-                  <th scope="col" className="num">
-                    Seq range
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {overview.streams.map((s) => (
-                  <tr key={`${s.kind}-${s.stream}`} data-stream={s.stream}>
-                    <th scope="row">{s.stream}</th>
-                    <td>{s.kind}</td>
-                    <td className="num">{formatCount(s.records)}</td>
-                    <td className="num">{s.firstSeq !== undefined ? `${s.firstSeq}–${s.lastSeq}` : 'unchained'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            rows={overview.streams}
+            rowKey={(s) => `${s.kind}-${s.stream}`}
+            rowAttributes={(s) => ({ 'data-stream': s.stream })}
+            columns={[
+              { header: 'Stream', rowHeader: true, cell: (s) => s.stream },
+              { header: 'Kind', cell: (s) => s.kind },
+              { header: 'Records', num: true, cell: (s) => formatCount(s.records) },
+              {
+                header: 'Seq range',
+                num: true,
+                cell: (s) => (s.firstSeq !== undefined ? `${s.firstSeq}–${s.lastSeq}` : 'unchained'),
+              },
+            ]}
+          />
         </section>
       )}
 
@@ -118,47 +109,35 @@ export function OverviewScreen({ slug }: { slug: string }) {
         {overview.imports.length === 0 ? (
           <p className="muted">None yet.</p>
         ) : (
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">#</th>
-                  <th scope="col">Started</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Inputs</th>
-                  <th scope="col" className="num">
-                    Records
-                  </th>
-                  <th scope="col" className="num">
-                    Rejected
-                  </th>
-                  <th scope="col">By</th>
-                </tr>
-              </thead>
-              <tbody>
-                {overview.imports.map((i) => (
-                  <tr key={i.id}>
-                    <td>{i.id}</td>
-                    <td>{formatTime(i.startedAt)}</td>
-                    <td>
-                      {i.status}
-                      {i.error && <div className="error small">{i.error}</div>}
-                    </td>
-                    <td>
-                      {i.inputs.map((p) => (
-                        <code key={p} className="block">
-                          {p}
-                        </code>
-                      ))}
-                    </td>
-                    <td className="num">{formatCount(i.records)}</td>
-                    <td className="num">{formatCount(i.rejected)}</td>
-                    <td>{i.actor}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            rows={overview.imports}
+            rowKey={(i) => i.id}
+            columns={[
+              { header: '#', cell: (i) => i.id },
+              { header: 'Started', cell: (i) => formatTime(i.startedAt) },
+              {
+                header: 'Status',
+                cell: (i) => (
+                  <>
+                    {i.status}
+                    {i.error && <div className="error small">{i.error}</div>}
+                  </>
+                ),
+              },
+              {
+                header: 'Inputs',
+                cell: (i) =>
+                  i.inputs.map((p) => (
+                    <code key={p} className="block">
+                      {p}
+                    </code>
+                  )),
+              },
+              { header: 'Records', num: true, cell: (i) => formatCount(i.records) },
+              { header: 'Rejected', num: true, cell: (i) => formatCount(i.rejected) },
+              { header: 'By', cell: (i) => i.actor },
+            ]}
+          />
         )}
       </section>
     </div>

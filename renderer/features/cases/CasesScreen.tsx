@@ -1,10 +1,33 @@
 import { useEffect, useState, type FormEvent } from 'react';
+import type { CaseListItem } from '../../../src/contract/types.ts';
+import { DataTable } from '../../components/DataTable.tsx';
 import { ErrorNote } from '../../components/ErrorNote.tsx';
 import { formatCount, formatTime } from '../../format.ts';
 import { caseRoute, formatRoute } from '../../route.ts';
 import { useStore } from '../../store/index.ts';
 import { OpenPackageForm } from '../package/OpenPackageForm.tsx';
 import { ReadOnlyBadge } from '../package/ReadOnlyNotice.tsx';
+
+/** Whether a case can be used now, in a word: importing, in use elsewhere, interrupted, read-only or ready. */
+function CaseStatus({ item: c }: { item: CaseListItem }) {
+  if (c.busy) return <span className="notice">importing</span>;
+  if (c.inUseBy) {
+    return (
+      <span className="notice" title={c.inUseBy}>
+        in use elsewhere
+      </span>
+    );
+  }
+  if (c.interruptedImports > 0) return <span className="notice">{c.interruptedImports} interrupted import(s)</span>;
+  if (c.readOnly) {
+    return (
+      <span className="muted" title={c.readOnly}>
+        read-only
+      </span>
+    );
+  }
+  return <span className="muted">ready</span>;
+}
 
 export function CasesScreen() {
   const cases = useStore((s) => s.cases);
@@ -66,95 +89,75 @@ export function CasesScreen() {
           <p>No cases yet. Create one below{demoCase?.reason ? ` (${demoCase.reason})` : ''}.</p>
         )}
         {cases.list.length > 0 && (
-          <div className="table-wrap">
-            <table data-testid="cases-table">
-              <caption className="sr-only">Cases in this workspace</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Case</th>
-                  <th scope="col" className="num">
-                    Records
-                  </th>
-                  <th scope="col" className="num">
-                    Imports
-                  </th>
-                  <th scope="col">Last import</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {cases.list.map((c) => (
-                  <tr key={c.slug} data-case={c.slug}>
-                    <th scope="row">
-                      <a href={formatRoute(caseRoute(c.slug))}>{c.name}</a> <ReadOnlyBadge item={c} />
-                      {c.description && <div className="muted small">{c.description}</div>}
-                    </th>
-                    <td className="num">{formatCount(c.totals.records)}</td>
-                    <td className="num">{formatCount(c.totals.imports)}</td>
-                    <td>{formatTime(c.totals.lastImportAt)}</td>
-                    <td>
-                      {formatTime(c.createdAt)}
-                      <div className="muted small">by {c.createdBy}</div>
-                    </td>
-                    <td>
-                      {c.busy ? (
-                        <span className="notice">importing</span>
-                      ) : c.inUseBy ? (
-                        <span className="notice" title={c.inUseBy}>
-                          in use elsewhere
-                        </span>
-                      ) : c.interruptedImports > 0 ? (
-                        <span className="notice">{c.interruptedImports} interrupted import(s)</span>
-                      ) : c.readOnly ? (
-                        <span className="muted" title={c.readOnly}>
-                          read-only
-                        </span>
-                      ) : (
-                        <span className="muted">ready</span>
-                      )}
-                    </td>
-                    <td className="actions">
-                      {confirming === c.slug ? (
-                        <span className="confirm" role="group" aria-label={`Confirm deleting ${c.name}`}>
-                          Delete “{c.name}” and everything in it?{' '}
-                          <button
-                            type="button"
-                            className="button danger small"
-                            onClick={async () => {
-                              if (await deleteCase(c.slug)) setConfirming(undefined);
-                            }}
-                          >
-                            Delete
-                          </button>{' '}
-                          <button type="button" className="button small" onClick={() => setConfirming(undefined)}>
-                            Keep
-                          </button>
-                        </span>
-                      ) : (
-                        <>
-                          <a className="button small" href={formatRoute(caseRoute(c.slug))}>
-                            Open
-                          </a>{' '}
-                          <button
-                            type="button"
-                            className="button small"
-                            onClick={() => setConfirming(c.slug)}
-                            aria-label={`Delete case ${c.name}`}
-                          >
-                            Delete…
-                          </button>
-                        </>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            testId="cases-table"
+            caption="Cases in this workspace"
+            captionHidden
+            rows={cases.list}
+            rowKey={(c) => c.slug}
+            rowAttributes={(c) => ({ 'data-case': c.slug })}
+            columns={[
+              {
+                header: 'Case',
+                rowHeader: true,
+                cell: (c) => (
+                  <>
+                    <a href={formatRoute(caseRoute(c.slug))}>{c.name}</a> <ReadOnlyBadge item={c} />
+                    {c.description && <div className="muted small">{c.description}</div>}
+                  </>
+                ),
+              },
+              { header: 'Records', num: true, cell: (c) => formatCount(c.totals.records) },
+              { header: 'Imports', num: true, cell: (c) => formatCount(c.totals.imports) },
+              { header: 'Last import', cell: (c) => formatTime(c.totals.lastImportAt) },
+              {
+                header: 'Created',
+                cell: (c) => (
+                  <>
+                    {formatTime(c.createdAt)}
+                    <div className="muted small">by {c.createdBy}</div>
+                  </>
+                ),
+              },
+              { header: 'Status', cell: (c) => <CaseStatus item={c} /> },
+              {
+                header: <span className="sr-only">Actions</span>,
+                cellClass: 'actions',
+                cell: (c) =>
+                  confirming === c.slug ? (
+                    <span className="confirm" role="group" aria-label={`Confirm deleting ${c.name}`}>
+                      Delete “{c.name}” and everything in it?{' '}
+                      <button
+                        type="button"
+                        className="button danger small"
+                        onClick={async () => {
+                          if (await deleteCase(c.slug)) setConfirming(undefined);
+                        }}
+                      >
+                        Delete
+                      </button>{' '}
+                      <button type="button" className="button small" onClick={() => setConfirming(undefined)}>
+                        Keep
+                      </button>
+                    </span>
+                  ) : (
+                    <>
+                      <a className="button small" href={formatRoute(caseRoute(c.slug))}>
+                        Open
+                      </a>{' '}
+                      <button
+                        type="button"
+                        className="button small"
+                        onClick={() => setConfirming(c.slug)}
+                        aria-label={`Delete case ${c.name}`}
+                      >
+                        Delete…
+                      </button>
+                    </>
+                  ),
+              },
+            ]}
+          />
         )}
       </section>
 

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import type { FairnessOptions, FairnessResult, GroupStats, ParamsOf } from '../../../src/contract/types.ts';
 import { invoke } from '../../api.ts';
 import { LineChart, RatioChart } from '../../components/charts.tsx';
+import { DataTable } from '../../components/DataTable.tsx';
 import { ErrorNote } from '../../components/ErrorNote.tsx';
 import { useRequest } from '../../components/useRequest.ts';
 import { Verdict } from '../../components/Verdict.tsx';
@@ -15,6 +16,11 @@ const FLAG_TEXT: Record<string, string> = {
   'fails-four-fifths': 'below four-fifths of the reference',
   'outside-0.8-1.25': 'outside the 0.8–1.25 band',
 };
+
+/** Flagged by the four-fifths rule or the 0.8–1.25 band (not merely small or the reference). */
+function outsideBand(g: Pick<GroupStats, 'flags'>): boolean {
+  return g.flags.some((f) => f === 'fails-four-fifths' || f === 'outside-0.8-1.25');
+}
 
 function interval(ci: [number, number] | null): string {
   return ci ? `${formatPercent(ci[0], 1)}–${formatPercent(ci[1], 1)}` : '';
@@ -53,6 +59,15 @@ function paramsOf(slug: string, c: Choice): ParamsOf<'query.fairness'> {
 function modelFor(o: FairnessOptions, prediction: string): string {
   const makers = o.models.filter((m) => m.predictions.includes(prediction));
   return makers.length === 1 ? makers[0].modelId : '';
+}
+
+/** The options of a select of values, each with how many decisions have it. */
+function CountedOptions({ values }: { values: { value: string; count: number }[] }) {
+  return values.map((p) => (
+    <option key={p.value} value={p.value}>
+      {p.value} ({formatCount(p.count)})
+    </option>
+  ));
 }
 
 /** Outcomes by group of one attribute, against a reference group, with intervals and flags; by version and over time. */
@@ -141,11 +156,7 @@ export function FairnessScreen({ slug }: { slug: string }) {
             value={choice.positivePrediction}
             onChange={(e) => set({ positivePrediction: e.target.value, modelId: modelFor(options, e.target.value) })}
           >
-            {options.predictions.map((p) => (
-              <option key={p.value} value={p.value}>
-                {p.value} ({formatCount(p.count)})
-              </option>
-            ))}
+            <CountedOptions values={options.predictions} />
           </select>
           <label htmlFor="fair-model">Decisions of</label>
           <select
@@ -167,11 +178,7 @@ export function FairnessScreen({ slug }: { slug: string }) {
             onChange={(e) => set({ positiveOutcome: e.target.value })}
           >
             <option value="">none: compare selection rates only</option>
-            {options.outcomes.map((p) => (
-              <option key={p.value} value={p.value}>
-                {p.value} ({formatCount(p.count)})
-              </option>
-            ))}
+            <CountedOptions values={options.outcomes} />
           </select>
           <label htmlFor="fair-reference">Reference group</label>
           <select id="fair-reference" value={choice.reference} onChange={(e) => set({ reference: e.target.value })}>
@@ -219,9 +226,7 @@ export function FairnessScreen({ slug }: { slug: string }) {
 
 function FairnessResultView({ result, choiceModel }: { result: FairnessResult; choiceModel: string }) {
   const outcomes = result.positiveOutcome !== null;
-  const flagged = result.groups.filter((g) =>
-    g.flags.some((f) => f === 'fails-four-fifths' || f === 'outside-0.8-1.25'),
-  );
+  const flagged = result.groups.filter(outsideBand);
   const groups = [...new Set(result.byWeek.flatMap((w) => w.groups.map((g) => g.group)))].sort();
   return (
     <>
@@ -266,7 +271,7 @@ function FairnessResultView({ result, choiceModel }: { result: FairnessResult; c
               points={result.groups.map((g) => ({
                 label: g.group,
                 value: g.disparateImpact,
-                flagged: g.flags.includes('fails-four-fifths') || g.flags.includes('outside-0.8-1.25'),
+                flagged: outsideBand(g),
                 reference: g.flags.includes('reference'),
               }))}
             />
@@ -290,7 +295,7 @@ function FairnessResultView({ result, choiceModel }: { result: FairnessResult; c
                   points={v.groups.map((g) => ({
                     label: `${g.group} (n=${g.n})`,
                     value: g.disparateImpact,
-                    flagged: g.flags.includes('fails-four-fifths') || g.flags.includes('outside-0.8-1.25'),
+                    flagged: outsideBand(g),
                     reference: g.flags.includes('reference'),
                   }))}
                 />
@@ -320,118 +325,66 @@ function FairnessResultView({ result, choiceModel }: { result: FairnessResult; c
       {result.overrideByGroup.length > 0 && (
         <section className="card" aria-labelledby="fair-override-heading">
           <h3 id="fair-override-heading">Do reviewers correct the model more for one group?</h3>
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Group</th>
-                  <th scope="col" className="num">
-                    Decisions
-                  </th>
-                  <th scope="col" className="num">
-                    Reviewed
-                  </th>
-                  <th scope="col" className="num">
-                    Overridden
-                  </th>
-                  <th scope="col" className="num">
-                    Override rate (95% CI)
-                  </th>
-                  <th scope="col" className="num">
-                    Ratio
-                  </th>
-                  <th scope="col">Flags</th>
-                </tr>
-              </thead>
-              <tbody>
-                {result.overrideByGroup.map((g) => (
-                  <tr key={g.group}>
-                    <th scope="row">{g.group}</th>
-                    <td className="num">{formatCount(g.n)}</td>
-                    <td className="num">{formatCount(g.reviewed)}</td>
-                    <td className="num">{formatCount(g.overridden)}</td>
-                    <td className="num">
-                      {formatPercent(g.overrideRate, 1)}{' '}
-                      <span className="muted small">{interval(g.ci.overrideRate)}</span>
-                    </td>
-                    <td className="num">{formatRatio(g.overrideRateRatio)}</td>
-                    <td className="small">{g.flags.join(', ')}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            rows={result.overrideByGroup}
+            rowKey={(g) => g.group}
+            columns={[
+              { header: 'Group', rowHeader: true, cell: (g) => g.group },
+              { header: 'Decisions', num: true, cell: (g) => formatCount(g.n) },
+              { header: 'Reviewed', num: true, cell: (g) => formatCount(g.reviewed) },
+              { header: 'Overridden', num: true, cell: (g) => formatCount(g.overridden) },
+              {
+                header: 'Override rate (95% CI)',
+                num: true,
+                cell: (g) => <RateWithInterval rate={g.overrideRate} ci={g.ci.overrideRate} />,
+              },
+              { header: 'Ratio', num: true, cell: (g) => formatRatio(g.overrideRateRatio) },
+              { header: 'Flags', cellClass: 'small', cell: (g) => g.flags.join(', ') },
+            ]}
+          />
         </section>
       )}
     </>
   );
 }
 
+/** A rate and, beside it in small print, its 95% Wilson interval. */
+function RateWithInterval({ rate, ci }: { rate: number | null; ci: [number, number] | null }) {
+  return (
+    <>
+      {formatPercent(rate, 1)} <span className="muted small">{interval(ci)}</span>
+    </>
+  );
+}
+
 function GroupTable({ groups, outcomes }: { groups: GroupStats[]; outcomes: boolean }) {
   return (
-    <div className="table-wrap">
-      <table data-testid="fairness-groups">
-        <thead>
-          <tr>
-            <th scope="col">Group</th>
-            <th scope="col" className="num">
-              Decisions
-            </th>
-            <th scope="col" className="num">
-              Favourable
-            </th>
-            <th scope="col" className="num">
-              Selection rate (95% CI)
-            </th>
-            <th scope="col" className="num">
-              Ratio to ref.
-            </th>
-            {outcomes && (
-              <>
-                <th scope="col" className="num">
-                  TPR
-                </th>
-                <th scope="col" className="num">
-                  FPR
-                </th>
-                <th scope="col" className="num">
-                  FNR
-                </th>
-                <th scope="col" className="num">
-                  Precision
-                </th>
-              </>
-            )}
-            <th scope="col">Flags</th>
-          </tr>
-        </thead>
-        <tbody>
-          {groups.map((g) => {
-            const bad = g.flags.includes('fails-four-fifths') || g.flags.includes('outside-0.8-1.25');
-            return (
-              <tr key={g.group} data-group={g.group} className={bad ? 'flag' : undefined}>
-                <th scope="row">{g.group}</th>
-                <td className="num">{formatCount(g.n)}</td>
-                <td className="num">{formatCount(g.selected)}</td>
-                <td className="num">
-                  {formatPercent(g.selectionRate, 1)}{' '}
-                  <span className="muted small">{interval(g.ci.selectionRate)}</span>
-                </td>
-                <td className={`num${bad ? ' error' : ''}`}>{formatRatio(g.disparateImpact)}</td>
-                {outcomes && (
-                  <>
-                    <td className="num">{formatPercent(g.tpr, 1)}</td>
-                    <td className="num">{formatPercent(g.fpr, 1)}</td>
-                    <td className="num">{formatPercent(g.fnr, 1)}</td>
-                    <td className="num">{formatPercent(g.precision, 1)}</td>
-                  </>
-                )}
-                <td className="small">{g.flags.map((f) => FLAG_TEXT[f] ?? f).join('; ')}</td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      testId="fairness-groups"
+      rows={groups}
+      rowKey={(g) => g.group}
+      rowAttributes={(g) => ({ 'data-group': g.group, className: outsideBand(g) ? 'flag' : undefined })}
+      columns={[
+        { header: 'Group', rowHeader: true, cell: (g) => g.group },
+        { header: 'Decisions', num: true, cell: (g) => formatCount(g.n) },
+        { header: 'Favourable', num: true, cell: (g) => formatCount(g.selected) },
+        {
+          header: 'Selection rate (95% CI)',
+          num: true,
+          cell: (g) => <RateWithInterval rate={g.selectionRate} ci={g.ci.selectionRate} />,
+        },
+        {
+          header: 'Ratio to ref.',
+          num: true,
+          cellClass: (g) => (outsideBand(g) ? 'error' : undefined),
+          cell: (g) => formatRatio(g.disparateImpact),
+        },
+        outcomes && { header: 'TPR', num: true, cell: (g) => formatPercent(g.tpr, 1) },
+        outcomes && { header: 'FPR', num: true, cell: (g) => formatPercent(g.fpr, 1) },
+        outcomes && { header: 'FNR', num: true, cell: (g) => formatPercent(g.fnr, 1) },
+        outcomes && { header: 'Precision', num: true, cell: (g) => formatPercent(g.precision, 1) },
+        { header: 'Flags', cellClass: 'small', cell: (g) => g.flags.map((f) => FLAG_TEXT[f] ?? f).join('; ') },
+      ]}
+    />
   );
 }

@@ -1,33 +1,13 @@
 import type { ReactNode } from 'react';
 import type { Report } from '../../store/index.ts';
+import { DataTable } from '../../components/DataTable.tsx';
+import { SummaryList } from '../../components/SummaryList.tsx';
 import { formatBytes, formatCount, formatCountMap } from '../../format.ts';
 
 const KIND_ORDER = ['decision', 'lifecycle', 'review', 'outcome', 'unknown'];
 
 function Presence({ present }: { present: boolean }) {
   return <span className={present ? 'present' : 'absent'}>{present ? '✓ present' : '– absent'}</span>;
-}
-
-/** A captioned table; columns named in `numeric` are right-aligned, header included, so digits line up. */
-function Table(props: { caption: string; head: string[]; numeric?: string[]; children: ReactNode }) {
-  const { caption, head, numeric = [], children } = props;
-  return (
-    <div className="table-wrap">
-      <table>
-        <caption>{caption}</caption>
-        <thead>
-          <tr>
-            {head.map((h) => (
-              <th key={h} scope="col" className={numeric.includes(h) ? 'num' : undefined}>
-                {h}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>{children}</tbody>
-      </table>
-    </div>
-  );
 }
 
 export function OverviewTable({ report }: { report: Report }) {
@@ -48,75 +28,62 @@ export function OverviewTable({ report }: { report: Report }) {
   if (report.records.unverifiable > 0)
     rows.push(['Unverifiable (Parquet types)', formatCount(report.records.unverifiable)]);
   if (report.records.errors > 0) rows.push(['Unreadable records', formatCount(report.records.errors)]);
-  return (
-    <div className="table-wrap">
-      <table className="key-value">
-        <caption>Archive</caption>
-        <tbody>
-          {rows.map(([key, value]) => (
-            <tr key={key}>
-              <th scope="row">{key}</th>
-              <td>{value}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
+  return <SummaryList wrap caption="Archive" items={rows.map(([label, value]) => ({ key: label, label, value }))} />;
 }
 
 export function StreamsTable({ report }: { report: Report }) {
   return (
-    <Table
+    <DataTable
       caption="Streams"
-      head={['Stream', 'Kind', 'Records', 'Chained', 'Seq range', 'Dialects', 'Files', 'Checkpoints']}
-      numeric={['Records', 'Chained', 'Seq range', 'Files', 'Checkpoints']}
-    >
-      {report.streams.map((s) => (
-        <tr key={s.name} data-stream={s.name}>
-          <th scope="row">
-            {s.name}
-            {!s.declared && <span className="muted"> (found by content)</span>}
-          </th>
-          <td>{s.kind ?? '?'}</td>
-          <td className="num" data-col="records">
-            {formatCount(s.records)}
-          </td>
-          <td className="num" data-col="chained">
-            {formatCount(s.chained)}
-          </td>
-          <td className="num">{s.firstSeq !== undefined ? `${s.firstSeq}–${s.lastSeq}` : '–'}</td>
-          <td>{formatCountMap(s.byDialect)}</td>
-          <td className="num">{formatCount(s.files.length)}</td>
-          <td className="num" data-col="checkpoints">
-            {formatCount(s.checkpoints)}
-          </td>
-        </tr>
-      ))}
-    </Table>
+      rows={report.streams}
+      rowKey={(s) => s.name}
+      rowAttributes={(s) => ({ 'data-stream': s.name })}
+      columns={[
+        {
+          header: 'Stream',
+          rowHeader: true,
+          cell: (s) => (
+            <>
+              {s.name}
+              {!s.declared && <span className="muted"> (found by content)</span>}
+            </>
+          ),
+        },
+        { header: 'Kind', cell: (s) => s.kind ?? '?' },
+        { header: 'Records', num: true, dataCol: 'records', cell: (s) => formatCount(s.records) },
+        { header: 'Chained', num: true, dataCol: 'chained', cell: (s) => formatCount(s.chained) },
+        {
+          header: 'Seq range',
+          num: true,
+          cell: (s) => (s.firstSeq !== undefined ? `${s.firstSeq}–${s.lastSeq}` : '–'),
+        },
+        { header: 'Dialects', cell: (s) => formatCountMap(s.byDialect) },
+        { header: 'Files', num: true, cell: (s) => formatCount(s.files.length) },
+        { header: 'Checkpoints', num: true, dataCol: 'checkpoints', cell: (s) => formatCount(s.checkpoints) },
+      ]}
+    />
   );
 }
 
 export function KindsTable({ report }: { report: Report }) {
   const byKind = report.records.byKind as Partial<Record<string, number>>;
   const kinds = Object.keys(byKind).sort((a, b) => KIND_ORDER.indexOf(a) - KIND_ORDER.indexOf(b));
+  // The kinds, then their total in a row of its own.
+  const rows = [
+    ...kinds.map((kind) => ({ kind, records: byKind[kind], total: false })),
+    { kind: 'total', records: report.records.total, total: true },
+  ];
   return (
-    <Table caption="Records by kind" head={['Kind', 'Records']} numeric={['Records']}>
-      {kinds.map((kind) => (
-        <tr key={kind} data-kind={kind}>
-          <th scope="row">{kind}</th>
-          <td className="num" data-col="records">
-            {formatCount(byKind[kind])}
-          </td>
-        </tr>
-      ))}
-      <tr className="total">
-        <th scope="row">total</th>
-        <td className="num" data-col="records">
-          {formatCount(report.records.total)}
-        </td>
-      </tr>
-    </Table>
+    <DataTable
+      caption="Records by kind"
+      rows={rows}
+      rowKey={(r) => (r.total ? ' total' : r.kind)}
+      rowAttributes={(r) => (r.total ? { className: 'total' } : { 'data-kind': r.kind })}
+      columns={[
+        { header: 'Kind', rowHeader: true, cell: (r) => r.kind },
+        { header: 'Records', num: true, dataCol: 'records', cell: (r) => formatCount(r.records) },
+      ]}
+    />
   );
 }
 
@@ -142,17 +109,17 @@ export function PresenceTable({ report }: { report: Report }) {
     ],
   ];
   return (
-    <Table caption="Files present" head={['Item', 'Status', 'Detail']}>
-      {rows.map(([item, present, detail]) => (
-        <tr key={item} data-item={item}>
-          <th scope="row">{item}</th>
-          <td>
-            <Presence present={present} />
-          </td>
-          <td>{detail || '–'}</td>
-        </tr>
-      ))}
-    </Table>
+    <DataTable
+      caption="Files present"
+      rows={rows}
+      rowKey={([item]) => item}
+      rowAttributes={([item]) => ({ 'data-item': item })}
+      columns={[
+        { header: 'Item', rowHeader: true, cell: ([item]) => item },
+        { header: 'Status', cell: ([, present]) => <Presence present={present} /> },
+        { header: 'Detail', cell: ([, , detail]) => detail || '–' },
+      ]}
+    />
   );
 }
 
@@ -160,24 +127,19 @@ export function DataFilesTable({ report }: { report: Report }) {
   return (
     <details className="data-files">
       <summary>Data files ({formatCount(report.dataFiles.length)})</summary>
-      <Table
+      <DataTable
         caption="Data files"
-        head={['Path', 'Stream', 'Format', 'Size', 'Records', 'Errors']}
-        numeric={['Size', 'Records', 'Errors']}
-      >
-        {report.dataFiles.map((f) => (
-          <tr key={f.path}>
-            <th scope="row">
-              <code>{f.path}</code>
-            </th>
-            <td>{f.stream ?? '–'}</td>
-            <td>{f.format ?? '–'}</td>
-            <td className="num">{formatBytes(f.size)}</td>
-            <td className="num">{formatCount(f.records)}</td>
-            <td className="num">{formatCount(f.errors)}</td>
-          </tr>
-        ))}
-      </Table>
+        rows={report.dataFiles}
+        rowKey={(f) => f.path}
+        columns={[
+          { header: 'Path', rowHeader: true, cell: (f) => <code>{f.path}</code> },
+          { header: 'Stream', cell: (f) => f.stream ?? '–' },
+          { header: 'Format', cell: (f) => f.format ?? '–' },
+          { header: 'Size', num: true, cell: (f) => formatBytes(f.size) },
+          { header: 'Records', num: true, cell: (f) => formatCount(f.records) },
+          { header: 'Errors', num: true, cell: (f) => formatCount(f.errors) },
+        ]}
+      />
     </details>
   );
 }

@@ -1,5 +1,6 @@
 import { useEffect, type FormEvent } from 'react';
 import { transport } from '../../api.ts';
+import { DataTable } from '../../components/DataTable.tsx';
 import { ErrorNote } from '../../components/ErrorNote.tsx';
 import { JobProgress } from '../../components/JobProgress.tsx';
 import { Pager } from '../../components/Pager.tsx';
@@ -187,28 +188,16 @@ function Result({ slug }: { slug: string }) {
             {r.status === 'done' ? 'Imported' : r.status === 'cancelled' ? 'Cancelled' : 'Not imported'}:{' '}
             {plural(r.counts.records, 'record')} in {formatDuration(r.durationMs / 1000)}
           </h3>
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Stream</th>
-                  <th scope="col">Kind</th>
-                  <th scope="col" className="num">
-                    Records
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {Object.entries(r.counts.byStream).map(([stream, s]) => (
-                  <tr key={stream} data-stream={stream}>
-                    <th scope="row">{stream}</th>
-                    <td>{s.kind}</td>
-                    <td className="num">{formatCount(s.records)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            rows={Object.entries(r.counts.byStream)}
+            rowKey={([stream]) => stream}
+            rowAttributes={([stream]) => ({ 'data-stream': stream })}
+            columns={[
+              { header: 'Stream', rowHeader: true, cell: ([stream]) => stream },
+              { header: 'Kind', cell: ([, st]) => st.kind },
+              { header: 'Records', num: true, cell: ([, st]) => formatCount(st.records) },
+            ]}
+          />
           <p>
             {formatCount(r.counts.dataFiles)} data files
             {r.counts.skippedFiles > 0
@@ -246,35 +235,25 @@ function Result({ slug }: { slug: string }) {
       {rejects && rejects.total > 0 && (
         <section className="card" aria-labelledby="rejects-heading">
           <h3 id="rejects-heading">Rejected and noted lines ({formatCount(rejects.total)})</h3>
-          <div className="table-wrap">
-            <table data-testid="rejects-table">
-              <thead>
-                <tr>
-                  <th scope="col">Where</th>
-                  <th scope="col">What</th>
-                  <th scope="col">Reason</th>
-                  <th scope="col">Excerpt</th>
-                </tr>
-              </thead>
-              <tbody>
-                {rejects.rows.map((row) => (
-                  <tr key={row.id}>
-                    <td>
-                      <code>
-                        {row.file}
-                        {row.line !== undefined ? `:${row.line}` : row.row !== undefined ? ` row ${row.row}` : ''}
-                      </code>
-                    </td>
-                    <td>{row.disposition}</td>
-                    <td>{row.reason}</td>
-                    <td>
-                      <code className="excerpt">{row.excerpt ?? ''}</code>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            testId="rejects-table"
+            rows={rejects.rows}
+            rowKey={(row) => row.id}
+            columns={[
+              {
+                header: 'Where',
+                cell: (row) => (
+                  <code>
+                    {row.file}
+                    {row.line !== undefined ? `:${row.line}` : row.row !== undefined ? ` row ${row.row}` : ''}
+                  </code>
+                ),
+              },
+              { header: 'What', cell: (row) => row.disposition },
+              { header: 'Reason', cell: (row) => row.reason },
+              { header: 'Excerpt', cell: (row) => <code className="excerpt">{row.excerpt ?? ''}</code> },
+            ]}
+          />
           <Pager page={rejects} pageSize={100} onPage={(offset) => void loadRejects(offset)} />
         </section>
       )}

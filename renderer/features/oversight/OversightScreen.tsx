@@ -1,7 +1,10 @@
 import { useState } from 'react';
 import { invoke } from '../../api.ts';
 import { LineChart } from '../../components/charts.tsx';
+import { DataTable } from '../../components/DataTable.tsx';
 import { ErrorNote } from '../../components/ErrorNote.tsx';
+import { LinkButton } from '../../components/LinkButton.tsx';
+import { StatGrid, StatTile } from '../../components/StatGrid.tsx';
 import { Verdict } from '../../components/Verdict.tsx';
 import { formatCount, formatDay, formatDuration, formatPercent } from '../../format.ts';
 import { caseRoute } from '../../route.ts';
@@ -58,38 +61,30 @@ export function OversightScreen({ slug }: { slug: string }) {
       </div>
       <ErrorNote error={error} />
       {o && (
-        <div className="tiles">
-          <button
-            type="button"
-            className="tile"
+        <StatGrid>
+          <StatTile
+            label="Review coverage"
+            value={formatPercent(o.reviewCoverage, 1)}
+            note={`of the ${formatCount(o.reviewRequired)} decisions that required a human review, the share that got one`}
             onClick={() => drill({ humanReviewRequired: 'true', humanReviewed: 'false' })}
-          >
-            <span className="tile-label">Review coverage</span>
-            <span className="tile-value">{formatPercent(o.reviewCoverage, 1)}</span>
-            <span className="tile-note">
-              of the {formatCount(o.reviewRequired)} decisions that required a human review, the share that got one
-            </span>
-          </button>
-          <button type="button" className="tile" onClick={() => drill({ humanOverride: 'true' })}>
-            <span className="tile-label">Override rate</span>
-            <span className="tile-value">{formatPercent(o.overrideRate, 1)}</span>
-            <span className="tile-note">
-              {formatCount(o.overrides)} overrides of {formatCount(o.reviewed)} reviewed decisions
-            </span>
-          </button>
-          <div className="tile">
-            <span className="tile-label">Median review time</span>
-            <span className="tile-value">{formatDuration(o.medianReviewSeconds ?? undefined)}</span>
-            <span className="tile-note">
-              {formatCount(o.shortReviews)} of {formatCount(o.reviews)} reviews under {shortSeconds || '10'} s
-            </span>
-          </div>
-          <div className="tile">
-            <span className="tile-label">Escalations</span>
-            <span className="tile-value">{formatCount(o.escalations)}</span>
-            <span className="tile-note">{formatCount(result.escalationLoops.total)} escalation loops</span>
-          </div>
-        </div>
+          />
+          <StatTile
+            label="Override rate"
+            value={formatPercent(o.overrideRate, 1)}
+            note={`${formatCount(o.overrides)} overrides of ${formatCount(o.reviewed)} reviewed decisions`}
+            onClick={() => drill({ humanOverride: 'true' })}
+          />
+          <StatTile
+            label="Median review time"
+            value={formatDuration(o.medianReviewSeconds ?? undefined)}
+            note={`${formatCount(o.shortReviews)} of ${formatCount(o.reviews)} reviews under ${shortSeconds || '10'} s`}
+          />
+          <StatTile
+            label="Escalations"
+            value={formatCount(o.escalations)}
+            note={`${formatCount(result.escalationLoops.total)} escalation loops`}
+          />
+        </StatGrid>
       )}
       {result && result.overTime.length > 0 && (
         <section className="card">
@@ -120,159 +115,93 @@ export function OversightScreen({ slug }: { slug: string }) {
       {result && (
         <section className="card">
           <h3>Per reviewer</h3>
-          <div className="table-wrap">
-            <table data-testid="oversight-reviewers">
-              <thead>
-                <tr>
-                  <th scope="col">Reviewer</th>
-                  <th scope="col" className="num">
-                    Reviews
-                  </th>
-                  <th scope="col" className="num">
-                    Approved
-                  </th>
-                  <th scope="col" className="num">
-                    Rejected
-                  </th>
-                  <th scope="col" className="num">
-                    Modified
-                  </th>
-                  <th scope="col" className="num">
-                    Override rate
-                  </th>
-                  <th scope="col" className="num">
-                    Median time
-                  </th>
-                  <th scope="col" className="num">
-                    Short reviews
-                  </th>
-                  <th scope="col" className="num">
-                    Escalated from / to
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {result.byReviewer.map((r) => (
-                  <tr
-                    key={r.reviewerId ?? '-'}
-                    className={r.reviews > 0 && r.shortReviews / r.reviews > 0.5 ? 'flag' : undefined}
-                  >
-                    <th scope="row">
-                      {r.reviewerId ? (
-                        <button
-                          type="button"
-                          className="link-button"
-                          onClick={() => drill({ reviewerId: r.reviewerId as string })}
-                        >
-                          {r.reviewerId}
-                        </button>
-                      ) : (
-                        '(none)'
-                      )}
-                    </th>
-                    <td className="num">{formatCount(r.reviews)}</td>
-                    <td className="num">{formatCount(r.approvals)}</td>
-                    <td className="num">{formatCount(r.rejections)}</td>
-                    <td className="num">{formatCount(r.modifications)}</td>
-                    <td className="num">{formatPercent(r.overrideRate, 1)}</td>
-                    <td className="num">{formatDuration(r.medianReviewSeconds ?? undefined)}</td>
-                    <td className="num">{formatCount(r.shortReviews)}</td>
-                    <td className="num">
-                      {formatCount(r.escalatedFrom)} / {formatCount(r.escalatedTo)}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            testId="oversight-reviewers"
+            rows={result.byReviewer}
+            rowKey={(r) => r.reviewerId ?? '-'}
+            rowAttributes={(r) => ({
+              className: r.reviews > 0 && r.shortReviews / r.reviews > 0.5 ? 'flag' : undefined,
+            })}
+            columns={[
+              {
+                header: 'Reviewer',
+                rowHeader: true,
+                cell: (r) =>
+                  r.reviewerId ? (
+                    <LinkButton onClick={() => drill({ reviewerId: r.reviewerId as string })}>
+                      {r.reviewerId}
+                    </LinkButton>
+                  ) : (
+                    '(none)'
+                  ),
+              },
+              { header: 'Reviews', num: true, cell: (r) => formatCount(r.reviews) },
+              { header: 'Approved', num: true, cell: (r) => formatCount(r.approvals) },
+              { header: 'Rejected', num: true, cell: (r) => formatCount(r.rejections) },
+              { header: 'Modified', num: true, cell: (r) => formatCount(r.modifications) },
+              { header: 'Override rate', num: true, cell: (r) => formatPercent(r.overrideRate, 1) },
+              { header: 'Median time', num: true, cell: (r) => formatDuration(r.medianReviewSeconds ?? undefined) },
+              { header: 'Short reviews', num: true, cell: (r) => formatCount(r.shortReviews) },
+              {
+                header: 'Escalated from / to',
+                num: true,
+                cell: (r) => `${formatCount(r.escalatedFrom)} / ${formatCount(r.escalatedTo)}`,
+              },
+            ]}
+          />
         </section>
       )}
       {result && (
         <section className="card">
           <h3>Per model version</h3>
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Model</th>
-                  <th scope="col">Version</th>
-                  <th scope="col" className="num">
-                    Decisions
-                  </th>
-                  <th scope="col" className="num">
-                    Review required
-                  </th>
-                  <th scope="col" className="num">
-                    Coverage
-                  </th>
-                  <th scope="col" className="num">
-                    Override rate
-                  </th>
-                  <th scope="col" className="num">
-                    Median review time
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {result.byModelVersion.map((m) => (
-                  <tr key={`${m.modelId}-${m.modelVersion}`}>
-                    <th scope="row">
-                      <button
-                        type="button"
-                        className="link-button"
-                        onClick={() => drill({ modelId: m.modelId ?? '', modelVersion: m.modelVersion ?? '' })}
-                      >
-                        {m.modelId}
-                      </button>
-                    </th>
-                    <td>{m.modelVersion}</td>
-                    <td className="num">{formatCount(m.decisions)}</td>
-                    <td className="num">{formatCount(m.reviewRequired)}</td>
-                    <td className="num">{formatPercent(m.reviewCoverage, 1)}</td>
-                    <td className="num">{formatPercent(m.overrideRate, 1)}</td>
-                    <td className="num">{formatDuration(m.medianReviewSeconds ?? undefined)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            rows={result.byModelVersion}
+            rowKey={(m) => `${m.modelId}-${m.modelVersion}`}
+            columns={[
+              {
+                header: 'Model',
+                rowHeader: true,
+                cell: (m) => (
+                  <LinkButton onClick={() => drill({ modelId: m.modelId ?? '', modelVersion: m.modelVersion ?? '' })}>
+                    {m.modelId}
+                  </LinkButton>
+                ),
+              },
+              { header: 'Version', cell: (m) => m.modelVersion },
+              { header: 'Decisions', num: true, cell: (m) => formatCount(m.decisions) },
+              { header: 'Review required', num: true, cell: (m) => formatCount(m.reviewRequired) },
+              { header: 'Coverage', num: true, cell: (m) => formatPercent(m.reviewCoverage, 1) },
+              { header: 'Override rate', num: true, cell: (m) => formatPercent(m.overrideRate, 1) },
+              {
+                header: 'Median review time',
+                num: true,
+                cell: (m) => formatDuration(m.medianReviewSeconds ?? undefined),
+              },
+            ]}
+          />
         </section>
       )}
       {result && result.escalationLoops.total > 0 && (
         <section className="card">
           <h3>Escalation loops ({formatCount(result.escalationLoops.total)})</h3>
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Task</th>
-                  <th scope="col" className="num">
-                    Escalations
-                  </th>
-                  <th scope="col">Passed between</th>
-                  <th scope="col">Repeated reviewer</th>
-                </tr>
-              </thead>
-              <tbody>
-                {result.escalationLoops.tasks.map((t) => (
-                  <tr key={t.taskId}>
-                    <th scope="row">
-                      <button
-                        type="button"
-                        className="link-button"
-                        onClick={() => navigate(caseRoute(slug, 'timeline', { task: t.taskId }))}
-                      >
-                        {t.taskId}
-                      </button>
-                    </th>
-                    <td className="num">{formatCount(t.escalations)}</td>
-                    <td>{t.chain.map((c) => c ?? '?').join(' → ')}</td>
-                    <td>{t.repeatedReviewer ? 'yes' : 'no'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            rows={result.escalationLoops.tasks}
+            rowKey={(t) => t.taskId}
+            columns={[
+              {
+                header: 'Task',
+                rowHeader: true,
+                cell: (t) => (
+                  <LinkButton onClick={() => navigate(caseRoute(slug, 'timeline', { task: t.taskId }))}>
+                    {t.taskId}
+                  </LinkButton>
+                ),
+              },
+              { header: 'Escalations', num: true, cell: (t) => formatCount(t.escalations) },
+              { header: 'Passed between', cell: (t) => t.chain.map((c) => c ?? '?').join(' → ') },
+              { header: 'Repeated reviewer', cell: (t) => (t.repeatedReviewer ? 'yes' : 'no') },
+            ]}
+          />
         </section>
       )}
     </div>

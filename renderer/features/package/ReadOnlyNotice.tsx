@@ -84,7 +84,7 @@ export function PackageVerificationNote({ item }: { item: Pick<CaseListItem, 're
         6962 inclusion proof against its checkpoint, the checkpoints’ signatures and RFC 3161 time-stamps against the
         keys you trust, the explanation artefacts against the object store’s checksums, and the investigator’s custody
         log. Running it again re-checks the copy kept in the case (after checking that copy against the SHA-256 recorded
-        when it was opened) with the keys chosen below; the retention policy does not apply to a package.
+        when it was opened) with the keys chosen below.
       </p>
       <PackageOrigin item={item} />
     </section>

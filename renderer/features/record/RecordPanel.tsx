@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
 import type { RecordView } from '../../../src/contract/types.ts';
 import { ErrorNote } from '../../components/ErrorNote.tsx';
+import { SummaryList } from '../../components/SummaryList.tsx';
 import { Verdict } from '../../components/Verdict.tsx';
 import { caseRoute } from '../../route.ts';
 import { useStore } from '../../store/index.ts';
@@ -132,30 +133,21 @@ function RecordDetails({ slug, record }: { slug: string; record: RecordView }) {
       )}
       <AnnotationBox slug={slug} target={record.target} />
       <h4>Members</h4>
-      <table className="key-value fields">
-        <tbody>
-          {Object.entries(record.fields).map(([k, v]) => (
-            <tr key={k}>
-              <th scope="row">{k}</th>
-              <td>
-                {typeof v === 'object' && v !== null ? (
-                  <pre>{JSON.stringify(v, null, 2)}</pre>
-                ) : (
-                  <code>{String(v)}</code>
-                )}
-              </td>
-            </tr>
-          ))}
-          {record.extra !== undefined && (
-            <tr>
-              <th scope="row">other members</th>
-              <td>
-                <pre>{JSON.stringify(record.extra, null, 2)}</pre>
-              </td>
-            </tr>
-          )}
-        </tbody>
-      </table>
+      <SummaryList
+        className="fields"
+        items={[
+          ...Object.entries(record.fields).map(([k, v]) => ({
+            key: `member ${k}`,
+            label: k,
+            value:
+              typeof v === 'object' && v !== null ? <pre>{JSON.stringify(v, null, 2)}</pre> : <code>{String(v)}</code>,
+          })),
+          record.extra !== undefined && {
+            label: 'other members',
+            value: <pre>{JSON.stringify(record.extra, null, 2)}</pre>,
+          },
+        ]}
+      />
       <details>
         <summary>The line exactly as written</summary>
         <pre className="raw">{record.raw}</pre>

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { JobSnapshot, PackageVerifyReport, ReportFormat, ResultOf } from '../../../src/contract/types.ts';
 import { invoke } from '../../api.ts';
+import { DataTable } from '../../components/DataTable.tsx';
 import { ErrorNote } from '../../components/ErrorNote.tsx';
 import { JobProgress } from '../../components/JobProgress.tsx';
 import { Verdict } from '../../components/Verdict.tsx';
@@ -45,32 +46,16 @@ function FilesWritten({ files, where }: { files: { path: string; bytes: number; 
       <p>
         Written to <code>{where}</code>:
       </p>
-      <div className="table-wrap">
-        <table data-testid="written-files">
-          <thead>
-            <tr>
-              <th scope="col">File</th>
-              <th scope="col" className="num">
-                Size
-              </th>
-              <th scope="col">SHA-256</th>
-            </tr>
-          </thead>
-          <tbody>
-            {files.map((f) => (
-              <tr key={f.path}>
-                <td>
-                  <code>{f.path}</code>
-                </td>
-                <td className="num">{formatBytes(f.bytes)}</td>
-                <td>
-                  <code className="small">{f.sha256.slice(0, 16)}…</code>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        testId="written-files"
+        rows={files}
+        rowKey={(f) => f.path}
+        columns={[
+          { header: 'File', cell: (f) => <code>{f.path}</code> },
+          { header: 'Size', num: true, cell: (f) => formatBytes(f.bytes) },
+          { header: 'SHA-256', cell: (f) => <code className="small">{f.sha256.slice(0, 16)}…</code> },
+        ]}
+      />
     </div>
   );
 }

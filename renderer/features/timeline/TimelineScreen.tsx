@@ -2,7 +2,10 @@ import { useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { TimelineEvent, TimelineResult } from '../../../src/contract/types.ts';
 import { invoke } from '../../api.ts';
 import { BarChart } from '../../components/charts.tsx';
+import { DataTable } from '../../components/DataTable.tsx';
 import { ErrorNote } from '../../components/ErrorNote.tsx';
+import { LinkButton } from '../../components/LinkButton.tsx';
+import { SummaryList } from '../../components/SummaryList.tsx';
 import { Verdict } from '../../components/Verdict.tsx';
 import { cellText, formatCount, formatPercent, formatTime, predictionText } from '../../format.ts';
 import { caseRoute } from '../../route.ts';
@@ -146,40 +149,30 @@ function TimelineView({ slug, result }: { slug: string; result: TimelineResult }
           </p>
         ))}
         <h4>Model version at the time</h4>
-        <div className="table-wrap">
-          <table data-testid="model-state">
-            <thead>
-              <tr>
-                <th scope="col">Decision</th>
-                <th scope="col">Model</th>
-                <th scope="col">Version used</th>
-                <th scope="col">Lifecycle says</th>
-                <th scope="col">Version serving then</th>
-                <th scope="col">Last evaluation</th>
-              </tr>
-            </thead>
-            <tbody>
-              {result.modelState.map((m) => (
-                <tr key={m.decisionId}>
-                  <td>
-                    <code>{m.decisionId}</code>
-                  </td>
-                  <td>{m.modelId ?? '–'}</td>
-                  <td>{m.modelVersion ?? '–'}</td>
-                  <td>
-                    <span className={m.versionState === 'deployed' ? 'present' : 'error'}>{m.versionState}</span>
-                  </td>
-                  <td>{m.activeVersion ?? '–'}</td>
-                  <td>
-                    {m.lastEvaluation
-                      ? `${m.lastEvaluation.passed ? 'passed' : `failed (${m.lastEvaluation.failedMetrics.join(', ')})`} ${formatTime(m.lastEvaluation.at)}`
-                      : '–'}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          testId="model-state"
+          rows={result.modelState}
+          rowKey={(m) => m.decisionId}
+          columns={[
+            { header: 'Decision', cell: (m) => <code>{m.decisionId}</code> },
+            { header: 'Model', cell: (m) => m.modelId ?? '–' },
+            { header: 'Version used', cell: (m) => m.modelVersion ?? '–' },
+            {
+              header: 'Lifecycle says',
+              cell: (m) => (
+                <span className={m.versionState === 'deployed' ? 'present' : 'error'}>{m.versionState}</span>
+              ),
+            },
+            { header: 'Version serving then', cell: (m) => m.activeVersion ?? '–' },
+            {
+              header: 'Last evaluation',
+              cell: (m) =>
+                m.lastEvaluation
+                  ? `${m.lastEvaluation.passed ? 'passed' : `failed (${m.lastEvaluation.failedMetrics.join(', ')})`} ${formatTime(m.lastEvaluation.at)}`
+                  : '–',
+            },
+          ]}
+        />
       </section>
 
       {result.decisions.map((d) => (
@@ -227,50 +220,37 @@ function TimelineView({ slug, result }: { slug: string; result: TimelineResult }
                 User <code>{n.affectedUserId.slice(0, 16)}…</code>: {formatCount(n.total)} decisions between{' '}
                 {formatTime(n.from)} and {formatTime(n.to)}
               </p>
-              <div className="table-wrap">
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Decision</th>
-                      <th scope="col">When</th>
-                      <th scope="col">Model</th>
-                      <th scope="col">Prediction</th>
-                      <th scope="col">Override</th>
-                      <th scope="col">Integrity</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {n.decisions.map((d) => (
-                      <tr key={d.decisionId ?? d.ref.line}>
-                        <td>
-                          {d.decisionId ? (
-                            <button
-                              type="button"
-                              className="link-button"
-                              onClick={() =>
-                                navigate(caseRoute(slug, 'timeline', { decision: d.decisionId as string }))
-                              }
-                            >
-                              {d.decisionId}
-                            </button>
-                          ) : (
-                            '–'
-                          )}
-                        </td>
-                        <td>{formatTime(d.at)}</td>
-                        <td>
-                          {d.modelId} {d.modelVersion}
-                        </td>
-                        <td>{cellText(d.prediction)}</td>
-                        <td>{d.humanOverride ? 'yes' : ''}</td>
-                        <td>
-                          <Verdict value={d.integrity.status} />
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <DataTable
+                rows={n.decisions}
+                rowKey={(d, i) => d.decisionId ?? d.ref.line ?? i}
+                columns={[
+                  {
+                    header: 'Decision',
+                    cell: (d) =>
+                      d.decisionId ? (
+                        <LinkButton
+                          onClick={() => navigate(caseRoute(slug, 'timeline', { decision: d.decisionId as string }))}
+                        >
+                          {d.decisionId}
+                        </LinkButton>
+                      ) : (
+                        '–'
+                      ),
+                  },
+                  { header: 'When', cell: (d) => formatTime(d.at) },
+                  {
+                    header: 'Model',
+                    cell: (d) => (
+                      <>
+                        {d.modelId} {d.modelVersion}
+                      </>
+                    ),
+                  },
+                  { header: 'Prediction', cell: (d) => cellText(d.prediction) },
+                  { header: 'Override', cell: (d) => (d.humanOverride ? 'yes' : '') },
+                  { header: 'Integrity', cell: (d) => <Verdict value={d.integrity.status} /> },
+                ]}
+              />
             </div>
           ))}
         </section>
@@ -292,78 +272,65 @@ function DecisionCard({ decision }: { decision: TimelineResult['decisions'][numb
       <div className="grid-2 even">
         <div>
           <h4>Input</h4>
-          <table className="key-value">
-            <tbody>
-              <tr>
-                <th scope="row">inputHash</th>
-                <td>
-                  <code className="small">{cellText(r.inputHash)}</code>
-                </td>
-              </tr>
-              {Object.entries(features).map(([k, v]) => (
-                <tr key={k}>
-                  <th scope="row">{k}</th>
-                  <td>{cellText(v)}</td>
-                </tr>
-              ))}
-              {r.contextData !== undefined && r.contextData !== null && (
-                <tr>
-                  <th scope="row">context</th>
-                  <td>
-                    <code className="small">{JSON.stringify(r.contextData)}</code>
-                  </td>
-                </tr>
-              )}
-            </tbody>
-          </table>
+          <SummaryList
+            items={[
+              { label: 'inputHash', value: <code className="small">{cellText(r.inputHash)}</code> },
+              ...Object.entries(features).map(([k, v]) => ({ key: `feature ${k}`, label: k, value: cellText(v) })),
+              r.contextData !== undefined &&
+                r.contextData !== null && {
+                  label: 'context',
+                  value: <code className="small">{JSON.stringify(r.contextData)}</code>,
+                },
+            ]}
+          />
         </div>
         <div>
           <h4>Output</h4>
-          <table className="key-value">
-            <tbody>
-              <tr>
-                <th scope="row">prediction</th>
-                <td>
-                  <strong>{predictionText(r.prediction)}</strong>
-                </td>
-              </tr>
-              <tr>
-                <th scope="row">confidence</th>
-                <td>{typeof r.confidence === 'number' ? formatPercent(r.confidence, 1) : '–'}</td>
-              </tr>
-              {alternatives.map((a, i) => (
-                <tr key={i}>
-                  <th scope="row">alternative</th>
-                  <td>{predictionText(a)}</td>
-                </tr>
-              ))}
-              <tr>
-                <th scope="row">model</th>
-                <td>
-                  {cellText(r.modelId)} {cellText(r.modelVersion)} ({cellText(r.riskTier)} risk)
-                </td>
-              </tr>
-              <tr>
-                <th scope="row">human review</th>
-                <td>
-                  {r.humanReviewRequired ? 'required' : 'not required'},{' '}
-                  {r.humanReviewed ? `done by ${cellText(r.humanReviewerId)}` : 'not done'}
-                  {r.humanOverride
-                    ? `; overridden to “${cellText(r.humanDecision)}”${r.overrideReason ? `: ${cellText(r.overrideReason)}` : ' with no reason given'}`
-                    : ''}
-                </td>
-              </tr>
-              <tr>
-                <th scope="row">integrity</th>
-                <td>
-                  <Verdict value={decision.integrity.status} />{' '}
-                  {decision.integrity.checkpoint && (
-                    <span className="small muted">checkpoint {decision.integrity.checkpoint.label}</span>
-                  )}
-                </td>
-              </tr>
-            </tbody>
-          </table>
+          <SummaryList
+            items={[
+              { label: 'prediction', value: <strong>{predictionText(r.prediction)}</strong> },
+              {
+                label: 'confidence',
+                value: typeof r.confidence === 'number' ? formatPercent(r.confidence, 1) : '–',
+              },
+              ...alternatives.map((a, i) => ({
+                key: `alternative ${i}`,
+                label: 'alternative',
+                value: predictionText(a),
+              })),
+              {
+                label: 'model',
+                value: (
+                  <>
+                    {cellText(r.modelId)} {cellText(r.modelVersion)} ({cellText(r.riskTier)} risk)
+                  </>
+                ),
+              },
+              {
+                label: 'human review',
+                value: (
+                  <>
+                    {r.humanReviewRequired ? 'required' : 'not required'},{' '}
+                    {r.humanReviewed ? `done by ${cellText(r.humanReviewerId)}` : 'not done'}
+                    {r.humanOverride
+                      ? `; overridden to “${cellText(r.humanDecision)}”${r.overrideReason ? `: ${cellText(r.overrideReason)}` : ' with no reason given'}`
+                      : ''}
+                  </>
+                ),
+              },
+              {
+                label: 'integrity',
+                value: (
+                  <>
+                    <Verdict value={decision.integrity.status} />{' '}
+                    {decision.integrity.checkpoint && (
+                      <span className="small muted">checkpoint {decision.integrity.checkpoint.label}</span>
+                    )}
+                  </>
+                ),
+              },
+            ]}
+          />
         </div>
       </div>
     </section>
@@ -448,11 +415,7 @@ function EventList({
                   </p>
                 ))}
               <div className="event-actions">
-                {ev.ref && (
-                  <button type="button" className="link-button" onClick={() => onOpen(ev)}>
-                    Open the record
-                  </button>
-                )}
+                {ev.ref && <LinkButton onClick={() => onOpen(ev)}>Open the record</LinkButton>}
                 {target && (
                   <button
                     type="button"

@@ -5,7 +5,10 @@ import { formatCount, formatDay, formatTime } from '../../format.ts';
 
 /**
  * Checkpoints on a time axis, one row per stream, each a mark coloured by what verification said of it
- * (and of its signature and time-stamp). Marks are buttons: choose one to read its findings.
+ * (and of its signature and time-stamp). A mark stands at the time the checkpoint says it was created
+ * (`createdAt`), and its tooltip and accessible name say that time: the saved verification keeps no other
+ * time of a checkpoint (a time-stamp token's genTime is read only to judge it). Marks are buttons: choose
+ * one to read its findings.
  */
 export function CheckpointAxis({ points }: { points: CheckpointPoint[] }) {
   const [chosen, setChosen] = useState<CheckpointPoint | undefined>();
@@ -46,10 +49,10 @@ export function CheckpointAxis({ points }: { points: CheckpointPoint[] }) {
         role="group"
         aria-label="Checkpoints by stream and time"
       >
-        {ticks.map((t) => (
+        {ticks.map((t, i) => (
           <g key={t}>
             <line x1={x(t)} x2={x(t)} y1={0} y2={height - 24} className="grid" />
-            <text x={x(t)} y={height - 8} textAnchor="middle" className="tick">
+            <text x={x(t)} y={height - 8} textAnchor={i === ticks.length - 1 ? 'end' : 'middle'} className="tick">
               {formatDay(new Date(t).toISOString())}
             </text>
           </g>
@@ -66,7 +69,7 @@ export function CheckpointAxis({ points }: { points: CheckpointPoint[] }) {
           const t = Date.parse(p.createdAt ?? '');
           if (!Number.isFinite(t)) return null;
           const cy = streams.indexOf(p.stream) * rowH + rowH / 2;
-          const label = `${p.stream} ${p.label}: ${p.status}${p.signed ? ', signed' : ''}${p.timestamped ? ', time-stamped' : ''}`;
+          const label = `${p.stream} ${p.label}, created ${formatTime(p.createdAt)}: ${p.status}${p.signed ? ', signed' : ''}${p.timestamped ? ', time-stamped' : ''}`;
           return (
             <g
               key={p.path}

@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import type { VerifyOptionsView, VerifyRequestOptions } from '../../../src/contract/types.ts';
+import type { CaseListItem, VerifyOptionsView, VerifyRequestOptions } from '../../../src/contract/types.ts';
+import { DataTable } from '../../components/DataTable.tsx';
 
 function lines(text: string): string[] {
   return text
@@ -8,18 +9,55 @@ function lines(text: string): string[] {
     .filter(Boolean);
 }
 
+/** A tick box that pins an offered key (by its source-file id) in one role. */
+function PinBox(props: { id: number; pinned: number[]; onChange(pinned: number[]): void; label: string }) {
+  const { id, pinned } = props;
+  return (
+    <label className="block">
+      <input
+        type="checkbox"
+        checked={pinned.includes(id)}
+        onChange={(e) =>
+          props.onChange(e.target.checked ? [...new Set([...pinned, id])] : pinned.filter((x) => x !== id))
+        }
+      />{' '}
+      {props.label}
+    </label>
+  );
+}
+
+/** A labelled two-line text box of a form grid, one entry a line (fingerprints, file paths). */
+function LinesField(props: { id: string; label: string; value: string; onChange(value: string): void }) {
+  return (
+    <>
+      <label htmlFor={props.id}>{props.label}</label>
+      <textarea
+        id={props.id}
+        rows={2}
+        value={props.value}
+        onChange={(e) => props.onChange(e.target.value)}
+        spellCheck={false}
+      />
+    </>
+  );
+}
+
 /**
  * What the investigator trusts, chosen before a run: the retention period to judge Object Lock against, the
  * archive's keys pinned as checkpoint signers or TSA roots (after comparing fingerprints), and key files or
- * fingerprints obtained out of band. Nothing an archive ships is trusted unless chosen here.
+ * fingerprints obtained out of band. Nothing an archive ships is trusted unless chosen here. A case opened
+ * from an evidence package (`origin`) is verified as a package: only the keys apply, and the run re-checks
+ * the copy of the package the case keeps.
  */
 export function TrustOptions({
   options,
+  origin,
   disabled,
   open,
   onRun,
 }: {
   options: VerifyOptionsView;
+  origin?: CaseListItem['origin'];
   disabled: boolean;
   open: boolean;
   onRun(options: VerifyRequestOptions): void;
@@ -31,120 +69,100 @@ export function TrustOptions({
   const [fingerprints, setFingerprints] = useState((last?.trustFingerprints ?? []).join('\n'));
   const [keyFiles, setKeyFiles] = useState((last?.trustKeyFiles ?? []).join('\n'));
   const [tsaFiles, setTsaFiles] = useState((last?.trustTsaFiles ?? []).join('\n'));
-  const toggle = (list: number[], id: number, on: boolean) =>
-    on ? [...new Set([...list, id])] : list.filter((x) => x !== id);
-  const missing = options.archives.filter((a) => !a.exists);
+  const missing = origin ? [] : options.archives.filter((a) => !a.exists);
+  const source = origin ? 'package' : 'archive';
 
   return (
     <details className="card trust" open={open} data-testid="trust-options">
       <summary>
-        <h3>What to trust, and the retention policy</h3>
+        <h3>{origin ? 'What to trust' : 'What to trust, and the retention policy'}</h3>
       </summary>
       <div className="stack">
-        <label className="inline">
-          Retention policy{' '}
-          <select value={retention} onChange={(e) => setRetention(e.target.value)} aria-describedby="retention-help">
-            {options.retentionPolicies.map((p) => (
-              <option key={p.name} value={p.name}>
-                {p.label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <p id="retention-help" className="muted small">
-          Checkpoints must be stored under COMPLIANCE-mode Object Lock and retained at least this long.
-        </p>
-
-        <h4>Keys the archives offer</h4>
-        {options.offeredKeys.length === 0 ? (
-          <p className="muted">The imported archives offer no keys (keys/*.pem).</p>
-        ) : (
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">File</th>
-                  <th scope="col">Key</th>
-                  <th scope="col">SHA-256 fingerprint (compare it out of band)</th>
-                  <th scope="col">Trust as</th>
-                </tr>
-              </thead>
-              <tbody>
-                {options.offeredKeys.map((k) => (
-                  <tr key={k.sourceFileId} data-key={k.path}>
-                    <th scope="row">
-                      <code>{k.path}</code>
-                    </th>
-                    <td>
-                      {k.kind === 'unreadable' ? (
-                        <span className="error">{k.problem}</span>
-                      ) : (
-                        `${k.kind}, ${k.algorithm}`
-                      )}
-                      {k.subject && <div className="small muted">{k.subject}</div>}
-                    </td>
-                    <td>
-                      <code className="small fingerprint">{k.fingerprint ?? '–'}</code>
-                    </td>
-                    <td>
-                      {k.kind !== 'unreadable' && (
-                        <>
-                          <label className="block">
-                            <input
-                              type="checkbox"
-                              checked={keys.includes(k.sourceFileId)}
-                              onChange={(e) => setKeys(toggle(keys, k.sourceFileId, e.target.checked))}
-                            />{' '}
-                            checkpoint signer
-                          </label>
-                          <label className="block">
-                            <input
-                              type="checkbox"
-                              checked={tsa.includes(k.sourceFileId)}
-                              onChange={(e) => setTsa(toggle(tsa, k.sourceFileId, e.target.checked))}
-                            />{' '}
-                            time-stamp authority root
-                          </label>
-                        </>
-                      )}
-                    </td>
-                  </tr>
+        {!origin && (
+          <>
+            <label className="inline">
+              Retention policy{' '}
+              <select
+                value={retention}
+                onChange={(e) => setRetention(e.target.value)}
+                aria-describedby="retention-help"
+              >
+                {options.retentionPolicies.map((p) => (
+                  <option key={p.name} value={p.name}>
+                    {p.label}
+                  </option>
                 ))}
-              </tbody>
-            </table>
-          </div>
+              </select>
+            </label>
+            <p id="retention-help" className="muted small">
+              Checkpoints must be stored under COMPLIANCE-mode Object Lock and retained at least this long.
+            </p>
+          </>
+        )}
+
+        <h4>{origin ? 'Keys the package offers' : 'Keys the archives offer'}</h4>
+        {options.offeredKeys.length === 0 ? (
+          <p className="muted">
+            {origin ? 'The package offers no keys' : 'The imported archives offer no keys'} (keys/*.pem).
+          </p>
+        ) : (
+          <DataTable
+            rows={options.offeredKeys}
+            rowKey={(k) => k.sourceFileId}
+            rowAttributes={(k) => ({ 'data-key': k.path })}
+            columns={[
+              { header: 'File', rowHeader: true, cell: (k) => <code>{k.path}</code> },
+              {
+                header: 'Key',
+                cell: (k) => (
+                  <>
+                    {k.kind === 'unreadable' ? <span className="error">{k.problem}</span> : `${k.kind}, ${k.algorithm}`}
+                    {k.subject && <div className="small muted">{k.subject}</div>}
+                  </>
+                ),
+              },
+              {
+                header: 'SHA-256 fingerprint (compare it out of band)',
+                cell: (k) => <code className="small fingerprint">{k.fingerprint ?? '–'}</code>,
+              },
+              {
+                header: 'Trust as',
+                cell: (k) =>
+                  k.kind !== 'unreadable' && (
+                    <>
+                      <PinBox id={k.sourceFileId} pinned={keys} onChange={setKeys} label="checkpoint signer" />
+                      <PinBox id={k.sourceFileId} pinned={tsa} onChange={setTsa} label="time-stamp authority root" />
+                    </>
+                  ),
+              },
+            ]}
+          />
         )}
         <p className="muted small">
-          A key found in the archive proves only that whoever wrote the archive holds it. Pin it only when its
+          A key found in the {source} proves only that whoever wrote the {source} holds it. Pin it only when its
           fingerprint matches one you obtained independently (from the producer, a key server, a contract).
         </p>
 
         <details>
           <summary>Keys from elsewhere</summary>
           <div className="form-grid">
-            <label htmlFor="trust-fingerprints">Pinned fingerprints (one per line)</label>
-            <textarea
+            <LinesField
               id="trust-fingerprints"
-              rows={2}
+              label="Pinned fingerprints (one per line)"
               value={fingerprints}
-              onChange={(e) => setFingerprints(e.target.value)}
-              spellCheck={false}
+              onChange={setFingerprints}
             />
-            <label htmlFor="trust-key-files">Signing key files (absolute paths)</label>
-            <textarea
+            <LinesField
               id="trust-key-files"
-              rows={2}
+              label="Signing key files (absolute paths)"
               value={keyFiles}
-              onChange={(e) => setKeyFiles(e.target.value)}
-              spellCheck={false}
+              onChange={setKeyFiles}
             />
-            <label htmlFor="trust-tsa-files">TSA root certificates (absolute paths)</label>
-            <textarea
+            <LinesField
               id="trust-tsa-files"
-              rows={2}
+              label="TSA root certificates (absolute paths)"
               value={tsaFiles}
-              onChange={(e) => setTsaFiles(e.target.value)}
-              spellCheck={false}
+              onChange={setTsaFiles}
             />
           </div>
         </details>
@@ -159,7 +177,7 @@ export function TrustOptions({
           <button
             type="button"
             className="button primary"
-            disabled={disabled || options.archives.length === 0}
+            disabled={disabled || (!origin && options.archives.length === 0)}
             onClick={() =>
               onRun({
                 retention,
@@ -174,9 +192,11 @@ export function TrustOptions({
             {disabled ? 'Verifying…' : 'Run verification'}
           </button>
           <span className="muted">
-            {options.archives.length === 0
-              ? 'Import an archive first.'
-              : `${options.archives.length} archive(s): ${options.archives.map((a) => a.path).join(', ')}`}
+            {origin
+              ? `Re-checks the copy of the package kept in the case (${origin.kept}).`
+              : options.archives.length === 0
+                ? 'Import an archive first.'
+                : `${options.archives.length} archive(s): ${options.archives.map((a) => a.path).join(', ')}`}
           </span>
         </div>
       </div>

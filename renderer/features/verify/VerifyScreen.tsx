@@ -1,7 +1,9 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { FindingRow, Page, VerifyRequestOptions } from '../../../src/contract/types.ts';
 import { invoke } from '../../api.ts';
+import { DataTable } from '../../components/DataTable.tsx';
 import { ErrorNote } from '../../components/ErrorNote.tsx';
+import { LinkButton } from '../../components/LinkButton.tsx';
 import { JobProgress } from '../../components/JobProgress.tsx';
 import { Pager } from '../../components/Pager.tsx';
 import { Verdict } from '../../components/Verdict.tsx';
@@ -36,23 +38,28 @@ export function VerifyScreen({ slug }: { slug: string }) {
   const view = v?.view;
   const job = v?.job ? (jobs[v.job.id] ?? v.job) : undefined;
   const running = job?.state === 'running';
+  const item = current.slug === slug ? current.overview?.case : undefined;
+  // A case opened from an evidence package: its verification is the package's own (src/package/case-run.ts),
+  // so what concerns archives (the retention policy, the archive verdict's wording) is not shown.
+  const origin = item?.origin;
 
   return (
     <div className="screen" data-testid="verify-screen">
       <header className="screen-head">
         <h2>Verification</h2>
-        {!(current.slug === slug && current.overview?.case.origin) && (
+        {!origin && (
           <p className="muted">
             Re-reads the imported archives and checks every record hash and link, the checkpoints (Merkle roots,
             signatures, RFC 3161 time-stamps) and the object-store manifest, offline.
           </p>
         )}
       </header>
-      <PackageVerificationNote item={current.slug === slug ? current.overview?.case : undefined} />
+      <PackageVerificationNote item={item} />
 
       {v?.options && (
         <TrustOptions
           options={v.options}
+          origin={origin}
           disabled={running}
           open={!view}
           onRun={(opts: VerifyRequestOptions) => void startVerification(slug, opts)}
@@ -83,11 +90,11 @@ export function VerifyScreen({ slug }: { slug: string }) {
             <h3 id="verdict-heading">
               Overall verdict: <Verdict value={view.run.verdict} />
             </h3>
-            <p className="verdict-text">{VERDICT_TEXT[view.run.verdict]}</p>
+            {!origin && <p className="verdict-text">{VERDICT_TEXT[view.run.verdict]}</p>}
             <p>{view.run.reason}</p>
             <p className="muted small">
-              Run #{view.run.id} by {view.run.actor}, {formatTime(view.run.finishedAt ?? view.run.startedAt)}; retention
-              policy {view.run.options.retention};{' '}
+              Run #{view.run.id} by {view.run.actor}, {formatTime(view.run.finishedAt ?? view.run.startedAt)};{' '}
+              {!origin && `retention policy ${view.run.options.retention}; `}
               {formatCount(view.run.options.trustKeys.length + view.run.options.trustKeyFiles.length)} pinned signing
               key(s), {formatCount(view.run.options.trustFingerprints.length)} pinned fingerprint(s),{' '}
               {formatCount(view.run.options.trustTsa.length + view.run.options.trustTsaFiles.length)} TSA trust
@@ -112,48 +119,26 @@ export function VerifyScreen({ slug }: { slug: string }) {
 
           <section className="card" aria-labelledby="streams-heading">
             <h3 id="streams-heading">Streams</h3>
-            <div className="table-wrap">
-              <table data-testid="stream-status">
-                <thead>
-                  <tr>
-                    <th scope="col">Stream</th>
-                    <th scope="col">Verdict</th>
-                    <th scope="col" className="num">
-                      Records
-                    </th>
-                    <th scope="col" className="num">
-                      Seq range
-                    </th>
-                    <th scope="col" className="num">
-                      Checkpoints
-                    </th>
-                    <th scope="col" className="num">
-                      Anchored
-                    </th>
-                    <th scope="col" className="num">
-                      Findings
-                    </th>
-                    <th scope="col">Why</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {view.streams.map((s) => (
-                    <tr key={s.name} data-stream={s.name}>
-                      <th scope="row">{s.name}</th>
-                      <td>
-                        <Verdict value={s.verdict} />
-                      </td>
-                      <td className="num">{formatCount(s.records)}</td>
-                      <td className="num">{s.firstSeq !== undefined ? `${s.firstSeq}–${s.lastSeq}` : '–'}</td>
-                      <td className="num">{formatCount(s.checkpoints)}</td>
-                      <td className="num">{formatCount(s.anchoredRecords)}</td>
-                      <td className="num">{formatCount(s.findings)}</td>
-                      <td className="small">{s.reason}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              testId="stream-status"
+              rows={view.streams}
+              rowKey={(s) => s.name}
+              rowAttributes={(s) => ({ 'data-stream': s.name })}
+              columns={[
+                { header: 'Stream', rowHeader: true, cell: (s) => s.name },
+                { header: 'Verdict', cell: (s) => <Verdict value={s.verdict} /> },
+                { header: 'Records', num: true, cell: (s) => formatCount(s.records) },
+                {
+                  header: 'Seq range',
+                  num: true,
+                  cell: (s) => (s.firstSeq !== undefined ? `${s.firstSeq}–${s.lastSeq}` : '–'),
+                },
+                { header: 'Checkpoints', num: true, cell: (s) => formatCount(s.checkpoints) },
+                { header: 'Anchored', num: true, cell: (s) => formatCount(s.anchoredRecords) },
+                { header: 'Findings', num: true, cell: (s) => formatCount(s.findings) },
+                { header: 'Why', cellClass: 'small', cell: (s) => s.reason },
+              ]}
+            />
           </section>
 
           <CheckpointAxis points={view.checkpoints} />
@@ -167,40 +152,36 @@ export function VerifyScreen({ slug }: { slug: string }) {
 
           <section className="card" aria-labelledby="checks-heading">
             <h3 id="checks-heading">Checks</h3>
-            <div className="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Check</th>
-                    <th scope="col" className="num">
-                      Passed
-                    </th>
-                    <th scope="col" className="num">
-                      Failed
-                    </th>
-                    <th scope="col" className="num">
-                      Warnings
-                    </th>
-                    <th scope="col" className="num">
-                      Unverifiable
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {view.checks.map((c) => (
-                    <tr key={c.id} data-check={c.id}>
-                      <th scope="row">
-                        {c.title} <code className="muted small">{c.id}</code>
-                      </th>
-                      <td className="num">{formatCount(c.pass)}</td>
-                      <td className={`num${c.fail ? ' error' : ''}`}>{formatCount(c.fail)}</td>
-                      <td className={`num${c.warn ? ' notice' : ''}`}>{formatCount(c.warn)}</td>
-                      <td className="num">{formatCount(c.unverifiable)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              rows={view.checks}
+              rowKey={(c) => c.id}
+              rowAttributes={(c) => ({ 'data-check': c.id })}
+              columns={[
+                {
+                  header: 'Check',
+                  rowHeader: true,
+                  cell: (c) => (
+                    <>
+                      {c.title} <code className="muted small">{c.id}</code>
+                    </>
+                  ),
+                },
+                { header: 'Passed', num: true, cell: (c) => formatCount(c.pass) },
+                {
+                  header: 'Failed',
+                  num: true,
+                  cellClass: (c) => (c.fail ? 'error' : undefined),
+                  cell: (c) => formatCount(c.fail),
+                },
+                {
+                  header: 'Warnings',
+                  num: true,
+                  cellClass: (c) => (c.warn ? 'notice' : undefined),
+                  cell: (c) => formatCount(c.warn),
+                },
+                { header: 'Unverifiable', num: true, cell: (c) => formatCount(c.unverifiable) },
+              ]}
+            />
           </section>
 
           <AllFindings
@@ -284,92 +265,87 @@ function AllFindings({
   );
 }
 
+/** Where a finding is: its stream and seq range. */
+function findingWhere(f: FindingRow): string {
+  return [
+    f.stream ? `${f.stream}` : '',
+    f.seq !== undefined ? `seq ${f.seq}${f.seqEnd !== undefined && f.seqEnd !== f.seq ? `–${f.seqEnd}` : ''}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
+
+/** The file a finding names, with its line or row. */
+function findingFile(f: FindingRow): string {
+  return f.file ? `${f.file}${f.line !== undefined ? `:${f.line}` : f.row !== undefined ? ` row ${f.row}` : ''}` : '';
+}
+
 /** Findings with their place; a finding about a record opens that record, one about a file says which. */
 export function FindingsTable({ slug, rows, testId }: { slug: string; rows: FindingRow[]; testId?: string }) {
   const openRecord = useStore((s) => s.openRecord);
-  const sorted = useMemo(() => rows, [rows]);
+  const open = (f: FindingRow) =>
+    void openRecord(
+      slug,
+      f.file !== undefined && f.line !== undefined
+        ? { file: f.file, line: f.line }
+        : f.file !== undefined && f.row !== undefined
+          ? { file: f.file, row: f.row }
+          : { stream: f.stream, seq: f.seq },
+      `${f.status.toUpperCase()} ${f.check}: ${f.message}`,
+    );
   return (
-    <div className="table-wrap">
-      <table data-testid={testId}>
-        <thead>
-          <tr>
-            <th scope="col">Status</th>
-            <th scope="col">Check</th>
-            <th scope="col">Where</th>
-            <th scope="col">What</th>
-          </tr>
-        </thead>
-        <tbody>
-          {sorted.map((f) => {
-            const where = [
-              f.stream ? `${f.stream}` : '',
-              f.seq !== undefined
-                ? `seq ${f.seq}${f.seqEnd !== undefined && f.seqEnd !== f.seq ? `–${f.seqEnd}` : ''}`
-                : '',
-            ]
-              .filter(Boolean)
-              .join(' ');
-            const file = f.file
-              ? `${f.file}${f.line !== undefined ? `:${f.line}` : f.row !== undefined ? ` row ${f.row}` : ''}`
-              : '';
+    <DataTable
+      testId={testId}
+      rows={rows}
+      rowKey={(f) => f.id}
+      rowAttributes={(f) => ({ 'data-finding': f.check, 'data-status': f.status })}
+      columns={[
+        { header: 'Status', cell: (f) => <Verdict value={f.status} /> },
+        { header: 'Check', cell: (f) => <code>{f.check}</code> },
+        {
+          header: 'Where',
+          cell: (f) => {
+            const where = findingWhere(f);
+            const file = findingFile(f);
             const canOpen =
               (f.stream !== undefined && f.seq !== undefined) ||
               (f.file !== undefined && (f.line !== undefined || f.row !== undefined));
             return (
-              <tr key={f.id} data-finding={f.check} data-status={f.status}>
-                <td>
-                  <Verdict value={f.status} />
-                </td>
-                <td>
-                  <code>{f.check}</code>
-                </td>
-                <td>
-                  {where && <div>{where}</div>}
-                  {file && <code className="small">{file}</code>}
-                  {canOpen && (
-                    <div>
-                      <button
-                        type="button"
-                        className="link-button"
-                        onClick={() =>
-                          void openRecord(
-                            slug,
-                            f.file !== undefined && f.line !== undefined
-                              ? { file: f.file, line: f.line }
-                              : f.file !== undefined && f.row !== undefined
-                                ? { file: f.file, row: f.row }
-                                : { stream: f.stream, seq: f.seq },
-                            `${f.status.toUpperCase()} ${f.check}: ${f.message}`,
-                          )
-                        }
-                      >
-                        Open the record
-                      </button>
-                    </div>
-                  )}
-                </td>
-                <td>
-                  {f.message}
-                  {(f.expected !== undefined || f.actual !== undefined) && (
-                    <div className="small muted">
-                      {f.expected !== undefined && (
-                        <>
-                          expected <code>{JSON.stringify(f.expected)}</code>{' '}
-                        </>
-                      )}
-                      {f.actual !== undefined && (
-                        <>
-                          found <code>{JSON.stringify(f.actual)}</code>
-                        </>
-                      )}
-                    </div>
-                  )}
-                </td>
-              </tr>
+              <>
+                {where && <div>{where}</div>}
+                {file && <code className="small">{file}</code>}
+                {canOpen && (
+                  <div>
+                    <LinkButton onClick={() => open(f)}>Open the record</LinkButton>
+                  </div>
+                )}
+              </>
             );
-          })}
-        </tbody>
-      </table>
-    </div>
+          },
+        },
+        {
+          header: 'What',
+          cell: (f) => (
+            <>
+              {f.message}
+              {(f.expected !== undefined || f.actual !== undefined) && (
+                <div className="small muted">
+                  {f.expected !== undefined && (
+                    <>
+                      expected <code>{JSON.stringify(f.expected)}</code>{' '}
+                    </>
+                  )}
+                  {f.actual !== undefined && (
+                    <>
+                      found <code>{JSON.stringify(f.actual)}</code>
+                    </>
+                  )}
+                </div>
+              )}
+            </>
+          ),
+        },
+      ]}
+    />
   );
 }

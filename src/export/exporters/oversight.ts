@@ -1,40 +1,16 @@
 /** `oversight`: one table of the `oversight` query (per reviewer, per model version or over time). */
 import { AuditWsError } from '../../errors.ts';
 import { queryContext } from '../../query/context.ts';
-import { oversight } from '../../query/oversight.ts';
+import {
+  OVERSIGHT_METRIC_COLUMNS as METRICS,
+  OVERSIGHT_REVIEWER_COLUMNS as REVIEWER,
+  oversight,
+} from '../../query/oversight.ts';
 import type { OversightParams } from '../../query/oversight.ts';
 import type { CsvValue } from '../csv.ts';
 import { numberParam } from '../exporter.ts';
 import type { Exporter } from '../exporter.ts';
 import { FILTER_PARAMS, filtersFromParams } from '../query-params.ts';
-
-const METRICS = [
-  'decisions',
-  'reviewRequired',
-  'reviewed',
-  'reviewCoverage',
-  'reviewRate',
-  'overrides',
-  'overrideRate',
-  'reviews',
-  'medianReviewSeconds',
-  'shortReviews',
-  'escalations',
-] as const;
-const REVIEWER = [
-  'reviewerId',
-  'reviews',
-  'medianReviewSeconds',
-  'p10ReviewSeconds',
-  'shortReviews',
-  'approvals',
-  'rejections',
-  'modifications',
-  'overrideRate',
-  'escalations',
-  'escalatedFrom',
-  'escalatedTo',
-] as const;
 
 export const oversightExporter: Exporter = {
   name: 'oversight',

@@ -4,7 +4,7 @@
  * overall, per reviewer, per model version and per week. In package scope the escalation loops listed
  * are those of the selected decisions; the rates cover the whole case.
  */
-import { oversight } from '../../query/oversight.ts';
+import { OVERSIGHT_METRIC_COLUMNS, OVERSIGHT_REVIEWER_COLUMNS, oversight } from '../../query/oversight.ts';
 import type { OversightResult } from '../../query/oversight.ts';
 import { timeBars } from '../charts.ts';
 import type { ReportContext } from '../context.ts';
@@ -49,63 +49,24 @@ export function oversightHeadlines(d: OversightData): Headline[] {
 }
 
 export function oversightTables(d: OversightData): ReportTable[] {
-  const metricCols = [
-    'decisions',
-    'reviewRequired',
-    'reviewed',
-    'reviewCoverage',
-    'reviewRate',
-    'overrides',
-    'overrideRate',
-    'reviews',
-    'medianReviewSeconds',
-    'shortReviews',
-    'escalations',
-  ] as const;
   return [
     {
       name: 'oversight-by-reviewer',
       description: 'Human oversight per reviewer (oversight query, default parameters)',
-      columns: [
-        'reviewerId',
-        'reviews',
-        'medianReviewSeconds',
-        'p10ReviewSeconds',
-        'shortReviews',
-        'approvals',
-        'rejections',
-        'modifications',
-        'overrideRate',
-        'escalations',
-        'escalatedFrom',
-        'escalatedTo',
-      ],
-      rows: d.byReviewer.map((r) => [
-        r.reviewerId,
-        r.reviews,
-        r.medianReviewSeconds,
-        r.p10ReviewSeconds,
-        r.shortReviews,
-        r.approvals,
-        r.rejections,
-        r.modifications,
-        r.overrideRate,
-        r.escalations,
-        r.escalatedFrom,
-        r.escalatedTo,
-      ]),
+      columns: [...OVERSIGHT_REVIEWER_COLUMNS],
+      rows: d.byReviewer.map((r) => OVERSIGHT_REVIEWER_COLUMNS.map((c) => r[c])),
     },
     {
       name: 'oversight-by-model-version',
       description: 'Human oversight per model version',
-      columns: ['modelId', 'modelVersion', ...metricCols],
-      rows: d.byModelVersion.map((r) => [r.modelId, r.modelVersion, ...metricCols.map((c) => r[c])]),
+      columns: ['modelId', 'modelVersion', ...OVERSIGHT_METRIC_COLUMNS],
+      rows: d.byModelVersion.map((r) => [r.modelId, r.modelVersion, ...OVERSIGHT_METRIC_COLUMNS.map((c) => r[c])]),
     },
     {
       name: 'oversight-over-time',
       description: `Human oversight per ${d.params.bucket}`,
-      columns: ['bucket', ...metricCols],
-      rows: d.overTime.map((r) => [r.bucket, ...metricCols.map((c) => r[c])]),
+      columns: ['bucket', ...OVERSIGHT_METRIC_COLUMNS],
+      rows: d.overTime.map((r) => [r.bucket, ...OVERSIGHT_METRIC_COLUMNS.map((c) => r[c])]),
     },
   ];
 }
