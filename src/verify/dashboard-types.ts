@@ -88,6 +88,8 @@ export interface CheckpointPoint {
   createdAt?: string;
   signed: boolean;
   timestamped: boolean;
+  /** The genTime its `.tsr` states (whether the token verified is in `status` and `findings`). */
+  genTime?: string;
   /** Worst finding status on the checkpoint or its .sig/.tsr in the run: pass when none. */
   status: 'pass' | 'fail' | 'warn' | 'unverifiable';
   findings: string[];

@@ -12,6 +12,7 @@ import { sha256Hex } from '../archive/canonical.ts';
 import type { CaseHandle } from '../case/store.ts';
 import { AuditWsError } from '../errors.ts';
 import { parseKeyMaterial } from './crypto/keys.ts';
+import { statedGenTime } from './crypto/timestamp.ts';
 import { verifyCase as verifyCaseRun } from './case-run.ts';
 import { reverifyPackageCase } from '../package/case-run.ts';
 import type { VerifyReport } from './engine.ts';
@@ -349,6 +350,9 @@ function checkpointPoints(db: Database.Database, runId: number): CheckpointPoint
     )
     .all() as { path: string; role: string; content: Buffer | null }[];
   const present = new Set(files.map((f) => f.path));
+  const tokens = new Map(
+    files.filter((f) => f.role === 'checkpoint-timestamp' && f.content).map((f) => [f.path, f.content!]),
+  );
   const findings = db
     .prepare(
       "SELECT file, status, message FROM findings WHERE run_id = ? AND file IS NOT NULL AND file LIKE 'checkpoints/%'",
@@ -375,6 +379,9 @@ function checkpointPoints(db: Database.Database, runId: number): CheckpointPoint
       status: 'pass',
       findings: [],
     };
+    const token = tokens.get(`${f.path}.tsr`);
+    const genTime = token ? statedGenTime(token) : undefined;
+    if (genTime) point.genTime = genTime;
     if (f.content) {
       try {
         const v = JSON.parse(f.content.toString('utf8')) as Record<string, unknown>;

@@ -96,6 +96,11 @@ describe('cases, import and jobs', () => {
     });
     expect(view!.checks.find((c) => c.id === 'checkpoint-signature')).toMatchObject({ pass: 0, warn: checkpoints });
     expect(view!.checkpoints.every((p) => p.timestamped && p.signed)).toBe(true);
+    // each mark carries the genTime its token states: the demo TSA stamps a checkpoint when it is written
+    for (const p of view!.checkpoints) {
+      expect(p.genTime).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+      expect(Math.abs(Date.parse(p.genTime!) - Date.parse(p.createdAt!))).toBeLessThan(86_400_000);
+    }
   });
 
   it('gives an overview of a case from its evidence', async () => {

@@ -101,6 +101,14 @@ describe('checkpoints on the time axis', () => {
     expect(html).toContain(
       'aria-label="outcomes 2026-03-31, created 2026-04-01 00:04:00 UTC: pass, signed, time-stamped"',
     );
+    const stamped = renderToStaticMarkup(
+      h(CheckpointAxis, {
+        points: [{ ...point('decisions', '2026-03-02', '2026-03-02T23:59:00Z'), genTime: '2026-03-03T00:01:02Z' }],
+      }),
+    );
+    expect(stamped).toContain(
+      '<title>decisions 2026-03-02, created 2026-03-02 23:59:00 UTC: pass, signed, time-stamped 2026-03-03 00:01:02 UTC</title>',
+    );
     const ticks = [...html.matchAll(/<text [^>]*text-anchor="(\w+)" class="tick">([^<]+)<\/text>/g)];
     expect(ticks).toHaveLength(5);
     expect(ticks.at(-1)?.[1]).toBe('end');

@@ -6,9 +6,9 @@ import { formatCount, formatDay, formatTime } from '../../format.ts';
 /**
  * Checkpoints on a time axis, one row per stream, each a mark coloured by what verification said of it
  * (and of its signature and time-stamp). A mark stands at the time the checkpoint says it was created
- * (`createdAt`), and its tooltip and accessible name say that time: the saved verification keeps no other
- * time of a checkpoint (a time-stamp token's genTime is read only to judge it). Marks are buttons: choose
- * one to read its findings.
+ * (`createdAt`), and its tooltip and accessible name say that time and, for a time-stamped checkpoint, the
+ * genTime its token states (whether the token verified is the mark's colour and findings). Marks are
+ * buttons: choose one to read its findings.
  */
 export function CheckpointAxis({ points }: { points: CheckpointPoint[] }) {
   const [chosen, setChosen] = useState<CheckpointPoint | undefined>();
@@ -69,7 +69,7 @@ export function CheckpointAxis({ points }: { points: CheckpointPoint[] }) {
           const t = Date.parse(p.createdAt ?? '');
           if (!Number.isFinite(t)) return null;
           const cy = streams.indexOf(p.stream) * rowH + rowH / 2;
-          const label = `${p.stream} ${p.label}, created ${formatTime(p.createdAt)}: ${p.status}${p.signed ? ', signed' : ''}${p.timestamped ? ', time-stamped' : ''}`;
+          const label = `${p.stream} ${p.label}, created ${formatTime(p.createdAt)}: ${p.status}${p.signed ? ', signed' : ''}${p.timestamped ? `, time-stamped${p.genTime ? ` ${formatTime(p.genTime)}` : ''}` : ''}`;
           return (
             <g
               key={p.path}
@@ -103,7 +103,10 @@ export function CheckpointAxis({ points }: { points: CheckpointPoint[] }) {
           <p className="small">
             Seq {chosen.firstSeq ?? '?'}–{chosen.lastSeq ?? '?'} ({formatCount(chosen.count)} records), created{' '}
             {formatTime(chosen.createdAt)}; {chosen.signed ? 'signed' : 'not signed'},{' '}
-            {chosen.timestamped ? 'time-stamped' : 'no RFC 3161 time-stamp'}.
+            {chosen.timestamped
+              ? `time-stamped${chosen.genTime ? `, the token states genTime ${formatTime(chosen.genTime)}` : ''}`
+              : 'no RFC 3161 time-stamp'}
+            .
           </p>
           {chosen.findings.length > 0 ? (
             <ul className="small">

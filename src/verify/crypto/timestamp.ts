@@ -147,6 +147,23 @@ export function parseTimeStampResp(bytes: Buffer, file = 'timestamp token'): Par
   }
 }
 
+/**
+ * The genTime a token states, read without judging it (for display beside the run's findings, which say
+ * whether the token verified); undefined when the bytes hold no readable TSTInfo.
+ */
+export function statedGenTime(bytes: Buffer): string | undefined {
+  try {
+    const token = parseTimeStampResp(bytes).response.timeStampToken;
+    if (!token || token.contentType !== OID.signedData) return undefined;
+    const signed = new pkijs.SignedData({ schema: token.content });
+    const content = signed.encapContentInfo.eContent;
+    if (signed.encapContentInfo.eContentType !== OID.tstInfo || !content) return undefined;
+    return pkijs.TSTInfo.fromBER(new Uint8Array(toBuffer(content.getValue()))).genTime.toISOString();
+  } catch {
+    return undefined;
+  }
+}
+
 interface CertEntry {
   cert: pkijs.Certificate;
   der: Buffer;
