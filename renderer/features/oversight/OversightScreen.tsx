@@ -71,7 +71,7 @@ export function OversightScreen({ slug }: { slug: string }) {
           <StatTile
             label="Override rate"
             value={formatPercent(o.overrideRate, 1)}
-            note={`${formatCount(o.overrides)} overrides of ${formatCount(o.reviewed)} reviewed decisions`}
+            note={`${formatCount(o.overrides)} ${o.overrides === 1 ? 'override' : 'overrides'} of ${formatCount(o.reviewed)} reviewed ${o.reviewed === 1 ? 'decision' : 'decisions'}`}
             onClick={() => drill({ humanOverride: 'true' })}
           />
           <StatTile
