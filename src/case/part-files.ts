@@ -4,8 +4,11 @@
  * complete. A writer that is killed leaves its temporary file behind; the next writer into the same
  * folder removes the ones whose process is gone (removeStalePartFiles). A file whose process still runs
  * (another export writing now) is left alone, and so is anything not named so.
+ *
+ * Writers that stage a whole set of files (the report) do the same with a folder, `.<kind>-<pid>-<random>`
+ * (makeStagingDir, removeStaleStagingDirs).
  */
-import { lstatSync, readdirSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 /** The temporary name of `outFile` for this process. */
@@ -47,6 +50,45 @@ export function removeStalePartFiles(dir: string): string[] {
     try {
       if (!lstatSync(p).isFile()) continue;
       rmSync(p, { force: true });
+      removed.push(name);
+    } catch {
+      // left for the next writer
+    }
+  }
+  return removed;
+}
+
+/**
+ * A new private staging folder in `dir` for this process, `.<kind>-<pid>-<random>`: the pid in its name tells
+ * the next writer whether the one that made it still runs (removeStaleStagingDirs).
+ */
+export function makeStagingDir(dir: string, kind: string): string {
+  return mkdtempSync(path.join(dir, `.${kind}-${process.pid}-`));
+}
+
+/**
+ * Removes the staging folders killed writers left in `dir` (folders named `.<kind>-<pid>-<random>` whose
+ * process no longer runs), with everything in them. Returns the names removed; a folder of a running
+ * process, anything else, and a folder that cannot be removed are left as they are.
+ */
+export function removeStaleStagingDirs(dir: string, kind: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  // `kind` is a plain word of ours (checked), so it needs no escaping in the pattern.
+  if (!/^[a-z]+$/.test(kind)) throw new Error(`staging kind must be a lowercase word, not "${kind}"`);
+  const pattern = new RegExp(`^\\.${kind}-(\\d+)-[A-Za-z0-9]{6}$`);
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = pattern.exec(name);
+    if (!m || processRuns(Number(m[1]))) continue;
+    const p = path.join(dir, name);
+    try {
+      if (!lstatSync(p).isDirectory()) continue;
+      rmSync(p, { recursive: true, force: true });
       removed.push(name);
     } catch {
       // left for the next writer

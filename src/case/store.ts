@@ -191,6 +191,7 @@ export class CaseHandle {
       await duck.run('SET enable_progress_bar = true');
       await duck.run('SET enable_progress_bar_print = false');
       const handle = new CaseHandle(dir, options.mode, actor, sqlite, instance, duck, lock);
+      openedCaseDirs.add(path.resolve(dir));
       if (lock?.tookOverFrom) {
         handle.notices.push(
           `took over the lock left by ${describeOwner(lock.tookOverFrom)}, which is no longer running`,
@@ -511,17 +512,40 @@ function explainOpenError(err: unknown, dir: string, stage: OpenStage, mode: 'wr
   }
   if (isDiskFull(err)) return diskError(err, dir, 'opening the case for writing');
   if (stage === 'sqlite') return explainSqliteError(err, path.join(dir, CASE_SQLITE));
-  if (stage === 'duckdb' || (stage === 'evidence' && isDamagedDatabase(err))) {
-    const file = path.join(dir, EVIDENCE_DUCKDB);
-    const message = firstLine(err);
-    return new AuditWsError(
-      'UNREADABLE_INPUT',
-      `${file}: the evidence database cannot be read (${message}); the case is damaged: restore the case folder from a backup, or create a new case and import the archives again (case.sqlite still lists them: audit-ws case show)`,
-      { file, reason: 'damaged' },
-      { cause: err },
-    );
-  }
+  if (stage === 'duckdb' || (stage === 'evidence' && isDamagedDatabase(err))) return damagedEvidence(err, dir);
   return err;
+}
+
+/** A damaged evidence.duckdb as one sentence naming the file and what to do (at open time or found by a query). */
+function damagedEvidence(err: unknown, dir: string): AuditWsError {
+  const file = path.join(dir, EVIDENCE_DUCKDB);
+  return new AuditWsError(
+    'UNREADABLE_INPUT',
+    `${file}: the evidence database cannot be read (${firstLine(err)}); the case is damaged: restore the case folder from a backup, or create a new case and import the archives again (case.sqlite still lists them: audit-ws case show)`,
+    { file, reason: 'damaged' },
+    { cause: err },
+  );
+}
+
+/**
+ * Damage found after opening, by a query of the case in `dir`: DuckDB reads a block only when a query needs it
+ * (its checksum error then names no file) and SQLite a page likewise. Such an error becomes the open-time
+ * sentence naming evidence.duckdb or case.sqlite; any other error is returned unchanged.
+ */
+export function explainCaseError(err: unknown, dir: string): unknown {
+  if (err instanceof AuditWsError || !isDamagedDatabase(err)) return err;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('SQLITE_'))
+    return explainSqliteError(err, path.join(dir, CASE_SQLITE));
+  return damagedEvidence(err, dir);
+}
+
+/** Case folders opened by this process, latest last (explainCaseError for a CLI error that reaches the top). */
+const openedCaseDirs = new Set<string>();
+
+/** The case folder this process opened, when it opened exactly one (a CLI command); else undefined. */
+export function onlyOpenedCaseDir(): string | undefined {
+  return openedCaseDirs.size === 1 ? [...openedCaseDirs][0] : undefined;
 }
 
 function firstLine(err: unknown): string {

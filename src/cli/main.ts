@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { isDamagedDatabase, isDiskFull } from '../case/fs-errors.ts';
+import { explainCaseError, onlyOpenedCaseDir } from '../case/store.ts';
 import { AuditWsError } from '../errors.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
 import { commands } from './commands/index.ts';
@@ -31,7 +32,10 @@ export async function runCli(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv);
     return code;
-  } catch (err) {
+  } catch (caught) {
+    // A damaged block found by a query of the one case this command opened: named like damage found on opening.
+    const caseDir = onlyOpenedCaseDir();
+    const err = caseDir === undefined ? caught : explainCaseError(caught, caseDir);
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
         return EXIT_OK;

@@ -22,7 +22,7 @@ export type Jsonified<T> = T extends bigint | Date | Uint8Array
  * - Map: object (keys as strings); Set: array;
  * - objects with toJSON(): whatever toJSON returns, converted in turn;
  * - undefined, functions and symbols: dropped from objects, null in arrays (as JSON.stringify does);
- * - NaN and infinities: null (as JSON.stringify does).
+ * - NaN and infinities: null (as JSON.stringify does); -0: 0 (as JSON.stringify writes it).
  * A cycle is a programming error and throws INTERNAL instead of overflowing the stack.
  */
 export function toPlainJson(value: unknown): JsonValue {
@@ -35,7 +35,8 @@ function convert(value: unknown, ancestors: Set<object>, where: string): JsonVal
     case 'boolean':
       return value;
     case 'number':
-      return Number.isFinite(value) ? value : null;
+      // -0 too: JSON carries it as 0 and structured clone as -0, so both transports get 0.
+      return Number.isFinite(value) ? (value === 0 ? 0 : value) : null;
     case 'bigint':
       return value.toString();
     case 'undefined':

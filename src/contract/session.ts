@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import { resolveInvestigator } from '../case/custody.ts';
+import { explainCaseError } from '../case/store.ts';
 import type { CaseHandle } from '../case/store.ts';
 import { Workspace } from '../case/workspace.ts';
 import { AuditWsError } from '../errors.ts';
@@ -53,6 +54,9 @@ export class CaseSessions {
     entry.users++;
     try {
       return await fn(entry.handle);
+    } catch (err) {
+      // A damaged block or page found by this request's query: named like a damaged file found on opening.
+      throw explainCaseError(err, entry.handle.dir);
     } finally {
       entry.users--;
     }
@@ -70,6 +74,8 @@ export class CaseSessions {
       // New requests are refused from here on; let the ones already running finish first.
       while (entry.users > 0) await new Promise((resolve) => setTimeout(resolve, 20));
       return await fn(entry.handle);
+    } catch (err) {
+      throw explainCaseError(err, entry.handle.dir);
     } finally {
       if (entry.reopen) {
         // Still exclusive while it closes: a request meanwhile is told to wait, never given a closing handle.

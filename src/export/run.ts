@@ -5,10 +5,11 @@
  * a failed export never leaves a file that looks whole.
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { diskError } from '../case/fs-errors.ts';
 import { removeStalePartFiles } from '../case/part-files.ts';
+import { AuditWsError } from '../errors.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
 import { CsvWriter } from './csv.ts';
 import type { CsvValue } from './csv.ts';
@@ -61,6 +62,16 @@ export async function exportCsv(
   options: ExportCsvOptions = {},
 ): Promise<ExportCsvResult> {
   checkParams(exporter, params);
+  // A folder given as the file: refused before anything is written (the rename into place would fail).
+  if (statSync(outFile, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new AuditWsError(
+      'BAD_USAGE',
+      `${outFile} is a folder: give the CSV file's name (e.g. ${path.join(outFile, `${exporter.name}.csv`)})`,
+      {
+        file: outFile,
+      },
+    );
+  }
   // Temporary files an earlier, killed export left in the folder (src/case/part-files.ts).
   removeStalePartFiles(path.dirname(outFile));
   const source = await exporter.open(ctx, params);

@@ -19,6 +19,7 @@ import {
 import path from 'node:path';
 import type { CaseHandle } from '../case/store.ts';
 import { diskError } from '../case/fs-errors.ts';
+import { makeStagingDir, removeStaleStagingDirs } from '../case/part-files.ts';
 import { AuditWsError } from '../errors.ts';
 import type { CsvValue } from '../export/csv.ts';
 import { writeCsvFile } from '../export/run.ts';
@@ -114,8 +115,23 @@ export async function writeReport(
   stopIfCancelled();
   const outDir = path.resolve(options.outDir);
   const existed = existsSync(outDir);
-  mkdirSync(outDir, { recursive: true });
-  const staging = mkdtempSync(path.join(outDir, '.report-'));
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') {
+      throw new AuditWsError(
+        'BAD_USAGE',
+        `${outDir}: is a file or lies inside one, so the report cannot be written there; choose a folder`,
+        { file: outDir },
+        { cause: err },
+      );
+    }
+    throw diskError(err, outDir, 'writing the report (no report file was written)');
+  }
+  // The staging folders of report writers that were killed (their pid is in the name, the process is gone).
+  removeStaleStagingDirs(outDir, 'report');
+  const staging = makeStagingDir(outDir, 'report');
   try {
     await writeReportFiles(data, staging, options.formats, options.pdf);
     stopIfCancelled();
