@@ -238,6 +238,16 @@ export class ParquetRecordSql extends RecordSqlBuilder {
           `CASE WHEN ${c.ref} < 0 OR ${c.ref} <> floor(${c.ref}) THEN ${sqlString(`${m.member}: expected a non-negative integer, found `)} || ${c.ref}::VARCHAR END`,
         );
       }
+      // A FLOAT or DOUBLE column holding infinity or NaN: no JSON number can carry it (the record cannot be
+      // hashed as the producer wrote it), as JSONL's NaN and 1e400 are refused.
+      if (
+        c.cls === 'number' &&
+        /^(FLOAT|DOUBLE)$/i.test(c.type) &&
+        (m.type === 'number' || m.type === 'seq' || m.type === 'time')
+      )
+        out.push(
+          `CASE WHEN isinf(${c.ref}) OR isnan(${c.ref}) THEN ${sqlString(`${m.member}: number `)} || ${c.ref}::VARCHAR || ${sqlString(' cannot be a JSON number (Parquet ')} || ${sqlString(c.type)} || ')' END`,
+        );
       // A 64-bit (or wider) integer column: a value a double holds only rounded, as in JSONL.
       if (
         c.cls === 'integer' &&

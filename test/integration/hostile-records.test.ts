@@ -23,6 +23,7 @@ import { loadKeyFile } from '../../src/verify/crypto/keys.ts';
 import { verifyTimestamp } from '../../src/verify/crypto/timestamp.ts';
 import { verifyArchives } from '../../src/verify/engine.ts';
 import type { VerifyReport } from '../../src/verify/engine.ts';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { importArchives } from '../../src/import/importer.ts';
 import type { ImportResult } from '../../src/import/importer.ts';
 import { count, newCase, removeTempDirs, rows, toParquet } from './import-helpers.ts';
@@ -344,6 +345,41 @@ describe('numbers a typed column would hold rounded, at import', () => {
         'decisions/x.parquet row 3: seq: number 9007199254740993 cannot be stored exactly (beyond 2^53)',
       ]);
       expect(await count(handle, 'decisions')).toBe(2);
+    } finally {
+      await handle.close();
+    }
+  });
+});
+
+describe('Parquet FLOAT and DOUBLE columns holding infinity or NaN', () => {
+  it('are refused by row, naming the member (no JSON number carries them); finite values import', async () => {
+    const dir = join(tmp, `nonfinite-pq-${++n}`);
+    mkdirSync(join(dir, 'decisions'), { recursive: true });
+    const ids = ['p1', 'p2', 'p3', 'p4', 'p5'];
+    writeFileSync(
+      join(dir, 'decisions/x.jsonl'),
+      `${ids.map((id, i) => rec(id, `,"latencyMs":${i + 10.5},"confidence":0.5`)).join('\n')}\n`,
+    );
+    const inst = await DuckDBInstance.create(':memory:');
+    const con = await inst.connect();
+    const src = join(dir, 'decisions/x.jsonl');
+    await con.run(
+      `COPY (SELECT * REPLACE (CASE decisionId WHEN 'p2' THEN 'inf'::DOUBLE WHEN 'p3' THEN '-inf'::DOUBLE WHEN 'p4' THEN 'nan'::DOUBLE ELSE latencyMs END AS latencyMs,
+         CASE decisionId WHEN 'p5' THEN 'nan'::FLOAT ELSE 0.5::FLOAT END AS confidence)
+       FROM read_json('${src}', timestampformat='x')) TO '${join(dir, 'decisions/x.parquet')}' (FORMAT parquet)`,
+    );
+    con.closeSync();
+    rmSync(src);
+    const { handle } = await newCase();
+    try {
+      const result = await importArchives(handle, [dir]);
+      expect(result.rejects.map((r) => `${r.file} row ${r.row}: ${r.reason}`)).toEqual([
+        'decisions/x.parquet row 2: latencyMs: number inf cannot be a JSON number (Parquet DOUBLE)',
+        'decisions/x.parquet row 3: latencyMs: number -inf cannot be a JSON number (Parquet DOUBLE)',
+        'decisions/x.parquet row 4: latencyMs: number nan cannot be a JSON number (Parquet DOUBLE)',
+        'decisions/x.parquet row 5: confidence: number nan cannot be a JSON number (Parquet FLOAT)',
+      ]);
+      expect(await count(handle, 'decisions')).toBe(1);
     } finally {
       await handle.close();
     }
