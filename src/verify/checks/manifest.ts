@@ -1,6 +1,13 @@
 import { readManifest, type ManifestEntry } from '../../archive/manifest.ts';
 import type { ArchiveFile, OpenedArchive } from '../../archive/open.ts';
-import { checksumsOfFile, parseChecksumValue, parseETag, type ChecksumAlgorithm } from '../../archive/s3checksums.ts';
+import { ChecksumPool, checksumPoolMinBytes } from '../../archive/checksum-pool.ts';
+import {
+  checksumsOfFile,
+  parseChecksumValue,
+  parseETag,
+  type ChecksumAlgorithm,
+  type ObjectChecksums,
+} from '../../archive/s3checksums.ts';
 import type { FindingSink } from '../findings.ts';
 import type { ArchiveCheck, VerifyContext } from '../types.ts';
 
@@ -21,12 +28,23 @@ function partSizes(entry: ManifestEntry): number[] | undefined {
   return [...parts].sort((a, b) => a.PartNumber - b.PartNumber).map((p) => p.Size);
 }
 
+/** The algorithms the entry gives a value for (only those are computed: the CRCs cost the most). */
+function wantedOf(entry: ManifestEntry): (ChecksumAlgorithm | 'MD5')[] {
+  const checksum = entry.Checksum ?? {};
+  const wanted: (ChecksumAlgorithm | 'MD5')[] = ALGORITHMS.filter(
+    (alg) => typeof checksum[`Checksum${alg}`] === 'string',
+  );
+  if (entry.ETag !== undefined && parseETag(String(entry.ETag)).checkable) wanted.push('MD5');
+  return wanted;
+}
+
 async function checkObject(
   archive: OpenedArchive,
   entry: ManifestEntry,
   file: ArchiveFile,
   ctx: VerifyContext,
   sink: FindingSink,
+  computed?: Promise<ObjectChecksums>,
 ): Promise<void> {
   const base = { file: file.path, category: 'integrity' as const };
   const id = 'manifest-object';
@@ -42,11 +60,7 @@ async function checkObject(
   }
   const sizes = partSizes(entry);
   const checksum = entry.Checksum ?? {};
-  const wanted: (ChecksumAlgorithm | 'MD5')[] = ALGORITHMS.filter(
-    (alg) => typeof checksum[`Checksum${alg}`] === 'string',
-  );
-  if (entry.ETag !== undefined && parseETag(String(entry.ETag)).checkable) wanted.push('MD5');
-  const sums = await checksumsOfFile(file.absPath, sizes, wanted);
+  const sums = await (computed ?? checksumsOfFile(file.absPath, sizes, wantedOf(entry)));
   const type = checksum.ChecksumType ?? 'FULL_OBJECT';
   let checked = 0;
   for (const alg of ALGORITHMS) {
@@ -195,23 +209,49 @@ export const manifestCheck: ArchiveCheck = {
       const prefix = archive.descriptor?.keyPrefix ?? '';
       const byPath = new Map(archive.files.map((f) => [f.path, f]));
       const listed = new Set<string>();
-      for (const entry of entries) {
-        if (ctx.options.signal?.aborted) return;
+      const fileOf = (entry: ManifestEntry): ArchiveFile | undefined => {
         const key = String(entry.Key ?? '');
-        const path = prefix && key.startsWith(prefix) ? key.slice(prefix.length) : key;
-        listed.add(path);
-        const file = byPath.get(path);
-        if (!file) {
-          sink.add({
-            check: 'manifest-missing',
-            status: 'fail',
-            category: 'completeness',
-            file: path,
-            message: `${path} is listed in the manifest (line ${entry.line}) but is not in the archive.`,
-          });
-          continue;
+        return byPath.get(prefix && key.startsWith(prefix) ? key.slice(prefix.length) : key);
+      };
+      // A large archive's files are summed by a pool of workers, a few files ahead of the checks, which
+      // still run (and report) in manifest order.
+      const bytes = entries.reduce((n, e) => n + (fileOf(e)?.size ?? 0), 0);
+      const pool = bytes >= checksumPoolMinBytes() ? new ChecksumPool() : undefined;
+      const ahead = new Map<number, Promise<ObjectChecksums>>();
+      let queued = 0;
+      const prefetch = (upTo: number): void => {
+        for (; pool && queued < Math.min(upTo, entries.length); queued++) {
+          const file = fileOf(entries[queued]);
+          if (!file) continue;
+          const p = pool.checksums(file.absPath, partSizes(entries[queued]), wantedOf(entries[queued]));
+          p.catch(() => undefined); // awaited, and its error reported, when its turn comes
+          ahead.set(queued, p);
         }
-        await checkObject(archive, entry, file, ctx, sink);
+      };
+      try {
+        for (const [index, entry] of entries.entries()) {
+          if (ctx.options.signal?.aborted) return;
+          prefetch(index + 1 + 2 * (pool?.size ?? 0));
+          const key = String(entry.Key ?? '');
+          const path = prefix && key.startsWith(prefix) ? key.slice(prefix.length) : key;
+          listed.add(path);
+          const file = byPath.get(path);
+          if (!file) {
+            sink.add({
+              check: 'manifest-missing',
+              status: 'fail',
+              category: 'completeness',
+              file: path,
+              message: `${path} is listed in the manifest (line ${entry.line}) but is not in the archive.`,
+            });
+            continue;
+          }
+          const computed = ahead.get(index);
+          ahead.delete(index);
+          await checkObject(archive, entry, file, ctx, sink, computed);
+        }
+      } finally {
+        await pool?.close();
       }
       for (const file of archive.files) {
         if (!COVERED_ROLES.has(file.role) || listed.has(file.path)) continue;
