@@ -22,7 +22,7 @@ function writable(dir: string): void {
 }
 
 describe('verify a case', () => {
-  it('saves each run with parameters and findings, logs it in custody, compares with the previous run, and notices a source file changed since import', async () => {
+  const scenario = async (): Promise<void> => {
     const root = mkdtempSync(join(tmpdir(), 'verify-case-'));
     temps.push(root);
     const archive = join(root, 'archive');
@@ -78,5 +78,19 @@ describe('verify a case', () => {
     } finally {
       await handle.close();
     }
-  });
+  };
+
+  it(
+    'saves each run with parameters and findings, logs it in custody, compares with the previous run, and notices a source file changed since import',
+    scenario,
+  );
+
+  it('does the same with the source files hashed by the checksum pool (as for a large case)', async () => {
+    process.env.AUDIT_WS_CHECKSUM_POOL_MIN_BYTES = '0';
+    try {
+      await scenario();
+    } finally {
+      delete process.env.AUDIT_WS_CHECKSUM_POOL_MIN_BYTES;
+    }
+  }, 60_000);
 });
