@@ -12,7 +12,7 @@ import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
 import { dropNullMembers, sha256Hex } from '../archive/canonical.ts';
 import type { RecordKind } from '../archive/kinds.ts';
 import type { Checkpoint } from '../archive/manifest.ts';
-import { openArchive } from '../archive/open.ts';
+import { archiveFileByPath, openArchive } from '../archive/open.ts';
 import { readCustody } from '../case/custody.ts';
 import type { CustodyEntry } from '../case/custody.ts';
 import { KIND_TABLES } from '../case/evidence-schema.ts';
@@ -69,7 +69,7 @@ async function sourceFileBytes(f: SourceFileRow): Promise<Buffer> {
   if (f.content) return Buffer.from(f.content);
   const archive = await openArchive(f.archive);
   try {
-    const file = archive.files.find((x) => x.path === f.path);
+    const file = archiveFileByPath(archive, f.path);
     if (!file)
       throw new AuditWsError('NOT_FOUND', `${f.archive}: no longer holds ${f.path}, which the case imported`, {
         file: f.path,
