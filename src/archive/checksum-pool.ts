@@ -8,8 +8,36 @@ import { checksumsOfFile, type ChecksumAlgorithm, type ObjectChecksums } from '.
  * AUDIT_WS_CHECKSUM_POOL_MIN_BYTES overrides it (tests run the pool on small archives).
  */
 export function checksumPoolMinBytes(): number {
-  const v = Number(process.env.AUDIT_WS_CHECKSUM_POOL_MIN_BYTES);
-  return Number.isFinite(v) && v >= 0 && process.env.AUDIT_WS_CHECKSUM_POOL_MIN_BYTES !== '' ? v : 256 * 1024 * 1024;
+  const v = process.env.AUDIT_WS_CHECKSUM_POOL_MIN_BYTES;
+  return v && /^\d+$/.test(v) ? Number(v) : 256 * 1024 * 1024;
+}
+
+/**
+ * Results wanted one after another, in order, started up to `window` items ahead of the one taken, so the
+ * pool's workers stay busy while the caller judges each result in turn. `start(i)` gives undefined for an
+ * item with nothing to compute. Take the items in order, each once.
+ */
+export class InOrderAhead<T> {
+  private readonly started = new Map<number, Promise<T>>();
+  private next = 0;
+
+  constructor(
+    private readonly count: number,
+    private readonly window: number,
+    private readonly start: (index: number) => Promise<T> | undefined,
+  ) {}
+
+  take(index: number): Promise<T> | undefined {
+    for (const end = Math.min(index + 1 + this.window, this.count); this.next < end; this.next++) {
+      const p = this.start(this.next);
+      if (!p) continue;
+      p.catch(() => undefined); // its error reaches the caller when the item is taken
+      this.started.set(this.next, p);
+    }
+    const p = this.started.get(index);
+    this.started.delete(index);
+    return p;
+  }
 }
 
 interface Job {

@@ -104,6 +104,18 @@ function boundedMembers(value: unknown, depth: number): number {
   return n;
 }
 
+/** The index of the quote closing the JSON string whose opening quote is at `open` (text.length if none). */
+export function closingQuote(text: string, open: number): number {
+  const n = text.length;
+  let i = open + 1;
+  for (; i < n; i++) {
+    const d = text.charCodeAt(i);
+    if (d === 0x5c) i++;
+    else if (d === 0x22) break;
+  }
+  return i;
+}
+
 const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
@@ -117,12 +129,7 @@ export function inexactNumber(text: string): string | undefined {
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22) {
-      // skip a string
-      for (i++; i < n; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 0x5c) i++;
-        else if (d === 0x22) break;
-      }
+      i = closingQuote(text, i);
       continue;
     }
     if (c !== 0x2d && (c < 0x30 || c > 0x39)) continue;

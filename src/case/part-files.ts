@@ -36,6 +36,11 @@ function processRuns(pid: number): boolean {
  * error, if any).
  */
 export function removeStalePartFiles(dir: string): string[] {
+  return removeStale(dir, PART_FILE, 'file');
+}
+
+/** Removes the entries of `dir` whose name matches `pattern` (group 1: a pid) and whose process is gone. */
+function removeStale(dir: string, pattern: RegExp, type: 'file' | 'dir'): string[] {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -44,12 +49,13 @@ export function removeStalePartFiles(dir: string): string[] {
   }
   const removed: string[] = [];
   for (const name of names) {
-    const m = PART_FILE.exec(name);
+    const m = pattern.exec(name);
     if (!m || processRuns(Number(m[1]))) continue;
     const p = path.join(dir, name);
     try {
-      if (!lstatSync(p).isFile()) continue;
-      rmSync(p, { force: true });
+      const st = lstatSync(p);
+      if (type === 'file' ? !st.isFile() : !st.isDirectory()) continue;
+      rmSync(p, { recursive: type === 'dir', force: true });
       removed.push(name);
     } catch {
       // left for the next writer
@@ -72,27 +78,7 @@ export function makeStagingDir(dir: string, kind: string): string {
  * process, anything else, and a folder that cannot be removed are left as they are.
  */
 export function removeStaleStagingDirs(dir: string, kind: string): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
   // `kind` is a plain word of ours (checked), so it needs no escaping in the pattern.
   if (!/^[a-z]+$/.test(kind)) throw new Error(`staging kind must be a lowercase word, not "${kind}"`);
-  const pattern = new RegExp(`^\\.${kind}-(\\d+)-[A-Za-z0-9]{6}$`);
-  const removed: string[] = [];
-  for (const name of names) {
-    const m = pattern.exec(name);
-    if (!m || processRuns(Number(m[1]))) continue;
-    const p = path.join(dir, name);
-    try {
-      if (!lstatSync(p).isDirectory()) continue;
-      rmSync(p, { recursive: true, force: true });
-      removed.push(name);
-    } catch {
-      // left for the next writer
-    }
-  }
-  return removed;
+  return removeStale(dir, new RegExp(`^\\.${kind}-(\\d+)-[A-Za-z0-9]{6}$`), 'dir');
 }

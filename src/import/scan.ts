@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
-import { MAX_JSON_DEPTH } from '../archive/jsontext.ts';
+import { MAX_JSON_DEPTH, closingQuote } from '../archive/jsontext.ts';
 import { readLines } from '../archive/lines.ts';
 import { AuditWsError } from '../errors.ts';
 import { FAST_PATH_MAX_LINE_BYTES } from './source-sql.ts';
@@ -226,13 +226,8 @@ export function tooDeepAt(text: string): number {
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    if (c === 0x22) {
-      for (i++; i < n; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 0x5c) i++;
-        else if (d === 0x22) break;
-      }
-    } else if (c === 0x7b || c === 0x5b) {
+    if (c === 0x22) i = closingQuote(text, i);
+    else if (c === 0x7b || c === 0x5b) {
       if (++depth > MAX_JSON_DEPTH) return i;
     } else if (c === 0x7d || c === 0x5d) depth--;
   }

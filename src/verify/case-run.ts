@@ -1,8 +1,8 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { isAbsolute, join, resolve } from 'node:path';
-import { ChecksumPool, checksumPoolMinBytes } from '../archive/checksum-pool.ts';
-import { openArchive, type OpenedArchive } from '../archive/open.ts';
+import { ChecksumPool, InOrderAhead, checksumPoolMinBytes } from '../archive/checksum-pool.ts';
+import { archiveFileByPath, openArchive, type OpenedArchive } from '../archive/open.ts';
 import { appendCustody } from '../case/custody.ts';
 import { diskError } from '../case/fs-errors.ts';
 import type { CaseHandle } from '../case/store.ts';
@@ -38,6 +38,11 @@ async function sha256OfFile(path: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
   return h.digest('hex');
+}
+
+async function sha256ByPool(pool: ChecksumPool, path: string): Promise<string> {
+  const sums = await pool.checksums(path, undefined, ['SHA256']);
+  return Buffer.from(sums.fullObject.SHA256, 'base64').toString('hex');
 }
 
 function findingKey(f: Pick<Finding, 'check' | 'status' | 'stream' | 'seq' | 'file'>): string {
@@ -77,33 +82,17 @@ export async function verifyCase(handle: CaseHandle, options: VerifyOptions = {}
         );
       archives.push(await openArchive(abs));
     }
-    // by path: a 10M case has about 105,000 source files, and a search per row was quadratic
-    const filesOf = archives.map((a) => new Map(a.files.map((f) => [f.path, f])));
-    const archiveIndex = new Map(archivePaths.map((p, i) => [p, i]));
-    const located = rows.map((r) => filesOf[archiveIndex.get(r.archive)!].get(r.path));
+    const located = rows.map((r) => archiveFileByPath(archives[archivePaths.indexOf(r.archive)], r.path));
     const bytes = located.reduce((n, f) => n + (f?.size ?? 0), 0);
     // Node hashes on the thread that feeds it: a large case's files are hashed by a pool of workers
     const pool = bytes >= checksumPoolMinBytes() ? new ChecksumPool() : undefined;
-    const sha256Of = async (absPath: string): Promise<string> =>
-      pool
-        ? Buffer.from((await pool.checksums(absPath, undefined, ['SHA256'])).fullObject.SHA256, 'base64').toString(
-            'hex',
-          )
-        : sha256OfFile(absPath);
-    const ahead = new Map<number, Promise<string>>();
-    let queued = 0;
-    const prefetch = (upTo: number): void => {
-      for (; queued < Math.min(upTo, rows.length); queued++) {
-        const file = located[queued];
-        if (!file) continue;
-        const p = sha256Of(file.absPath);
-        p.catch(() => undefined); // awaited in its turn
-        ahead.set(queued, p);
-      }
-    };
+    const ahead = new InOrderAhead(rows.length, 2 * (pool?.size ?? 0), (i) => {
+      const file = located[i];
+      return file && (pool ? sha256ByPool(pool, file.absPath) : sha256OfFile(file.absPath));
+    });
     try {
       for (const [index, r] of rows.entries()) {
-        prefetch(index + 1 + 2 * (pool?.size ?? 0));
+        const hashed = ahead.take(index);
         const file = located[index];
         if (!file) {
           custodyFindings.push({
@@ -115,8 +104,7 @@ export async function verifyCase(handle: CaseHandle, options: VerifyOptions = {}
           });
           continue;
         }
-        const now = await ahead.get(index)!;
-        ahead.delete(index);
+        const now = await hashed!;
         if (now !== r.sha256)
           custodyFindings.push({
             check: 'custody-source',

@@ -1,6 +1,6 @@
 import { readManifest, type ManifestEntry } from '../../archive/manifest.ts';
 import type { ArchiveFile, OpenedArchive } from '../../archive/open.ts';
-import { ChecksumPool, checksumPoolMinBytes } from '../../archive/checksum-pool.ts';
+import { ChecksumPool, InOrderAhead, checksumPoolMinBytes } from '../../archive/checksum-pool.ts';
 import {
   checksumsOfFile,
   parseChecksumValue,
@@ -209,31 +209,25 @@ export const manifestCheck: ArchiveCheck = {
       const prefix = archive.descriptor?.keyPrefix ?? '';
       const byPath = new Map(archive.files.map((f) => [f.path, f]));
       const listed = new Set<string>();
-      const fileOf = (entry: ManifestEntry): ArchiveFile | undefined => {
+      const pathOf = (entry: ManifestEntry): string => {
         const key = String(entry.Key ?? '');
-        return byPath.get(prefix && key.startsWith(prefix) ? key.slice(prefix.length) : key);
+        return prefix && key.startsWith(prefix) ? key.slice(prefix.length) : key;
       };
       // A large archive's files are summed by a pool of workers, a few files ahead of the checks, which
       // still run (and report) in manifest order.
-      const bytes = entries.reduce((n, e) => n + (fileOf(e)?.size ?? 0), 0);
+      const bytes = entries.reduce((n, e) => n + (byPath.get(pathOf(e))?.size ?? 0), 0);
       const pool = bytes >= checksumPoolMinBytes() ? new ChecksumPool() : undefined;
-      const ahead = new Map<number, Promise<ObjectChecksums>>();
-      let queued = 0;
-      const prefetch = (upTo: number): void => {
-        for (; pool && queued < Math.min(upTo, entries.length); queued++) {
-          const file = fileOf(entries[queued]);
-          if (!file) continue;
-          const p = pool.checksums(file.absPath, partSizes(entries[queued]), wantedOf(entries[queued]));
-          p.catch(() => undefined); // awaited, and its error reported, when its turn comes
-          ahead.set(queued, p);
-        }
-      };
+      const ahead = pool
+        ? new InOrderAhead(entries.length, 2 * pool.size, (i) => {
+            const file = byPath.get(pathOf(entries[i]));
+            return file && pool.checksums(file.absPath, partSizes(entries[i]), wantedOf(entries[i]));
+          })
+        : undefined;
       try {
         for (const [index, entry] of entries.entries()) {
           if (ctx.options.signal?.aborted) return;
-          prefetch(index + 1 + 2 * (pool?.size ?? 0));
-          const key = String(entry.Key ?? '');
-          const path = prefix && key.startsWith(prefix) ? key.slice(prefix.length) : key;
+          const computed = ahead?.take(index);
+          const path = pathOf(entry);
           listed.add(path);
           const file = byPath.get(path);
           if (!file) {
@@ -246,8 +240,6 @@ export const manifestCheck: ArchiveCheck = {
             });
             continue;
           }
-          const computed = ahead.get(index);
-          ahead.delete(index);
           await checkObject(archive, entry, file, ctx, sink, computed);
         }
       } finally {
