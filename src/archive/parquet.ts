@@ -221,7 +221,11 @@ function sqlString(s: string): string {
  * Yields the rows of one Parquet file in order. Read failures throw UNREADABLE_INPUT naming the file;
  * a row that cannot be converted is yielded with `error` so the caller decides whether to stop.
  */
-export async function* readParquetRows(absPath: string, displayName: string): AsyncGenerator<ParquetRow> {
+export async function* readParquetRows(
+  absPath: string,
+  displayName: string,
+  maxRows?: number,
+): AsyncGenerator<ParquetRow> {
   let linkDir: string | undefined;
   let path = absPath;
   // DuckDB expands glob characters in file names; read such a file through a plainly named link.
@@ -238,7 +242,10 @@ export async function* readParquetRows(absPath: string, displayName: string): As
       // Insertion order is preserved by default, so the n-th row read is the n-th row of the file.
       // DuckDB renders each row as JSON text (much faster than fetching values one by one into JS);
       // the columns themselves are fetched only for a chunk holding a row that text cannot express.
-      result = await connection.stream(`SELECT to_json(t)::VARCHAR, t.* FROM read_parquet(${sqlString(path)}) t`);
+      const limit = maxRows !== undefined ? ` LIMIT ${Math.max(0, Math.floor(maxRows))}` : '';
+      result = await connection.stream(
+        `SELECT to_json(t)::VARCHAR, t.* FROM read_parquet(${sqlString(path)}) t${limit}`,
+      );
     } catch (err) {
       throw unreadableParquet(displayName, path, err, undefined);
     }

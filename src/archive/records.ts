@@ -32,6 +32,8 @@ export interface ReadRecordsOptions {
   onError?: 'throw' | 'yield';
   /** Longest line accepted, in bytes (default 64 MiB). */
   maxLineBytes?: number;
+  /** Parquet: read at most this many rows (DuckDB then renders only those, not a whole row group). */
+  maxRows?: number;
 }
 
 export function isRecordError(r: RawRecord | RecordError): r is RecordError {
@@ -80,7 +82,7 @@ export async function* readRecords(
     try {
       // loaded on first use, so threads that only parse JSONL lines (scan workers) never load DuckDB
       const { readParquetRows } = await import('./parquet.ts');
-      for await (const r of readParquetRows(file.absPath, file.path)) {
+      for await (const r of readParquetRows(file.absPath, file.path, options.maxRows)) {
         lastRow = r.row;
         if (r.error !== undefined || !r.value) {
           yield fail({ file: file.path, row: r.row, message: r.error ?? 'row cannot be read', error: true });

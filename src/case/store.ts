@@ -25,6 +25,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { RECORD_KINDS } from '../archive/kinds.ts';
 import { AuditWsError } from '../errors.ts';
 import { TOOL_VERSION } from '../version.ts';
+import { removeOrphanCopies } from './source-copies.ts';
 import { appendCustody } from './custody.ts';
 import { diskError, isDamagedDatabase, isDiskFull, isReadOnlyFs, isWritable } from './fs-errors.ts';
 import type { CustodyEntry } from './custody.ts';
@@ -373,6 +374,8 @@ export class CaseHandle {
       await this.duck.run(`DELETE FROM ${EXPLANATIONS_TABLE} WHERE import_id IN (${list})`);
       await this.duck.run('CHECKPOINT');
     }
+    // Copies of source files no finished import names: a crash after they were moved into place.
+    removeOrphanCopies(this.dir, this.sqlite);
     const finishedAt = new Date().toISOString();
     for (const r of running) {
       const who = r.pid

@@ -8,6 +8,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { RECORD_KINDS, type RecordKind } from '../archive/kinds.ts';
 import { KIND_TABLES, memberColumns } from '../case/evidence-schema.ts';
 import type { CaseHandle } from '../case/store.ts';
+import { rawTexts } from '../case/source-copies.ts';
 import { AuditWsError } from '../errors.ts';
 import { annotationsFor } from './annotations.ts';
 import { findingsForRecord } from './case-verification.ts';
@@ -108,14 +109,16 @@ export async function findRecords(handle: CaseHandle, loc: RecordLocator, limit 
   const archiveOf = handle.sqlite.prepare('SELECT archive FROM source_files WHERE id = ?');
   const out: RecordView[] = [];
   for (const kind of RECORD_KINDS) {
-    for (const row of await rowsFor(handle.duck, kind, loc, limit)) {
+    const rows = await rowsFor(handle.duck, kind, loc, limit);
+    const texts = await rawTexts(handle.dir, handle.sqlite, handle.duck, rows);
+    for (const [i, row] of rows.entries()) {
       const target = targetOf(kind, row);
       const view: RecordView = {
         kind,
         target,
         file: String(row.source_file),
         fields: recordFields(kind, row),
-        raw: String(row.raw ?? ''),
+        raw: texts[i],
         annotations: annotationsFor(handle.sqlite, target),
         findings: [],
       };

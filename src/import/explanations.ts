@@ -12,7 +12,7 @@
  * manifest (section 5) and, in a package, on SHA256SUMS (see docs/evidence-package.md).
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { EXPLANATIONS_TABLE } from '../case/evidence-schema.ts';
 
@@ -83,7 +83,8 @@ export async function loadExplanations(
   try {
     for (let i = 0; i < wanted.length; i += READ_AHEAD) {
       const chunk = wanted.slice(i, i + READ_AHEAD);
-      const read = await Promise.all(chunk.map((f) => readFile(f.absPath).catch(() => undefined)));
+      // Synchronous reads: small files, and fs/promises costs about 25x more per file (scan.ts).
+      const read = chunk.map((f) => readSmallFile(f.absPath));
       chunk.forEach((f, j) => {
         const bytes = read[j];
         if (!bytes) {
@@ -110,4 +111,12 @@ export async function loadExplanations(
     appender.closeSync();
   }
   return result;
+}
+
+function readSmallFile(absPath: string): Buffer | undefined {
+  try {
+    return readFileSync(absPath);
+  } catch {
+    return undefined;
+  }
 }

@@ -16,7 +16,7 @@
  *      is written in a transaction that commits right after DuckDB's COMMIT. A crash between the two
  *      leaves the import `running`, and the next writer removes its rows (store.ts).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import type { RecordKind } from '../archive/kinds.ts';
 import type { ArchiveFile } from '../archive/open.ts';
@@ -43,6 +43,7 @@ import type { ImportPlan, PlannedFile } from './planner.ts';
 import { ProgressTracker } from './progress.ts';
 import type { ProgressListener } from './progress.ts';
 import { sqlString } from './record-sql.ts';
+import { SourceCopyWriter, copyFormatOf } from '../case/source-copies.ts';
 import { scanFile } from './scan.ts';
 import type { ScanResult } from './scan.ts';
 
@@ -180,15 +181,26 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
   /** Set when an input is refused while hashing (a gzip bomb): the case is left as it was, the error thrown. */
   let refused: AuditWsError | undefined;
   let explanationNotes: { path: string; reason: string }[] | undefined;
+  /** Copies of the data files being written (source-copies.ts), and the ones this import moved into place. */
+  const copies = new Map<FileState, SourceCopyWriter>();
+  const placedCopies: string[] = [];
+  let committed = false;
 
   try {
     // Hash everything (and count JSONL line facts).
     const dataBytes = states.filter((s) => s.planned.isData).reduce((a, s) => a + s.planned.file.size, 0);
     const allBytes = states.reduce((a, s) => a + s.planned.file.size, 0);
     tracker.plan(states.filter((s) => s.planned.isData).length, allBytes + dataBytes);
+    const tHash = performance.now();
     for (const s of states) {
       const f = s.planned.file;
       tracker.phase('hashing', f.path);
+      // Each data file is copied into the case while it is hashed: the copy keeps its records' text.
+      const copyFormat = s.planned.isData ? copyFormatOf((f as ArchiveFile).format) : undefined;
+      const copy = copyFormat
+        ? new SourceCopyWriter(handle.dir, copyFormat, `import-${importId}-${s.sourceFileId}`)
+        : undefined;
+      if (copy) copies.set(s, copy);
       try {
         s.scan = await scanFile(f.absPath, {
           format: s.planned.isData ? (f as ArchiveFile).format : undefined,
@@ -196,6 +208,7 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
           onBytes: (n) => tracker.addBytes(n),
           displayName: f.path,
           maxLineBytes,
+          ...(copy ? { copy } : {}),
         });
       } catch (err) {
         // A decompression bomb is refused like an unsafe container: as if the import had not started.
@@ -203,6 +216,7 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
         throw err;
       }
     }
+    if (process.env.AUDIT_WS_DEBUG) process.stderr.write(`[import] hashing: ${Math.round(performance.now() - tHash)} ms\n`);
     const expectedRecords = states.reduce(
       (a, s) => a + (s.scan?.facts ? s.scan.facts.lines - s.scan.facts.blankLines : 0),
       0,
@@ -210,6 +224,11 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
     tracker.plan(states.filter((s) => s.planned.isData).length, allBytes + dataBytes, expectedRecords || undefined);
 
     markSkipped(handle, states, !!options.force);
+    for (const [s, copy] of copies) {
+      if (!s.skipped) continue;
+      copy.discard();
+      copies.delete(s);
+    }
 
     // Prepare data files (in batches) outside the transaction.
     await prepareRejectsTable(duck);
@@ -243,7 +262,7 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
       signal: options.signal,
     };
     tracker.phase('loading');
-    const prepared = await prepareBatches(duck, sources, prepareOptions);
+    const prepared = await timedStep('prepare', () => prepareBatches(duck, sources, prepareOptions));
     let batches = prepared.batches;
     const empty = new Set(prepared.empty);
     for (const [sf, why] of prepared.unreadable) (stateOf.get(sf) as FileState).unreadable = why;
@@ -290,10 +309,10 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
             combine,
           );
           // Explanation artefacts are kept with the evidence, in this transaction (explanations.ts).
-          explanationNotes = (await loadExplanations(duck, importId, explanationFilesOf(states))).notKept;
+          explanationNotes = (await timedStep('explanations', () => loadExplanations(duck, importId, explanationFilesOf(states)))).notKept;
           tracker.phase('checking');
-          await noteDuplicateIds(handle, importId, options.maxDuplicateNotes ?? 100_000);
-          await tallyFiles(handle, importId, states);
+          await timedStep('dups', () => noteDuplicateIds(handle, importId, options.maxDuplicateNotes ?? 100_000));
+          await timedStep('tally', () => tallyFiles(handle, importId, states));
           break;
         } catch (err) {
           await duck.run('ROLLBACK');
@@ -350,6 +369,9 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
     tracker.phase('committing');
     const finished = new Date();
     let firstRejects: ImportReject[];
+    // The copies go into place before anything commits: a committed record always has its text.
+    for (const [s, copy] of copies) placedCopies.push(...copy.commit((s.scan as ScanResult).sha256));
+    copies.clear();
     sqlite.exec('BEGIN IMMEDIATE');
     try {
       await timedStep('source files', async () => writeSourceFiles(handle, importId, states));
@@ -366,6 +388,7 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
       await timedStep('DuckDB COMMIT', () => duck.run('COMMIT'));
       inTransaction = false;
       sqlite.exec('COMMIT');
+      committed = true;
     } catch (err) {
       if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
       throw err;
@@ -406,6 +429,10 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
       warnings,
     );
   } finally {
+    if (!committed) {
+      for (const copy of copies.values()) copy.discard();
+      for (const p of placedCopies) rmSync(p, { force: true });
+    }
     // Connection settings and temporary tables of this import go (the connection outlives it).
     await duck.run('RESET disabled_optimizers').catch(() => undefined);
     await dropKeyCensusTables(handle).catch(() => undefined);

@@ -276,7 +276,8 @@ export abstract class RecordSqlBuilder {
     values.set('source_file', perFile(this.ctx.files.map((f) => f.sourceFile)));
     values.set('line', 'line');
     values.set('row', 'row');
-    values.set('raw', 'raw');
+    // The record text lives in the case's copy of its source file (src/case/source-copies.ts), not here.
+    values.set('raw', 'NULL');
     const select = tableColumns(kind).map((c) => {
       const v = values.get(c.name);
       if (v === undefined) throw new Error(`no value for column ${c.name}`);

@@ -16,12 +16,12 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { MAX_JSON_DEPTH, closingQuote } from '../archive/jsontext.ts';
 import { readLines } from '../archive/lines.ts';
 import { AuditWsError } from '../errors.ts';
+import type { SourceCopyWriter } from '../case/source-copies.ts';
 import { FAST_PATH_MAX_LINE_BYTES } from './source-sql.ts';
 
 // The reader's limits for gzip data (src/archive/lines.ts, as for containers): at most 200 bytes out for
@@ -100,10 +100,16 @@ class LineFactCounter {
   private nextBrace = NONE;
   private nextBracket = NONE;
   private chunk: Buffer = Buffer.alloc(0);
+  /** Offset in the (decompressed) file of the current chunk, and of the current line's first byte. */
+  private chunkAt = 0;
+  private lineAt = 0;
   /** Lines (1-based) with more than MAX_JSON_DEPTH opening brackets: the only ones that can nest too deep. */
   readonly bracketHeavy: number[] = [];
   /** More bracket-heavy lines than bracketHeavy keeps: then every line is measured. */
   bracketHeavyOverflow = false;
+
+  /** `onLine(start, end)`: each line's text is bytes [start, end) of the file, as the archive reader cuts it. */
+  constructor(private readonly onLine?: (start: number, end: number) => void) {}
 
   push(chunk: Buffer): void {
     const f = this.facts;
@@ -128,6 +134,8 @@ class LineFactCounter {
       f.lines++;
       const bytes = this.lineBytes - (crBefore ? 1 : 0);
       if (bytes > f.longestLineBytes) f.longestLineBytes = bytes;
+      if (this.onLine) this.lineEnds(this.chunkAt + nl - (crBefore ? 1 : 0));
+      this.lineAt = this.chunkAt + nl + 1;
       if (this.blankSoFar) f.blankLines++;
       this.lineBytes = 0;
       this.blankSoFar = true;
@@ -135,6 +143,13 @@ class LineFactCounter {
     }
     this.addSegment(chunk, start, chunk.length);
     if (chunk.length > 0) this.prevWasCr = chunk[chunk.length - 1] === 0x0d;
+    this.chunkAt += chunk.length;
+  }
+
+  /** Reports the line that started at lineAt (the reader drops a first line's byte order mark). */
+  private lineEnds(end: number): void {
+    const start = this.lineAt === 0 && this.facts.bom ? Math.min(3, end) : this.lineAt;
+    this.onLine?.(start, Math.max(start, end));
   }
 
   finish(): LineFacts {
@@ -145,6 +160,7 @@ class LineFactCounter {
       if (this.lineBytes > f.longestLineBytes) f.longestLineBytes = this.lineBytes;
       if (this.blankSoFar) f.blankLines++;
       if (this.prevWasCr) f.strayCr++; // a file ending in \r: DuckDB would end the line there
+      if (this.onLine) this.lineEnds(this.chunkAt - (this.prevWasCr ? 1 : 0));
     }
     if (this.utf8Tail.length > 0) f.utf8 = false;
     return f;
@@ -250,9 +266,14 @@ export interface ScanOptions {
   displayName: string;
   /** Longest line the import accepts (longer ones are rejected as such, not measured for depth). */
   maxLineBytes?: number;
+  /** Receives the data file's copy for the case (source-copies.ts): its bytes (decompressed) and lines. */
+  copy?: SourceCopyWriter;
 }
 
-/** Files up to this size are read whole (one system call) rather than streamed: archives hold thousands of small ones. */
+/**
+ * Files up to this size are read whole and synchronously rather than streamed: archives hold thousands of
+ * small ones, and fs/promises took 0.29 ms a file against 0.012 ms (10,504 explanations: 3.0 s against 0.13 s).
+ */
 const SMALL_FILE_BYTES = 4 * 1024 * 1024;
 
 /**
@@ -263,7 +284,7 @@ export async function scanFile(absPath: string, options: ScanOptions): Promise<S
   if (options.format === undefined) {
     let size: number;
     try {
-      size = (await stat(absPath)).size;
+      size = statSync(absPath).size;
     } catch (err) {
       throw new AuditWsError('UNREADABLE_INPUT', `${options.displayName}: cannot be read (${(err as Error).message})`, {
         file: options.displayName,
@@ -273,7 +294,7 @@ export async function scanFile(absPath: string, options: ScanOptions): Promise<S
       if (options.signal?.aborted) throw new AuditWsError('CANCELLED', 'import cancelled');
       let bytes: Buffer;
       try {
-        bytes = await readFile(absPath);
+        bytes = readFileSync(absPath);
       } catch (err) {
         throw new AuditWsError(
           'UNREADABLE_INPUT',
@@ -289,7 +310,11 @@ export async function scanFile(absPath: string, options: ScanOptions): Promise<S
   }
   const hash = createHash('sha256');
   let size = 0;
-  const counter = options.format === 'jsonl' || options.format === 'jsonl.gz' ? new LineFactCounter() : undefined;
+  const copy = options.copy;
+  const counter =
+    options.format === 'jsonl' || options.format === 'jsonl.gz'
+      ? new LineFactCounter(copy ? (start, end) => copy.line(start, end) : undefined)
+      : undefined;
   const gunzip = options.format === 'jsonl.gz' ? createGunzip() : undefined;
   let gzipError: string | undefined;
   let bomb: AuditWsError | undefined;
@@ -311,6 +336,7 @@ export async function scanFile(absPath: string, options: ScanOptions): Promise<S
         return;
       }
       counter.push(c);
+      copy?.data(c);
     });
     gunzipDone = new Promise<void>((resolve) => {
       gunzip.on('end', () => resolve());
@@ -342,7 +368,10 @@ export async function scanFile(absPath: string, options: ScanOptions): Promise<S
       size += chunk.length;
       if (gunzip) {
         if (!gzipError && !gunzip.write(chunk)) await drained(gunzip);
-      } else counter?.push(chunk);
+      } else {
+        counter?.push(chunk);
+        copy?.data(chunk);
+      }
       options.onBytes?.(chunk.length);
     }
   } catch (err) {

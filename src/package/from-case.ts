@@ -16,6 +16,7 @@ import { archiveFileByPath, openArchive } from '../archive/open.ts';
 import { readCustody } from '../case/custody.ts';
 import type { CustodyEntry } from '../case/custody.ts';
 import { KIND_TABLES } from '../case/evidence-schema.ts';
+import { rawTexts } from '../case/source-copies.ts';
 import type { CaseHandle } from '../case/store.ts';
 import { AuditWsError } from '../errors.ts';
 import { readExplanation } from '../query/explanations.ts';
@@ -149,7 +150,10 @@ async function selectRecords(handle: CaseHandle, kind: RecordKind, ids: string[]
     { ids: listValue(ids) },
     { ids: LIST(VARCHAR) },
   );
-  return r.getRowObjectsJS() as unknown as RecordRow[];
+  const rows = r.getRowObjectsJS() as unknown as RecordRow[];
+  const texts = await rawTexts(handle.dir, handle.sqlite, handle.duck, rows);
+  rows.forEach((row, i) => (row.raw = texts[i]));
+  return rows;
 }
 
 /** The record's text as the source held it: the JSONL line, or for a Parquet row its canonical JSON (with `hash`). */

@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -191,6 +192,8 @@ export interface CaseSnapshot {
   custody: { seq: number; action: string; hash: string }[];
   annotations: number;
   evidence: Record<string, unknown>;
+  /** The case's copies of source files (sources/): name, size and SHA-256 of each, part files included. */
+  sources: string[];
 }
 
 /**
@@ -200,7 +203,7 @@ export interface CaseSnapshot {
  */
 export async function snapshotCase(caseDir: string): Promise<CaseSnapshot> {
   const db = new Database(path.join(caseDir, 'case.sqlite'), { readonly: true, fileMustExist: true });
-  let snap: Omit<CaseSnapshot, 'evidence'>;
+  let snap: Omit<CaseSnapshot, 'evidence' | 'sources'>;
   try {
     const all = (sql: string) => db.prepare(sql).all();
     const one = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
@@ -221,7 +224,7 @@ export async function snapshotCase(caseDir: string): Promise<CaseSnapshot> {
   try {
     for (const t of ['decisions', 'lifecycle_events', 'reviews', 'outcomes']) {
       const r = await handle.duck.runAndReadAll(
-        `SELECT count(*)::BIGINT AS n, min(import_id) AS lo, max(import_id) AS hi, sum(hash(raw::VARCHAR))::VARCHAR AS digest FROM ${t}`,
+        `SELECT count(*)::BIGINT AS n, min(import_id) AS lo, max(import_id) AS hi, sum(hash(t))::VARCHAR AS digest FROM ${t} t`,
       );
       const [n, lo, hi, digest] = r.getRowsJS()[0];
       evidence[t] = { n: Number(n), lo: lo === null ? null : Number(lo), hi: hi === null ? null : Number(hi), digest };
@@ -229,7 +232,19 @@ export async function snapshotCase(caseDir: string): Promise<CaseSnapshot> {
   } finally {
     await handle.close();
   }
-  return { ...snap, evidence };
+  return { ...snap, evidence, sources: sourceCopies(caseDir) };
+}
+
+function sourceCopies(caseDir: string): string[] {
+  const dir = path.join(caseDir, 'sources');
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .sort()
+    .map((name) => {
+      const bytes = fs.readFileSync(path.join(dir, name));
+      return `${name} ${bytes.length} ${createHash('sha256').update(bytes).digest('hex')}`;
+    });
 }
 
 /** `audit-ws custody --case NAME --verify` through the CLI; returns its result (status 0: intact). */

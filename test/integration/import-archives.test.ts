@@ -21,6 +21,7 @@ import {
   newCase,
   removeTempDirs,
   rows,
+  rowsWithRaw,
   tableCounts,
   tempDir,
   toParquet,
@@ -69,9 +70,9 @@ describe('import of the example archive', () => {
         const table = { decision: 'decisions', lifecycle: 'lifecycle_events', review: 'reviews', outcome: 'outcomes' }[
           file.kind!
         ];
-        const stored = await rows(
+        const stored = await rowsWithRaw(
           handle,
-          `SELECT line, raw, seq, hash FROM ${table} WHERE source_file = '${file.path}' ORDER BY line`,
+          `SELECT line, row, source_file_id, seq, hash FROM ${table} WHERE source_file = '${file.path}' ORDER BY line`,
         );
         const read: { line?: number; text?: string; value: Record<string, unknown> }[] = [];
         for await (const r of readRecords(archive, file)) if (!isRecordError(r)) read.push(r);
@@ -220,7 +221,7 @@ describe('import of the example archive', () => {
       unverifiable: null,
       timestamp_text: '2026-03-02T00:47:46.098Z',
     });
-    const [raw] = await rows(handle, `SELECT raw FROM decisions WHERE seq = 0`);
+    const [raw] = await rowsWithRaw(handle, `SELECT source_file_id, line, row FROM decisions WHERE seq = 0`);
     expect(JSON.parse(String(raw.raw))).toMatchObject({ decisionId: 'd-00000000', seq: 0, confidence: 0.6299 });
     await handle.close();
 
@@ -404,9 +405,9 @@ describe('Parquet files whose nested columns differ', () => {
     const result = await importArchives(handle, [dir]);
     expect(result.status).toBe('done');
     expect(result.rejectsTotal).toBe(0);
-    const got = await rows(
+    const got = await rowsWithRaw(
       handle,
-      `SELECT decision_id, input_features::VARCHAR AS f, raw, row FROM decisions ORDER BY decision_id`,
+      `SELECT decision_id, input_features::VARCHAR AS f, source_file_id, line, row FROM decisions ORDER BY decision_id`,
     );
     // a and b are read together: b's struct gains a's field as null (the hash rule drops null members).
     expect(got.map((r) => [r.decision_id, JSON.parse(String(r.f)), r.row])).toEqual([

@@ -12,6 +12,7 @@ import {
   newCase,
   removeTempDirs,
   rows,
+  rowsWithRaw,
   tableCounts,
   tempDir,
   toParquet,
@@ -93,7 +94,8 @@ describe('bad input', () => {
     ]);
     expect(reasons(result)).toEqual(['4: line is not valid UTF-8']);
     // The raw text is the line without its line end (and without the BOM), as the archive reader gives it.
-    expect(await rows(handle, `SELECT raw FROM decisions WHERE decision_id = 'a'`)).toEqual([{ raw: good('a') }]);
+    const stored = await rowsWithRaw(handle, `SELECT source_file_id, line, row FROM decisions WHERE decision_id = 'a'`);
+    expect(stored.map((r) => r.raw)).toEqual([good('a')]);
     await handle.close();
   });
 

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { rawTexts } from '../../src/case/source-copies.ts';
 import type { CaseHandle } from '../../src/case/store.ts';
 import { Workspace } from '../../src/case/workspace.ts';
 
@@ -36,6 +37,16 @@ export async function rows(handle: CaseHandle, sql: string): Promise<Record<stri
   return r
     .getRowObjectsJS()
     .map((o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])));
+}
+
+/**
+ * Rows of a query over an evidence table with `raw` set to each record's text, read as the app reads it
+ * (src/case/source-copies.ts). The query must select source_file_id, line and row.
+ */
+export async function rowsWithRaw(handle: CaseHandle, sql: string): Promise<Record<string, unknown>[]> {
+  const got = await rows(handle, sql);
+  const texts = await rawTexts(handle.dir, handle.sqlite, handle.duck, got);
+  return got.map((r, i) => ({ ...r, raw: texts[i] }));
 }
 
 export async function count(handle: CaseHandle, table: string, where = 'true'): Promise<number> {

@@ -36,7 +36,7 @@ async function contents(handle: CaseHandle): Promise<unknown> {
   const evidence: Record<string, string> = {};
   for (const t of ['decisions', 'lifecycle_events', 'reviews', 'outcomes']) {
     const r = await handle.duck.runAndReadAll(
-      `SELECT count(*)::VARCHAR || ' ' || coalesce(sum(hash(raw::VARCHAR)), 0)::VARCHAR FROM ${t}`,
+      `SELECT count(*)::VARCHAR || ' ' || coalesce(sum(hash(t)), 0)::VARCHAR FROM ${t} t`,
     );
     evidence[t] = String(r.getRowsJS()[0][0]);
   }
