@@ -128,9 +128,13 @@ export class SourceCopyWriter {
   private close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.flushLines();
-    closeSync(this.dataFd);
-    if (this.linesFd !== undefined) closeSync(this.linesFd);
+    // The descriptors are closed even when the last write fails: an unlinked file keeps its space while open.
+    try {
+      this.flushLines();
+    } finally {
+      closeSync(this.dataFd);
+      if (this.linesFd !== undefined) closeSync(this.linesFd);
+    }
   }
 
   /**
@@ -299,7 +303,8 @@ function jsonlLines(caseDir: string, source: SourceOf, lines: readonly number[])
       const entry = readExactly(indexFd as number, ENTRY_BYTES, at);
       const start = entry.readDoubleLE(0);
       const end = entry.readDoubleLE(8);
-      if (!(start >= 0 && end >= start && end <= dataBytes)) throw missingCopy(source, `has a damaged index at line ${line}`);
+      if (!(start >= 0 && end >= start && end <= dataBytes))
+        throw missingCopy(source, `has a damaged index at line ${line}`);
       return readExactly(dataFd, end - start, start).toString('utf8');
     });
   } finally {

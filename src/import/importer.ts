@@ -185,6 +185,12 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
   const copies = new Map<FileState, SourceCopyWriter>();
   const placedCopies: string[] = [];
   let committed = false;
+  // Before a failure is recorded: a full disk may be full of these copies.
+  const dropCopies = (): void => {
+    for (const copy of copies.values()) copy.discard();
+    copies.clear();
+    for (const p of placedCopies.splice(0)) rmSync(p, { force: true });
+  };
 
   try {
     // Hash everything (and count JSONL line facts).
@@ -216,7 +222,8 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
         throw err;
       }
     }
-    if (process.env.AUDIT_WS_DEBUG) process.stderr.write(`[import] hashing: ${Math.round(performance.now() - tHash)} ms\n`);
+    if (process.env.AUDIT_WS_DEBUG)
+      process.stderr.write(`[import] hashing: ${Math.round(performance.now() - tHash)} ms\n`);
     const expectedRecords = states.reduce(
       (a, s) => a + (s.scan?.facts ? s.scan.facts.lines - s.scan.facts.blankLines : 0),
       0,
@@ -309,7 +316,9 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
             combine,
           );
           // Explanation artefacts are kept with the evidence, in this transaction (explanations.ts).
-          explanationNotes = (await timedStep('explanations', () => loadExplanations(duck, importId, explanationFilesOf(states)))).notKept;
+          explanationNotes = (
+            await timedStep('explanations', () => loadExplanations(duck, importId, explanationFilesOf(states)))
+          ).notKept;
           tracker.phase('checking');
           await timedStep('dups', () => noteDuplicateIds(handle, importId, options.maxDuplicateNotes ?? 100_000));
           await timedStep('tally', () => tallyFiles(handle, importId, states));
@@ -359,6 +368,7 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
       const first = await firstReject(handle);
       const error = `strict import: ${counts.rejected} record(s) rejected and ${counts.noted} problem(s) noted (first: ${first}); nothing was imported`;
       // The rejects are copied while DuckDB still holds them, then everything is rolled back.
+      dropCopies();
       const result = await finishFailed(handle, plan, importId, started, 'failed', error, states, counts, warnings);
       await duck.run('ROLLBACK');
       inTransaction = false;
@@ -407,6 +417,7 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
       warnings,
     };
   } catch (err) {
+    dropCopies();
     if (inTransaction) await duck.run('ROLLBACK').catch(() => undefined);
     if (refused && err === refused) {
       // Nothing but the `running` row was written yet (evidence, source files, custody come later).
@@ -429,10 +440,7 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
       warnings,
     );
   } finally {
-    if (!committed) {
-      for (const copy of copies.values()) copy.discard();
-      for (const p of placedCopies) rmSync(p, { force: true });
-    }
+    if (!committed) dropCopies();
     // Connection settings and temporary tables of this import go (the connection outlives it).
     await duck.run('RESET disabled_optimizers').catch(() => undefined);
     await dropKeyCensusTables(handle).catch(() => undefined);

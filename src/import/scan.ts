@@ -318,6 +318,7 @@ export async function scanFile(absPath: string, options: ScanOptions): Promise<S
   const gunzip = options.format === 'jsonl.gz' ? createGunzip() : undefined;
   let gzipError: string | undefined;
   let bomb: AuditWsError | undefined;
+  let copyFailed: unknown;
   let gunzipDone: Promise<void> | undefined;
   if (gunzip && counter) {
     let produced = 0;
@@ -335,8 +336,13 @@ export async function scanFile(absPath: string, options: ScanOptions): Promise<S
         gunzip.destroy();
         return;
       }
-      counter.push(c);
-      copy?.data(c);
+      try {
+        counter.push(c);
+        copy?.data(c);
+      } catch (err) {
+        copyFailed = err; // the case's disk (full?): stops like a bomb, thrown below
+        gunzip.destroy();
+      }
     });
     gunzipDone = new Promise<void>((resolve) => {
       gunzip.on('end', () => resolve());
@@ -363,7 +369,7 @@ export async function scanFile(absPath: string, options: ScanOptions): Promise<S
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       if (options.signal?.aborted) throw new AuditWsError('CANCELLED', 'import cancelled');
-      if (bomb) break;
+      if (bomb || copyFailed) break;
       hash.update(chunk);
       size += chunk.length;
       if (gunzip) {
@@ -377,7 +383,8 @@ export async function scanFile(absPath: string, options: ScanOptions): Promise<S
   } catch (err) {
     stream.destroy();
     gunzip?.destroy();
-    if (err instanceof AuditWsError) throw err;
+    // A failed write of the case's copy is the case's disk, not the source: said as such by the caller.
+    if (err instanceof AuditWsError || (err as NodeJS.ErrnoException).syscall === 'write') throw err;
     throw new AuditWsError('UNREADABLE_INPUT', `${options.displayName}: cannot be read (${(err as Error).message})`, {
       file: options.displayName,
     });
@@ -386,9 +393,9 @@ export async function scanFile(absPath: string, options: ScanOptions): Promise<S
     if (!gzipError && !bomb) gunzip.end();
     await gunzipDone;
   }
-  if (bomb) {
+  if (bomb || copyFailed) {
     stream.destroy();
-    throw bomb;
+    throw bomb ?? copyFailed;
   }
   const result: ScanResult = { sha256: hash.digest('hex'), size };
   if (counter) {

@@ -110,6 +110,7 @@ describe('a full disk', () => {
       expect(after.evidence).toEqual(before.evidence);
       expect(after.verificationRuns).toEqual(before.verificationRuns);
       expect(after.sourceFiles).toBe(before.sourceFiles);
+      expect(after.sources).toEqual(before.sources);
       // The attempt is recorded when there was room to record it, as failed, and nothing else changed.
       expect(after.imports.slice(0, before.imports.length)).toEqual(before.imports);
       for (const i of after.imports.slice(before.imports.length))

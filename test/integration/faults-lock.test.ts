@@ -40,7 +40,7 @@ beforeAll(async () => {
     await h.close();
   }
   caseDir = new Workspace(ws).locate(CASE);
-  big = bigFile(tempDir('audit-ws-faults-lock-big-'), 60_000);
+  big = bigFile(tempDir('audit-ws-faults-lock-big-'), 250_000);
 }, 120_000);
 
 afterAll(removeTempDirs);
