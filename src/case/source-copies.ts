@@ -23,6 +23,7 @@
  * removes any that no finished import names (a crash between the two).
  */
 import {
+  constants as fsConstants,
   chmodSync,
   closeSync,
   existsSync,
@@ -35,6 +36,7 @@ import {
   rmSync,
   writeSync,
 } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -79,36 +81,54 @@ function writeAll(fd: number, bytes: Uint8Array): void {
 }
 
 /**
- * Writes the copy of one data file, and for JSONL its line index, while the import's scan reads it.
- * Nothing is in place until `commit`; `discard` (or a crash, then the next writer) removes the parts.
+ * Makes the copy of one data file and, for JSONL, its line index. A file as stored is copied whole by the
+ * kernel (`copyFrom`, on libuv's threads, ahead of the scan, which then reads the copy: what is hashed,
+ * loaded and kept are the same bytes); a .jsonl.gz is written decompressed by the scan (`data`). The scan
+ * gives the lines (`line`). Nothing is in place until `commit`; `discard` (or a crash, then the next
+ * writer) removes the parts.
  */
 export class SourceCopyWriter {
-  private readonly dataPart: string;
+  /** Where the copy is: its part file until `commit`, then its place under the SHA-256. */
+  path: string;
   private readonly linesPart?: string;
-  private dataFd: number;
+  private dataFd?: number;
   private linesFd?: number;
   private readonly entries = new Float64Array(2 * 8192);
   private entryCount = 0;
   private closed = false;
+  private copying?: Promise<unknown>;
 
   constructor(
     private readonly caseDir: string,
     readonly format: CopyFormat,
     tag: string,
+    /** 'stream': the bytes come through `data` (a decompressed .jsonl.gz); 'whole': through `copyFrom`. */
+    readonly mode: 'stream' | 'whole',
   ) {
     const dir = path.join(caseDir, SOURCES_DIR);
     mkdirSync(dir, { recursive: true });
-    this.dataPart = partFileOf(path.join(dir, `${tag}.${format}`));
-    this.dataFd = openSync(this.dataPart, 'w');
+    this.path = partFileOf(path.join(dir, `${tag}.${format}`));
+    if (mode === 'stream') this.dataFd = openSync(this.path, 'w');
     if (format === 'jsonl') {
       this.linesPart = partFileOf(path.join(dir, `${tag}.lines`));
       this.linesFd = openSync(this.linesPart, 'w');
     }
   }
 
-  /** The next bytes of the copy (for a .jsonl.gz, decompressed). */
+  /** Starts the kernel's copy of the file as stored; `copied` says when it is done. */
+  copyFrom(source: string): void {
+    // A clone where the file system can (Btrfs, XFS, APFS): no bytes written; else the kernel copies.
+    this.copying = copyFile(source, this.path, fsConstants.COPYFILE_FICLONE);
+    this.copying.catch(() => undefined); // awaited (and reported) through copied()
+  }
+
+  copied(): Promise<unknown> {
+    return this.copying ?? Promise.resolve();
+  }
+
+  /** The next bytes of a streamed copy. */
   data(chunk: Uint8Array): void {
-    writeAll(this.dataFd, chunk);
+    if (this.dataFd !== undefined) writeAll(this.dataFd, chunk);
   }
 
   /** The next line: its text is bytes [start, end) of the copy. */
@@ -132,7 +152,7 @@ export class SourceCopyWriter {
     try {
       this.flushLines();
     } finally {
-      closeSync(this.dataFd);
+      if (this.dataFd !== undefined) closeSync(this.dataFd);
       if (this.linesFd !== undefined) closeSync(this.linesFd);
     }
   }
@@ -141,11 +161,13 @@ export class SourceCopyWriter {
    * Moves the copy into place under the source's SHA-256, read-only. Returns the paths it created: none
    * when the case already held this copy (the parts are then removed).
    */
-  commit(sha256: string): string[] {
+  async commit(sha256: string): Promise<string[]> {
+    await this.copied();
     this.close();
     const final = copyPaths(this.caseDir, sha256, this.format);
     if (existsSync(final.data) && (!final.lines || existsSync(final.lines))) {
-      this.discard();
+      await this.discard();
+      this.path = final.data;
       return [];
     }
     const created: string[] = [];
@@ -155,19 +177,22 @@ export class SourceCopyWriter {
       renameSync(this.linesPart, final.lines);
       created.push(final.lines);
     }
-    chmodSync(this.dataPart, 0o444);
-    renameSync(this.dataPart, final.data);
+    chmodSync(this.path, 0o444);
+    renameSync(this.path, final.data);
+    this.path = final.data;
     created.push(final.data);
     return created;
   }
 
-  discard(): void {
+  /** Removes the parts (after a copy still running has ended, so that it cannot leave one behind). */
+  async discard(): Promise<void> {
+    await this.copied().catch(() => undefined);
     try {
       this.close();
     } catch {
       // closing a descriptor of a part that is removed anyway
     }
-    rmSync(this.dataPart, { force: true });
+    rmSync(this.path, { force: true });
     if (this.linesPart) rmSync(this.linesPart, { force: true });
   }
 }

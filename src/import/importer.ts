@@ -125,6 +125,8 @@ interface FileState {
   unreadable?: string;
   /** How its lines were read. */
   read?: string;
+  /** The case's copy of a data file (source-copies.ts), in place: DuckDB loads from it. */
+  copy?: string;
   load?: { records: number; rejected: number; streams: { stream: string; kind: RecordKind; records: number }[] };
 }
 
@@ -186,9 +188,10 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
   const placedCopies: string[] = [];
   let committed = false;
   // Before a failure is recorded: a full disk may be full of these copies.
-  const dropCopies = (): void => {
-    for (const copy of copies.values()) copy.discard();
+  const dropCopies = async (): Promise<void> => {
+    const pending = [...copies.values()];
     copies.clear();
+    await Promise.all(pending.map((c) => c.discard().catch(() => undefined)));
     for (const p of placedCopies.splice(0)) rmSync(p, { force: true });
   };
 
@@ -197,18 +200,26 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
     const dataBytes = states.filter((s) => s.planned.isData).reduce((a, s) => a + s.planned.file.size, 0);
     const allBytes = states.reduce((a, s) => a + s.planned.file.size, 0);
     tracker.plan(states.filter((s) => s.planned.isData).length, allBytes + dataBytes);
-    const tHash = performance.now();
+    const hashingStarted = performance.now();
+    // Every data file is copied into the case (source-copies.ts: the copy keeps its records' text). A file
+    // as stored is copied by the kernel, all queued at once on libuv's threads, and the scan then reads the
+    // copy, so what is hashed, loaded and kept are the same bytes; a .jsonl.gz is decompressed by the scan.
+    for (const s of states) {
+      const f = s.planned.file as ArchiveFile;
+      const copyFormat = s.planned.isData ? copyFormatOf(f.format) : undefined;
+      if (!copyFormat) continue;
+      const tag = `import-${importId}-${s.sourceFileId}`;
+      const copy = new SourceCopyWriter(handle.dir, copyFormat, tag, f.format === 'jsonl.gz' ? 'stream' : 'whole');
+      if (copy.mode === 'whole') copy.copyFrom(f.absPath);
+      copies.set(s, copy);
+    }
     for (const s of states) {
       const f = s.planned.file;
       tracker.phase('hashing', f.path);
-      // Each data file is copied into the case while it is hashed: the copy keeps its records' text.
-      const copyFormat = s.planned.isData ? copyFormatOf((f as ArchiveFile).format) : undefined;
-      const copy = copyFormat
-        ? new SourceCopyWriter(handle.dir, copyFormat, `import-${importId}-${s.sourceFileId}`)
-        : undefined;
-      if (copy) copies.set(s, copy);
+      const copy = copies.get(s);
       try {
-        s.scan = await scanFile(f.absPath, {
+        if (copy?.mode === 'whole') await copied(copy, f.path);
+        s.scan = await scanFile(copy?.mode === 'whole' ? copy.path : f.absPath, {
           format: s.planned.isData ? (f as ArchiveFile).format : undefined,
           signal: options.signal,
           onBytes: (n) => tracker.addBytes(n),
@@ -223,7 +234,7 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
       }
     }
     if (process.env.AUDIT_WS_DEBUG)
-      process.stderr.write(`[import] hashing: ${Math.round(performance.now() - tHash)} ms\n`);
+      process.stderr.write(`[import] copying and hashing: ${Math.round(performance.now() - hashingStarted)} ms\n`);
     const expectedRecords = states.reduce(
       (a, s) => a + (s.scan?.facts ? s.scan.facts.lines - s.scan.facts.blankLines : 0),
       0,
@@ -231,10 +242,12 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
     tracker.plan(states.filter((s) => s.planned.isData).length, allBytes + dataBytes, expectedRecords || undefined);
 
     markSkipped(handle, states, !!options.force);
+    // The copies go into place now, and DuckDB loads from them; a failure takes them out again (dropCopies).
     for (const [s, copy] of copies) {
-      if (!s.skipped) continue;
-      copy.discard();
       copies.delete(s);
+      if (s.skipped) await copy.discard();
+      else placedCopies.push(...(await copy.commit((s.scan as ScanResult).sha256)));
+      s.copy = copy.path;
     }
 
     // Prepare data files (in batches) outside the transaction.
@@ -249,7 +262,7 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
       const file = s.planned.file as ArchiveFile;
       const rules = streamRules(s.planned.archive, file);
       const sf: SourceFile = {
-        file,
+        file: loadedFrom(file, s),
         scan: s.scan as ScanResult,
         archiveIndex: plan.archives.indexOf(s.planned.archive),
         declaredStreams: rules.declaredStreams,
@@ -368,7 +381,7 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
       const first = await firstReject(handle);
       const error = `strict import: ${counts.rejected} record(s) rejected and ${counts.noted} problem(s) noted (first: ${first}); nothing was imported`;
       // The rejects are copied while DuckDB still holds them, then everything is rolled back.
-      dropCopies();
+      await dropCopies();
       const result = await finishFailed(handle, plan, importId, started, 'failed', error, states, counts, warnings);
       await duck.run('ROLLBACK');
       inTransaction = false;
@@ -379,9 +392,6 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
     tracker.phase('committing');
     const finished = new Date();
     let firstRejects: ImportReject[];
-    // The copies go into place before anything commits: a committed record always has its text.
-    for (const [s, copy] of copies) placedCopies.push(...copy.commit((s.scan as ScanResult).sha256));
-    copies.clear();
     sqlite.exec('BEGIN IMMEDIATE');
     try {
       await timedStep('source files', async () => writeSourceFiles(handle, importId, states));
@@ -417,7 +427,7 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
       warnings,
     };
   } catch (err) {
-    dropCopies();
+    await dropCopies();
     if (inTransaction) await duck.run('ROLLBACK').catch(() => undefined);
     if (refused && err === refused) {
       // Nothing but the `running` row was written yet (evidence, source files, custody come later).
@@ -440,10 +450,34 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
       warnings,
     );
   } finally {
-    if (!committed) dropCopies();
+    if (!committed) await dropCopies();
     // Connection settings and temporary tables of this import go (the connection outlives it).
     await duck.run('RESET disabled_optimizers').catch(() => undefined);
     await dropKeyCensusTables(handle).catch(() => undefined);
+  }
+}
+
+/**
+ * The file DuckDB reads for a data file: the case's copy (the same bytes, decompressed for a .jsonl.gz).
+ * A .jsonl.gz whose stream is damaged is read as stored, where the reader reports how far it got.
+ */
+function loadedFrom(file: ArchiveFile, s: FileState): ArchiveFile {
+  if (!s.copy) return file;
+  if (file.format !== 'jsonl.gz') return { ...file, absPath: s.copy };
+  return s.scan?.facts?.gzipError ? file : { ...file, absPath: s.copy, format: 'jsonl' };
+}
+
+/** Waits for the kernel's copy of a data file; a failure to read the source names it. */
+async function copied(copy: SourceCopyWriter, displayName: string): Promise<void> {
+  try {
+    await copy.copied();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // The case's disk (full, read-only) is said by the caller, naming the case folder.
+    if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS' || code === 'EIO') throw err;
+    throw new AuditWsError('UNREADABLE_INPUT', `${displayName}: cannot be read (${errorMessage(err)})`, {
+      file: displayName,
+    });
   }
 }
 
