@@ -142,6 +142,14 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    description: "the SHA-256 of the case's copy of each data file (sources/; a .jsonl.gz decompressed)",
+    up(db) {
+      // NULL for files imported before the copies (their record text is in evidence.duckdb's raw column).
+      db.exec('ALTER TABLE source_files ADD COLUMN copy_sha256 TEXT;');
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -36,6 +36,7 @@ import {
   rmSync,
   writeSync,
 } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
 import { copyFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -97,6 +98,8 @@ export class SourceCopyWriter {
   private entryCount = 0;
   private closed = false;
   private copying?: Promise<unknown>;
+  /** SHA-256 of a streamed copy's bytes (a whole copy's is the scan's, which reads the copy). */
+  private readonly streamHash?: Hash;
 
   constructor(
     private readonly caseDir: string,
@@ -108,7 +111,10 @@ export class SourceCopyWriter {
     const dir = path.join(caseDir, SOURCES_DIR);
     mkdirSync(dir, { recursive: true });
     this.path = partFileOf(path.join(dir, `${tag}.${format}`));
-    if (mode === 'stream') this.dataFd = openSync(this.path, 'w');
+    if (mode === 'stream') {
+      this.dataFd = openSync(this.path, 'w');
+      this.streamHash = createHash('sha256');
+    }
     if (format === 'jsonl') {
       this.linesPart = partFileOf(path.join(dir, `${tag}.lines`));
       this.linesFd = openSync(this.linesPart, 'w');
@@ -128,7 +134,14 @@ export class SourceCopyWriter {
 
   /** The next bytes of a streamed copy. */
   data(chunk: Uint8Array): void {
-    if (this.dataFd !== undefined) writeAll(this.dataFd, chunk);
+    if (this.dataFd === undefined) return;
+    writeAll(this.dataFd, chunk);
+    this.streamHash?.update(chunk);
+  }
+
+  /** The SHA-256 of the bytes a streamed copy received (call once, when the scan is done). */
+  streamedSha256(): string | undefined {
+    return this.streamHash?.digest('hex');
   }
 
   /** The next line: its text is bytes [start, end) of the copy. */

@@ -127,6 +127,8 @@ interface FileState {
   read?: string;
   /** The case's copy of a data file (source-copies.ts), in place: DuckDB loads from it. */
   copy?: string;
+  /** Its SHA-256 (the file's own, or of a .jsonl.gz decompressed). */
+  copySha256?: string;
   load?: { records: number; rejected: number; streams: { stream: string; kind: RecordKind; records: number }[] };
 }
 
@@ -245,8 +247,13 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
     // The copies go into place now, and DuckDB loads from them; a failure takes them out again (dropCopies).
     for (const [s, copy] of copies) {
       copies.delete(s);
-      if (s.skipped) await copy.discard();
-      else placedCopies.push(...(await copy.commit((s.scan as ScanResult).sha256)));
+      const sha256 = (s.scan as ScanResult).sha256;
+      if (s.skipped) {
+        await copy.discard();
+        continue;
+      }
+      s.copySha256 = copy.mode === 'stream' ? copy.streamedSha256() : sha256;
+      placedCopies.push(...(await copy.commit(sha256)));
       s.copy = copy.path;
     }
 
@@ -700,8 +707,8 @@ const KEEP_CONTENT_ROLES = new Set([
 
 function writeSourceFiles(handle: CaseHandle, importId: number, states: FileState[]): void {
   const insert = handle.sqlite.prepare(`INSERT INTO source_files
-    (id, import_id, archive, container, path, sha256, size, role, format, kind, stream, records, rejected, skipped, content)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    (id, import_id, archive, container, path, sha256, size, role, format, kind, stream, records, rejected, skipped, content, copy_sha256)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   for (const s of states) {
     const f = s.planned.file;
     const a = f as Partial<ArchiveFile>;
@@ -730,6 +737,7 @@ function writeSourceFiles(handle: CaseHandle, importId: number, states: FileStat
       s.planned.isData ? (s.load?.rejected ?? (s.unreadable ? 1 : 0)) : null,
       s.skipped ?? s.unreadable ?? null,
       content,
+      s.copySha256 ?? null,
     );
   }
 }

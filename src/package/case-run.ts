@@ -19,6 +19,7 @@ import { TOOL_VERSION } from '../version.ts';
 import { TrustStore } from '../verify/crypto/keys.ts';
 import type { Finding, StreamVerdict } from '../verify/findings.ts';
 import { SUMS_FILE } from './format.ts';
+import { checkSourceCopies } from '../verify/source-copies-check.ts';
 import { verifyEvidencePackage } from './verify.ts';
 import type { PackageVerifyOptions, PackageVerifyReport } from './verify.ts';
 
@@ -244,5 +245,6 @@ export async function reverifyPackageCase(
     report.verdict = 'tampered';
     report.reason = `${f.message} ${report.reason}`;
   } else report.checks.push({ id: 'custody-source', pass: 1, fail: 0, warn: 0, unverifiable: 0 });
+  await checkSourceCopies(handle, report);
   return savePackageRun(handle, report, { ...options, startedAt, packageFile: kept, packageSha256: now });
 }

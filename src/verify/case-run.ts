@@ -10,6 +10,7 @@ import { AuditWsError } from '../errors.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { verifyArchives, type VerifyReport } from './engine.ts';
 import type { Finding } from './findings.ts';
+import { checkSourceCopies } from './source-copies-check.ts';
 import { trustStoreFor } from './trust.ts';
 import type { VerifyOptions } from './types.ts';
 
@@ -135,6 +136,7 @@ export async function verifyCase(handle: CaseHandle, options: VerifyOptions = {}
     warn: 0,
     unverifiable: 0,
   });
+  await checkSourceCopies(handle, report);
 
   const previous = db
     .prepare('SELECT id, summary FROM verification_runs WHERE status = ? ORDER BY id DESC LIMIT 1')

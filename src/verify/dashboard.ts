@@ -17,6 +17,7 @@ import { verifyCase as verifyCaseRun } from './case-run.ts';
 import { reverifyPackageCase } from '../package/case-run.ts';
 import type { VerifyReport } from './engine.ts';
 import { archiveChecks, recordChecks } from './checks/index.ts';
+import { COPY_CHECK_ID, COPY_CHECK_TITLE } from './source-copies-check.ts';
 import { RETENTION_POLICIES, type RetentionPolicyName, type VerifyProgress } from './types.ts';
 import type {
   DashboardJson,
@@ -337,6 +338,7 @@ const CHECK_TITLES = new Map<string, string>([
   ...PACKAGE_CHECK_TITLES,
   ...[...recordChecks, ...archiveChecks].map((c): [string, string] => [c.id, (c as { title?: string }).title ?? c.id]),
   ['custody-source', 'Source files unchanged since import (custody record)'],
+  [COPY_CHECK_ID, COPY_CHECK_TITLE],
 ]);
 
 const MANIFEST_CHECK = /^(manifest|object-lock|retention)/;

@@ -10,7 +10,18 @@ import { SOURCES_DIR, copyPaths, rawTexts } from '../../src/case/source-copies.t
 import { CaseHandle } from '../../src/case/store.ts';
 import { findRecords } from '../../src/contract/records.ts';
 import { importArchives } from '../../src/import/importer.ts';
-import { newCase, removeTempDirs, rows, rowsWithRaw, tempDir, toParquet } from './import-helpers.ts';
+import { COPY_CHECK_ID } from '../../src/verify/source-copies-check.ts';
+import { verifyCase } from '../../src/verify/case-run.ts';
+import {
+  EXAMPLE,
+  copyExample,
+  newCase,
+  removeTempDirs,
+  rows,
+  rowsWithRaw,
+  tempDir,
+  toParquet,
+} from './import-helpers.ts';
 
 afterEach(removeTempDirs);
 
@@ -175,6 +186,51 @@ describe('record text in copies of the source files', () => {
       await handle.duck.run(`UPDATE decisions SET raw = '{"decisionId":"m1","old":true}'`);
       const [row] = await rows(handle, 'SELECT source_file_id, line, row, raw FROM decisions');
       expect(await rawTexts(handle.dir, handle.sqlite, handle.duck, [row])).toEqual(['{"decisionId":"m1","old":true}']);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('case verification re-hashes the copies: an edited copy is tampering, a missing one leaves the case incomplete', async () => {
+    const archive = copyExample();
+    const { handle } = await newCase();
+    try {
+      expect((await importArchives(handle, [archive])).status).toBe('done');
+      const trust = {
+        trustKeys: [path.join(EXAMPLE, 'keys/checkpoint-signing.pub.pem')],
+        trustTsa: [path.join(EXAMPLE, 'keys/tsa-root.pem')],
+      };
+      const first = await verifyCase(handle, trust);
+      expect(first.report.verdict).toBe('intact');
+      const copies = first.report.checks.find((c) => c.id === COPY_CHECK_ID);
+      expect(copies).toMatchObject({ pass: 9, fail: 0 }); // one per data file of the example
+
+      // Someone edits the text the drawer shows, inside the case folder; the archive itself is untouched.
+      const sha = (
+        handle.sqlite
+          .prepare(
+            "SELECT sha256 FROM source_files WHERE role = 'data' AND path LIKE 'decisions/%' ORDER BY id LIMIT 1",
+          )
+          .get() as { sha256: string }
+      ).sha256;
+      const copy = copyPaths(handle.dir, sha, 'jsonl').data;
+      fs.chmodSync(copy, 0o644);
+      fs.writeFileSync(copy, fs.readFileSync(copy, 'utf8').replace('"confidence":0.6299', '"confidence":0.9299'));
+      const second = await verifyCase(handle, trust);
+      expect(second.report.verdict).toBe('tampered');
+      const found = second.report.findings.filter((f) => f.check === COPY_CHECK_ID);
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatchObject({ category: 'integrity', expected: sha });
+      expect(found[0].message).toMatch(/copy of decisions\/.*changed since it was imported/);
+      // The archive is as imported: nothing else fails.
+      expect(second.report.findings.filter((f) => f.check !== COPY_CHECK_ID)).toEqual([]);
+
+      fs.rmSync(copy);
+      const third = await verifyCase(handle, trust);
+      expect(third.report.verdict).toBe('incomplete');
+      expect(third.report.findings.filter((f) => f.check === COPY_CHECK_ID)[0]).toMatchObject({
+        category: 'completeness',
+      });
     } finally {
       await handle.close();
     }

@@ -45,7 +45,7 @@ describe('case.sqlite migrations', () => {
       expect(schemaVersion(db)).toBe(from);
       if (from >= 1) {
         db.prepare(
-          "INSERT INTO case_info VALUES (1, 'Old case', 'old-case', NULL, '2026-01-01T00:00:00Z', 'alice', '0.0.1')",
+          "INSERT INTO case_info (id, name, slug, description, created_at, created_by, tool_version) VALUES (1, 'Old case', 'old-case', NULL, '2026-01-01T00:00:00Z', 'alice', '0.0.1')",
         ).run();
         db.prepare(
           "INSERT INTO imports (started_at, status, actor, inputs, options) VALUES ('2026-01-01T00:00:00Z', 'done', 'alice', '[]', '{}')",
@@ -82,7 +82,7 @@ describe('schema version 3: read-only cases', () => {
       "INSERT INTO case_info VALUES (1, 'Old case', 'old-case', NULL, '2026-01-01T00:00:00Z', 'alice', '0.0.1')",
     ).run();
     expect(readCaseInfo(db, '/cases/old-case').readOnly).toBeUndefined();
-    expect(migrate(db)).toEqual([3]);
+    expect(migrate(db)).toEqual([3, 4]);
     const info = readCaseInfo(db, '/cases/old-case');
     expect(info.name).toBe('Old case');
     expect(info.readOnly).toBeUndefined();
@@ -114,13 +114,15 @@ describe('schema version 3: read-only cases', () => {
     await made.close();
     // Back to what version 2 wrote: no read-only columns.
     const db = new Database(path.join(caseDir, 'case.sqlite'));
-    db.exec('ALTER TABLE case_info DROP COLUMN read_only; ALTER TABLE case_info DROP COLUMN origin');
+    db.exec(
+      'ALTER TABLE case_info DROP COLUMN read_only; ALTER TABLE case_info DROP COLUMN origin; ALTER TABLE source_files DROP COLUMN copy_sha256',
+    );
     db.prepare('DELETE FROM schema_version WHERE version >= 3').run();
     db.close();
 
     const reader = await CaseHandle.open(caseDir, { mode: 'read' });
     try {
-      expect(reader.notices.join(' ')).toMatch(/schema version 2; opening the case for writing upgrades it to 3/);
+      expect(reader.notices.join(' ')).toMatch(/schema version 2; opening the case for writing upgrades it to 4/);
       expect(reader.info().readOnly).toBeUndefined();
     } finally {
       await reader.close();
