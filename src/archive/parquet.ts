@@ -17,9 +17,9 @@ import {
   DuckDBStructValue,
   DuckDBTypeId,
 } from '@duckdb/node-api';
-import type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import { AuditWsError } from '../errors.ts';
-import { parseStrictJson } from './jsontext.ts';
+import { MAX_JSON_DEPTH, parseStrictJson } from './jsontext.ts';
 
 export interface ParquetRow {
   /** 1-based row number in the file. */
@@ -238,6 +238,16 @@ export async function* readParquetRows(
   let row = 0;
   try {
     let result;
+    let tooDeep: string | undefined;
+    try {
+      tooDeep = await parquetTooDeep(connection, path);
+    } catch (err) {
+      throw unreadableParquet(displayName, path, err, undefined);
+    }
+    if (tooDeep)
+      throw new AuditWsError('UNREADABLE_INPUT', `${displayName}: not a readable Parquet file (${tooDeep})`, {
+        file: displayName,
+      });
     try {
       // Insertion order is preserved by default, so the n-th row read is the n-th row of the file.
       // DuckDB renders each row as JSON text (much faster than fetching values one by one into JS);
@@ -292,6 +302,44 @@ export async function* readParquetRows(
     connection.closeSync();
     if (linkDir) await rm(linkDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The deepest a Parquet schema may nest (elements below the root on one path). DuckDB keeps definition
+ * levels in a byte: a deeper schema fails inside DuckDB with an internal error that invalidates the whole
+ * database (the case, or the reader's instance) until restarted. It is also the reader's limit for JSON,
+ * MAX_JSON_DEPTH levels for a record (the record, then at most 255 levels inside it).
+ */
+export const MAX_PARQUET_SCHEMA_DEPTH = 255;
+
+/**
+ * Depth of a Parquet file's schema, read with `parquet_schema` (the footer only: it does not make DuckDB
+ * build column readers, which is what fails on a schema too deep). Throws what DuckDB throws for a file
+ * it cannot read.
+ */
+export async function parquetSchemaDepth(connection: DuckDBConnection, path: string): Promise<number> {
+  const rows = (
+    await connection.runAndReadAll(`SELECT coalesce(num_children, 0)::BIGINT FROM parquet_schema(${sqlString(path)})`)
+  ).getRowsJS();
+  // Elements come depth first, each with its number of children: a stack of children still to come.
+  const pending: number[] = [];
+  let deepest = 0;
+  for (const [children] of rows) {
+    while (pending.length > 0 && pending[pending.length - 1] === 0) pending.pop();
+    if (pending.length > 0) pending[pending.length - 1]--;
+    const depth = pending.length; // the root is at depth 0
+    if (depth > deepest) deepest = depth;
+    if (Number(children) > 0) pending.push(Number(children));
+  }
+  return deepest;
+}
+
+/** Why a Parquet file cannot be read, when its schema nests too deep; else undefined. */
+export async function parquetTooDeep(connection: DuckDBConnection, path: string): Promise<string | undefined> {
+  const depth = await parquetSchemaDepth(connection, path);
+  return depth > MAX_PARQUET_SCHEMA_DEPTH
+    ? `its schema nests ${depth} levels deep, more than the ${MAX_PARQUET_SCHEMA_DEPTH} that can be read: a record may nest at most ${MAX_JSON_DEPTH} levels`
+    : undefined;
 }
 
 function unreadableParquet(

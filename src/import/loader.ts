@@ -18,6 +18,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ArchiveFile } from '../archive/open.ts';
 import { RECORD_KINDS } from '../archive/kinds.ts';
+import { parquetTooDeep } from '../archive/parquet.ts';
 import type { RecordKind } from '../archive/kinds.ts';
 import { readLines } from '../archive/lines.ts';
 import { KIND_TABLES } from '../case/evidence-schema.ts';
@@ -333,6 +334,12 @@ export async function prepareBatches(
       let columns: { name: string; type: string }[];
       let rows: number;
       try {
+        // Before DuckDB reads the schema for a query: one nested too deep would invalidate the case's database.
+        const tooDeep = await parquetTooDeep(duck, p);
+        if (tooDeep) {
+          unreadable.set(sf, `not a readable Parquet file (${tooDeep})`);
+          continue;
+        }
         const described = await duck.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlString(p)})`);
         columns = described
           .getRowObjectsJS()
