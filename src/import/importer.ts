@@ -203,24 +203,37 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
     const allBytes = states.reduce((a, s) => a + s.planned.file.size, 0);
     tracker.plan(states.filter((s) => s.planned.isData).length, allBytes + dataBytes);
     const hashingStarted = performance.now();
+    let copyWaitMs = 0;
     // Every data file is copied into the case (source-copies.ts: the copy keeps its records' text). A file
-    // as stored is copied by the kernel, all queued at once on libuv's threads, and the scan then reads the
-    // copy, so what is hashed, loaded and kept are the same bytes; a .jsonl.gz is decompressed by the scan.
+    // as stored is copied by the kernel and the scan then reads the copy, so what is hashed, loaded and kept
+    // are the same bytes; a .jsonl.gz is decompressed by the scan. One copy runs ahead of the scan: the copy
+    // and the scan's reads share libuv's four threads, and with every copy queued at once the scan's reads
+    // waited behind all of them (1M decisions: 7.3 s against 1.2 s for the scan alone).
     for (const s of states) {
       const f = s.planned.file as ArchiveFile;
       const copyFormat = s.planned.isData ? copyFormatOf(f.format) : undefined;
       if (!copyFormat) continue;
       const tag = `import-${importId}-${s.sourceFileId}`;
-      const copy = new SourceCopyWriter(handle.dir, copyFormat, tag, f.format === 'jsonl.gz' ? 'stream' : 'whole');
-      if (copy.mode === 'whole') copy.copyFrom(f.absPath);
-      copies.set(s, copy);
+      copies.set(s, new SourceCopyWriter(handle.dir, copyFormat, tag, f.format === 'jsonl.gz' ? 'stream' : 'whole'));
     }
+    const wholeCopies = states.filter((s) => copies.get(s)?.mode === 'whole');
+    let nextCopy = 0;
+    const startCopiesUpTo = (s: FileState | undefined): void => {
+      const upTo = s === undefined ? -1 : wholeCopies.indexOf(s);
+      for (; nextCopy < wholeCopies.length && nextCopy <= upTo + 1; nextCopy++) {
+        const t = wholeCopies[nextCopy];
+        (copies.get(t) as SourceCopyWriter).copyFrom(t.planned.file.absPath);
+      }
+    };
     for (const s of states) {
       const f = s.planned.file;
       tracker.phase('hashing', f.path);
       const copy = copies.get(s);
+      if (copy?.mode === 'whole') startCopiesUpTo(s);
       try {
+        const waitStart = performance.now();
         if (copy?.mode === 'whole') await copied(copy, f.path);
+        copyWaitMs += performance.now() - waitStart;
         s.scan = await scanFile(copy?.mode === 'whole' ? copy.path : f.absPath, {
           format: s.planned.isData ? (f as ArchiveFile).format : undefined,
           signal: options.signal,
@@ -236,7 +249,9 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
       }
     }
     if (process.env.AUDIT_WS_DEBUG)
-      process.stderr.write(`[import] copying and hashing: ${Math.round(performance.now() - hashingStarted)} ms\n`);
+      process.stderr.write(
+        `[import] copying and hashing: ${Math.round(performance.now() - hashingStarted)} ms (${Math.round(copyWaitMs)} ms waiting for copies)\n`,
+      );
     const expectedRecords = states.reduce(
       (a, s) => a + (s.scan?.facts ? s.scan.facts.lines - s.scan.facts.blankLines : 0),
       0,

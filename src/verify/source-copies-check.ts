@@ -12,7 +12,7 @@ import type { CaseHandle } from '../case/store.ts';
 import type { Finding, StreamVerdict } from './findings.ts';
 
 export const COPY_CHECK_ID = 'custody-copy';
-export const COPY_CHECK_TITLE = 'Copies of the data files in the case unchanged since import (the record text shown)';
+export const COPY_CHECK_TITLE = 'Copies of the data files kept in the case unchanged';
 
 interface CopyRow {
   path: string;
