@@ -1,14 +1,13 @@
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ChecksumPool, InOrderAhead, checksumPoolMinBytes } from '../archive/checksum-pool.ts';
 import { archiveFileByPath, openArchive, type OpenedArchive } from '../archive/open.ts';
-import { checksumsOfFile, type ChecksumAlgorithm, type ObjectChecksums } from '../archive/s3checksums.ts';
 import { appendCustody } from '../case/custody.ts';
 import { diskError } from '../case/fs-errors.ts';
 import type { CaseHandle } from '../case/store.ts';
 import { AuditWsError } from '../errors.ts';
 import { TOOL_VERSION } from '../version.ts';
-import { manifestChecksumWants } from './checks/manifest.ts';
 import { verifyArchives, type VerifyReport } from './engine.ts';
 import type { Finding } from './findings.ts';
 import { checkSourceCopies } from './source-copies-check.ts';
@@ -34,6 +33,17 @@ interface SourceFileRow {
   path: string;
   sha256: string;
   role: string;
+}
+
+async function sha256OfFile(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+async function sha256ByPool(pool: ChecksumPool, path: string): Promise<string> {
+  const sums = await pool.checksums(path, undefined, ['SHA256']);
+  return Buffer.from(sums.fullObject.SHA256, 'base64').toString('hex');
 }
 
 function findingKey(f: Pick<Finding, 'check' | 'status' | 'stream' | 'seq' | 'file'>): string {
@@ -77,23 +87,9 @@ export async function verifyCase(handle: CaseHandle, options: VerifyOptions = {}
     const bytes = located.reduce((n, f) => n + (f?.size ?? 0), 0);
     // Node hashes on the thread that feeds it: a large case's files are hashed by a pool of workers
     const pool = bytes >= checksumPoolMinBytes() ? new ChecksumPool() : undefined;
-    // The same read computes what the manifest check needs of each file (its algorithms and parts), handed
-    // over to verifyArchives: at 10M decisions each read of the 13.4 GB archive took 60 to 75 s.
-    const wants = await Promise.all(archives.map((a) => manifestChecksumWants(a)));
-    const given = new Map<string, Promise<ObjectChecksums>>();
     const ahead = new InOrderAhead(rows.length, 2 * (pool?.size ?? 0), (i) => {
       const file = located[i];
-      if (!file) return undefined;
-      const want = wants[archivePaths.indexOf(rows[i].archive)].get(rows[i].path);
-      const algorithms = [...new Set<ChecksumAlgorithm | 'MD5'>(['SHA256', ...(want?.algorithms ?? [])])];
-      const sums = pool
-        ? pool.checksums(file.absPath, want?.partSizes, algorithms)
-        : checksumsOfFile(file.absPath, want?.partSizes, algorithms);
-      if (want) {
-        sums.catch(() => undefined); // the manifest check reads the file again and reports why
-        given.set(file.absPath, sums);
-      }
-      return sums.then((s) => Buffer.from(s.fullObject.SHA256, 'base64').toString('hex'));
+      return file && (pool ? sha256ByPool(pool, file.absPath) : sha256OfFile(file.absPath));
     });
     try {
       for (const [index, r] of rows.entries()) {
@@ -124,7 +120,7 @@ export async function verifyCase(handle: CaseHandle, options: VerifyOptions = {}
     } finally {
       await pool?.close();
     }
-    report = await verifyArchives(archives, { ...options, checksums: given });
+    report = await verifyArchives(archives, options);
   } finally {
     for (const a of archives) await a.close();
   }

@@ -1,4 +1,3 @@
-import type { ObjectChecksums } from '../archive/s3checksums.ts';
 import type { ArchiveFile, CheckpointFiles, OpenedArchive } from '../archive/open.ts';
 import type { Checkpoint } from '../archive/manifest.ts';
 import type { RecordKind } from '../archive/kinds.ts';
@@ -35,12 +34,6 @@ export interface VerifyOptions {
   chunkBytes?: number;
   onProgress?: (p: VerifyProgress) => void;
   signal?: AbortSignal;
-  /**
-   * Checksums already being computed for archive files, by absolute path (case verification's custody
-   * pass computes what the manifest check needs in the same read: manifestChecksumWants). The manifest
-   * check uses one when it covers the entry, else reads the file itself.
-   */
-  checksums?: ReadonlyMap<string, Promise<ObjectChecksums>>;
 }
 
 export interface VerifyProgress {

@@ -38,39 +38,6 @@ function wantedOf(entry: ManifestEntry): (ChecksumAlgorithm | 'MD5')[] {
   return wanted;
 }
 
-/** What the manifest check will compute for each archive file it lists: its part sizes and algorithms. */
-export interface ChecksumWant {
-  partSizes?: number[];
-  algorithms: (ChecksumAlgorithm | 'MD5')[];
-}
-
-/**
- * The checksums the manifest check needs, by archive path: a caller that reads the files anyway (case
- * verification re-hashes every source file for its custody record) computes them in the same read and
- * hands them over as `VerifyOptions.checksums`, so the archive is read once for both.
- */
-export async function manifestChecksumWants(archive: OpenedArchive): Promise<Map<string, ChecksumWant>> {
-  const out = new Map<string, ChecksumWant>();
-  const entries = await readManifest(archive).catch(() => undefined);
-  if (!entries) return out;
-  const prefix = archive.descriptor?.keyPrefix ?? '';
-  for (const entry of entries) {
-    const key = String(entry.Key ?? '');
-    const path = prefix && key.startsWith(prefix) ? key.slice(prefix.length) : key;
-    const sizes = partSizes(entry);
-    out.set(path, { ...(sizes ? { partSizes: sizes } : {}), algorithms: wantedOf(entry) });
-  }
-  return out;
-}
-
-/** Whether checksums computed earlier answer what an entry asks (same parts, every algorithm). */
-function covers(sums: ObjectChecksums, entry: ManifestEntry): boolean {
-  const sizes = partSizes(entry);
-  if ((sums.parts?.length ?? 0) !== (sizes?.length ?? 0)) return false;
-  if (sizes && sums.parts && sizes.some((n, i) => sums.parts?.[i].size !== n)) return false;
-  return wantedOf(entry).every((alg) => (alg === 'MD5' ? sums.md5 !== '' : sums.fullObject[alg] !== undefined));
-}
-
 async function checkObject(
   archive: OpenedArchive,
   entry: ManifestEntry,
@@ -93,10 +60,7 @@ async function checkObject(
   }
   const sizes = partSizes(entry);
   const checksum = entry.Checksum ?? {};
-  const given = ctx.options.checksums?.get(file.absPath);
-  let sums = given ? await given.catch(() => undefined) : undefined;
-  if (sums && !covers(sums, entry)) sums = undefined;
-  sums ??= await (computed ?? checksumsOfFile(file.absPath, sizes, wantedOf(entry)));
+  const sums = await (computed ?? checksumsOfFile(file.absPath, sizes, wantedOf(entry)));
   const type = checksum.ChecksumType ?? 'FULL_OBJECT';
   let checked = 0;
   for (const alg of ALGORITHMS) {
@@ -251,17 +215,12 @@ export const manifestCheck: ArchiveCheck = {
       };
       // A large archive's files are summed by a pool of workers, a few files ahead of the checks, which
       // still run (and report) in manifest order.
-      const given = ctx.options.checksums;
-      const bytes = entries.reduce((n, e) => {
-        const f = byPath.get(pathOf(e));
-        return n + (f && !given?.has(f.absPath) ? f.size : 0);
-      }, 0);
+      const bytes = entries.reduce((n, e) => n + (byPath.get(pathOf(e))?.size ?? 0), 0);
       const pool = bytes >= checksumPoolMinBytes() ? new ChecksumPool() : undefined;
       const ahead = pool
         ? new InOrderAhead(entries.length, 2 * pool.size, (i) => {
             const file = byPath.get(pathOf(entries[i]));
-            if (!file || given?.has(file.absPath)) return undefined;
-            return pool.checksums(file.absPath, partSizes(entries[i]), wantedOf(entries[i]));
+            return file && pool.checksums(file.absPath, partSizes(entries[i]), wantedOf(entries[i]));
           })
         : undefined;
       try {
