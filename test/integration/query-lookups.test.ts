@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DECISION_FACTS, FACT_MODELS, FACT_VALUES } from '../../src/query/facts.ts';
 import { fairness } from '../../src/query/fairness.ts';
 import type { FairnessParams } from '../../src/query/fairness.ts';
-import { LINKS_TABLE, buildLookups } from '../../src/query/lookups.ts';
+import { LINKS_TABLE, buildLookups, parseByteSize } from '../../src/query/lookups.ts';
 import { KEPT_EVALUATION_SEGMENTS, KEPT_LIFECYCLE_MODELS, KEPT_VERSION_SEGMENTS } from '../../src/query/model-state.ts';
 import { queryContext } from '../../src/query/context.ts';
 import { search } from '../../src/query/search.ts';
@@ -28,6 +28,23 @@ afterAll(async () => {
 });
 
 const bare = (tc: TestCase) => ({ ...tc.ctx, lookups: new Set<string>() });
+
+describe('building the lookup tables', () => {
+  it("runs its sorts under three quarters of the case's memory limit and restores the limit after", async () => {
+    const duck = demo.handle.duck;
+    const limit = async () =>
+      String((await duck.runAndReadAll("SELECT current_setting('memory_limit')")).getRowsJS()[0][0]);
+    const before = await limit();
+    await buildLookups(duck);
+    expect(await limit()).toBe(before);
+    expect(parseByteSize('953.6 MiB')).toBeCloseTo(953.6 * 1024 ** 2, 0);
+    expect(parseByteSize('1.0 GiB')).toBe(1024 ** 3);
+    expect(parseByteSize('1GB')).toBe(1e9);
+    expect(parseByteSize('512 bytes')).toBe(512);
+    expect(parseByteSize('953.6 MiB', true)).toBeCloseTo(953.65 * 1024 ** 2, 0);
+    expect(() => parseByteSize('lots')).toThrow(/not a size/);
+  });
+});
 
 describe('timelines read through the decision links equal timelines read key by key', () => {
   it('the links, segments and facts are built and fresh', () => {
