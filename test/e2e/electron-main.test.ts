@@ -47,6 +47,14 @@ let result: Record<string, unknown> & {
   ipcFromApp: { ok: boolean; result?: { mode: string; workspace: string } };
   ipcFromElsewhere: { ok: boolean; message?: string };
   ipcMalformed: { ok: boolean; code?: string };
+  ipcFuzz: {
+    calls: number;
+    refused: number;
+    answered: number;
+    thrown: unknown[];
+    badShape: unknown[];
+    foreignAnswered: unknown[];
+  };
   index: { status: number; csp: string; body: string };
   windows: Record<string, Answer> & {
     firstTitle: string;
@@ -151,6 +159,17 @@ describe('Electron main process, as built by Forge', () => {
   it("answers each window's requests on that window only, never app-wide", () => {
     expect(result.globalIpcHandlers).toEqual([]);
     expect(result.windowIpcHandlers).toEqual(['contract', 'open-case']);
+  });
+
+  it("refuses every fuzzed request that is not from the window's own app page, and answers each with one plain reply", () => {
+    const f = result.ipcFuzz;
+    expect(f.thrown).toEqual([]);
+    expect(f.badShape).toEqual([]);
+    expect(f.foreignAnswered).toEqual([]);
+    expect(f.calls).toBeGreaterThanOrEqual(150 * 3 * 2);
+    // Every forged sender was refused (150 payloads x 2 channels each); the app page got answers too.
+    expect(f.refused).toBeGreaterThanOrEqual(150 * 2 * 2);
+    expect(f.answered).toBeGreaterThan(0);
   });
 
   it('answers contract requests from the app only', () => {

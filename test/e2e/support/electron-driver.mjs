@@ -125,5 +125,66 @@ result.report = {
   printedFileGone: recorded.printed[0] ? !existsSync(new URL(recorded.printed[0].url)) : undefined,
 };
 
+// Fuzzing the IPC handlers themselves (issue 8): the sender and frame checks and the payload parsing in
+// main/windows.ts, before the dispatcher, which test/fuzz/contract.test.ts fuzzes on its own. Payloads of any
+// shape, from this window's page, from another page URL, from another window, from a frame with no URL. Every
+// call must resolve to one plain answer; only this window's own app page may get anything but a refusal.
+// Run last: valid requests may change the workspace.
+const fc = (await import('fast-check')).default;
+const METHODS = ['app.info', 'cases.list', 'cases.get', 'records.get', 'query.search', 'jobs.get', 'verify.start'];
+const payload = fc.oneof(
+  fc.anything(),
+  fc.record({ method: fc.oneof(fc.constantFrom(...METHODS), fc.string()), params: fc.anything() }),
+  fc.record({ method: fc.constantFrom(...METHODS), params: fc.dictionary(fc.string(), fc.jsonValue()) }),
+  fc.record({ hash: fc.oneof(fc.string(), fc.webUrl(), fc.constant('#/case/alpha')) }),
+);
+const payloads = fc.sample(payload, { numRuns: 150, seed: 20261124 });
+const foreignUrls = fc.sample(fc.oneof(fc.webUrl(), fc.string(), fc.constant('audit-ws://elsewhere/index.html')), {
+  numRuns: 150,
+  seed: 7,
+});
+const other = recorded.windows.find((x) => x !== first && !x.destroyed && x.webContents.ipcHandlers?.contract);
+const senders = [
+  { name: 'app page', options: {}, mayAnswer: true },
+  { name: 'another page', options: (i) => ({ url: foreignUrls[i] === APP ? 'https://x.example/' : foreignUrls[i] }) },
+  ...(other ? [{ name: 'another window', options: { sender: other } }] : []),
+  { name: 'no frame URL', options: { url: '' } },
+];
+const fuzz = { calls: 0, refused: 0, answered: 0, thrown: [], badShape: [], foreignAnswered: [] };
+const plain = (answer) =>
+  answer !== null &&
+  typeof answer === 'object' &&
+  typeof answer.ok === 'boolean' &&
+  (answer.ok || (typeof answer.code === 'string' && typeof answer.message === 'string')) &&
+  JSON.stringify(JSON.parse(JSON.stringify(answer))) === JSON.stringify(answer);
+for (const [i, body] of payloads.entries()) {
+  for (const sender of senders) {
+    const options = typeof sender.options === 'function' ? sender.options(i) : sender.options;
+    for (const channel of ['contract', 'open-case']) {
+      fuzz.calls++;
+      let answer;
+      try {
+        answer = await Promise.race([
+          ask(first, channel, body, options),
+          new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 10 s')), 10_000)),
+        ]);
+      } catch (err) {
+        if (fuzz.thrown.length < 5) fuzz.thrown.push({ channel, sender: sender.name, error: String(err) });
+        continue;
+      }
+      if (channel === 'contract' && !plain(answer)) {
+        if (fuzz.badShape.length < 5) fuzz.badShape.push({ sender: sender.name, answer: String(answer) });
+        continue;
+      }
+      const refused = answer?.ok === false && /request refused/.test(String(answer.message));
+      if (refused) fuzz.refused++;
+      else fuzz.answered++;
+      if (!sender.mayAnswer && !refused && fuzz.foreignAnswered.length < 5)
+        fuzz.foreignAnswered.push({ channel, sender: sender.name, answer });
+    }
+  }
+}
+result.ipcFuzz = fuzz;
+
 process.stdout.write(`${JSON.stringify(result)}\n`);
 process.exit(0);
