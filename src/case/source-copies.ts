@@ -48,6 +48,29 @@ import { partFileOf, removeStalePartFiles } from './part-files.ts';
 
 export const SOURCES_DIR = 'sources';
 
+/** Removes a copy, read-only as it is (Windows refuses to delete a read-only file; POSIX needs no chmod). */
+export function removeCopy(file: string): void {
+  try {
+    chmodSync(file, 0o644);
+  } catch {
+    // already gone
+  }
+  rmSync(file, { force: true });
+}
+
+/** Makes a case's copies deletable, before the case folder is removed (see removeCopy). */
+export function makeCopiesDeletable(caseDir: string): void {
+  const dir = path.join(caseDir, SOURCES_DIR);
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir)) {
+    try {
+      chmodSync(path.join(dir, name), 0o644);
+    } catch {
+      // removed meanwhile
+    }
+  }
+}
+
 /** Bytes of one line index entry: start and end offset, two float64. */
 const ENTRY_BYTES = 16;
 
@@ -230,7 +253,7 @@ export function removeOrphanCopies(caseDir: string, sqlite: Database.Database): 
   for (const name of readdirSync(dir)) {
     const m = /^([0-9a-f]{64})\.(jsonl|lines|parquet)$/.exec(name);
     if (!m || named.has(m[1])) continue;
-    rmSync(path.join(dir, name), { force: true });
+    removeCopy(path.join(dir, name));
     removed.push(name);
   }
   return removed;

@@ -8,6 +8,7 @@
  * folder (and anything that points at it) stays put; `--case` accepts either.
  */
 import { existsSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { makeCopiesDeletable } from './source-copies.ts';
 import path from 'node:path';
 import { resolveWorkspace } from '../contract/workspace.ts';
 import { AuditWsError } from '../errors.ts';
@@ -252,6 +253,7 @@ export class Workspace {
       lock.release();
       throw err;
     }
+    makeCopiesDeletable(aside);
     rmSync(aside, { recursive: true, force: true });
     return info;
   }

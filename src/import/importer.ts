@@ -16,7 +16,7 @@
  *      is written in a transaction that commits right after DuckDB's COMMIT. A crash between the two
  *      leaves the import `running`, and the next writer removes its rows (store.ts).
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { RecordKind } from '../archive/kinds.ts';
 import type { ArchiveFile } from '../archive/open.ts';
@@ -43,7 +43,7 @@ import type { ImportPlan, PlannedFile } from './planner.ts';
 import { ProgressTracker } from './progress.ts';
 import type { ProgressListener } from './progress.ts';
 import { sqlString } from './record-sql.ts';
-import { SourceCopyWriter, copyFormatOf } from '../case/source-copies.ts';
+import { SourceCopyWriter, copyFormatOf, removeCopy } from '../case/source-copies.ts';
 import { scanFile } from './scan.ts';
 import type { ScanResult } from './scan.ts';
 
@@ -194,7 +194,7 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
     const pending = [...copies.values()];
     copies.clear();
     await Promise.all(pending.map((c) => c.discard().catch(() => undefined)));
-    for (const p of placedCopies.splice(0)) rmSync(p, { force: true });
+    for (const p of placedCopies.splice(0)) removeCopy(p);
   };
 
   try {

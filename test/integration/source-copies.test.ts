@@ -169,6 +169,9 @@ describe('record text in copies of the source files', () => {
     } finally {
       await reopened.close();
     }
+    // Deleting the case takes its read-only copies too.
+    await ws.delete('orphans');
+    expect(fs.existsSync(caseDir)).toBe(false);
   });
 
   it('says which file a missing copy belongs to, and still reads the raw column of older cases', async () => {
