@@ -800,6 +800,9 @@ function custodyDetails(
       sha256: s.scan?.sha256,
       size: s.scan?.size,
       ...(s.skipped ? { skipped: s.skipped } : {}),
+      // The case's copy, when it is not byte for byte the file (a .jsonl.gz, kept decompressed): bound here
+      // into the hash-chained log, so the copy the record text is read from is on record too.
+      ...(s.copySha256 && s.copySha256 !== s.scan?.sha256 ? { copySha256: s.copySha256 } : {}),
     })),
     records: counts.records,
     rejected: counts.rejected,

@@ -1,11 +1,13 @@
 // Record text is kept in the case's copies of its source files (src/case/source-copies.ts): exact lines
 // for every line layout the reader accepts, decompressed .jsonl.gz, Parquet rows, one copy per content,
 // nothing left behind by a failed import or a crash, and a clear error when a copy is gone.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readLines } from '../../src/archive/lines.ts';
+import { readCustody } from '../../src/case/custody.ts';
 import { SOURCES_DIR, copyPaths, rawTexts } from '../../src/case/source-copies.ts';
 import { CaseHandle } from '../../src/case/store.ts';
 import { findRecords } from '../../src/contract/records.ts';
@@ -86,7 +88,18 @@ describe('record text in copies of the source files', () => {
         expect(result.status).toBe('done');
         expect([...(await storedTexts(handle)).values()]).toEqual(lines);
         const sha = result.files[0].sha256;
-        expect(fs.readFileSync(copyPaths(handle.dir, sha, 'jsonl').data, 'utf8')).toBe(`${lines.join('\n')}\n`);
+        const copy = copyPaths(handle.dir, sha, 'jsonl').data;
+        expect(fs.readFileSync(copy, 'utf8')).toBe(`${lines.join('\n')}\n`);
+        // The decompressed copy's SHA-256 is in case.sqlite and in the import's custody entry.
+        const copySha = createHash('sha256').update(fs.readFileSync(copy)).digest('hex');
+        expect(handle.sqlite.prepare('SELECT copy_sha256 FROM source_files WHERE sha256 = ?').get(sha)).toEqual({
+          copy_sha256: copySha,
+        });
+        const done = readCustody(handle.sqlite).find((e) => e.action === 'import.done');
+        expect((done?.details.files as { sha256: string; copySha256?: string }[])[0]).toMatchObject({
+          sha256: sha,
+          copySha256: copySha,
+        });
       } finally {
         await handle.close();
       }
