@@ -1,7 +1,20 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { startTsWorker } from '../worker/ts-worker.ts';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { checksumsOfFile, type ChecksumAlgorithm, type ObjectChecksums } from './s3checksums.ts';
+
+/** Hex SHA-256 of a file: by a worker of `pool` when given, else on this thread. */
+export async function fileSha256(path: string, pool?: ChecksumPool): Promise<string> {
+  if (pool) {
+    const sums = await pool.checksums(path, undefined, ['SHA256']);
+    return Buffer.from(sums.fullObject.SHA256, 'base64').toString('hex');
+  }
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
 
 /**
  * Below this many bytes a pool is not worth its workers' start-up (a few hundred milliseconds).

@@ -43,6 +43,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type Database from 'better-sqlite3';
 import { AuditWsError } from '../errors.ts';
+import { sqlString } from '../import/record-sql.ts';
 import { parquetRowsSql } from '../import/source-sql.ts';
 import { partFileOf, removeStalePartFiles } from './part-files.ts';
 
@@ -372,10 +373,6 @@ function jsonlLines(caseDir: string, source: SourceOf, lines: readonly number[])
     closeSync(dataFd);
     if (indexFd !== undefined) closeSync(indexFd);
   }
-}
-
-function sqlString(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
 }
 
 async function parquetRows(

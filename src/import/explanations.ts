@@ -18,8 +18,6 @@ import { EXPLANATIONS_TABLE } from '../case/evidence-schema.ts';
 
 /** Larger artefacts stay in the archive (the timeline reads them from there, as before). */
 export const MAX_KEPT_EXPLANATION_BYTES = 16 * 1024 * 1024;
-/** Files read at once. */
-const READ_AHEAD = 32;
 
 export interface ExplanationFile {
   sourceFileId: number;
@@ -76,35 +74,31 @@ export async function loadExplanations(
       wanted.push({ ...f, ref });
     }
   }
-  // Read in Node (a few files at a time) and appended in the import's transaction: the appender's rows are
-  // the transaction's, so a rollback takes them too. Measured against DuckDB's read_blob over the same
-  // 10,000 artefacts, this took about a third of the time.
+  // Read in Node and appended in the import's transaction: the appender's rows are the transaction's, so a
+  // rollback takes them too. Measured against DuckDB's read_blob over the same 10,000 artefacts, this took
+  // about a third of the time. Synchronous reads: small files, and fs/promises costs about 25x more per
+  // file (scan.ts).
   const appender = await duck.createAppender(EXPLANATIONS_TABLE);
   try {
-    for (let i = 0; i < wanted.length; i += READ_AHEAD) {
-      const chunk = wanted.slice(i, i + READ_AHEAD);
-      // Synchronous reads: small files, and fs/promises costs about 25x more per file (scan.ts).
-      const read = chunk.map((f) => readSmallFile(f.absPath));
-      chunk.forEach((f, j) => {
-        const bytes = read[j];
-        if (!bytes) {
-          result.notKept.push({ path: f.path, reason: 'no longer readable' });
-          return;
-        }
-        if (createHash('sha256').update(bytes).digest('hex') !== f.sha256) {
-          result.notKept.push({ path: f.path, reason: 'its bytes changed while it was imported (SHA-256 differs)' });
-          return;
-        }
-        appender.appendBigInt(BigInt(importId));
-        appender.appendBigInt(BigInt(f.sourceFileId));
-        appender.appendVarchar(f.path);
-        appender.appendVarchar(f.ref);
-        appender.appendVarchar(f.sha256);
-        appender.appendBigInt(BigInt(bytes.length));
-        appender.appendBlob(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
-        appender.endRow();
-        result.loaded++;
-      });
+    for (const f of wanted) {
+      const bytes = readSmallFile(f.absPath);
+      if (!bytes) {
+        result.notKept.push({ path: f.path, reason: 'no longer readable' });
+        continue;
+      }
+      if (createHash('sha256').update(bytes).digest('hex') !== f.sha256) {
+        result.notKept.push({ path: f.path, reason: 'its bytes changed while it was imported (SHA-256 differs)' });
+        continue;
+      }
+      appender.appendBigInt(BigInt(importId));
+      appender.appendBigInt(BigInt(f.sourceFileId));
+      appender.appendVarchar(f.path);
+      appender.appendVarchar(f.ref);
+      appender.appendVarchar(f.sha256);
+      appender.appendBigInt(BigInt(bytes.length));
+      appender.appendBlob(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
+      appender.endRow();
+      result.loaded++;
     }
     appender.flushSync();
   } finally {

@@ -217,19 +217,19 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
       copies.set(s, new SourceCopyWriter(handle.dir, copyFormat, tag, f.format === 'jsonl.gz' ? 'stream' : 'whole'));
     }
     const wholeCopies = states.filter((s) => copies.get(s)?.mode === 'whole');
-    let nextCopy = 0;
-    const startCopiesUpTo = (s: FileState | undefined): void => {
-      const upTo = s === undefined ? -1 : wholeCopies.indexOf(s);
-      for (; nextCopy < wholeCopies.length && nextCopy <= upTo + 1; nextCopy++) {
-        const t = wholeCopies[nextCopy];
-        (copies.get(t) as SourceCopyWriter).copyFrom(t.planned.file.absPath);
-      }
-    };
+    let copiesStarted = 0;
+    let wholeScanned = 0;
     for (const s of states) {
       const f = s.planned.file;
       tracker.phase('hashing', f.path);
       const copy = copies.get(s);
-      if (copy?.mode === 'whole') startCopiesUpTo(s);
+      if (copy?.mode === 'whole') {
+        // This file's copy and the next one's.
+        for (wholeScanned++; copiesStarted <= wholeScanned && copiesStarted < wholeCopies.length; copiesStarted++) {
+          const t = wholeCopies[copiesStarted];
+          (copies.get(t) as SourceCopyWriter).copyFrom(t.planned.file.absPath);
+        }
+      }
       try {
         const waitStart = performance.now();
         if (copy?.mode === 'whole') await copied(copy, f.path);
@@ -449,7 +449,7 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
       warnings,
     };
   } catch (err) {
-    await dropCopies();
+    if (!committed) await dropCopies();
     if (inTransaction) await duck.run('ROLLBACK').catch(() => undefined);
     if (refused && err === refused) {
       // Nothing but the `running` row was written yet (evidence, source files, custody come later).
@@ -472,7 +472,6 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
       warnings,
     );
   } finally {
-    if (!committed) await dropCopies();
     // Connection settings and temporary tables of this import go (the connection outlives it).
     await duck.run('RESET disabled_optimizers').catch(() => undefined);
     await dropKeyCensusTables(handle).catch(() => undefined);

@@ -1,7 +1,6 @@
-import { createReadStream, existsSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { ChecksumPool, InOrderAhead, checksumPoolMinBytes } from '../archive/checksum-pool.ts';
+import { ChecksumPool, InOrderAhead, checksumPoolMinBytes, fileSha256 } from '../archive/checksum-pool.ts';
 import { archiveFileByPath, openArchive, type OpenedArchive } from '../archive/open.ts';
 import { appendCustody } from '../case/custody.ts';
 import { diskError } from '../case/fs-errors.ts';
@@ -33,17 +32,6 @@ interface SourceFileRow {
   path: string;
   sha256: string;
   role: string;
-}
-
-async function sha256OfFile(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
-async function sha256ByPool(pool: ChecksumPool, path: string): Promise<string> {
-  const sums = await pool.checksums(path, undefined, ['SHA256']);
-  return Buffer.from(sums.fullObject.SHA256, 'base64').toString('hex');
 }
 
 function findingKey(f: Pick<Finding, 'check' | 'status' | 'stream' | 'seq' | 'file'>): string {
@@ -89,7 +77,7 @@ export async function verifyCase(handle: CaseHandle, options: VerifyOptions = {}
     const pool = bytes >= checksumPoolMinBytes() ? new ChecksumPool() : undefined;
     const ahead = new InOrderAhead(rows.length, 2 * (pool?.size ?? 0), (i) => {
       const file = located[i];
-      return file && (pool ? sha256ByPool(pool, file.absPath) : sha256OfFile(file.absPath));
+      return file && fileSha256(file.absPath, pool);
     });
     try {
       for (const [index, r] of rows.entries()) {

@@ -4,9 +4,8 @@
  * or removed inside the case folder would otherwise show an investigator, or put in a package, text that
  * the archive never held. Files imported before the copies (text in evidence.duckdb) have none to check.
  */
-import { createReadStream, existsSync } from 'node:fs';
-import { createHash } from 'node:crypto';
-import { ChecksumPool, InOrderAhead, checksumPoolMinBytes } from '../archive/checksum-pool.ts';
+import { existsSync } from 'node:fs';
+import { ChecksumPool, InOrderAhead, checksumPoolMinBytes, fileSha256 } from '../archive/checksum-pool.ts';
 import { SOURCES_DIR, copyFormatOf, copyPaths } from '../case/source-copies.ts';
 import type { CaseHandle } from '../case/store.ts';
 import type { Finding, StreamVerdict } from './findings.ts';
@@ -20,12 +19,6 @@ interface CopyRow {
   format: string | null;
   copy_sha256: string;
   size: number;
-}
-
-async function sha256OfFile(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
-  return h.digest('hex');
 }
 
 /** What the check adds to: an archive's or a package's verification report. */
@@ -56,11 +49,7 @@ export async function checkSourceCopies(handle: CaseHandle, report: ReportLike):
   const ahead = new InOrderAhead(rows.length, 2 * (pool?.size ?? 0), (i) => {
     const copy = copies[i];
     if (!copy || !existsSync(copy.data) || (copy.lines && !existsSync(copy.lines))) return undefined;
-    return pool
-      ? pool
-          .checksums(copy.data, undefined, ['SHA256'])
-          .then((s) => Buffer.from(s.fullObject.SHA256, 'base64').toString('hex'))
-      : sha256OfFile(copy.data);
+    return fileSha256(copy.data, pool);
   });
   try {
     for (const [i, r] of rows.entries()) {
