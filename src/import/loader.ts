@@ -19,6 +19,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ArchiveFile } from '../archive/open.ts';
 import { RECORD_KINDS } from '../archive/kinds.ts';
 import { parquetTooDeep } from '../archive/parquet.ts';
+import { MAX_JSON_DEPTH, parseStrictJson } from '../archive/jsontext.ts';
+import { quoteIdent } from '../case/evidence-schema.ts';
 import type { RecordKind } from '../archive/kinds.ts';
 import { readLines } from '../archive/lines.ts';
 import { KIND_TABLES } from '../case/evidence-schema.ts';
@@ -222,6 +224,77 @@ function exactObjectLimit(maxLineBytes: number): number {
   return Math.ceil(maxLineBytes * 1.25) + 1024;
 }
 
+/** A problem found in one row of a Parquet file before it is loaded. */
+interface RowProblem {
+  row: number;
+  reason: string;
+}
+
+/**
+ * A Parquet JSON column's text is embedded in the record as it is, so it must nest no deeper than the
+ * reader accepts (jsontext.ts MAX_JSON_DEPTH), as a JSONL line must (scan.ts). (DuckDB itself refuses a
+ * file whose JSON column holds text that is not JSON: the file is then one reject.) Text that long and
+ * with that many brackets is rare, so DuckDB lists only those values, and each is judged by the reader's
+ * own parser; a row found too deep gets the reader's words as its problem (withRowProblems).
+ */
+async function jsonTooDeepRows(
+  duck: DuckDBConnection,
+  file: string,
+  columns: readonly ParquetColumn[],
+): Promise<RowProblem[]> {
+  const json = columns.filter((c) => c.type.toUpperCase() === 'JSON');
+  if (json.length === 0) return [];
+  const brackets = (t: string) => `strlen(${t}) - strlen(replace(replace(${t}, '[', ''), '{', ''))`;
+  const candidates = json
+    .map((c) => {
+      const t = `${quoteIdent(c.name)}::VARCHAR`;
+      return `SELECT (file_row_number + 1)::BIGINT AS row, ${sqlString(c.name)} AS member, ${t} AS text
+FROM read_parquet(${sqlString(file)}, file_row_number=true)
+WHERE strlen(${t}) > ${2 * MAX_JSON_DEPTH} AND ${brackets(t)} > ${MAX_JSON_DEPTH}`;
+    })
+    .join('\nUNION ALL\n');
+  const reader = await duck.stream(candidates);
+  const problems = new Map<number, RowProblem>();
+  for (;;) {
+    const chunk = await reader.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    for (const [row, member, text] of chunk.getRows()) {
+      const parsed = parseStrictJson(String(text));
+      if (parsed.ok || problems.has(Number(row))) continue;
+      problems.set(Number(row), {
+        row: Number(row),
+        reason: `member "${String(member)}" is a JSON column holding text that is not valid JSON: ${parsed.message}`,
+      });
+    }
+  }
+  return [...problems.values()];
+}
+
+let rowProblemTables = 0;
+
+/** The input with those rows' problems set (a reject at the row), through a temporary table joined to it. */
+async function withRowProblems(
+  duck: DuckDBConnection,
+  inputSql: string,
+  problems: readonly (RowProblem & { fidx: number })[],
+  importId: number,
+): Promise<string> {
+  if (problems.length === 0) return inputSql;
+  // Named like the census tables, so that the import drops it with them.
+  const table = `key_census_row_problems_${importId}_${rowProblemTables++}`;
+  await duck.run(`CREATE OR REPLACE TEMP TABLE ${table} (fidx INTEGER, row BIGINT, reason VARCHAR)`);
+  const appender = await duck.createAppender(table, 'main', 'temp');
+  for (const p of problems) {
+    appender.appendInteger(p.fidx);
+    appender.appendBigInt(BigInt(p.row));
+    appender.appendVarchar(p.reason);
+    appender.endRow();
+  }
+  appender.closeSync();
+  return `SELECT r.* REPLACE (coalesce(r.pre_problem, p.reason) AS pre_problem)
+FROM (${inputSql}) r LEFT JOIN temp.${table} p ON p.fidx = r.fidx AND p.row = r.row`;
+}
+
 /** DuckDB type names whose values to_json cannot render as the JSON the producer hashed (spec section 6). */
 const INEXACT_TYPE = /TIMESTAMP|DATE|TIME|INTERVAL|DECIMAL|FLOAT|REAL|BLOB|UUID|HUGEINT|BIT|UNION|VARINT|BIGNUM/i;
 const MAX_SAFE_INTEGER = '9007199254740991';
@@ -325,6 +398,7 @@ export async function prepareBatches(
   const diskPath = new Map<SourceFile, string>();
   const parquetRows = new Map<SourceFile, number>();
   const fileColumns = new Map<SourceFile, ParquetColumn[]>();
+  const jsonTooDeep = new Map<SourceFile, RowProblem[]>();
 
   for (const sf of files) {
     const base = `${sf.archiveIndex}|${sf.file.kind ?? '?'}`;
@@ -347,6 +421,8 @@ export async function prepareBatches(
         rows = Number(
           (await duck.runAndReadAll(`SELECT count(*) FROM read_parquet(${sqlString(p)})`)).getRowsJS()[0][0],
         );
+        const deep = await jsonTooDeepRows(duck, p, columns);
+        if (deep.length > 0) jsonTooDeep.set(sf, deep);
       } catch (err) {
         unreadable.set(sf, `not a readable Parquet file (${firstLine(err, p, sf.file.path)})`);
         continue;
@@ -455,10 +531,13 @@ export async function prepareBatches(
       const members = g.files;
       if (g.kind === 'parquet') {
         const names = (g.columns ?? []).map((c) => c.name);
-        inputSql = parquetRowsSql(
-          members.map((f) => diskPath.get(f) as string),
-          names,
-          parquetUnverifiableSql(g.columns ?? []),
+        const paths = members.map((f) => diskPath.get(f) as string);
+        inputSql = parquetRowsSql(paths, names, parquetUnverifiableSql(g.columns ?? []));
+        inputSql = await withRowProblems(
+          duck,
+          inputSql,
+          members.flatMap((f, fidx) => (jsonTooDeep.get(f) ?? []).map((x) => ({ ...x, fidx }))),
+          options.importId,
         );
         expected = members.reduce((a, f) => a + (parquetRows.get(f) ?? 0), 0);
       } else if (g.kind === 'fast') {

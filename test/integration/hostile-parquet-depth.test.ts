@@ -6,6 +6,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openArchive } from '../../src/archive/open.ts';
+import { MAX_JSON_DEPTH } from '../../src/archive/jsontext.ts';
 import { MAX_PARQUET_SCHEMA_DEPTH, parquetSchemaDepth } from '../../src/archive/parquet.ts';
 import { importArchives } from '../../src/import/importer.ts';
 import { verifyArchives } from '../../src/verify/engine.ts';
@@ -93,6 +94,57 @@ describe('a Parquet schema nested too deep', () => {
       expect((await verifyArchives([second], {})).findings.filter((f) => f.check === 'record-format')).toEqual([]);
     } finally {
       await second.close();
+    }
+  });
+});
+
+// A JSON column's text is embedded in the record as it is: text nested deeper than the reader accepts was
+// loaded (the import warned only when it was among the first rows the planner peeks at), and the record
+// then failed wherever it was shown. Found 2026-11-24; such a row is now a reject at its row.
+describe('a Parquet JSON column holding text nested too deep', () => {
+  it("rejects that row with the reader's words and loads the others, the one at the limit included", async () => {
+    const jsonDir = tempDir('parquet-json-depth-');
+    fs.mkdirSync(path.join(jsonDir, 'decisions'));
+    const nest = (d: number) => '['.repeat(d) + ']'.repeat(d);
+    const inst = await DuckDBInstance.create(':memory:');
+    const con = await inst.connect();
+    try {
+      const rows = [nest(2), nest(MAX_JSON_DEPTH + 1), nest(MAX_JSON_DEPTH), '{"a": "[[[["}']
+        .map(
+          (j, i) =>
+            `SELECT 'j${i}' AS decisionId, 'm' AS modelId, 'approve' AS prediction, '2026-03-01T00:00:00Z' AS timestamp, '${j}'::JSON AS inputFeatures`,
+        )
+        .join(' UNION ALL ');
+      // Filler rows first, so the deep one is past what the planner peeks at.
+      await con.run(
+        `COPY (SELECT * FROM (SELECT 'f' || i AS decisionId, 'm' AS modelId, 'approve' AS prediction, '2026-03-01T00:00:00Z' AS timestamp, '{}'::JSON AS inputFeatures FROM range(30) t(i) UNION ALL ${rows})) TO '${path.join(jsonDir, 'decisions', 'j.parquet')}' (FORMAT parquet)`,
+      );
+    } finally {
+      con.closeSync();
+      inst.closeSync();
+    }
+    const { handle } = await newCase();
+    try {
+      const result = await importArchives(handle, [jsonDir]);
+      expect(result.status).toBe('done');
+      expect(result.rejects.map((r) => [r.file, r.row, r.reason])).toEqual([
+        [
+          'decisions/j.parquet',
+          32,
+          `member "inputFeatures" is a JSON column holding text that is not valid JSON: nested deeper than ${MAX_JSON_DEPTH} levels`,
+        ],
+      ]);
+      expect(await count(handle, 'decisions')).toBe(33);
+      const kept = await handle.duck.runAndReadAll(
+        "SELECT decision_id, strlen(input_features::VARCHAR) FROM decisions WHERE decision_id LIKE 'j%' ORDER BY 1",
+      );
+      expect(kept.getRowsJS()).toEqual([
+        ['j0', 4n],
+        ['j2', BigInt(2 * MAX_JSON_DEPTH)],
+        ['j3', 13n],
+      ]);
+    } finally {
+      await handle.close();
     }
   });
 });
