@@ -31,6 +31,7 @@ import type { ExplanationFile } from './explanations.ts';
 import {
   BatchLoadError,
   REJECTS_TABLE,
+  ROW_PROBLEMS_PREFIX,
   isReadError,
   loadBatches,
   prepareBatches,
@@ -474,7 +475,7 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
   } finally {
     // Connection settings and temporary tables of this import go (the connection outlives it).
     await duck.run('RESET disabled_optimizers').catch(() => undefined);
-    await dropKeyCensusTables(handle).catch(() => undefined);
+    await dropImportTempTables(handle).catch(() => undefined);
   }
 }
 
@@ -529,9 +530,10 @@ async function timedStep<T>(what: string, run: () => Promise<T>): Promise<T> {
   }
 }
 
-async function dropKeyCensusTables(handle: CaseHandle): Promise<void> {
+/** The import's temporary tables: the key censuses and the Parquet row problems (loader.ts). */
+async function dropImportTempTables(handle: CaseHandle): Promise<void> {
   const temp = await handle.duck.runAndReadAll(
-    "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE 'key_census_%'",
+    `SELECT table_name FROM duckdb_tables() WHERE temporary AND (table_name LIKE 'key_census_%' OR table_name LIKE '${ROW_PROBLEMS_PREFIX}%')`,
   );
   for (const [name] of temp.getRowsJS()) await handle.duck.run(`DROP TABLE IF EXISTS temp.${String(name)}`);
 }

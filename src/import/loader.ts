@@ -270,6 +270,8 @@ WHERE strlen(${t}) > ${2 * MAX_JSON_DEPTH} AND ${brackets(t)} > ${MAX_JSON_DEPTH
   return [...problems.values()];
 }
 
+/** Temporary tables of row problems (dropped with the census tables when the import ends). */
+export const ROW_PROBLEMS_PREFIX = 'row_problems_';
 let rowProblemTables = 0;
 
 /** The input with those rows' problems set (a reject at the row), through a temporary table joined to it. */
@@ -280,8 +282,7 @@ async function withRowProblems(
   importId: number,
 ): Promise<string> {
   if (problems.length === 0) return inputSql;
-  // Named like the census tables, so that the import drops it with them.
-  const table = `key_census_row_problems_${importId}_${rowProblemTables++}`;
+  const table = `${ROW_PROBLEMS_PREFIX}${importId}_${rowProblemTables++}`;
   await duck.run(`CREATE OR REPLACE TEMP TABLE ${table} (fidx INTEGER, row BIGINT, reason VARCHAR)`);
   const appender = await duck.createAppender(table, 'main', 'temp');
   for (const p of problems) {

@@ -16,18 +16,14 @@ import {
   tableCounts,
   tempDir,
   toParquet,
+  decisionLine,
+  writeTempFile,
 } from './import-helpers.ts';
 
 afterEach(removeTempDirs);
 
-const good = (id: string, extra = ''): string =>
-  `{"decisionId":"${id}","modelId":"m","prediction":"approve","confidence":0.5,"timestamp":"2026-03-01T00:00:00Z"${extra}}`;
-
-function write(name: string, content: string | Buffer): string {
-  const p = path.join(tempDir(), name);
-  fs.writeFileSync(p, content);
-  return p;
-}
+const good = decisionLine;
+const write = writeTempFile;
 
 async function importFile(file: string, strict = false): Promise<{ result: ImportResult; decisions: number }> {
   const { handle } = await newCase();

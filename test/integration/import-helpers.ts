@@ -25,6 +25,17 @@ export function removeTempDirs(): void {
   for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 }
 
+/** A minimal valid decision line (JSONL), with `extra` members appended inside the object. */
+export const decisionLine = (id: string, extra = ''): string =>
+  `{"decisionId":"${id}","modelId":"m","prediction":"approve","confidence":0.5,"timestamp":"2026-03-01T00:00:00Z"${extra}}`;
+
+/** Writes `content` to a file `name` in a new temporary folder; returns its path. */
+export function writeTempFile(name: string, content: string | Buffer): string {
+  const p = path.join(tempDir(), name);
+  fs.writeFileSync(p, content);
+  return p;
+}
+
 export async function newCase(name = 'Test case'): Promise<{ ws: Workspace; handle: CaseHandle }> {
   const ws = new Workspace(tempDir('import-ws-'));
   const handle = await ws.create(name, { actor: 'tester' });

@@ -23,18 +23,14 @@ import {
   rowsWithRaw,
   tempDir,
   toParquet,
+  decisionLine,
+  writeTempFile,
 } from './import-helpers.ts';
 
 afterEach(removeTempDirs);
 
-const rec = (id: string, extra = ''): string =>
-  `{"decisionId":"${id}","modelId":"m","prediction":"approve","confidence":0.5,"timestamp":"2026-03-01T00:00:00Z"${extra}}`;
-
-function write(name: string, content: string | Buffer): string {
-  const p = path.join(tempDir(), name);
-  fs.writeFileSync(p, content);
-  return p;
-}
+const rec = decisionLine;
+const write = writeTempFile;
 
 function sourcesOf(caseDir: string): string[] {
   const dir = path.join(caseDir, SOURCES_DIR);
