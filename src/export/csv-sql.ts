@@ -6,10 +6,9 @@
  * ISO 8601 UTC, numbers and booleans as they are. RFC 4180 quoting and CRLF line ends are DuckDB's.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, renameSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, rmSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { partFileOf } from '../case/part-files.ts';
 import { bindable } from '../query/db.ts';
 import type { StreamParams } from './duck-rows.ts';
 
@@ -42,19 +41,22 @@ export interface CopyResult {
   columns: string[];
 }
 
-/** Writes `sql` as a CSV file (header row, CRLF) through DuckDB COPY; the file appears only when complete. */
+/**
+ * Writes `sql` as a CSV file (header row, CRLF) through DuckDB COPY into `partFile`, the caller's
+ * temporary name, which it renames into place (src/export/run.ts).
+ */
 export async function copyCsv(
   duck: DuckDBConnection,
   sql: string,
   params: StreamParams,
-  outFile: string,
+  partFile: string,
   options: { bom?: boolean } = {},
 ): Promise<CopyResult> {
   const bound = bindable(params);
   const described = await duck.runAndReadAll(`DESCRIBE ${sql}`, bound.values, bound.types);
   const cols = described.getRowObjectsJS().map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
   const select = cols.map((c) => `${columnSql(c.name, c.type)} AS ${quoteIdent(c.name)}`).join(', ');
-  const tmp = partFileOf(outFile);
+  const tmp = partFile;
   const copy = `${tmp}.copy`;
   try {
     const r = await duck.run(
@@ -83,10 +85,11 @@ export async function copyCsv(
       },
       out,
     );
-    renameSync(tmp, outFile);
     return { rows: Number(r.rowsChanged), bytes, sha256: hash.digest('hex'), columns: cols.map((c) => c.name) };
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
   } finally {
     rmSync(copy, { force: true });
-    rmSync(tmp, { force: true });
   }
 }

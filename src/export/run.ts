@@ -5,10 +5,10 @@
  * a failed export never leaves a file that looks whole.
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { diskError } from '../case/fs-errors.ts';
-import { removeStalePartFiles } from '../case/part-files.ts';
+import { partFileOf, removeStalePartFiles } from '../case/part-files.ts';
 import { AuditWsError } from '../errors.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
 import { CsvWriter } from './csv.ts';
@@ -43,12 +43,31 @@ export interface ExportCsvOptions {
   actor?: string;
   bom?: boolean;
   now?: Date;
+  /**
+   * Called once the CSV and its sidecar are complete under their temporary names, before either is
+   * renamed into place. The custody entry is written here, so no export ever appears that the custody
+   * log does not name; if it throws (a cancel, a full disk), neither file is kept.
+   */
+  beforePublish?: (result: ExportCsvResult) => void;
 }
 
 export interface ExportCsvResult {
   file: string;
   sidecarFile: string;
   sidecar: CsvSidecar;
+}
+
+/** The custody entry of a CSV export (`export.csv`), the same from the CLI and the app. */
+export function csvExportCustody(result: ExportCsvResult): Record<string, unknown> {
+  return {
+    query: result.sidecar.query,
+    parameters: result.sidecar.parameters,
+    file: result.file,
+    sidecar: result.sidecarFile,
+    rows: result.sidecar.rows,
+    bytes: result.sidecar.bytes,
+    sha256: result.sidecar.sha256,
+  };
 }
 
 export const FORMULA_ESCAPING_NOTE =
@@ -72,18 +91,34 @@ export async function exportCsv(
       },
     );
   }
+  try {
+    mkdirSync(path.dirname(outFile), { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') {
+      throw new AuditWsError(
+        'BAD_USAGE',
+        `${path.dirname(outFile)}: is a file or lies inside one, so the CSV export cannot be written there; choose a folder`,
+        { file: outFile },
+        { cause: err },
+      );
+    }
+    throw diskError(err, path.dirname(outFile), 'writing the CSV export (no file was written)');
+  }
   // Temporary files an earlier, killed export left in the folder (src/case/part-files.ts).
   removeStalePartFiles(path.dirname(outFile));
   const source = await exporter.open(ctx, params);
   const what = { query: exporter.name, description: exporter.description, parameters: { ...params } };
   if (!isSqlSource(source)) return writeCsvFile(outFile, what, source.columns, source.rows, options);
+  const part = partFileOf(outFile);
   let copied;
   try {
-    copied = await copyCsv(ctx.duck, source.sql, source.params, outFile, { bom: options.bom });
+    copied = await copyCsv(ctx.duck, source.sql, source.params, part, { bom: options.bom });
   } catch (err) {
+    rmSync(part, { force: true });
     throw diskError(err, outFile, 'writing the CSV export (no file was written)');
   }
-  return writeSidecar(outFile, what, copied.columns, copied, options);
+  return publishCsv(outFile, part, what, copied.columns, copied, options);
 }
 
 /** Writes rows from any source as a CSV file with its sidecar (used by exporters and by the report). */
@@ -94,22 +129,22 @@ export async function writeCsvFile(
   rows: AsyncIterable<readonly CsvValue[]> | Iterable<readonly CsvValue[]>,
   options: ExportCsvOptions = {},
 ): Promise<ExportCsvResult> {
-  const tmp = path.join(path.dirname(outFile), `.${path.basename(outFile)}.${process.pid}.part`);
+  const part = partFileOf(outFile);
   const hash = createHash('sha256');
-  const out = createWriteStream(tmp);
+  const out = createWriteStream(part);
   const writer = new CsvWriter(out, { bom: options.bom, onBlock: (b) => hash.update(b) });
   try {
     await writer.writeHeader(columns);
     for await (const row of rows) await writer.writeRow(row);
     await writer.end();
-    renameSync(tmp, outFile);
   } catch (err) {
     out.destroy();
-    rmSync(tmp, { force: true });
+    rmSync(part, { force: true });
     throw diskError(err, outFile, 'writing the CSV export (no file was written)');
   }
-  return writeSidecar(
+  return publishCsv(
     outFile,
+    part,
     what,
     columns,
     { rows: writer.rows, bytes: writer.bytes, sha256: hash.digest('hex') },
@@ -117,8 +152,13 @@ export async function writeCsvFile(
   );
 }
 
-function writeSidecar(
+/**
+ * Writes the sidecar of the complete CSV at `part`, then, once `options.beforePublish` has accepted the
+ * pair (it writes the custody entry), renames both into place. Without its sidecar the CSV is not kept.
+ */
+function publishCsv(
   outFile: string,
+  part: string,
   what: { query: string; description: string; parameters: Record<string, string> },
   columns: readonly string[],
   written: { rows: number; bytes: number; sha256: string },
@@ -143,15 +183,29 @@ function writeSidecar(
   if (options.caseName) sidecar.case = options.caseName;
   if (options.actor) sidecar.createdBy = options.actor;
   const sidecarFile = `${outFile}.json`;
-  // Under a temporary name too; without its sidecar the CSV is not kept either (the export failed).
-  const tmp = path.join(path.dirname(sidecarFile), `.${path.basename(sidecarFile)}.${process.pid}.part`);
+  const sidecarPart = partFileOf(sidecarFile);
+  const result: ExportCsvResult = { file: outFile, sidecarFile, sidecar };
+  let target = sidecarFile;
+  let csvInPlace = false;
   try {
-    writeFileSync(tmp, `${JSON.stringify(sidecar, null, 2)}\n`);
-    renameSync(tmp, sidecarFile);
+    writeFileSync(sidecarPart, `${JSON.stringify(sidecar, null, 2)}\n`);
+    target = outFile;
+    options.beforePublish?.(result);
+    renameSync(part, outFile);
+    csvInPlace = true;
+    target = sidecarFile;
+    renameSync(sidecarPart, sidecarFile);
   } catch (err) {
-    rmSync(tmp, { force: true });
-    rmSync(outFile, { force: true });
-    throw diskError(err, sidecarFile, 'writing the sidecar of the CSV export (no file was kept)');
+    rmSync(part, { force: true });
+    rmSync(sidecarPart, { force: true });
+    if (csvInPlace) rmSync(outFile, { force: true });
+    throw diskError(
+      err,
+      target,
+      target === sidecarFile
+        ? 'writing the sidecar of the CSV export (no file was kept)'
+        : 'writing the CSV export (no file was written)',
+    );
   }
-  return { file: outFile, sidecarFile, sidecar };
+  return result;
 }

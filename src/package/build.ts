@@ -333,14 +333,24 @@ export async function buildPackage(input: PackageInput): Promise<BuiltPackage> {
   return { files, manifest, sums };
 }
 
-/** Writes the files as a zip (under a temporary name, renamed when complete); returns its SHA-256. */
-export async function writePackageZip(files: readonly PackageFile[], outFile: string, mtime: Date): Promise<string> {
+/**
+ * Writes the files as a zip under a temporary name and renames it into place when complete; returns its
+ * SHA-256. `beforePublish` gets that digest before the rename (the custody entry is written there, so no
+ * package appears that the custody log does not name); if it throws, no package is kept.
+ */
+export async function writePackageZip(
+  files: readonly PackageFile[],
+  outFile: string,
+  mtime: Date,
+  beforePublish?: (sha256: string) => void,
+): Promise<string> {
   const zip = new yazl.ZipFile();
   for (const f of files) zip.addBuffer(f.bytes, f.path, { mtime, mode: 0o100644 });
   zip.end();
   const tmp = path.join(path.dirname(path.resolve(outFile)), `.${path.basename(outFile)}.${process.pid}.part`);
   removeStalePartFiles(path.dirname(tmp)); // left by a killed writer (src/case/part-files.ts)
   const hash = createHash('sha256');
+  let sha256: string;
   try {
     await new Promise<void>((resolve, reject) => {
       const out = createWriteStream(tmp);
@@ -350,14 +360,30 @@ export async function writePackageZip(files: readonly PackageFile[], outFile: st
       out.on('close', () => resolve());
       zip.outputStream.pipe(out);
     });
+    sha256 = hash.digest('hex');
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw cannotWrite(outFile, err);
+  }
+  try {
+    beforePublish?.(sha256);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  try {
     renameSync(tmp, outFile);
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw new AuditWsError(
-      'UNREADABLE_INPUT',
-      `${outFile}: cannot be written (${err instanceof Error ? err.message : String(err)})`,
-      { file: outFile },
-    );
+    throw cannotWrite(outFile, err);
   }
-  return hash.digest('hex');
+  return sha256;
+}
+
+function cannotWrite(outFile: string, err: unknown): AuditWsError {
+  return new AuditWsError(
+    'UNREADABLE_INPUT',
+    `${outFile}: cannot be written (${err instanceof Error ? err.message : String(err)})`,
+    { file: outFile },
+  );
 }

@@ -5,7 +5,7 @@
  */
 import { createPrivateKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sha256Hex } from '../archive/canonical.ts';
 import type { CaseHandle } from '../case/store.ts';
@@ -26,6 +26,8 @@ export interface WritePackageOptions {
   /** Produces the report files for the selected decisions (report.html, report.pdf, findings.json, csv/...). */
   makeReport?: (decisionIds: string[]) => Promise<PackageFile[]>;
   now?: Date;
+  /** Cancels the package: checked before it is logged and moved into place, so a cancelled one never appears. */
+  signal?: AbortSignal;
 }
 
 export interface WritePackageResult {
@@ -95,12 +97,14 @@ export async function writeEvidencePackage(
     signingKey,
   });
   const out = path.resolve(options.out);
-  const sha256 = await writePackageZip(built.files, out, now);
   const sumsSha256 = sha256Hex(built.sums);
-  try {
+  const sha256 = await writePackageZip(built.files, out, now, (zipSha256) => {
+    if (options.signal?.aborted) {
+      throw new AuditWsError('CANCELLED', 'the evidence package was cancelled: no package was written');
+    }
     handle.custody('package.exported', {
       file: out,
-      sha256,
+      sha256: zipSha256,
       sha256sums: sumsSha256,
       // Which decisions left the workstation is the point of this entry; a very long list is kept as its digest.
       decisions:
@@ -112,10 +116,6 @@ export async function writeEvidencePackage(
       records: gathered.records.length,
       signed: signingKey ? built.manifest.signature?.spkiSha256 : null,
     });
-  } catch (err) {
-    // A package that the custody log does not record must not be left behind as if it had been exported.
-    rmSync(out, { force: true });
-    throw err;
-  }
+  });
   return { file: out, sha256, sumsSha256, manifest: built.manifest, files: built.files.map((f) => f.path) };
 }

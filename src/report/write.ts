@@ -98,6 +98,18 @@ function listFiles(dir: string, rel = ''): string[] {
   });
 }
 
+/** The custody entry of a written report (`report.written`), the same from the CLI and the app. */
+export function reportCustody(outDir: string, formats: readonly ReportFormat[], written: WrittenReport) {
+  return {
+    out: path.resolve(outDir),
+    formats: [...formats],
+    // The CSV tables' sidecars describe their CSV files, which are listed with their digests.
+    files: written.files.filter((f) => !f.path.endsWith('.csv.json')).map((f) => ({ path: f.path, sha256: f.sha256 })),
+    reportDataSha256: written.data.appendix.reportDataSha256,
+    verificationRun: written.data.integrity.run?.id ?? null,
+  };
+}
+
 export async function writeReport(
   handle: CaseHandle,
   options: ReportOptions & {
@@ -106,6 +118,12 @@ export async function writeReport(
     pdf?: PdfRenderer;
     /** Cancels the report: nothing is moved into `outDir` once it is aborted (checked between the steps). */
     signal?: AbortSignal;
+    /**
+     * Called once every file is complete in the staging folder, before any is moved into `outDir`: the
+     * custody entry is written here, so no report appears that the custody log does not name. If it
+     * throws, nothing is moved.
+     */
+    beforePublish?: (written: WrittenReport) => void;
   },
 ): Promise<WrittenReport> {
   const stopIfCancelled = () => {
@@ -136,17 +154,19 @@ export async function writeReport(
     await writeReportFiles(data, staging, options.formats, options.pdf);
     stopIfCancelled();
     const files = listFiles(staging).sort();
+    const written: WrittenReport = {
+      data,
+      files: files.map((f) => {
+        const bytes = readFileSync(path.join(staging, f));
+        return { path: f, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+      }),
+    };
+    options.beforePublish?.(written);
     for (const f of files) {
       mkdirSync(path.dirname(path.join(outDir, f)), { recursive: true });
       renameSync(path.join(staging, f), path.join(outDir, f));
     }
-    return {
-      data,
-      files: files.map((f) => {
-        const bytes = readFileSync(path.join(outDir, f));
-        return { path: f, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
-      }),
-    };
+    return written;
   } catch (err) {
     rmSync(staging, { recursive: true, force: true });
     if (!existed) rmSync(outDir, { recursive: true, force: true });

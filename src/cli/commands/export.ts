@@ -4,7 +4,7 @@ import { resolveInvestigator } from '../../case/custody.ts';
 import { Workspace } from '../../case/workspace.ts';
 import { AuditWsError } from '../../errors.ts';
 import { exporterNamed, exporters } from '../../export/exporters/index.ts';
-import { exportCsv } from '../../export/run.ts';
+import { csvExportCustody, exportCsv } from '../../export/run.ts';
 import { EXIT_OK, setExitCode } from '../main.ts';
 
 function collectParam(value: string, previous: Record<string, string>): Record<string, string> {
@@ -73,13 +73,7 @@ export function registerExport(program: Command): void {
             caseName: handle.info().name,
             actor,
             bom: opts.bom,
-          });
-          handle.custody('export.csv', {
-            query: exporter.name,
-            parameters: opts.param,
-            file: out,
-            rows: result.sidecar.rows,
-            sha256: result.sidecar.sha256,
+            beforePublish: (r) => handle.custody('export.csv', csvExportCustody(r)),
           });
           process.stdout.write(
             opts.json

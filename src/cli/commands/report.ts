@@ -4,7 +4,7 @@ import { resolveInvestigator } from '../../case/custody.ts';
 import { Workspace } from '../../case/workspace.ts';
 import { AuditWsError } from '../../errors.ts';
 import type { FairnessRequest } from '../../report/context.ts';
-import { parseFormats, writeReport } from '../../report/write.ts';
+import { parseFormats, reportCustody, writeReport } from '../../report/write.ts';
 import { RETENTION_POLICIES } from '../../verify/types.ts';
 import { EXIT_OK, setExitCode } from '../main.ts';
 
@@ -111,15 +111,7 @@ export function registerReport(program: Command): void {
           fairness,
           ...(opts.timeline.length ? { timelines: opts.timeline } : {}),
           ...(opts.maxTimelines !== undefined ? { maxTimelines: opts.maxTimelines } : {}),
-        });
-        handle.custody('report.written', {
-          out: opts.out,
-          formats,
-          files: written.files
-            .filter((f) => !f.path.endsWith('.csv.json'))
-            .map((f) => ({ path: f.path, sha256: f.sha256 })),
-          reportDataSha256: written.data.appendix.reportDataSha256,
-          verificationRun: written.data.integrity.run?.id ?? null,
+          beforePublish: (w) => handle.custody('report.written', reportCustody(opts.out, formats, w)),
         });
         if (opts.json) {
           process.stdout.write(

@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { AuditWsError } from '../../errors.ts';
-import { exportCsv } from '../../export/run.ts';
+import { csvExportCustody, exportCsv } from '../../export/run.ts';
 import { exporterNamed, exporters } from '../../export/exporters/index.ts';
 import { verifyEvidencePackage } from '../../package/verify.ts';
 import { writeEvidencePackage } from '../../package/write.ts';
@@ -125,7 +125,7 @@ export const reportHandlers = {
       return session.jobs.start({ kind: 'report', title: `Report of ${caseName(session, slug)}`, case: slug }, (job) =>
         session.cases.use(slug, async (handle) => {
           job.progress({ phase: `assembling the report (${formats.join(', ')})`, detail: outDir });
-          const { writeReport } = await reportWriter();
+          const { reportCustody, writeReport } = await reportWriter();
           const { reportDataSha256 } = await import('../../report/assemble.ts');
           const written = await writeReport(handle, {
             outDir,
@@ -134,8 +134,8 @@ export const reportHandlers = {
             signal: job.signal,
             fairness: params.fairness ?? [],
             ...(params.timelines ? { timelines: params.timelines } : {}),
+            beforePublish: (w) => handle.custody('report.written', reportCustody(outDir, formats, w)),
           });
-          handle.custody('report.written', { outDir, formats, files: written.files });
           return { outDir, files: written.files, reportDataSha256: reportDataSha256(written.data) };
         }),
       );
@@ -200,6 +200,7 @@ export const reportHandlers = {
             const result = await writeEvidencePackage(handle, {
               out: outFile,
               selection,
+              signal: job.signal,
               ...(params.signingKeyFile ? { signingKeyFile: params.signingKeyFile } : {}),
               makeReport: formats.length
                 ? async (ids) => {
@@ -270,30 +271,17 @@ export const reportHandlers = {
         session.cases.use(slug, async (handle) => {
           job.progress({ phase: 'writing rows', detail: outFile });
           mkdirSync(path.dirname(outFile), { recursive: true });
-          const result = await exportCsv(
-            exporter,
-            { duck: handle.duck, sqlite: handle.sqlite },
-            params.params ?? {},
-            outFile,
-            {
-              caseName: handle.info().name,
-              actor: handle.actor,
+          return exportCsv(exporter, { duck: handle.duck, sqlite: handle.sqlite }, params.params ?? {}, outFile, {
+            caseName: handle.info().name,
+            actor: handle.actor,
+            beforePublish: (result) => {
+              // Cancelled while writing: the export does not appear at all (no file, no custody entry).
+              if (job.signal.aborted) {
+                throw new AuditWsError('CANCELLED', 'the CSV export was cancelled: no file was written');
+              }
+              handle.custody('export.csv', csvExportCustody(result));
             },
-          );
-          // Cancelled while writing: the export does not stay half-announced (no file, no custody entry).
-          if (job.signal.aborted) {
-            rmSync(result.file, { force: true });
-            rmSync(result.sidecarFile, { force: true });
-            throw new AuditWsError('CANCELLED', 'the CSV export was cancelled: no file was written');
-          }
-          handle.custody('export.csv', {
-            exporter: exporter.name,
-            params: params.params,
-            file: result.file,
-            rows: result.sidecar.rows,
-            sha256: result.sidecar.sha256,
           });
-          return result;
         }),
       );
     },
