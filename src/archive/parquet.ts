@@ -122,6 +122,14 @@ function isPlainStringKeyed(t: DuckDBType): boolean {
   return t.typeId === DuckDBTypeId.VARCHAR && t.alias?.toUpperCase() !== 'JSON';
 }
 
+/**
+ * The reader's conversion of one Parquet value to JSON, for the import's checks: it throws where the
+ * reader would (a JSON value holding text that is not JSON, or nested too deep), with the reader's words.
+ */
+export function parquetValueToJson(value: DuckDBValue, type: DuckDBType, member: string): unknown {
+  return toJson(value, type, member, []);
+}
+
 /** Converts a DuckDB value to JSON, collecting why it cannot be reproduced exactly (if so) in `why`. */
 function toJson(value: DuckDBValue, type: DuckDBType, member: string, why: string[]): unknown {
   if (value === null) return null;

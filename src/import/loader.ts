@@ -18,7 +18,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ArchiveFile } from '../archive/open.ts';
 import { RECORD_KINDS } from '../archive/kinds.ts';
-import { parquetTooDeep } from '../archive/parquet.ts';
+import { parquetTooDeep, parquetValueToJson } from '../archive/parquet.ts';
 import { MAX_JSON_DEPTH, parseStrictJson } from '../archive/jsontext.ts';
 import { quoteIdent } from '../case/evidence-schema.ts';
 import type { RecordKind } from '../archive/kinds.ts';
@@ -235,39 +235,53 @@ interface RowProblem {
  * reader accepts (jsontext.ts MAX_JSON_DEPTH), as a JSONL line must (scan.ts). (DuckDB itself refuses a
  * file whose JSON column holds text that is not JSON: the file is then one reject.) Text that long and
  * with that many brackets is rare, so DuckDB lists only those values, and each is judged by the reader's
- * own parser; a row found too deep gets the reader's words as its problem (withRowProblems).
+ * own parser; a row found too deep gets the reader's words as its problem (withRowProblems). JSON values
+ * inside a struct, list or map are judged the same way, through the reader's own conversion of the column.
  */
 async function jsonTooDeepRows(
   duck: DuckDBConnection,
   file: string,
   columns: readonly ParquetColumn[],
 ): Promise<RowProblem[]> {
-  const json = columns.filter((c) => c.type.toUpperCase() === 'JSON');
-  if (json.length === 0) return [];
   const brackets = (t: string) => `strlen(${t}) - strlen(replace(replace(${t}, '[', ''), '{', ''))`;
-  const candidates = json
-    .map((c) => {
-      const t = `${quoteIdent(c.name)}::VARCHAR`;
-      return `SELECT (file_row_number + 1)::BIGINT AS row, ${sqlString(c.name)} AS member, ${t} AS text
+  const candidates = (c: ParquetColumn, value: string, text: string) =>
+    `SELECT (file_row_number + 1)::BIGINT AS row, ${value} AS value
 FROM read_parquet(${sqlString(file)}, file_row_number=true)
-WHERE strlen(${t}) > ${2 * MAX_JSON_DEPTH} AND ${brackets(t)} > ${MAX_JSON_DEPTH}`;
-    })
-    .join('\nUNION ALL\n');
-  const reader = await duck.stream(candidates);
+WHERE strlen(${text}) > ${2 * MAX_JSON_DEPTH} AND ${brackets(text)} > ${MAX_JSON_DEPTH}`;
   const problems = new Map<number, RowProblem>();
-  for (;;) {
-    const chunk = await reader.fetchChunk();
-    if (!chunk || chunk.rowCount === 0) break;
-    for (const [row, member, text] of chunk.getRows()) {
-      const parsed = parseStrictJson(String(text));
-      if (parsed.ok || problems.has(Number(row))) continue;
-      problems.set(Number(row), {
-        row: Number(row),
-        reason: `member "${String(member)}" is a JSON column holding text that is not valid JSON: ${parsed.message}`,
-      });
+  for (const c of columns) {
+    const ident = quoteIdent(c.name);
+    const topLevel = c.type.toUpperCase() === 'JSON';
+    // A JSON value inside a struct, list or map: the whole column rendered is the filter (its JSON values are
+    // embedded as they are, so it nests at least as deep), and the reader's own conversion judges each one.
+    if (!topLevel && !/\bJSON\b/i.test(c.type)) continue;
+    const sql = topLevel
+      ? candidates(c, `${ident}::VARCHAR`, `${ident}::VARCHAR`)
+      : candidates(c, ident, `to_json(${ident})::VARCHAR`);
+    const reader = await duck.stream(sql);
+    const type = reader.columnType(1);
+    for (;;) {
+      const chunk = await reader.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) break;
+      for (const [row, value] of chunk.getRows()) {
+        if (problems.has(Number(row))) continue;
+        let reason: string | undefined;
+        if (topLevel) {
+          const parsed = parseStrictJson(String(value));
+          if (!parsed.ok)
+            reason = `member "${c.name}" is a JSON column holding text that is not valid JSON: ${parsed.message}`;
+        } else {
+          try {
+            parquetValueToJson(value, type, c.name);
+          } catch (err) {
+            reason = (err as Error).message;
+          }
+        }
+        if (reason) problems.set(Number(row), { row: Number(row), reason });
+      }
     }
   }
-  return [...problems.values()];
+  return [...problems.values()].sort((a, b) => a.row - b.row);
 }
 
 /** Temporary tables of row problems (dropped with the census tables when the import ends). */

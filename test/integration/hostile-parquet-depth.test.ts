@@ -150,3 +150,50 @@ describe('a Parquet JSON column holding text nested too deep', () => {
 });
 
 afterAll(removeTempDirs);
+
+// The same text one level down: a JSON field inside a struct, and JSON values inside a list.
+describe('a JSON value inside a Parquet struct or list holding text nested too deep', () => {
+  it("rejects that row with the reader's words and loads the others, the one at the limit included", async () => {
+    const jsonDir = tempDir('parquet-nested-json-depth-');
+    fs.mkdirSync(path.join(jsonDir, 'decisions'));
+    const nest = (d: number) => '['.repeat(d) + ']'.repeat(d);
+    const inst = await DuckDBInstance.create(':memory:');
+    const con = await inst.connect();
+    try {
+      const row = (id: string, inStruct: string, inList: string) =>
+        `SELECT '${id}' AS decisionId, 'm' AS modelId, 'approve' AS prediction, '2026-03-01T00:00:00Z' AS timestamp, {'note': 'x', 'raw': '${inStruct}'::JSON} AS inputFeatures, ['{}'::JSON, '${inList}'::JSON] AS contextData`;
+      const rows = [
+        row('ok', nest(2), nest(2)),
+        row('struct-deep', nest(MAX_JSON_DEPTH + 1), nest(2)),
+        row('list-deep', nest(2), nest(MAX_JSON_DEPTH + 1)),
+        row('edge', nest(MAX_JSON_DEPTH), nest(MAX_JSON_DEPTH)),
+      ].join(' UNION ALL ');
+      await con.run(
+        `COPY (SELECT * FROM (${row('f', '{}', '{}').replace("'f' AS", "'f' || i AS")} FROM range(30) t(i) UNION ALL ${rows})) TO '${path.join(jsonDir, 'decisions', 'n.parquet')}' (FORMAT parquet)`,
+      );
+    } finally {
+      con.closeSync();
+      inst.closeSync();
+    }
+    const { handle } = await newCase();
+    try {
+      const result = await importArchives(handle, [jsonDir]);
+      expect(result.status).toBe('done');
+      expect(result.rejects.map((r) => [r.file, r.row, r.reason])).toEqual([
+        [
+          'decisions/n.parquet',
+          32,
+          `member "inputFeatures.raw" is a JSON column holding text that is not valid JSON: nested deeper than ${MAX_JSON_DEPTH} levels`,
+        ],
+        [
+          'decisions/n.parquet',
+          33,
+          `member "contextData[1]" is a JSON column holding text that is not valid JSON: nested deeper than ${MAX_JSON_DEPTH} levels`,
+        ],
+      ]);
+      expect(await count(handle, 'decisions')).toBe(32);
+    } finally {
+      await handle.close();
+    }
+  });
+});
