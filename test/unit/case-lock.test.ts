@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { acquireCaseLock, processAlive } from '../../src/case/lock.ts';
 import { AuditWsError } from '../../src/errors.ts';
 
@@ -127,6 +127,9 @@ describe('case lock, many processes racing for a stale lock', () => {
           resolve({ status, out });
         }),
       );
+    });
+    onTestFinished(() => {
+      for (const p of processes) if (p.exitCode === null) p.kill();
     });
     const dead = deadPid();
     let stoppedEarly = false;

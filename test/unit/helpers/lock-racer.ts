@@ -17,7 +17,12 @@ function sleep(ms: number): void {
 }
 
 for (let round = 0; round < rounds; round++) {
-  while (!fs.existsSync(path.join(dir, `start-${round}`))) sleep(1);
+  // The test gone (its folder removed) or stuck: stop rather than wait forever.
+  const waitUntil = Date.now() + 30_000;
+  while (!fs.existsSync(path.join(dir, `start-${round}`))) {
+    if (!fs.existsSync(dir) || Date.now() > waitUntil) process.exit(4);
+    sleep(1);
+  }
   let lock;
   try {
     lock = acquireCaseLock(lockPath, 'Race', 'racer');
