@@ -58,12 +58,12 @@ const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDE
  */
 function tryCreate(path: string, owner: LockOwner): boolean {
   const text = `${JSON.stringify(owner)}\n`;
-  const draft = `${path}.new-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  let draft: string;
   try {
-    writeDraft(draft, text);
+    draft = writeDraft(path, text);
   } catch {
     // A read-only or full folder: the in-place way fails the same way, naming the lock file itself.
-    return tryCreateInPlace(path, text);
+    return createFilled(path, text);
   }
   try {
     linkSync(draft, path);
@@ -72,7 +72,7 @@ function tryCreate(path: string, owner: LockOwner): boolean {
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (code === 'EEXIST') return false;
     if (!NO_HARD_LINKS.has(code)) throw err;
-    return tryCreateInPlace(path, text);
+    return createFilled(path, text);
   } finally {
     try {
       unlinkSync(draft);
@@ -82,21 +82,19 @@ function tryCreate(path: string, owner: LockOwner): boolean {
   }
 }
 
-function writeDraft(draft: string, text: string): void {
-  const fd = openSync(draft, 'wx');
-  try {
-    writeSync(fd, text);
-  } catch (err) {
-    // A draft we could not fill in (a full disk) must not stay behind.
-    closeSync(fd);
-    unlinkSync(draft);
-    throw err;
-  }
-  closeSync(fd);
+/** Writes `text` to a new private file beside `path` and returns its name. */
+function writeDraft(path: string, text: string): string {
+  const draft = `${path}.new-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  createFilled(draft, text);
+  return draft;
 }
 
-/** Where hard links are not supported: created exclusively, then filled in (briefly empty; see readHolder). */
-function tryCreateInPlace(path: string, text: string): boolean {
+/**
+ * Creates `path` exclusively holding `text`; false when it exists. A file that could not be filled in (a
+ * full disk) is removed. Used directly for the lock only where hard links are not supported: the lock is
+ * then briefly empty (see readHolder).
+ */
+function createFilled(path: string, text: string): boolean {
   let fd: number;
   try {
     fd = openSync(path, 'wx');
@@ -196,8 +194,7 @@ function replaceStaleLock(lockPath: string, stale: LockOwner | undefined, me: Lo
   try {
     const current = readHolder(lockPath);
     if (current === null || !sameOwner(current, stale)) return false;
-    const draft = `${lockPath}.new-${process.pid}-${Math.random().toString(36).slice(2)}`;
-    writeDraft(draft, `${JSON.stringify(me)}\n`);
+    const draft = writeDraft(lockPath, `${JSON.stringify(me)}\n`);
     try {
       renameSync(draft, lockPath);
     } catch (err) {
@@ -222,8 +219,7 @@ export function acquireCaseLock(lockPath: string, caseName: string, purpose: str
       path: lockPath,
       owner,
       release() {
-        const current = readOwner(lockPath);
-        if (current && current.pid === owner.pid && current.since === owner.since) {
+        if (sameOwner(readOwner(lockPath), owner)) {
           try {
             unlinkSync(lockPath);
           } catch {

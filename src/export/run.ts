@@ -115,7 +115,6 @@ export async function exportCsv(
   try {
     copied = await copyCsv(ctx.duck, source.sql, source.params, part, { bom: options.bom });
   } catch (err) {
-    rmSync(part, { force: true });
     throw diskError(err, outFile, 'writing the CSV export (no file was written)');
   }
   return publishCsv(outFile, part, what, copied.columns, copied, options);
@@ -185,27 +184,27 @@ function publishCsv(
   const sidecarFile = `${outFile}.json`;
   const sidecarPart = partFileOf(sidecarFile);
   const result: ExportCsvResult = { file: outFile, sidecarFile, sidecar };
-  let target = sidecarFile;
-  let csvInPlace = false;
+  const removeParts = () => {
+    rmSync(part, { force: true });
+    rmSync(sidecarPart, { force: true });
+  };
   try {
     writeFileSync(sidecarPart, `${JSON.stringify(sidecar, null, 2)}\n`);
-    target = outFile;
+  } catch (err) {
+    removeParts();
+    throw diskError(err, sidecarFile, 'writing the sidecar of the CSV export (no file was kept)');
+  }
+  let csvInPlace = false;
+  try {
     options.beforePublish?.(result);
     renameSync(part, outFile);
     csvInPlace = true;
-    target = sidecarFile;
     renameSync(sidecarPart, sidecarFile);
   } catch (err) {
-    rmSync(part, { force: true });
-    rmSync(sidecarPart, { force: true });
+    removeParts();
+    // Without its sidecar the CSV is not kept (a file that was there before the export is left alone).
     if (csvInPlace) rmSync(outFile, { force: true });
-    throw diskError(
-      err,
-      target,
-      target === sidecarFile
-        ? 'writing the sidecar of the CSV export (no file was kept)'
-        : 'writing the CSV export (no file was written)',
-    );
+    throw diskError(err, outFile, 'writing the CSV export (no file was written)');
   }
   return result;
 }

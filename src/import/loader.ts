@@ -19,7 +19,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ArchiveFile } from '../archive/open.ts';
 import { RECORD_KINDS } from '../archive/kinds.ts';
 import { parquetTooDeep, parquetValueToJson } from '../archive/parquet.ts';
-import { MAX_JSON_DEPTH, parseStrictJson } from '../archive/jsontext.ts';
+import { MAX_JSON_DEPTH } from '../archive/jsontext.ts';
 import { quoteIdent } from '../case/evidence-schema.ts';
 import type { RecordKind } from '../archive/kinds.ts';
 import { readLines } from '../archive/lines.ts';
@@ -235,53 +235,51 @@ interface RowProblem {
  * reader accepts (jsontext.ts MAX_JSON_DEPTH), as a JSONL line must (scan.ts). (DuckDB itself refuses a
  * file whose JSON column holds text that is not JSON: the file is then one reject.) Text that long and
  * with that many brackets is rare, so DuckDB lists only those values, and each is judged by the reader's
- * own parser; a row found too deep gets the reader's words as its problem (withRowProblems). JSON values
- * inside a struct, list or map are judged the same way, through the reader's own conversion of the column.
+ * own conversion (parquetValueToJson); a row found too deep gets the reader's words as its problem
+ * (withRowProblems).
  */
 async function jsonTooDeepRows(
   duck: DuckDBConnection,
   file: string,
   columns: readonly ParquetColumn[],
 ): Promise<RowProblem[]> {
+  // A JSON value inside a struct, list or map counts too: the whole column rendered is the filter (its JSON
+  // values are embedded as they are, so it nests at least as deep), and the reader's conversion judges them.
+  const checked = columns.filter((c) => /\bJSON\b/i.test(c.type));
+  if (checked.length === 0) return [];
   const brackets = (t: string) => `strlen(${t}) - strlen(replace(replace(${t}, '[', ''), '{', ''))`;
-  const candidates = (c: ParquetColumn, value: string, text: string) =>
-    `SELECT (file_row_number + 1)::BIGINT AS row, ${value} AS value
-FROM read_parquet(${sqlString(file)}, file_row_number=true)
-WHERE strlen(${text}) > ${2 * MAX_JSON_DEPTH} AND ${brackets(text)} > ${MAX_JSON_DEPTH}`;
-  const problems = new Map<number, RowProblem>();
-  for (const c of columns) {
+  const picks = checked.map((c, i) => {
     const ident = quoteIdent(c.name);
-    const topLevel = c.type.toUpperCase() === 'JSON';
-    // A JSON value inside a struct, list or map: the whole column rendered is the filter (its JSON values are
-    // embedded as they are, so it nests at least as deep), and the reader's own conversion judges each one.
-    if (!topLevel && !/\bJSON\b/i.test(c.type)) continue;
-    const sql = topLevel
-      ? candidates(c, `${ident}::VARCHAR`, `${ident}::VARCHAR`)
-      : candidates(c, ident, `to_json(${ident})::VARCHAR`);
-    const reader = await duck.stream(sql);
-    const type = reader.columnType(1);
-    for (;;) {
-      const chunk = await reader.fetchChunk();
-      if (!chunk || chunk.rowCount === 0) break;
-      for (const [row, value] of chunk.getRows()) {
-        if (problems.has(Number(row))) continue;
-        let reason: string | undefined;
-        if (topLevel) {
-          const parsed = parseStrictJson(String(value));
-          if (!parsed.ok)
-            reason = `member "${c.name}" is a JSON column holding text that is not valid JSON: ${parsed.message}`;
-        } else {
+    const text = c.type.toUpperCase() === 'JSON' ? `${ident}::VARCHAR` : `to_json(${ident})::VARCHAR`;
+    return `CASE WHEN strlen(${text}) > ${2 * MAX_JSON_DEPTH} AND ${brackets(text)} > ${MAX_JSON_DEPTH} THEN ${ident} END AS v${i}`;
+  });
+  // One pass over the file: each column's value is kept only where it could nest too deep.
+  const reader = await duck.stream(
+    `SELECT * FROM (SELECT (file_row_number + 1)::BIGINT AS row, ${picks.join(', ')}
+FROM read_parquet(${sqlString(file)}, file_row_number=true))
+WHERE ${checked.map((_c, i) => `v${i} IS NOT NULL`).join(' OR ')}`,
+  );
+  const types = checked.map((_c, i) => reader.columnType(i + 1));
+  const problems: RowProblem[] = [];
+  for (;;) {
+    const chunk = await reader.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    for (const [row, ...values] of chunk.getRows()) {
+      const reason = values
+        .map((v, i) => {
+          if (v === null) return undefined;
           try {
-            parquetValueToJson(value, type, c.name);
+            parquetValueToJson(v, types[i], checked[i].name);
+            return undefined;
           } catch (err) {
-            reason = (err as Error).message;
+            return (err as Error).message;
           }
-        }
-        if (reason) problems.set(Number(row), { row: Number(row), reason });
-      }
+        })
+        .find((r) => r !== undefined);
+      if (reason) problems.push({ row: Number(row), reason });
     }
   }
-  return [...problems.values()].sort((a, b) => a.row - b.row);
+  return problems;
 }
 
 /** Temporary tables of row problems (dropped with the census tables when the import ends). */

@@ -12,9 +12,7 @@ import { createDispatcher } from '../../src/contract/dispatcher.ts';
 import type { Dispatcher } from '../../src/contract/dispatcher.ts';
 import type { JobSnapshot } from '../../src/contract/jobs.ts';
 import { closeSessions } from '../../src/contract/session.ts';
-import { Workspace } from '../../src/case/workspace.ts';
-import { importArchives } from '../../src/import/importer.ts';
-import { INVESTIGATOR, cli, removeTempDirs, tempDir } from './faults-helpers.ts';
+import { cli, importedCase, removeTempDirs, tempDir } from './faults-helpers.ts';
 
 const CASE = 'Publish';
 const EXAMPLE = path.join(path.dirname(new URL(import.meta.url).pathname), '../fixtures/spec/example');
@@ -63,13 +61,7 @@ function sha256(file: string): string {
 beforeAll(async () => {
   ws = tempDir('audit-ws-publish-');
   out = tempDir('audit-ws-publish-out-');
-  const h = await new Workspace(ws).create(CASE, { actor: INVESTIGATOR });
-  try {
-    expect((await importArchives(h, [EXAMPLE])).status).toBe('done');
-  } finally {
-    await h.close();
-  }
-  caseSqlite = path.join(new Workspace(ws).locate(CASE), 'case.sqlite');
+  caseSqlite = path.join(await importedCase(ws, CASE, [EXAMPLE]), 'case.sqlite');
 }, 60_000);
 
 afterAll(async () => {

@@ -6,14 +6,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explainCaseError } from '../../src/case/store.ts';
-import { Workspace } from '../../src/case/workspace.ts';
 import { createDispatcher } from '../../src/contract/dispatcher.ts';
 import { closeSessions } from '../../src/contract/session.ts';
 import { generateDemoArchive } from '../../src/demo/generator.ts';
 import { AuditWsError } from '../../src/errors.ts';
-import { importArchives } from '../../src/import/importer.ts';
 import { buildLookups } from '../../src/query/lookups.ts';
-import { INVESTIGATOR, cli, removeTempDirs, tempDir } from './faults-helpers.ts';
+import { cli, importedCase, removeTempDirs, tempDir } from './faults-helpers.ts';
 
 const CASE = 'Damaged later';
 const ADVICE = 'restore the case folder from a backup';
@@ -49,14 +47,10 @@ beforeAll(async () => {
   const archive = path.join(base, 'archive');
   await generateDemoArchive({ out: archive, decisions: 800, days: 2, seed: 11 });
   template = path.join(base, 'template');
-  const h = await new Workspace(template).create(CASE, { actor: INVESTIGATOR });
-  try {
-    expect((await importArchives(h, [archive])).status).toBe('done');
+  const made = await importedCase(template, CASE, [archive], async (h) => {
     await buildLookups(h.duck);
-  } finally {
-    await h.close();
-  }
-  slug = path.basename(new Workspace(template).locate(CASE));
+  });
+  slug = path.basename(made);
   blocks = Math.floor((fs.statSync(path.join(template, 'cases', slug, 'evidence.duckdb')).size - HEADERS) / BLOCK);
   expect(blocks).toBeGreaterThan(1);
 }, 180_000);

@@ -8,12 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Workspace } from '../../src/case/workspace.ts';
 import { generateDemoArchive } from '../../src/demo/generator.ts';
-import { importArchives } from '../../src/import/importer.ts';
 import { buildLookups } from '../../src/query/lookups.ts';
 import { verifyCase } from '../../src/verify/case-run.ts';
-import { INVESTIGATOR, REPO, cli, removeTempDirs, tempDir } from './faults-helpers.ts';
+import { cli, importedCase, removeTempDirs, REPO, tempDir } from './faults-helpers.ts';
 
 const CASE = 'Damaged';
 const ADVICE = 'restore the case folder from a backup';
@@ -54,16 +52,12 @@ beforeAll(async () => {
   const archive = path.join(base, 'archive');
   await generateDemoArchive({ out: archive, decisions: 1500, days: 2, seed: 5 });
   template = path.join(base, 'template');
-  const h = await new Workspace(template).create(CASE, { actor: INVESTIGATOR });
-  try {
-    expect((await importArchives(h, [archive])).status).toBe('done');
+  const made = await importedCase(template, CASE, [archive], async (h) => {
     await buildLookups(h.duck);
     await verifyCase(h, { workers: 0 });
     h.custody('note', { text: 'a custody entry to alter: 0123456789' });
-  } finally {
-    await h.close();
-  }
-  caseSlug = path.basename(new Workspace(template).locate(CASE));
+  });
+  caseSlug = path.basename(made);
   const caseDir = path.join(template, 'cases', caseSlug);
 
   // Where things are in case.sqlite: the root pages of its tables, and the bytes of the custody note.

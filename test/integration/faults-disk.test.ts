@@ -20,10 +20,11 @@ import { verifyCase } from '../../src/verify/case-run.ts';
 import { mountTmpfs } from '../support/privileged.ts';
 import type { Available, Tmpfs } from '../support/privileged.ts';
 import {
-  INVESTIGATOR,
   cli,
   completeLookingFiles,
   fillDisk,
+  importedCase,
+  INVESTIGATOR,
   removeTempDirs,
   snapshotCase,
   tempDir,
@@ -58,15 +59,11 @@ function tmpfsOrSkip(ctx: TestContext, size: string): Tmpfs {
 /** A workspace under `root` with one case holding the demo archive and one verification run. */
 async function prepareCase(root: string): Promise<{ ws: string; caseDir: string }> {
   const ws = path.join(root, 'ws');
-  const h = await new Workspace(ws).create(CASE, { actor: INVESTIGATOR });
-  try {
-    expect((await importArchives(h, [archive])).status).toBe('done');
+  const caseDir = await importedCase(ws, CASE, [archive], async (h) => {
     await buildLookups(h.duck);
     await verifyCase(h, { workers: 0 });
-  } finally {
-    await h.close();
-  }
-  return { ws, caseDir: new Workspace(ws).locate(CASE) };
+  });
+  return { ws, caseDir };
 }
 
 function custodyIntact(caseDir: string): string[] {

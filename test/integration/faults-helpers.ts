@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { CaseHandle } from '../../src/case/store.ts';
 import { Workspace } from '../../src/case/workspace.ts';
+import { importArchives } from '../../src/import/importer.ts';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = path.join(REPO, 'bin', 'audit-ws.mjs');
@@ -266,6 +267,28 @@ export function completeLookingFiles(dir: string): string[] {
   };
   walk(dir, '');
   return out.sort();
+}
+
+/**
+ * Creates case `name` in `workspace` from `archives` (the import must succeed), runs `then` on it (more
+ * state to start from), closes it, and returns the case folder.
+ */
+export async function importedCase(
+  workspace: string,
+  name: string,
+  archives: readonly string[],
+  then?: (handle: CaseHandle) => Promise<unknown> | void,
+): Promise<string> {
+  const ws = new Workspace(workspace);
+  const h = await ws.create(name, { actor: INVESTIGATOR });
+  try {
+    const result = await importArchives(h, [...archives]);
+    if (result.status !== 'done') throw new Error(`importing ${archives.join(', ')} ended ${result.status}`);
+    await then?.(h);
+  } finally {
+    await h.close();
+  }
+  return ws.locate(name);
 }
 
 /** Opens the case for writing (taking over a stale lock, recovering an interrupted import) and closes it. */

@@ -8,14 +8,13 @@ import readline from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Workspace } from '../../src/case/workspace.ts';
 import { generateDemoArchive } from '../../src/demo/generator.ts';
-import { importArchives } from '../../src/import/importer.ts';
 import { verifyCase } from '../../src/verify/case-run.ts';
 import {
-  INVESTIGATOR,
   cli,
   completeLookingFiles,
   descendants,
   holdsOpen,
+  importedCase,
   killWhen,
   reopenForWriting,
   runsChild,
@@ -43,14 +42,10 @@ beforeAll(async () => {
   archive = path.join(base, 'archive');
   await generateDemoArchive({ out: archive, decisions: 6000, days: 3, seed: 7 });
   const template = path.join(base, 'template');
-  const h = await new Workspace(template).create(CASE, { actor: INVESTIGATOR });
-  try {
-    expect((await importArchives(h, [archive])).status).toBe('done');
+  await importedCase(template, CASE, [archive], async (h) => {
     await verifyCase(h, { workers: 0 });
     h.custody('note', { text: 'state before the faults' });
-  } finally {
-    await h.close();
-  }
+  });
 }, 300_000);
 
 afterAll(() => {

@@ -9,8 +9,7 @@ import { readCustody, verifyCustody } from '../../src/case/custody.ts';
 import { openCaseSqliteReadOnly } from '../../src/case/store.ts';
 import { Workspace } from '../../src/case/workspace.ts';
 import { AuditWsError } from '../../src/errors.ts';
-import { importArchives } from '../../src/import/importer.ts';
-import { INVESTIGATOR, cli, removeTempDirs, startCli, tempDir } from './faults-helpers.ts';
+import { cli, importedCase, INVESTIGATOR, removeTempDirs, startCli, tempDir } from './faults-helpers.ts';
 import type { RunningCli } from './faults-helpers.ts';
 
 const CASE = 'Shared';
@@ -33,13 +32,7 @@ function bigFile(dir: string, records: number): string {
 
 beforeAll(async () => {
   ws = tempDir('audit-ws-faults-lock-');
-  const h = await new Workspace(ws).create(CASE, { actor: INVESTIGATOR });
-  try {
-    expect((await importArchives(h, [EXAMPLE])).status).toBe('done');
-  } finally {
-    await h.close();
-  }
-  caseDir = new Workspace(ws).locate(CASE);
+  caseDir = await importedCase(ws, CASE, [EXAMPLE]);
   big = bigFile(tempDir('audit-ws-faults-lock-big-'), 250_000);
 }, 120_000);
 

@@ -26,6 +26,24 @@ async function nestedParquet(con: Awaited<ReturnType<DuckDBInstance['connect']>>
   files[name] = file;
 }
 
+/** JSON text nested `d` arrays deep. */
+const nest = (d: number) => '['.repeat(d) + ']'.repeat(d);
+
+/** An archive folder holding one decisions file, `decisions/NAME`, with the rows of `select`. */
+async function parquetArchive(name: string, select: string): Promise<string> {
+  const archive = tempDir('parquet-json-depth-');
+  fs.mkdirSync(path.join(archive, 'decisions'));
+  const inst = await DuckDBInstance.create(':memory:');
+  const con = await inst.connect();
+  try {
+    await con.run(`COPY (${select}) TO '${path.join(archive, 'decisions', name)}' (FORMAT parquet)`);
+  } finally {
+    con.closeSync();
+    inst.closeSync();
+  }
+  return archive;
+}
+
 beforeAll(async () => {
   dir = tempDir('parquet-depth-');
   fs.mkdirSync(path.join(dir, 'decisions'));
@@ -40,6 +58,8 @@ beforeAll(async () => {
     inst.closeSync();
   }
 }, 60_000);
+
+afterAll(removeTempDirs);
 
 describe('a Parquet schema nested too deep', () => {
   it('is measured from the footer: the root, then one level per nested element', async () => {
@@ -103,26 +123,17 @@ describe('a Parquet schema nested too deep', () => {
 // then failed wherever it was shown. Found 2026-11-24; such a row is now a reject at its row.
 describe('a Parquet JSON column holding text nested too deep', () => {
   it("rejects that row with the reader's words and loads the others, the one at the limit included", async () => {
-    const jsonDir = tempDir('parquet-json-depth-');
-    fs.mkdirSync(path.join(jsonDir, 'decisions'));
-    const nest = (d: number) => '['.repeat(d) + ']'.repeat(d);
-    const inst = await DuckDBInstance.create(':memory:');
-    const con = await inst.connect();
-    try {
-      const rows = [nest(2), nest(MAX_JSON_DEPTH + 1), nest(MAX_JSON_DEPTH), '{"a": "[[[["}']
-        .map(
-          (j, i) =>
-            `SELECT 'j${i}' AS decisionId, 'm' AS modelId, 'approve' AS prediction, '2026-03-01T00:00:00Z' AS timestamp, '${j}'::JSON AS inputFeatures`,
-        )
-        .join(' UNION ALL ');
-      // Filler rows first, so the deep one is past what the planner peeks at.
-      await con.run(
-        `COPY (SELECT * FROM (SELECT 'f' || i AS decisionId, 'm' AS modelId, 'approve' AS prediction, '2026-03-01T00:00:00Z' AS timestamp, '{}'::JSON AS inputFeatures FROM range(30) t(i) UNION ALL ${rows})) TO '${path.join(jsonDir, 'decisions', 'j.parquet')}' (FORMAT parquet)`,
-      );
-    } finally {
-      con.closeSync();
-      inst.closeSync();
-    }
+    const rows = [nest(2), nest(MAX_JSON_DEPTH + 1), nest(MAX_JSON_DEPTH), '{"a": "[[[["}']
+      .map(
+        (j, i) =>
+          `SELECT 'j${i}' AS decisionId, 'm' AS modelId, 'approve' AS prediction, '2026-03-01T00:00:00Z' AS timestamp, '${j}'::JSON AS inputFeatures`,
+      )
+      .join(' UNION ALL ');
+    // Filler rows first, so the deep one is past what the planner peeks at.
+    const jsonDir = await parquetArchive(
+      'j.parquet',
+      `SELECT * FROM (SELECT 'f' || i AS decisionId, 'm' AS modelId, 'approve' AS prediction, '2026-03-01T00:00:00Z' AS timestamp, '{}'::JSON AS inputFeatures FROM range(30) t(i) UNION ALL ${rows})`,
+    );
     const { handle } = await newCase();
     try {
       const result = await importArchives(handle, [jsonDir]);
@@ -149,32 +160,21 @@ describe('a Parquet JSON column holding text nested too deep', () => {
   });
 });
 
-afterAll(removeTempDirs);
-
 // The same text one level down: a JSON field inside a struct, and JSON values inside a list.
 describe('a JSON value inside a Parquet struct or list holding text nested too deep', () => {
   it("rejects that row with the reader's words and loads the others, the one at the limit included", async () => {
-    const jsonDir = tempDir('parquet-nested-json-depth-');
-    fs.mkdirSync(path.join(jsonDir, 'decisions'));
-    const nest = (d: number) => '['.repeat(d) + ']'.repeat(d);
-    const inst = await DuckDBInstance.create(':memory:');
-    const con = await inst.connect();
-    try {
-      const row = (id: string, inStruct: string, inList: string) =>
-        `SELECT '${id}' AS decisionId, 'm' AS modelId, 'approve' AS prediction, '2026-03-01T00:00:00Z' AS timestamp, {'note': 'x', 'raw': '${inStruct}'::JSON} AS inputFeatures, ['{}'::JSON, '${inList}'::JSON] AS contextData`;
-      const rows = [
-        row('ok', nest(2), nest(2)),
-        row('struct-deep', nest(MAX_JSON_DEPTH + 1), nest(2)),
-        row('list-deep', nest(2), nest(MAX_JSON_DEPTH + 1)),
-        row('edge', nest(MAX_JSON_DEPTH), nest(MAX_JSON_DEPTH)),
-      ].join(' UNION ALL ');
-      await con.run(
-        `COPY (SELECT * FROM (${row('f', '{}', '{}').replace("'f' AS", "'f' || i AS")} FROM range(30) t(i) UNION ALL ${rows})) TO '${path.join(jsonDir, 'decisions', 'n.parquet')}' (FORMAT parquet)`,
-      );
-    } finally {
-      con.closeSync();
-      inst.closeSync();
-    }
+    const row = (id: string, inStruct: string, inList: string) =>
+      `SELECT '${id}' AS decisionId, 'm' AS modelId, 'approve' AS prediction, '2026-03-01T00:00:00Z' AS timestamp, {'note': 'x', 'raw': '${inStruct}'::JSON} AS inputFeatures, ['{}'::JSON, '${inList}'::JSON] AS contextData`;
+    const rows = [
+      row('ok', nest(2), nest(2)),
+      row('struct-deep', nest(MAX_JSON_DEPTH + 1), nest(2)),
+      row('list-deep', nest(2), nest(MAX_JSON_DEPTH + 1)),
+      row('edge', nest(MAX_JSON_DEPTH), nest(MAX_JSON_DEPTH)),
+    ].join(' UNION ALL ');
+    const jsonDir = await parquetArchive(
+      'n.parquet',
+      `SELECT * FROM (${row('f', '{}', '{}').replace("'f' AS", "'f' || i AS")} FROM range(30) t(i) UNION ALL ${rows})`,
+    );
     const { handle } = await newCase();
     try {
       const result = await importArchives(handle, [jsonDir]);

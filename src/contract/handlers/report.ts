@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { AuditWsError } from '../../errors.ts';
 import { csvExportCustody, exportCsv } from '../../export/run.ts';
@@ -270,7 +270,6 @@ export const reportHandlers = {
       return session.jobs.start({ kind: 'report', title: `CSV export: ${exporter.name}`, case: slug }, (job) =>
         session.cases.use(slug, async (handle) => {
           job.progress({ phase: 'writing rows', detail: outFile });
-          mkdirSync(path.dirname(outFile), { recursive: true });
           return exportCsv(exporter, { duck: handle.duck, sqlite: handle.sqlite }, params.params ?? {}, outFile, {
             caseName: handle.info().name,
             actor: handle.actor,
