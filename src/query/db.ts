@@ -169,6 +169,8 @@ export function pageOf(page: Page | undefined, defaultSize = DEFAULT_PAGE_SIZE):
 
 /** An ISO 8601 / RFC 3339 time given by the user, checked and normalised; `what` names the option in the error. */
 export function timeParam(value: string, what: string): string {
+  if (typeof value !== 'string')
+    throw new AuditWsError('BAD_USAGE', `${what}: give a date or time as text (ISO 8601, e.g. 2026-03-01T00:00:00Z)`);
   const ms = Date.parse(value);
   if (!Number.isFinite(ms))
     throw new AuditWsError(

@@ -156,7 +156,7 @@ export function decisionWhere(
     );
   }
   if (f.text !== undefined) {
-    const text = f.text.trim();
+    const text = typeof f.text === 'string' ? f.text.trim() : '';
     if (text === '') throw new AuditWsError('BAD_USAGE', 'text: give some characters of an id');
     const ref = p('text', text);
     const viaLookups = TEXT_KEYS.map((k) => lookupFor(k)).filter((l): l is string => l !== undefined && fresh.has(l));

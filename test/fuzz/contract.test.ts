@@ -778,6 +778,32 @@ describe('fuzz: contract requests', () => {
     }
   });
 
+  it('regression: a filter of the wrong type is refused naming it, by every query that takes filters', async () => {
+    // CI's fuzz run found query.oversight({text: 0}) failing as INTERNAL (f.text.trim is not a function).
+    const wrong: Record<string, unknown[]> = {};
+    for (const k of DECISION_FILTER_KEYS) wrong[k] = [0, true];
+    for (const k of ['humanReviewRequired', 'humanReviewed', 'humanOverride']) wrong[k] = [0, 'yes', ['true']];
+    for (const k of ['text', 'from', 'to', 'decisionId', 'traceId', 'taskId', 'affectedUserId']) wrong[k].push(['x']);
+    const extra: Record<string, Record<string, unknown>> = {
+      'query.search': {},
+      'query.oversight': {},
+      'query.fairness': { attribute: 'region', positivePrediction: 'approve' },
+    };
+    for (const [method, own] of Object.entries(extra)) {
+      for (const [k, values] of Object.entries(wrong)) {
+        for (const v of values) {
+          const r = await dispatcher.handle(method, { case: CASE, ...own, [k]: v });
+          expect(r.ok, `${method} ${k}=${JSON.stringify(v)}`).toBe(false);
+          const e = r as { code: string; message: string };
+          expect(e.code, `${method} ${k}=${JSON.stringify(v)}: ${e.message}`).toBe('BAD_USAGE');
+          expect(e.message).toContain(k);
+        }
+      }
+    }
+    const scoped = await dispatcher.handle('query.anomalies', { case: CASE, scope: { text: 0 } });
+    expect(scoped).toMatchObject({ ok: false, code: 'BAD_USAGE' });
+  });
+
   it('regression: -0 (which structured clone keeps) comes back as 0 on both transports', async () => {
     const r = await dispatcher.handle('query.anomalies', { case: CASE, limit: 3, offset: -0 });
     expect(r.ok).toBe(true);
