@@ -1,9 +1,9 @@
 import { createHash, generateKeyPairSync, sign, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { AuditWsError } from '../../src/errors.ts';
 import {
   loadArchiveKeys,
@@ -33,8 +33,15 @@ function archiveKeys() {
   return loadArchiveKeys(readdirSync(keysDir).map((f) => ({ path: `keys/${f}`, absPath: join(keysDir, f) }))).keys;
 }
 
+const tempDirs: string[] = [];
+afterAll(() => {
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+});
+
 function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'audit-ws-sig-'));
+  const dir = mkdtempSync(join(tmpdir(), 'audit-ws-sig-'));
+  tempDirs.push(dir);
+  return dir;
 }
 
 /** A candidate list holding one freshly made key, written to and read back from a real PEM file. */

@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as pkijs from 'pkijs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createLocalTsa, generateLocalTsaKeys, type LocalTsa, type LocalTsaOptions } from '../../src/archive/tsa.ts';
 import { AuditWsError } from '../../src/errors.ts';
 import { loadKeyFile, parseKeyMaterial, type KeyMaterial } from '../../src/verify/crypto/keys.ts';
@@ -279,6 +279,7 @@ describe('local test TSA (src/archive/tsa.ts)', () => {
 
   it.skipIf(!hasOpenssl)('its tokens pass `openssl ts -verify` (skipped when openssl is absent)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'audit-ws-tsa-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, 'root.pem'), tsa.rootPem);
     writeFileSync(join(dir, 'data.json'), data);
     writeFileSync(join(dir, 'token.tsr'), token);
