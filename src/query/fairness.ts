@@ -155,7 +155,7 @@ export interface AttributeSql {
 export async function resolveAttribute(ctx: QueryContext, attribute: string): Promise<AttributeSql> {
   const plain = attributeSql(attribute);
   const [root, ...rest] = attribute.split('.');
-  if (rest.length !== 1 || !(root in ATTRIBUTE_ROOTS)) return plain;
+  if (rest.length !== 1 || !Object.hasOwn(ATTRIBUTE_ROOTS, root)) return plain;
   const cached = await cachedAttribute(ctx.duck, ctx.lookups, root, rest[0]);
   if (!cached) return plain;
   return {
@@ -169,7 +169,7 @@ export async function resolveAttribute(ctx: QueryContext, attribute: string): Pr
 export function attributeSql(attribute: string): AttributeSql {
   const parts = attribute.split('.');
   const root = parts[0];
-  if (root in JSON_ROOTS) {
+  if (Object.hasOwn(JSON_ROOTS, root)) {
     if (parts.length < 2 || parts.slice(1).some((p) => p === '')) {
       throw new AuditWsError('BAD_USAGE', `attribute "${attribute}": name a member, e.g. ${root}.group`);
     }

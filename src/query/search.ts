@@ -118,7 +118,7 @@ function parseSort(sort: string | undefined): { sort: SearchSort; sql: string } 
   const s = (sort ?? 'time') as SearchSort;
   const desc = s.startsWith('-');
   const key = (desc ? s.slice(1) : s) as keyof typeof SORTS;
-  if (!(key in SORTS))
+  if (!Object.hasOwn(SORTS, key))
     throw new AuditWsError(
       'BAD_USAGE',
       `sort must be one of ${Object.keys(SORTS)
@@ -347,7 +347,7 @@ async function pageByRowid(
   sort: SearchSort,
 ): Promise<Row[]> {
   for (const c of columns)
-    if (!(c in ITEM_COLUMNS) && c !== 'ref' && c !== 'integrity')
+    if (!Object.hasOwn(ITEM_COLUMNS, c) && c !== 'ref' && c !== 'integrity')
       throw new AuditWsError('BAD_USAGE', `unknown column "${c}"; one of ${Object.keys(ITEM_COLUMNS).join(', ')}`);
   const rowids = await pageRowids(ctx, whereSql, orderBy, sqlParams, limit, offset, sort);
   const wanted = Object.entries(ITEM_COLUMNS).filter(([k]) => k === 'decisionId' || columns.includes(k));

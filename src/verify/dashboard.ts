@@ -216,7 +216,7 @@ export async function runCaseVerification(
     });
     return runSummary(handle.sqlite, runId) as VerificationRunSummary;
   }
-  if (!(request.retention in RETENTION_POLICIES)) {
+  if (!Object.hasOwn(RETENTION_POLICIES, request.retention)) {
     throw new AuditWsError(
       'BAD_USAGE',
       `unknown retention policy "${request.retention}": choose one of ${Object.keys(RETENTION_POLICIES).join(', ')}`,

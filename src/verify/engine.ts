@@ -347,7 +347,8 @@ function streamVerdict(state: ChainState | undefined, findings: Finding[]): { ve
 export async function verifyArchives(archives: OpenedArchive[], options: VerifyOptions = {}): Promise<VerifyReport> {
   const startedAt = new Date().toISOString();
   const sink = new FindingSink();
-  const retention = RETENTION_POLICIES[options.retention ?? 'eu-ai-act'];
+  const policy = options.retention ?? 'eu-ai-act';
+  const retention = Object.hasOwn(RETENTION_POLICIES, policy) ? RETENTION_POLICIES[policy] : undefined;
   if (!retention) throw new AuditWsError('BAD_USAGE', `Unknown retention policy "${options.retention}".`);
   const bytesTotal = archives.reduce(
     (n, a) => n + a.files.filter((f) => f.role === 'data').reduce((m, f) => m + f.size, 0),

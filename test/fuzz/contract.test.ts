@@ -804,6 +804,23 @@ describe('fuzz: contract requests', () => {
     expect(scoped).toMatchObject({ ok: false, code: 'BAD_USAGE' });
   });
 
+  it('regression: names of Object.prototype members are not taken for a retention policy, sort or column', async () => {
+    // The long fuzz run found verify.start({retention: "valueOf"}) failing as INTERNAL: `in` saw the prototype.
+    for (const name of ['valueOf', 'constructor', 'toString', '__proto__']) {
+      const v = await dispatcher.handle('verify.start', { case: CASE, retention: name });
+      expect(v.ok).toBe(true);
+      const end = await sessionFor(context).jobs.settled((v as { result: { id: string } }).result.id);
+      checkedJobs.add(end.id);
+      expect(end.state, name).toBe('failed');
+      expect(end.error?.code, name).toBe('BAD_USAGE');
+      expect(end.error?.message).toContain('retention');
+      const s = await dispatcher.handle('query.search', { case: CASE, sort: name });
+      expect(s, name).toMatchObject({ ok: false, code: 'BAD_USAGE' });
+      const c = await dispatcher.handle('query.search', { case: CASE, columns: [name] });
+      expect(c, name).toMatchObject({ ok: false, code: 'BAD_USAGE' });
+    }
+  });
+
   it('regression: -0 (which structured clone keeps) comes back as 0 on both transports', async () => {
     const r = await dispatcher.handle('query.anomalies', { case: CASE, limit: 3, offset: -0 });
     expect(r.ok).toBe(true);

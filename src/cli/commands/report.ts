@@ -72,7 +72,7 @@ export function registerReport(program: Command): void {
     .option('--json', 'print what was written as JSON')
     .action(async (opts: ReportFlags, command: Command) => {
       const formats = parseFormats(opts.format);
-      if (!(opts.retention in RETENTION_POLICIES))
+      if (!Object.hasOwn(RETENTION_POLICIES, opts.retention))
         throw new AuditWsError('BAD_USAGE', `unknown retention policy "${opts.retention}"`);
       const fairness: FairnessRequest[] = [];
       if (opts.fairness) {

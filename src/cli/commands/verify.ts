@@ -183,7 +183,7 @@ export function registerVerify(program: Command): void {
     if (paths.length === 0 && !opts.case)
       throw new AuditWsError('BAD_USAGE', 'Give at least one archive to verify, or --case NAME.');
     if (paths.length > 0 && opts.case) throw new AuditWsError('BAD_USAGE', 'Give archives or --case NAME, not both.');
-    if (!(opts.retention in RETENTION_POLICIES))
+    if (!Object.hasOwn(RETENTION_POLICIES, opts.retention))
       throw new AuditWsError(
         'BAD_USAGE',
         `Unknown retention policy "${opts.retention}"; choose one of ${Object.keys(RETENTION_POLICIES).join(', ')}.`,
