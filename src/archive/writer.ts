@@ -70,6 +70,8 @@ export interface ArchiveWriterOptions {
   descriptorExtra?: Record<string, unknown>;
   /** default for streams that do not say */
   gzip?: boolean;
+  /** zlib level of gzipped data files (default 6; 1 writes about three times faster, a little larger) */
+  gzipLevel?: number;
   /** Ed25519 private key: checkpoints get a `.sig` and the public key is written to keys/<name>.pub.pem */
   signingKey?: KeyObject;
   signingKeyName?: string;
@@ -322,10 +324,11 @@ class FileSink {
     absPath: string,
     gzip: boolean,
     private readonly checksummer: ObjectChecksummer | undefined,
+    gzipLevel = 6,
   ) {
     this.out = createWriteStream(absPath, { flags: 'wx', highWaterMark: 1 << 20 });
     if (gzip) {
-      this.gzip = zlib.createGzip({ level: 6 });
+      this.gzip = zlib.createGzip({ level: gzipLevel });
       const tap = new Transform({
         transform: (chunk: Buffer, _enc, cb) => {
           this.checksummer?.update(chunk);
@@ -872,7 +875,7 @@ export class ArchiveWriter {
       relPath,
       absPath,
       partialPath,
-      sink: new FileSink(partialPath, st.gzip, checksummer),
+      sink: new FileSink(partialPath, st.gzip, checksummer, this.options.gzipLevel),
       checksummer,
       merkle: new MerkleBuilder(),
       firstSeq: st.nextSeq,

@@ -65,6 +65,8 @@ export interface DemoOptions {
   days?: number;
   seed?: number;
   tamper?: TamperKind;
+  /** every data file as `.jsonl.gz` (zlib level 1), for archives too large to keep as plain JSONL */
+  gzip?: boolean;
   /** 2 writes the decisions and the other streams on two threads (same bytes); default 2 from 20,000 decisions */
   threads?: 1 | 2;
 }
@@ -209,16 +211,17 @@ function validate(options: DemoOptions): {
   days: number;
   seed: number;
   tamper?: TamperKind;
+  gzip: boolean;
   threads: 1 | 2;
 } {
   if (!options.out) throw new AuditWsError('BAD_USAGE', 'demo needs an output folder (--out DIR)');
   const decisions = options.decisions ?? DEMO_DEFAULTS.decisions;
   const days = options.days ?? DEMO_DEFAULTS.days;
   const seed = options.seed ?? DEMO_DEFAULTS.seed;
-  if (!Number.isInteger(decisions) || decisions < 100 || decisions > 20_000_000) {
+  if (!Number.isInteger(decisions) || decisions < 100 || decisions > 100_000_000) {
     throw new AuditWsError(
       'BAD_USAGE',
-      `--decisions must be a whole number from 100 to 20000000, not ${String(options.decisions)}`,
+      `--decisions must be a whole number from 100 to 100000000, not ${String(options.decisions)}`,
     );
   }
   if (!Number.isInteger(days) || days < 1 || days > 366) {
@@ -244,8 +247,12 @@ function validate(options: DemoOptions): {
   if (options.threads !== undefined && options.threads !== 1 && options.threads !== 2) {
     throw new AuditWsError('BAD_USAGE', `threads must be 1 or 2, not ${String(options.threads)}`);
   }
+  // The tamper variants edit plain JSONL bytes in place.
+  if (options.gzip && options.tamper !== undefined)
+    throw new AuditWsError('BAD_USAGE', '--gzip cannot be combined with --tamper');
   const threads = options.threads ?? (decisions >= DEMO_PARALLEL_FROM ? 2 : 1);
-  return { out: path.resolve(options.out), decisions, days, seed, tamper: options.tamper, threads };
+  const gzip = options.gzip === true;
+  return { out: path.resolve(options.out), decisions, days, seed, tamper: options.tamper, gzip, threads };
 }
 
 /** The end of a label's day plus five minutes: when the demo's day file, checkpoint and signature are "uploaded". */
@@ -320,6 +327,7 @@ function demoWriterOptions(o: ValidDemoOptions, tl: Timeline, clockNow: () => nu
       { name: 'reviews', kind: 'review', gzip: true },
       { name: 'outcomes', kind: 'outcome' },
     ],
+    ...(o.gzip ? { gzip: true, gzipLevel: 1 } : {}),
     keyPrefix: DEMO_KEY_PREFIX,
     producer: { name: 'audit-ws demo', version: TOOL_VERSION, seed: o.seed },
     system: { name: 'acme-lending', operator: 'ACME Lending (demo data)' },

@@ -59,10 +59,19 @@ export function registerDemo(program: Command): void {
       wholeNumber('--seed'),
     )
     .option('--tamper <kind>', `write a tampered variant: ${TAMPER_KINDS.join(' | ')}`)
+    .option('--gzip', 'write every data file as .jsonl.gz (for archives too large to keep as plain JSONL)')
     .option('--json', 'print the summary (planted findings, tamper location) as JSON')
     .action(
       async (
-        opts: { out: string; decisions?: number; days?: number; seed?: number; tamper?: string; json?: boolean },
+        opts: {
+          out: string;
+          decisions?: number;
+          days?: number;
+          seed?: number;
+          tamper?: string;
+          gzip?: boolean;
+          json?: boolean;
+        },
         command: Command,
       ) => {
         const started = performance.now();
@@ -72,6 +81,7 @@ export function registerDemo(program: Command): void {
           days: opts.days,
           seed: opts.seed,
           tamper: opts.tamper as TamperKind | undefined,
+          gzip: opts.gzip,
         });
         const seconds = (performance.now() - started) / 1000;
         process.stdout.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary, seconds));
