@@ -172,6 +172,29 @@ describe('audit-ws demo', () => {
     expect(n.stderr).not.toMatch(/at .*\.ts:\d+/);
   });
 
+  it('--gzip writes every data file as .jsonl.gz holding the same records, and the archive is intact', () => {
+    const out = path.join(tmp, 'cli-gzip');
+    const r = spawnSync(
+      process.execPath,
+      [path.join(repo, 'bin/audit-ws.mjs'), 'demo', '--out', out, '--decisions', '300', '--days', '2', '--gzip'],
+      { encoding: 'utf8' },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const data = listFiles(out).filter((f) => /^(decisions|lifecycle|reviews|outcomes)\//.test(f));
+    expect(data.length).toBeGreaterThan(4);
+    for (const f of data) expect(f).toMatch(/\.jsonl\.gz$/);
+    for (const stream of ['decisions', 'lifecycle', 'reviews', 'outcomes'])
+      expect(readLines(out, stream)).toEqual(readLines(path.join(tmp, 'cli-a'), stream));
+    expect(verify(out).findings).toEqual([]);
+    const t = spawnSync(
+      process.execPath,
+      [path.join(repo, 'bin/audit-ws.mjs'), 'demo', '--out', path.join(tmp, 'gz-t'), '--gzip', '--tamper', 'modified'],
+      { encoding: 'utf8' },
+    );
+    expect(t.status).toBe(2);
+    expect(t.stderr).toMatch(/--gzip cannot be combined with --tamper/);
+  });
+
   it('refuses to write into a folder that is not empty', async () => {
     await expect(generateDemoArchive({ out: path.join(tmp, 'cli-a') })).rejects.toThrow(/not empty/);
   });
