@@ -166,7 +166,7 @@ export function parseRecordLine(
 }
 
 /** RecordError messages carry no location (file, line and row are members of their own). */
-function withoutLocation(message: string, path: string): string {
+export function withoutLocation(message: string, path: string): string {
   return message.startsWith(`${path}: `) ? message.slice(path.length + 2) : message;
 }
 

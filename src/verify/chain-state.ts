@@ -4,7 +4,9 @@ import type { LoadedCheckpoint, ScannedRecord, StreamInput } from './types.ts';
 
 /** The per-record arrays of a scanned range that the fast path reads (see scan/scan-chunk.ts). */
 export interface LinkedRecords {
+  /** line numbers, or Parquet row numbers when `rows` */
   lineNos: Uint32Array;
+  rows?: boolean;
   seqs: Float64Array;
   hashes: Uint8Array;
   leaves: Uint8Array;
@@ -79,7 +81,17 @@ export class ChainState {
   private materialize(from: LinkedRecords, i: number, file: string, line: number): ScannedRecord {
     const hex = Buffer.from(from.hashes.buffer, from.hashes.byteOffset + i * 32, 32).toString('hex');
     const seq = from.seqs[i];
-    return { stream: this.stream.name, file, line, seq, hash: hex, prevHash: undefined, computed: hex, hasChain: true };
+    const at = from.rows ? { row: line } : { line };
+    return {
+      stream: this.stream.name,
+      file,
+      ...at,
+      seq,
+      hash: hex,
+      prevHash: undefined,
+      computed: hex,
+      hasChain: true,
+    };
   }
 
   /**

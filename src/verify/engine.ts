@@ -140,7 +140,7 @@ function reportProgress(ctx: WalkContext, phase: string): void {
   });
 }
 
-/** Reader path: Parquet (through DuckDB) and anything without a worker pool. */
+/** Reader path: without a worker pool (a small archive, or `workers: 0`). */
 async function walkFileInline(
   stream: StreamInput,
   archive: OpenedArchive,
@@ -197,7 +197,14 @@ async function walkFilesParallel(
 ): Promise<void> {
   const anchors = anchorRanges(stream);
   const jobs = files.flatMap((file) =>
-    planChunks(file, ctx.options.chunkBytes).map((job) => ({ job: { ...job, anchors }, file })),
+    file.format === 'parquet'
+      ? [
+          {
+            job: { absPath: file.absPath, displayPath: file.path, start: 0, gzip: false, parquet: true, anchors },
+            file,
+          },
+        ]
+      : planChunks(file, ctx.options.chunkBytes).map((job) => ({ job: { ...job, anchors }, file })),
   );
   const window = pool.size * 2;
   const inflight: Promise<ChunkResult>[] = [];
@@ -210,6 +217,8 @@ async function walkFilesParallel(
     if (ctx.options.signal?.aborted) throw new AuditWsError('CANCELLED', 'Verification was cancelled.');
     const { job, file } = jobs[j];
     if (j > 0 && jobs[j - 1].file !== file) lineBase = 0;
+    // a position in the file: a line (JSONL ranges, numbered from the file's start) or a Parquet row
+    const position = (n: number): { line?: number; row?: number } => (r.rows ? { row: n } : { line: lineBase + n });
     for (const e of r.errors)
       ctx.sink.add({
         check: 'record-format',
@@ -217,7 +226,7 @@ async function walkFilesParallel(
         category: 'integrity',
         stream: stream.name,
         file: file.path,
-        line: lineBase + e.line,
+        ...position(e.line),
         message: e.message,
       });
     const details = new Map(r.details.map((d) => [d.i, d]));
@@ -235,13 +244,13 @@ async function walkFilesParallel(
         i = k - 1;
         continue;
       }
-      const line = lineBase + r.lineNos[i];
+      const at = position(r.lineNos[i]);
       const d = details.get(i);
       const rec: ScannedRecord = d
         ? {
             stream: stream.name,
             file: file.path,
-            line,
+            ...at,
             hasChain: d.hasChain,
             seq: d.seq,
             hash: d.hash,
@@ -252,7 +261,7 @@ async function walkFilesParallel(
         : {
             stream: stream.name,
             file: file.path,
-            line,
+            ...at,
             hasChain: true,
             seq: r.seqs[i],
             hash: hex(r.hashes, i),
@@ -262,7 +271,7 @@ async function walkFilesParallel(
       prevAccepted = judge(rec, state, ctx.sink);
     }
     // a linked record passed exactly these checks; count them without a finding object each
-    for (const id of ['record-hash', 'sequence', 'link']) ctx.sink.pass(id, linked);
+    if (linked > 0) for (const id of ['record-hash', 'sequence', 'link']) ctx.sink.pass(id, linked);
     if (r.fatal)
       ctx.sink.add({
         check: 'record-format',
@@ -270,7 +279,7 @@ async function walkFilesParallel(
         category: 'integrity',
         stream: stream.name,
         file: file.path,
-        line: lineBase + r.fatal.line,
+        ...(r.fatal.line > 0 || !r.rows ? position(r.fatal.line) : {}),
         message: r.fatal.message,
       });
     lineBase += r.lines;
@@ -285,10 +294,10 @@ async function walkStream(stream: StreamInput, ctx: WalkContext): Promise<ChainS
   const files = stream.files;
   for (let f = 0; f < files.length;) {
     const { archive, file } = files[f];
-    if (ctx.pool && (file.format === 'jsonl' || file.format === 'jsonl.gz')) {
-      // the run of JSONL files from here goes through the workers as one pipeline
+    if (ctx.pool && file.format !== undefined) {
+      // the run of data files from here goes through the workers as one pipeline
       let e = f + 1;
-      while (e < files.length && (files[e].file.format === 'jsonl' || files[e].file.format === 'jsonl.gz')) e++;
+      while (e < files.length && files[e].file.format !== undefined) e++;
       await walkFilesParallel(
         stream,
         files.slice(f, e).map((x) => x.file),

@@ -224,26 +224,28 @@ describe('verify: one stream across two archives', () => {
   });
 });
 
-describe('verify: Parquet-encoded records verify exactly like JSONL (spec section 6)', () => {
-  async function toParquet(dir: string): Promise<void> {
-    const { DuckDBInstance } = await import('@duckdb/node-api');
-    const db = await DuckDBInstance.create(':memory:');
-    const con = await db.connect();
-    for (const stream of ['decisions', 'lifecycle', 'reviews', 'outcomes']) {
-      for (const name of readdirSync(join(dir, stream))) {
-        const src = join(dir, stream, name);
-        const dst = src.replace(/\.jsonl(\.gz)?$/, '.parquet');
-        // timestampformat/dateformat that never match keep timestamps as the strings the producer wrote
-        await con.run(
-          `COPY (SELECT * FROM read_json('${src}', timestampformat='x', dateformat='x')) TO '${dst}' (FORMAT parquet, COMPRESSION zstd)`,
-        );
-        unlinkSync(src);
-      }
+/** Turns every data file of an archive folder into Parquet (ZSTD) and drops the manifest that listed them. */
+async function toParquet(dir: string): Promise<void> {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const db = await DuckDBInstance.create(':memory:');
+  const con = await db.connect();
+  for (const stream of ['decisions', 'lifecycle', 'reviews', 'outcomes']) {
+    for (const name of readdirSync(join(dir, stream))) {
+      const src = join(dir, stream, name);
+      const dst = src.replace(/\.jsonl(\.gz)?$/, '.parquet');
+      // timestampformat/dateformat that never match keep timestamps as the strings the producer wrote
+      await con.run(
+        `COPY (SELECT * FROM read_json('${src}', timestampformat='x', dateformat='x')) TO '${dst}' (FORMAT parquet, COMPRESSION zstd)`,
+      );
+      unlinkSync(src);
     }
-    con.closeSync();
-    db.closeSync();
-    unlinkSync(join(dir, 'manifest/objects.jsonl'));
   }
+  con.closeSync();
+  db.closeSync();
+  unlinkSync(join(dir, 'manifest/objects.jsonl'));
+}
+
+describe('verify: Parquet-encoded records verify exactly like JSONL (spec section 6)', () => {
   const strip = (r: VerifyReport) =>
     r.findings.map(({ check, status, stream, seq, seqEnd }) => ({ check, status, stream, seq, seqEnd }));
 
@@ -326,5 +328,41 @@ describe('verify: worker threads give the same findings as the calling thread', 
       expect(parallel.checks).toEqual(inline.checks);
       expect(parallel.verdict).toBe(inline.verdict);
     }
+  });
+
+  it('on Parquet copies: positions by row, a changed value, a row the reader refuses, a file it cannot read', async () => {
+    const intact = copyExample();
+    await toParquet(intact);
+    const odd = copyExample();
+    await toParquet(odd);
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const db = await DuckDBInstance.create(':memory:');
+    const con = await db.connect();
+    const f = join(odd, 'decisions/2026-03-02.parquet');
+    await con.run(
+      `COPY (SELECT * REPLACE (CASE WHEN seq = 34 THEN 0.5 WHEN seq = 36 THEN 'nan'::DOUBLE ELSE confidence END AS confidence)
+        FROM read_parquet('${f}')) TO '${f}.tmp' (FORMAT parquet)`,
+    );
+    con.closeSync();
+    db.closeSync();
+    cpSync(`${f}.tmp`, f);
+    unlinkSync(`${f}.tmp`);
+    const cut = join(odd, 'decisions/2026-03-01.parquet');
+    writeFileSync(cut, readFileSync(cut).subarray(0, 200));
+    const key = (r: VerifyReport) =>
+      r.findings
+        .map((x) => JSON.stringify([x.check, x.status, x.stream, x.seq, x.seqEnd, x.file, x.line, x.row, x.message]))
+        .sort();
+    for (const dir of [intact, odd]) {
+      const inline = await verify([dir], { ...TRUST, workers: 0 });
+      const parallel = await verify([dir], { ...TRUST, workers: 2 });
+      expect(key(parallel)).toEqual(key(inline));
+      expect(parallel.checks).toEqual(inline.checks);
+      expect(parallel.verdict).toBe(inline.verdict);
+    }
+    const found = (await verify([odd], { ...TRUST, workers: 2 })).findings;
+    expect(found.find((x) => x.check === 'record-hash')).toMatchObject({ seq: 34, row: 5 });
+    expect(found.find((x) => x.row === 7)).toMatchObject({ check: 'record-hash', status: 'unverifiable', seq: 36 });
+    expect(found.find((x) => x.check === 'record-format' && x.file === 'decisions/2026-03-01.parquet')).toBeDefined();
   });
 });

@@ -5,10 +5,14 @@ import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { fastCanonicalText } from '../../archive/fast-canonical.ts';
 import { DEFAULT_MAX_LINE_BYTES } from '../../archive/lines.ts';
-import { parseRecordLine } from '../../archive/records.ts';
+import { parseRecordLine, withoutLocation } from '../../archive/records.ts';
+import { AuditWsError } from '../../errors.ts';
 import { CanonicalScanner, decodeHex64, matchesHex64 } from './canonical-bytes.ts';
 
-/** A byte range of one JSONL file (whole file for gzip), always starting and ending on a line boundary. */
+/**
+ * A byte range of one JSONL file (whole file for gzip), always starting and ending on a line boundary;
+ * or, with `parquet`, a whole Parquet file (read through DuckDB; positions are then row numbers).
+ */
 export interface ChunkJob {
   absPath: string;
   displayPath: string;
@@ -16,6 +20,7 @@ export interface ChunkJob {
   /** exclusive; undefined reads to the end */
   end?: number;
   gzip: boolean;
+  parquet?: boolean;
   maxLineBytes?: number;
   /**
    * Sorted, disjoint [first, last] seq ranges (flattened) that some checkpoint covers: only records in
@@ -52,8 +57,10 @@ export interface ChunkResult {
   normal: Uint8Array;
   details: RecordDetail[];
   errors: { line: number; message: string; code?: string }[];
-  /** the range could not be read to its end (truncated gzip, I/O error) */
+  /** the range could not be read to its end (truncated gzip, I/O error); line 0: not opened at all */
   fatal?: { line: number; message: string };
+  /** the positions (lineNos, errors, fatal) are Parquet row numbers */
+  rows?: boolean;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -261,18 +268,27 @@ class RangeScanner {
     const parsed = parseRecordLine(text);
     if (parsed === undefined) return; // blank
     if (!parsed.ok) {
-      this.errors.push({ line: lineNo, message: parsed.message });
-      this.prevOk = false;
+      this.recordError(lineNo, parsed.message);
       return;
     }
-    const v = parsed.value;
+    this.valueRecord(parsed.value, parsed.unverifiable, lineNo);
+  }
+
+  /** A line or row that is not a record: reported, and the next record has no predecessor here. */
+  recordError(position: number, message: string): void {
+    this.errors.push({ line: position, message });
+    this.prevOk = false;
+  }
+
+  /** A record as a value (a parsed line, a Parquet row); `unverifiable` says why its hash cannot be recomputed. */
+  valueRecord(v: Record<string, unknown>, unverifiableAlready: string | undefined, lineNo: number): void {
     const hasChain = v.hash !== undefined || v.prevHash !== undefined || v.seq !== undefined;
     const seq = typeof v.seq === 'number' ? v.seq : undefined;
     const claimed = typeof v.hash === 'string' ? v.hash : undefined;
     const prev = typeof v.prevHash === 'string' ? v.prevHash : undefined;
     const i = this.next(lineNo, seq ?? NaN);
     let computed: string | undefined;
-    let unverifiable = parsed.unverifiable;
+    let unverifiable = unverifiableAlready;
     if (hasChain && claimed !== undefined && unverifiable === undefined) {
       try {
         computed = oneShotHash('sha256', fastCanonicalText(v), 'hex');
@@ -384,6 +400,10 @@ export async function scanChunk(job: ChunkJob): Promise<ChunkResult> {
   const r = new RangeScanner(job, sharedWork ?? Buffer.allocUnsafe(READ_BYTES + 64 * 1024));
   sharedWork = undefined;
   let fatal: ChunkResult['fatal'];
+  if (job.parquet) {
+    sharedWork = r.work;
+    return { ...r.result(await scanParquet(job, r)), rows: true };
+  }
   try {
     if (job.gzip) await scanGzip(job, r);
     else scanPlain(job, r);
@@ -397,6 +417,30 @@ export async function scanChunk(job: ChunkJob): Promise<ChunkResult> {
   }
   if (r.work.length <= READ_BYTES * 2) sharedWork = r.work;
   return r.result(fatal);
+}
+
+/**
+ * The rows of a Parquet file, as src/archive/records.ts readRecords yields them: a row that cannot be
+ * converted is a record-format error at its row; a file DuckDB cannot read (or stops reading) ends the scan
+ * with a fatal error at the row after the last one read (0 when it could not be opened at all).
+ */
+async function scanParquet(job: ChunkJob, r: RangeScanner): Promise<ChunkResult['fatal']> {
+  // loaded here, so threads that only scan JSONL never load DuckDB
+  const { readParquetRows } = await import('../../archive/parquet.ts');
+  let lastRow = 0;
+  try {
+    for await (const row of readParquetRows(job.absPath, job.displayPath)) {
+      lastRow = row.row;
+      r.lines = row.row;
+      if (row.error !== undefined || !row.value) r.recordError(row.row, row.error ?? 'row cannot be read');
+      else r.valueRecord(row.value, row.unverifiable, row.row);
+    }
+  } catch (err) {
+    if (err instanceof AuditWsError && err.code === 'UNREADABLE_INPUT')
+      return { line: lastRow > 0 ? lastRow + 1 : 0, message: withoutLocation(err.message, job.displayPath) };
+    throw err;
+  }
+  return undefined;
 }
 
 function scanPlain(job: ChunkJob, r: RangeScanner): void {
