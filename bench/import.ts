@@ -71,9 +71,23 @@ async function parquetCopy(src: string, dst: string, log: (s: string) => void): 
     mkdirSync(join(out, '..'), { recursive: true });
     if (/\.jsonl(\.gz)?$/.test(file) && !rel.startsWith('manifest')) {
       const pq = out.replace(/\.jsonl(\.gz)?$/, '.parquet');
-      await con.run(
-        `COPY (SELECT * FROM read_json('${file}', timestampformat='x', dateformat='x')) TO '${pq}' (FORMAT parquet, COMPRESSION zstd)`,
-      );
+      const copy = async (extra: string) => {
+        const source = `read_json('${file}', timestampformat='x', dateformat='x'${extra})`;
+        // A member null in every record of a file (explanationRef in a small day file) is typed JSON there and
+        // VARCHAR in the other files, which read_parquet then cannot read as one table: write it as VARCHAR.
+        const types = (await con.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRowObjectsJS();
+        const nullJson = types.filter((t) => t.column_type === 'JSON').map((t) => String(t.column_name));
+        const counts = nullJson.length
+          ? (
+              await con.runAndReadAll(`SELECT ${nullJson.map((c) => `count("${c}")`).join(', ')} FROM ${source}`)
+            ).getRows()[0]
+          : [];
+        const replace = nullJson.filter((_, i) => Number(counts[i]) === 0).map((c) => `NULL::VARCHAR AS "${c}"`);
+        const select = replace.length ? `* REPLACE (${replace.join(', ')})` : '*';
+        await con.run(`COPY (SELECT ${select} FROM ${source}) TO '${pq}' (FORMAT parquet, COMPRESSION zstd)`);
+      };
+      // a member rarer than DuckDB's sample makes it refuse the file: then the whole file is the sample
+      await copy('').catch(() => copy(', sample_size=-1'));
     } else if (rel !== 'archive.json') cpSync(file, out);
   }
   // The descriptor last: its presence marks the copy complete. Its `files` lists name .jsonl paths, so
