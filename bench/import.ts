@@ -14,12 +14,12 @@
  * and keeps the fastest of each.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { join, resolve } from 'node:path';
 import { Workspace } from '../src/case/workspace.ts';
 import { generateDemoArchive } from '../src/demo/generator.ts';
+import { parquetCopyOf, walk } from './parquet-copy.ts';
 import type { BenchEntry, BenchOptions } from './types.ts';
 
 interface ChildResult {
@@ -52,51 +52,12 @@ function runChild(mode: 'ours' | 'bare' | 'bare-raw' | 'lookup', dir: string, tm
   return JSON.parse(out.trim().split('\n').pop()!) as ChildResult;
 }
 
-function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
-  );
-}
-
-/** The archive with every JSONL data file rewritten as Parquet with ZSTD (timestamps kept as strings). */
+/** The archive with every JSONL data file rewritten as Parquet with ZSTD (made once, kept for later runs). */
 async function parquetCopy(src: string, dst: string, log: (s: string) => void): Promise<void> {
   if (existsSync(join(dst, 'archive.json'))) return;
   log(`writing a Parquet (ZSTD) copy into ${dst} ...`);
   rmSync(dst, { recursive: true, force: true });
-  const inst = await DuckDBInstance.create(':memory:', { threads: '2' });
-  const con = await inst.connect();
-  for (const file of walk(src)) {
-    const rel = relative(src, file);
-    const out = join(dst, rel);
-    mkdirSync(join(out, '..'), { recursive: true });
-    if (/\.jsonl(\.gz)?$/.test(file) && !rel.startsWith('manifest')) {
-      const pq = out.replace(/\.jsonl(\.gz)?$/, '.parquet');
-      const copy = async (extra: string) => {
-        const source = `read_json('${file}', timestampformat='x', dateformat='x'${extra})`;
-        // A member null in every record of a file (explanationRef in a small day file) is typed JSON there and
-        // VARCHAR in the other files, which read_parquet then cannot read as one table: write it as VARCHAR.
-        const types = (await con.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRowObjectsJS();
-        const nullJson = types.filter((t) => t.column_type === 'JSON').map((t) => String(t.column_name));
-        const counts = nullJson.length
-          ? (
-              await con.runAndReadAll(`SELECT ${nullJson.map((c) => `count("${c}")`).join(', ')} FROM ${source}`)
-            ).getRows()[0]
-          : [];
-        const replace = nullJson.filter((_, i) => Number(counts[i]) === 0).map((c) => `NULL::VARCHAR AS "${c}"`);
-        const select = replace.length ? `* REPLACE (${replace.join(', ')})` : '*';
-        await con.run(`COPY (SELECT ${select} FROM ${source}) TO '${pq}' (FORMAT parquet, COMPRESSION zstd)`);
-      };
-      // a member rarer than DuckDB's sample makes it refuse the file: then the whole file is the sample
-      await copy('').catch(() => copy(', sample_size=-1'));
-    } else if (rel !== 'archive.json') cpSync(file, out);
-  }
-  // The descriptor last: its presence marks the copy complete. Its `files` lists name .jsonl paths, so
-  // it is copied without them (streams are then found by folder).
-  const descriptor = JSON.parse((await import('node:fs')).readFileSync(join(src, 'archive.json'), 'utf8'));
-  for (const s of descriptor.streams ?? []) delete s.files;
-  (await import('node:fs')).writeFileSync(join(dst, 'archive.json'), JSON.stringify(descriptor, null, 2));
-  con.closeSync();
-  inst.closeSync();
+  await parquetCopyOf(src, dst, { keepManifest: true });
 }
 
 function bytesOf(dir: string, pattern: RegExp): number {

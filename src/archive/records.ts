@@ -78,30 +78,18 @@ export async function* readRecords(
   };
 
   if (format === 'parquet') {
-    let lastRow = 0;
-    try {
-      // loaded on first use, so threads that only parse JSONL lines (scan workers) never load DuckDB
-      const { readParquetRows } = await import('./parquet.ts');
-      for await (const r of readParquetRows(file.absPath, file.path, options.maxRows)) {
-        lastRow = r.row;
-        if (r.error !== undefined || !r.value) {
-          yield fail({ file: file.path, row: r.row, message: r.error ?? 'row cannot be read', error: true });
-          continue;
+    const rows = parquetRecords(file.absPath, file.path, options.maxRows);
+    for (;;) {
+      const step = await rows.next();
+      if (step.done) {
+        if (step.value) {
+          if (onError !== 'yield') throw step.value.thrown;
+          yield step.value.error;
         }
-        const rec: RawRecord = { file: file.path, row: r.row, value: r.value };
-        if (r.unverifiable) rec.unverifiable = r.unverifiable;
-        yield rec;
-      }
-    } catch (err) {
-      if (onError === 'yield' && err instanceof AuditWsError && err.code === 'UNREADABLE_INPUT') {
-        const e: RecordError = { file: file.path, message: withoutLocation(err.message, file.path), error: true };
-        if (lastRow > 0) e.row = lastRow + 1; // no row when the file could not be opened at all
-        yield e;
         return;
       }
-      throw err;
+      yield isRecordError(step.value) ? fail(step.value) : step.value;
     }
-    return;
   }
 
   const lineOptions: LineReaderOptions = { gzip: format === 'jsonl.gz', displayName: file.path };
@@ -165,8 +153,42 @@ export function parseRecordLine(
   return { ok: true, value: v as Record<string, unknown> };
 }
 
+/**
+ * The rows of a Parquet file as records, in order: a row the reader cannot convert is yielded as a
+ * RecordError at its row. When DuckDB cannot read the file, or stops reading it, the generator returns
+ * that stop: `error` at the row after the last one read (no row when the file could not be opened at
+ * all) and the UNREADABLE_INPUT error `thrown` that says so; it returns undefined when every row was read.
+ */
+export async function* parquetRecords(
+  absPath: string,
+  path: string,
+  maxRows?: number,
+): AsyncGenerator<RawRecord | RecordError, { error: RecordError; thrown: AuditWsError } | undefined> {
+  let lastRow = 0;
+  try {
+    // loaded on first use, so threads that only parse JSONL lines (scan workers) never load DuckDB
+    const { readParquetRows } = await import('./parquet.ts');
+    for await (const r of readParquetRows(absPath, path, maxRows)) {
+      lastRow = r.row;
+      if (r.error !== undefined || !r.value) {
+        yield { file: path, row: r.row, message: r.error ?? 'row cannot be read', error: true };
+        continue;
+      }
+      const rec: RawRecord = { file: path, row: r.row, value: r.value };
+      if (r.unverifiable) rec.unverifiable = r.unverifiable;
+      yield rec;
+    }
+  } catch (err) {
+    if (!(err instanceof AuditWsError && err.code === 'UNREADABLE_INPUT')) throw err;
+    const error: RecordError = { file: path, message: withoutLocation(err.message, path), error: true };
+    if (lastRow > 0) error.row = lastRow + 1;
+    return { error, thrown: err };
+  }
+  return undefined;
+}
+
 /** RecordError messages carry no location (file, line and row are members of their own). */
-export function withoutLocation(message: string, path: string): string {
+function withoutLocation(message: string, path: string): string {
   return message.startsWith(`${path}: `) ? message.slice(path.length + 2) : message;
 }
 

@@ -4,7 +4,7 @@
  * read-only folder as EROFS, SQLITE_READONLY or SQLITE_CANTOPEN. These helpers turn them into one sentence
  * that names the path, says what happened and what to do (docs/reliability-faults.md).
  */
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { AuditWsError } from '../errors.ts';
 
 function codeOf(err: unknown): string {
@@ -82,4 +82,26 @@ export function diskError(err: unknown, target: string, doing: string): unknown 
     );
   }
   return err;
+}
+
+/**
+ * Makes the folder an output is written into (and its parents). A path that is a file or lies inside one is
+ * refused as BAD_USAGE naming `dir` ("... so `output` cannot be written there"), with `file` in its details;
+ * any other failure is a diskError while `doing`.
+ */
+export function makeOutputFolder(dir: string, output: string, file: string, doing: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    const code = codeOf(err);
+    if (code === 'EEXIST' || code === 'ENOTDIR') {
+      throw new AuditWsError(
+        'BAD_USAGE',
+        `${dir}: is a file or lies inside one, so ${output} cannot be written there; choose a folder`,
+        { file },
+        { cause: err },
+      );
+    }
+    throw diskError(err, dir, doing);
+  }
 }

@@ -56,8 +56,7 @@ export async function copyCsv(
   const described = await duck.runAndReadAll(`DESCRIBE ${sql}`, bound.values, bound.types);
   const cols = described.getRowObjectsJS().map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
   const select = cols.map((c) => `${columnSql(c.name, c.type)} AS ${quoteIdent(c.name)}`).join(', ');
-  const tmp = partFile;
-  const copy = `${tmp}.copy`;
+  const copy = `${partFile}.copy`;
   try {
     const r = await duck.run(
       `COPY (SELECT ${select} FROM (${sql})) TO ${sqlString(copy)} (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"', NEW_LINE '\\r\\n')`,
@@ -67,7 +66,7 @@ export async function copyCsv(
     // The digest is taken on the way to the final name, with the optional byte order mark in front.
     const hash = createHash('sha256');
     let bytes = 0;
-    const out = createWriteStream(tmp);
+    const out = createWriteStream(partFile);
     if (options.bom) {
       const bom = Buffer.from('\uFEFF', 'utf8');
       hash.update(bom);
@@ -87,7 +86,7 @@ export async function copyCsv(
     );
     return { rows: Number(r.rowsChanged), bytes, sha256: hash.digest('hex'), columns: cols.map((c) => c.name) };
   } catch (err) {
-    rmSync(tmp, { force: true });
+    rmSync(partFile, { force: true });
     throw err;
   } finally {
     rmSync(copy, { force: true });

@@ -5,9 +5,9 @@
  * a failed export never leaves a file that looks whole.
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { diskError } from '../case/fs-errors.ts';
+import { diskError, makeOutputFolder } from '../case/fs-errors.ts';
 import { partFileOf, removeStalePartFiles } from '../case/part-files.ts';
 import { AuditWsError } from '../errors.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
@@ -91,20 +91,7 @@ export async function exportCsv(
       },
     );
   }
-  try {
-    mkdirSync(path.dirname(outFile), { recursive: true });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' || code === 'ENOTDIR') {
-      throw new AuditWsError(
-        'BAD_USAGE',
-        `${path.dirname(outFile)}: is a file or lies inside one, so the CSV export cannot be written there; choose a folder`,
-        { file: outFile },
-        { cause: err },
-      );
-    }
-    throw diskError(err, path.dirname(outFile), 'writing the CSV export (no file was written)');
-  }
+  makeOutputFolder(path.dirname(outFile), 'the CSV export', outFile, 'writing the CSV export (no file was written)');
   // Temporary files an earlier, killed export left in the folder (src/case/part-files.ts).
   removeStalePartFiles(path.dirname(outFile));
   const source = await exporter.open(ctx, params);

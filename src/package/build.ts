@@ -12,7 +12,7 @@ import yazl from 'yazl';
 import { recordHash, sha256Hex } from '../archive/canonical.ts';
 import type { RecordKind } from '../archive/kinds.ts';
 import type { Checkpoint } from '../archive/manifest.ts';
-import { removeStalePartFiles } from '../case/part-files.ts';
+import { partFileOf, removeStalePartFiles } from '../case/part-files.ts';
 import { AuditWsError } from '../errors.ts';
 import { spkiFingerprint } from '../verify/crypto/keys.ts';
 import {
@@ -347,7 +347,7 @@ export async function writePackageZip(
   const zip = new yazl.ZipFile();
   for (const f of files) zip.addBuffer(f.bytes, f.path, { mtime, mode: 0o100644 });
   zip.end();
-  const tmp = path.join(path.dirname(path.resolve(outFile)), `.${path.basename(outFile)}.${process.pid}.part`);
+  const tmp = partFileOf(path.resolve(outFile));
   removeStalePartFiles(path.dirname(tmp)); // left by a killed writer (src/case/part-files.ts)
   const hash = createHash('sha256');
   let sha256: string;

@@ -18,7 +18,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import type { CaseHandle } from '../case/store.ts';
-import { diskError } from '../case/fs-errors.ts';
+import { diskError, makeOutputFolder } from '../case/fs-errors.ts';
 import { makeStagingDir, removeStaleStagingDirs } from '../case/part-files.ts';
 import { AuditWsError } from '../errors.ts';
 import type { CsvValue } from '../export/csv.ts';
@@ -133,20 +133,7 @@ export async function writeReport(
   stopIfCancelled();
   const outDir = path.resolve(options.outDir);
   const existed = existsSync(outDir);
-  try {
-    mkdirSync(outDir, { recursive: true });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' || code === 'ENOTDIR') {
-      throw new AuditWsError(
-        'BAD_USAGE',
-        `${outDir}: is a file or lies inside one, so the report cannot be written there; choose a folder`,
-        { file: outDir },
-        { cause: err },
-      );
-    }
-    throw diskError(err, outDir, 'writing the report (no report file was written)');
-  }
+  makeOutputFolder(outDir, 'the report', outDir, 'writing the report (no report file was written)');
   // The staging folders of report writers that were killed (their pid is in the name, the process is gone).
   removeStaleStagingDirs(outDir, 'report');
   const staging = makeStagingDir(outDir, 'report');

@@ -18,7 +18,7 @@ import { reverifyPackageCase } from '../package/case-run.ts';
 import type { VerifyReport } from './engine.ts';
 import { archiveChecks, recordChecks } from './checks/index.ts';
 import { COPY_CHECK_ID, COPY_CHECK_TITLE } from './source-copies-check.ts';
-import { RETENTION_POLICIES, type RetentionPolicyName, type VerifyProgress } from './types.ts';
+import { isRetentionPolicy, RETENTION_POLICIES, type RetentionPolicyName, type VerifyProgress } from './types.ts';
 import type {
   DashboardJson,
   CheckCount,
@@ -216,7 +216,7 @@ export async function runCaseVerification(
     });
     return runSummary(handle.sqlite, runId) as VerificationRunSummary;
   }
-  if (!Object.hasOwn(RETENTION_POLICIES, request.retention)) {
+  if (!isRetentionPolicy(request.retention)) {
     throw new AuditWsError(
       'BAD_USAGE',
       `unknown retention policy "${request.retention}": choose one of ${Object.keys(RETENTION_POLICIES).join(', ')}`,

@@ -13,6 +13,7 @@ import type { ChunkResult } from './scan/scan-chunk.ts';
 import { archiveChecks, recordChecks } from './checks/index.ts';
 import { FindingSink, VERDICT_EXPLANATION, worstVerdict, type Finding, type StreamVerdict } from './findings.ts';
 import {
+  isRetentionPolicy,
   RETENTION_POLICIES,
   type LoadedCheckpoint,
   type ScannedRecord,
@@ -357,8 +358,9 @@ export async function verifyArchives(archives: OpenedArchive[], options: VerifyO
   const startedAt = new Date().toISOString();
   const sink = new FindingSink();
   const policy = options.retention ?? 'eu-ai-act';
-  const retention = Object.hasOwn(RETENTION_POLICIES, policy) ? RETENTION_POLICIES[policy] : undefined;
-  if (!retention) throw new AuditWsError('BAD_USAGE', `Unknown retention policy "${options.retention}".`);
+  if (!isRetentionPolicy(policy))
+    throw new AuditWsError('BAD_USAGE', `Unknown retention policy "${options.retention}".`);
+  const retention = RETENTION_POLICIES[policy];
   const bytesTotal = archives.reduce(
     (n, a) => n + a.files.filter((f) => f.role === 'data').reduce((m, f) => m + f.size, 0),
     0,

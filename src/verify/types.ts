@@ -18,6 +18,11 @@ export const RETENTION_POLICIES: Record<RetentionPolicyName, RetentionPolicy> = 
   finserv: { name: 'finserv', label: 'Financial services: 7 years', months: 84 },
 };
 
+/** Whether `name` is one of RETENTION_POLICIES (its own names only, not Object.prototype's members such as valueOf). */
+export function isRetentionPolicy(name: unknown): name is RetentionPolicyName {
+  return typeof name === 'string' && Object.hasOwn(RETENTION_POLICIES, name);
+}
+
 export interface VerifyOptions {
   /** PEM files of checkpoint-signing keys the investigator pins. */
   trustKeys?: string[];

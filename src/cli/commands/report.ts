@@ -5,7 +5,7 @@ import { Workspace } from '../../case/workspace.ts';
 import { AuditWsError } from '../../errors.ts';
 import type { FairnessRequest } from '../../report/context.ts';
 import { parseFormats, reportCustody, writeReport } from '../../report/write.ts';
-import { RETENTION_POLICIES } from '../../verify/types.ts';
+import { isRetentionPolicy, RETENTION_POLICIES } from '../../verify/types.ts';
 import { EXIT_OK, setExitCode } from '../main.ts';
 
 function collect(value: string, previous: string[]): string[] {
@@ -72,7 +72,7 @@ export function registerReport(program: Command): void {
     .option('--json', 'print what was written as JSON')
     .action(async (opts: ReportFlags, command: Command) => {
       const formats = parseFormats(opts.format);
-      if (!Object.hasOwn(RETENTION_POLICIES, opts.retention))
+      if (!isRetentionPolicy(opts.retention))
         throw new AuditWsError('BAD_USAGE', `unknown retention policy "${opts.retention}"`);
       const fairness: FairnessRequest[] = [];
       if (opts.fairness) {

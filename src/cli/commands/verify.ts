@@ -5,7 +5,12 @@ import { resolveInvestigator } from '../../case/custody.ts';
 import { CaseHandle } from '../../case/store.ts';
 import { verifyCase } from '../../verify/case-run.ts';
 import { verifyArchives, type VerifyReport } from '../../verify/engine.ts';
-import { RETENTION_POLICIES, type RetentionPolicyName, type VerifyProgress } from '../../verify/types.ts';
+import {
+  isRetentionPolicy,
+  RETENTION_POLICIES,
+  type RetentionPolicyName,
+  type VerifyProgress,
+} from '../../verify/types.ts';
 import { EXIT_FINDINGS, EXIT_OK, setExitCode } from '../main.ts';
 import { addWorkspaceOptions, workspaceOf, type WorkspaceOptions } from './case.ts';
 
@@ -183,7 +188,7 @@ export function registerVerify(program: Command): void {
     if (paths.length === 0 && !opts.case)
       throw new AuditWsError('BAD_USAGE', 'Give at least one archive to verify, or --case NAME.');
     if (paths.length > 0 && opts.case) throw new AuditWsError('BAD_USAGE', 'Give archives or --case NAME, not both.');
-    if (!Object.hasOwn(RETENTION_POLICIES, opts.retention))
+    if (!isRetentionPolicy(opts.retention))
       throw new AuditWsError(
         'BAD_USAGE',
         `Unknown retention policy "${opts.retention}"; choose one of ${Object.keys(RETENTION_POLICIES).join(', ')}.`,

@@ -5,8 +5,7 @@ import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { fastCanonicalText } from '../../archive/fast-canonical.ts';
 import { DEFAULT_MAX_LINE_BYTES } from '../../archive/lines.ts';
-import { parseRecordLine, withoutLocation } from '../../archive/records.ts';
-import { AuditWsError } from '../../errors.ts';
+import { isRecordError, parquetRecords, parseRecordLine } from '../../archive/records.ts';
 import { CanonicalScanner, decodeHex64, matchesHex64 } from './canonical-bytes.ts';
 
 /**
@@ -420,27 +419,21 @@ export async function scanChunk(job: ChunkJob): Promise<ChunkResult> {
 }
 
 /**
- * The rows of a Parquet file, as src/archive/records.ts readRecords yields them: a row that cannot be
+ * The rows of a Parquet file, as src/archive/records.ts reads them (parquetRecords): a row that cannot be
  * converted is a record-format error at its row; a file DuckDB cannot read (or stops reading) ends the scan
  * with a fatal error at the row after the last one read (0 when it could not be opened at all).
  */
 async function scanParquet(job: ChunkJob, r: RangeScanner): Promise<ChunkResult['fatal']> {
-  // loaded here, so threads that only scan JSONL never load DuckDB
-  const { readParquetRows } = await import('../../archive/parquet.ts');
-  let lastRow = 0;
-  try {
-    for await (const row of readParquetRows(job.absPath, job.displayPath)) {
-      lastRow = row.row;
-      r.lines = row.row;
-      if (row.error !== undefined || !row.value) r.recordError(row.row, row.error ?? 'row cannot be read');
-      else r.valueRecord(row.value, row.unverifiable, row.row);
-    }
-  } catch (err) {
-    if (err instanceof AuditWsError && err.code === 'UNREADABLE_INPUT')
-      return { line: lastRow > 0 ? lastRow + 1 : 0, message: withoutLocation(err.message, job.displayPath) };
-    throw err;
+  const rows = parquetRecords(job.absPath, job.displayPath);
+  for (;;) {
+    const step = await rows.next();
+    if (step.done) return step.value && { line: step.value.error.row ?? 0, message: step.value.error.message };
+    const item = step.value;
+    const row = item.row ?? 0;
+    r.lines = row;
+    if (isRecordError(item)) r.recordError(row, item.message);
+    else r.valueRecord(item.value, item.unverifiable, row);
   }
-  return undefined;
 }
 
 function scanPlain(job: ChunkJob, r: RangeScanner): void {
