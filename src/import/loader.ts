@@ -25,13 +25,20 @@ import type { RecordKind } from '../archive/kinds.ts';
 import { readLines } from '../archive/lines.ts';
 import { KIND_TABLES } from '../case/evidence-schema.ts';
 import { AuditWsError } from '../errors.ts';
-import { JsonlRecordSql, keyCensusSql, keyCensusSummarySql, sqlString, suspectsSql } from './record-sql.ts';
+import { JsonlRecordSql, NON_BLANK, keyCensusSql, keyCensusSummarySql, sqlString, suspectsSql } from './record-sql.ts';
 import type { BatchFileContext, KeyCensus, RecordContext, RecordSqlBuilder } from './record-sql.ts';
 import { fastPathVerdict } from './scan.ts';
 import type { ScanResult } from './scan.ts';
 import { ParquetRecordSql, nestedTypesAgree } from './parquet-sql.ts';
 import type { ParquetColumn } from './parquet-sql.ts';
-import { jsonlLinesSql, parquetRowsSql, preparedLinesSql } from './source-sql.ts';
+import {
+  jsonlLinesSql,
+  jsonlUnnumberedSql,
+  lineIndexSql,
+  numberedByIndexSql,
+  parquetRowsSql,
+  preparedLinesSql,
+} from './source-sql.ts';
 
 export const REJECTS_TABLE = 'import_rejects';
 
@@ -56,6 +63,11 @@ export interface Batch {
   files: SourceFile[];
   context: RecordContext;
   inputSql: string;
+  /**
+   * JSONL fast path: the lines for the fast load, read in parallel and numbered by the batch's line
+   * index, when no two lines of a file have the same hash (else the fast load reads `inputSql`).
+   */
+  fastInputSql?: string;
   /** Records the files hold (non-blank lines, or Parquet rows). */
   expected: number;
   path: 'fast' | 'exact' | 'parquet';
@@ -384,6 +396,22 @@ async function takeKeyCensus(duck: DuckDBConnection, inputSql: string, table: st
   return census;
 }
 
+/**
+ * Builds a fast batch's line index (source-sql.ts lineIndexSql) and returns the unnumbered lines
+ * numbered by it, or undefined when two lines of a file have the same hash (identical lines, or a
+ * collision): then the index cannot tell them apart, and the fast load reads the numbered lines.
+ */
+async function indexLines(
+  duck: DuckDBConnection,
+  numberedSql: string,
+  unnumberedSql: string,
+  table: string,
+): Promise<string | undefined> {
+  await timed(`line index ${table}`, () => duck.run(lineIndexSql(numberedSql, table, NON_BLANK)));
+  const shared = (await duck.runAndReadAll(`SELECT count(*) FROM ${table} WHERE n > 1`)).getRowsJS()[0][0];
+  return Number(shared) === 0 ? numberedByIndexSql(unnumberedSql, table) : undefined;
+}
+
 interface Group {
   files: SourceFile[];
   kind: Batch['path'];
@@ -540,6 +568,8 @@ export async function prepareBatches(
         for (const c of batchCleanups.splice(0)) c();
       };
       let inputSql: string;
+      /** What the key census reads: the lines unnumbered where that is faster. */
+      let censusSql: string | undefined;
       let expected: number;
       const members = g.files;
       if (g.kind === 'parquet') {
@@ -555,13 +585,9 @@ export async function prepareBatches(
         expected = members.reduce((a, f) => a + (parquetRows.get(f) ?? 0), 0);
       } else if (g.kind === 'fast') {
         const lines = members.map((f) => f.scan.facts?.lines ?? 0);
-        inputSql = jsonlLinesSql(
-          members.map((f) => diskPath.get(f) as string),
-          lines,
-          g.newLine ?? '\\n',
-          !!g.gzip,
-          lanes,
-        );
+        const paths = members.map((f) => diskPath.get(f) as string);
+        inputSql = jsonlLinesSql(paths, lines, g.newLine ?? '\\n', !!g.gzip, lanes);
+        if (!g.gzip) censusSql = jsonlUnnumberedSql(paths, g.newLine ?? '\\n', false);
         expected = members.reduce((a, f) => a + ((f.scan.facts?.lines ?? 0) - (f.scan.facts?.blankLines ?? 0)), 0);
       } else {
         const dir = mkdtempSync(path.join(options.tempDir, 'lines-'));
@@ -580,9 +606,16 @@ export async function prepareBatches(
         expected = counts.reduce((a, b) => a + b, 0);
       }
       let census: KeyCensus | undefined;
+      let fastInputSql: string | undefined;
       try {
-        if (g.kind !== 'parquet')
-          census = await takeKeyCensus(duck, inputSql, `key_census_${options.importId}_${censusCounter++}`);
+        if (g.kind !== 'parquet') {
+          census = await takeKeyCensus(
+            duck,
+            censusSql ?? inputSql,
+            `key_census_${options.importId}_${censusCounter++}`,
+          );
+          if (censusSql) fastInputSql = await indexLines(duck, inputSql, censusSql, `${census.table}_lines`);
+        }
       } catch (err) {
         cleanup();
         if (!isReadError(err)) throw err;
@@ -606,6 +639,7 @@ export async function prepareBatches(
         files: members,
         context: contextOf(members, options.importId),
         inputSql,
+        ...(fastInputSql ? { fastInputSql } : {}),
         expected,
         path: g.kind,
         exactBecause: g.why,
@@ -649,7 +683,7 @@ export async function splitBatch(duck: DuckDBConnection, batch: Batch, options: 
 /** The SQL builder of a batch for the kinds it may hold. */
 function builderOf(batch: Batch, kinds: readonly RecordKind[]): RecordSqlBuilder {
   return batch.census
-    ? new JsonlRecordSql(batch.context, kinds, batch.inputSql, batch.census)
+    ? new JsonlRecordSql(batch.context, kinds, batch.inputSql, batch.census, batch.fastInputSql)
     : new ParquetRecordSql(batch.context, kinds, batch.inputSql, batch.columns ?? []);
 }
 

@@ -333,7 +333,7 @@ const CAMEL_SPELLINGS = [...ALL_MEMBERS].filter((m) => camelToSnake(m) !== m);
  * it only runs for the rare line that starts with a space or tab: a CASE, because DuckDB evaluates both
  * sides of an OR for every row.
  */
-const NON_BLANK = `(pre_problem IS NOT NULL OR (raw IS NOT NULL AND CASE WHEN left(raw, 1) = ' ' OR left(raw, 1) = E'\\t' THEN trim(raw, E' \\t') <> '' ELSE true END))`;
+export const NON_BLANK = `(pre_problem IS NOT NULL OR (raw IS NOT NULL AND CASE WHEN left(raw, 1) = ' ' OR left(raw, 1) = E'\\t' THEN trim(raw, E' \\t') <> '' ELSE true END))`;
 
 /**
  * A record the fast load must not parse: not JSON (json_keys failed), not starting with `{`, or
@@ -342,15 +342,13 @@ const NON_BLANK = `(pre_problem IS NOT NULL OR (raw IS NOT NULL AND CASE WHEN le
  */
 const SUSPECT = `(k IS NULL OR left(raw, 1) <> '{' OR ${['NaN', 'Infinity', ',}', ',]', ', }', ', ]'].map((t) => `contains(raw, '${t}')`).join(' OR ')})`;
 
-/** Position of a row in its batch: the line of a JSONL record, the row of a Parquet one. */
-const POSITION = 'coalesce(line, row)';
-
 /**
  * The statement that builds the key census of a batch into a temporary table: one row per distinct
  * list of member names (grouped by its 64-bit hash `h`; two lists with the same hash would share a
  * verdict, a chance of about one in 10^19 per pair), with `dup` (a name that occurs twice), `snake` / `camel` (spellings
- * seen), per kind the names it does not know (`unknown_<kind>`), and the positions of the suspect
- * records (SUSPECT) in `suspects`. Invalid JSON has a NULL list.
+ * seen), per kind the names it does not know (`unknown_<kind>`), and the suspect records (SUSPECT) in
+ * `suspects`, each by its file and the hash of its text (the census reads the lines unnumbered, and
+ * identical lines are judged alike). Invalid JSON has a NULL list.
  */
 export function keyCensusSql(inputSql: string, table: string): string {
   const perKind = RECORD_KINDS.map((k) => {
@@ -364,17 +362,17 @@ SELECT CASE WHEN k IS NOT NULL THEN hash(k) END AS h, k, n, suspects,
   coalesce(list_has_any(k, ${sqlList(CAMEL_SPELLINGS)}), false) AS camel,
   ${perKind.join(',\n  ')}
 FROM (
-  SELECT any_value(k) AS k, count(*) AS n, list({'fidx': fidx, 'pos': ${POSITION}}) FILTER (WHERE ${SUSPECT}) AS suspects
+  SELECT any_value(k) AS k, count(*) AS n, list({'fidx': fidx, 'h': hash(raw)}) FILTER (WHERE ${SUSPECT}) AS suspects
   FROM (SELECT fidx, line, row, raw, k, hash(k) AS kh FROM (
     SELECT fidx, line, row, raw, try(json_keys(raw)) AS k FROM (${inputSql}) WHERE pre_problem IS NULL AND ${NON_BLANK}))
   GROUP BY kh, k IS NULL
 )`;
 }
 
-/** The statement that lists a census's suspect records (fidx, pos) in a table of their own. */
+/** The statement that lists a census's suspect records (fidx, h) in a table of their own. */
 export function suspectsSql(table: string): string {
   return `CREATE OR REPLACE TEMP TABLE ${table}_suspects AS
-SELECT s.fidx AS fidx, s.pos AS pos FROM (SELECT unnest(suspects) AS s FROM ${table} WHERE suspects IS NOT NULL)`;
+SELECT s.fidx AS fidx, s.h AS h FROM (SELECT unnest(suspects) AS s FROM ${table} WHERE suspects IS NOT NULL)`;
 }
 
 /** Reads what a census table found. */
@@ -408,6 +406,8 @@ export class JsonlRecordSql extends RecordSqlBuilder {
     kinds: readonly RecordKind[],
     private readonly inputSql: string,
     private readonly keys: KeyCensus,
+    /** The lines for the fast pass, when they can be read faster than `inputSql` (numbered by a line index). */
+    private readonly fastInputSql: string = inputSql,
   ) {
     super(ctx, kinds);
     const add = (name: string, type: string): void => {
@@ -461,12 +461,12 @@ export class JsonlRecordSql extends RecordSqlBuilder {
           ? `try(json_transform(raw, ${struct}))`
           : `json_transform(raw, ${struct})`;
     const suspects = `${this.keys.table}_suspects`;
-    const inputSql = this.inputSql;
+    const inputSql = pass === 'fast' ? this.fastInputSql : this.inputSql;
     const input =
       pass === 'fast' && this.keys.suspects > 0
-        ? `(SELECT i.* FROM (${inputSql}) i ANTI JOIN ${suspects} s ON i.fidx = s.fidx AND coalesce(i.line, i.row) = s.pos)`
+        ? `(SELECT i.* FROM (${inputSql}) i ANTI JOIN ${suspects} s ON i.fidx = s.fidx AND hash(i.raw) = s.h)`
         : pass === 'suspects'
-          ? `(SELECT i.* FROM (${inputSql}) i SEMI JOIN ${suspects} s ON i.fidx = s.fidx AND coalesce(i.line, i.row) = s.pos)`
+          ? `(SELECT i.* FROM (${inputSql}) i SEMI JOIN ${suspects} s ON i.fidx = s.fidx AND hash(i.raw) = s.h)`
           : `(${inputSql})`;
     const base = `(SELECT fidx, line, row, raw, pre_problem, unverifiable, CASE WHEN pre_problem IS NULL THEN ${parse} END AS j
   FROM ${input} WHERE ${NON_BLANK})`;

@@ -22,6 +22,23 @@ function fileList(paths: readonly string[]): string {
   return `[${paths.map(sqlString).join(', ')}]`;
 }
 
+/** read_csv's options for reading each line of a JSONL file as one VARCHAR column `raw`. */
+function csvOptions(newLine: '\\n' | '\\r\\n', gzip: boolean): string {
+  return [
+    `columns={'raw': 'VARCHAR'}`,
+    'header=false',
+    `delim=E'\\x1F'`,
+    `quote=''`,
+    `escape=''`,
+    'auto_detect=false',
+    'strict_mode=false',
+    `new_line=${sqlString(newLine)}`,
+    `max_line_size=${FAST_PATH_MAX_LINE_BYTES}`,
+    `buffer_size=${FAST_PATH_MAX_LINE_BYTES * 2}`,
+    `compression=${gzip ? "'gzip'" : "'none'"}`,
+  ].join(', ');
+}
+
 /**
  * `lineCounts[i]`: lines of file i, blank ones and a last line without a line end included.
  *
@@ -39,19 +56,7 @@ export function jsonlLinesSql(
   gzip: boolean,
   parallel = 1,
 ): string {
-  const options = [
-    `columns={'raw': 'VARCHAR'}`,
-    'header=false',
-    `delim=E'\\x1F'`,
-    `quote=''`,
-    `escape=''`,
-    'auto_detect=false',
-    'strict_mode=false',
-    `new_line=${sqlString(newLine)}`,
-    `max_line_size=${FAST_PATH_MAX_LINE_BYTES}`,
-    `buffer_size=${FAST_PATH_MAX_LINE_BYTES * 2}`,
-    `compression=${gzip ? "'gzip'" : "'none'"}`,
-  ].join(', ');
+  const options = csvOptions(newLine, gzip);
   const n = Math.max(1, Math.floor(parallel));
   /** One branch: files [from, to) numbered from their first line; `lane` of `lanes` keeps every lanes-th line. */
   const branch = (from: number, to: number, lane: number, lanes: number): string => {
@@ -112,4 +117,38 @@ export function parquetRowsSql(
   return `SELECT file_index::INTEGER AS fidx, NULL::BIGINT AS line, (file_row_number + 1)::BIGINT AS row,
   to_json(struct_pack(${struct}))::VARCHAR AS raw, NULL::VARCHAR AS pre_problem, ${unverifiableSql} AS unverifiable${cols ? `, ${cols}` : ''}
 FROM read_parquet(${fileList(paths)}, file_row_number=true, union_by_name=true)`;
+}
+
+/**
+ * The lines of a batch read without numbering them, so DuckDB reads and parses them on all its threads
+ * (a numbered read keeps everything after the numbering on one thread per branch, which at 1M decisions
+ * doubled the load). Rows `(fidx, line, ...)` as jsonlLinesSql gives, with `line` NULL.
+ */
+export function jsonlUnnumberedSql(paths: readonly string[], newLine: '\\n' | '\\r\\n', gzip: boolean): string {
+  return `SELECT file_index::INTEGER AS fidx, NULL::BIGINT AS line, NULL::BIGINT AS row, raw,
+  NULL::VARCHAR AS pre_problem, NULL::VARCHAR AS unverifiable
+FROM read_csv(${fileList(paths)}, ${csvOptions(newLine, gzip)})`;
+}
+
+/**
+ * The statement that builds a batch's line index: for each distinct (file, hash of the line's text),
+ * its line number and how many lines share them (`n`). Built from the numbered lines (jsonlLinesSql),
+ * whose numbering pipeline is cheap when it carries only a hash. `nonBlank` is the SQL condition of a
+ * line that is not blank.
+ */
+export function lineIndexSql(numberedSql: string, table: string, nonBlank: string): string {
+  return `CREATE OR REPLACE TEMP TABLE ${table} AS
+SELECT fidx, h, min(line) AS line, count(*) AS n
+FROM (SELECT fidx, line, hash(raw) AS h FROM (${numberedSql}) WHERE ${nonBlank})
+GROUP BY fidx, h`;
+}
+
+/**
+ * The unnumbered lines (jsonlUnnumberedSql) with their line numbers, from the line index. Only valid when
+ * no two lines of a file share a hash (every `n` is 1): then each line finds exactly its own number.
+ * Blank lines are not in the index and drop out, as the loader skips them anyway.
+ */
+export function numberedByIndexSql(unnumberedSql: string, table: string): string {
+  return `SELECT c.fidx AS fidx, x.line AS line, c.row AS row, c.raw AS raw, c.pre_problem AS pre_problem, c.unverifiable AS unverifiable
+FROM (SELECT *, hash(raw) AS h FROM (${unnumberedSql})) c JOIN ${table} x ON x.fidx = c.fidx AND x.h = c.h`;
 }
