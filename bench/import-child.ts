@@ -122,7 +122,12 @@ async function ours(): Promise<void> {
   const caseDir = handle.dir;
   const started = performance.now();
   const result = await importArchives(handle, [dir]);
+  const checkpointStarted = performance.now();
   await handle.duck.run('CHECKPOINT');
+  if (process.env.AUDIT_WS_DEBUG)
+    process.stderr.write(
+      `[bench] import ${Math.round(checkpointStarted - started)} ms, CHECKPOINT ${Math.round(performance.now() - checkpointStarted)} ms\n`,
+    );
   const seconds = (performance.now() - started) / 1000;
   if (result.status !== 'done') throw new Error(`import ${result.status}: ${result.error}`);
   const peakRssMb = rssMb();

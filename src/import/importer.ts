@@ -145,7 +145,9 @@ export async function importArchives(
   handle.assertWritable();
   handle.refuseIfReadOnly('import archives');
   const ownPlan = Array.isArray(inputs);
-  const plan: ImportPlan = ownPlan ? await planImport(inputs as readonly string[]) : (inputs as ImportPlan);
+  const plan: ImportPlan = ownPlan
+    ? await timedStep('plan', () => planImport(inputs as readonly string[]))
+    : (inputs as ImportPlan);
   try {
     return await runImport(handle, plan, options);
   } catch (err) {
@@ -475,7 +477,7 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
   } finally {
     // Connection settings and temporary tables of this import go (the connection outlives it).
     await duck.run('RESET disabled_optimizers').catch(() => undefined);
-    await dropImportTempTables(handle).catch(() => undefined);
+    await timedStep('drop temporary tables', () => dropImportTempTables(handle)).catch(() => undefined);
   }
 }
 
