@@ -379,8 +379,15 @@ export function isReadError(err: unknown): boolean {
 }
 
 /** Builds a batch's key census (record-sql.ts) and reads what it found. */
-async function takeKeyCensus(duck: DuckDBConnection, inputSql: string, table: string): Promise<KeyCensus> {
-  await timed(`key census ${table}`, () => duck.run(keyCensusSql(inputSql, table)));
+async function takeKeyCensus(
+  duck: DuckDBConnection,
+  inputSql: string,
+  table: string,
+  files: readonly SourceFile[],
+): Promise<KeyCensus> {
+  // A file the scan found no lenient token in cannot hold a record that has one.
+  const lenient = files.map((f) => f.scan.facts?.lenientTokens !== false);
+  await timed(`key census ${table}`, () => duck.run(keyCensusSql(inputSql, table, lenient)));
   const row = (await duck.runAndReadAll(keyCensusSummarySql(table))).getRowObjectsJS()[0];
   const extrasFor = new Set<RecordKind>(RECORD_KINDS.filter((k) => row[`extras_${k}`] === true));
   const census: KeyCensus = {
@@ -613,6 +620,7 @@ export async function prepareBatches(
             duck,
             censusSql ?? inputSql,
             `key_census_${options.importId}_${censusCounter++}`,
+            members,
           );
           if (censusSql) fastInputSql = await indexLines(duck, inputSql, censusSql, `${census.table}_lines`);
         }

@@ -336,21 +336,33 @@ const CAMEL_SPELLINGS = [...ALL_MEMBERS].filter((m) => camelToSnake(m) !== m);
 export const NON_BLANK = `(pre_problem IS NOT NULL OR (raw IS NOT NULL AND CASE WHEN left(raw, 1) = ' ' OR left(raw, 1) = E'\\t' THEN trim(raw, E' \\t') <> '' ELSE true END))`;
 
 /**
- * A record the fast load must not parse: not JSON (json_keys failed), not starting with `{`, or
- * holding a NaN / Infinity / trailing-comma look-alike. Such records are few; they are loaded (or
- * rejected) by the careful pass, which judges each exactly.
+ * Texts that DuckDB's lenient parser reads where JSON has none: NaN, Infinity, a trailing comma. A
+ * record holding one is a suspect (below); the scan notes whether a file holds any at all
+ * (scan.ts LineFacts.lenientTokens), so the census looks for them only in the files that do.
  */
-const SUSPECT = `(k IS NULL OR left(raw, 1) <> '{' OR ${['NaN', 'Infinity', ',}', ',]', ', }', ', ]'].map((t) => `contains(raw, '${t}')`).join(' OR ')})`;
+export const LENIENT_TOKENS = ['NaN', 'Infinity', ',}', ',]', ', }', ', ]'] as const;
+
+/**
+ * A record the fast load must not parse: not JSON (json_keys failed), not starting with `{`, or (in a
+ * file `lenient` says may hold them) holding a NaN / Infinity / trailing-comma look-alike. Such
+ * records are few; they are loaded (or rejected) by the careful pass, which judges each exactly.
+ */
+function suspectSql(lenient: readonly boolean[]): string {
+  const tokens = LENIENT_TOKENS.map((t) => `contains(raw, '${t}')`).join(' OR ');
+  const inFile = perFile(lenient.map((l) => (l ? 1 : 0)));
+  const tokenTest = inFile === '0' ? 'false' : inFile === '1' ? `(${tokens})` : `(${inFile} = 1 AND (${tokens}))`;
+  return `(k IS NULL OR left(raw, 1) <> '{' OR ${tokenTest})`;
+}
 
 /**
  * The statement that builds the key census of a batch into a temporary table: one row per distinct
  * list of member names (grouped by its 64-bit hash `h`; two lists with the same hash would share a
  * verdict, a chance of about one in 10^19 per pair), with `dup` (a name that occurs twice), `snake` / `camel` (spellings
- * seen), per kind the names it does not know (`unknown_<kind>`), and the suspect records (SUSPECT) in
+ * seen), per kind the names it does not know (`unknown_<kind>`), and the suspect records (suspectSql) in
  * `suspects`, each by its file and the hash of its text (the census reads the lines unnumbered, and
  * identical lines are judged alike). Invalid JSON has a NULL list.
  */
-export function keyCensusSql(inputSql: string, table: string): string {
+export function keyCensusSql(inputSql: string, table: string, lenient: readonly boolean[]): string {
   const perKind = RECORD_KINDS.map((k) => {
     const known = sqlList(knownNames(k));
     return `CASE WHEN k IS NOT NULL THEN list_filter(k, lambda n: NOT list_contains(${known}, n)) END AS unknown_${k}`;
@@ -362,7 +374,7 @@ SELECT CASE WHEN k IS NOT NULL THEN hash(k) END AS h, k, n, suspects,
   coalesce(list_has_any(k, ${sqlList(CAMEL_SPELLINGS)}), false) AS camel,
   ${perKind.join(',\n  ')}
 FROM (
-  SELECT any_value(k) AS k, count(*) AS n, list({'fidx': fidx, 'h': hash(raw)}) FILTER (WHERE ${SUSPECT}) AS suspects
+  SELECT any_value(k) AS k, count(*) AS n, list({'fidx': fidx, 'h': hash(raw)}) FILTER (WHERE ${suspectSql(lenient)}) AS suspects
   FROM (SELECT fidx, line, row, raw, k, hash(k) AS kh FROM (
     SELECT fidx, line, row, raw, try(json_keys(raw)) AS k FROM (${inputSql}) WHERE pre_problem IS NULL AND ${NON_BLANK}))
   GROUP BY kh, k IS NULL
@@ -562,9 +574,7 @@ export class JsonlRecordSql extends RecordSqlBuilder {
  * past this test; verification, which parses with JSON.parse, reports them.)
  */
 function lenientJsonSql(raw: string): string {
-  const cheap = ['NaN', 'Infinity', ',}', ',]', ', }', ', ]']
-    .map((t) => `contains(${raw}, ${sqlString(t)})`)
-    .join(' OR ');
+  const cheap = LENIENT_TOKENS.map((t) => `contains(${raw}, ${sqlString(t)})`).join(' OR ');
   const exact = `'[:,\\[]\\s*-?(NaN|Infinity)|,\\s*[}\\]]'`;
   return `((${cheap}) AND regexp_matches(regexp_replace(${raw}, '"(?:[^"\\\\]|\\\\.)*"', '""', 'g'), ${exact}))`;
 }

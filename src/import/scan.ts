@@ -22,6 +22,7 @@ import { MAX_JSON_DEPTH, closingQuote } from '../archive/jsontext.ts';
 import { readLines } from '../archive/lines.ts';
 import { AuditWsError } from '../errors.ts';
 import type { SourceCopyWriter } from '../case/source-copies.ts';
+import { LENIENT_TOKENS } from './record-sql.ts';
 import { FAST_PATH_MAX_LINE_BYTES } from './source-sql.ts';
 
 // The reader's limits for gzip data (src/archive/lines.ts, as for containers): at most 200 bytes out for
@@ -47,6 +48,11 @@ export interface LineFacts {
   bom: boolean;
   /** Set when the gzip stream ended early or is corrupt: lines up to here were read. */
   gzipError?: string;
+  /**
+   * Whether the file holds any of the texts DuckDB's lenient JSON parser reads where JSON has none
+   * (record-sql.ts LENIENT_TOKENS: NaN, Infinity, a trailing comma), anywhere, strings included.
+   */
+  lenientTokens: boolean;
   /** Lines nested deeper than MAX_JSON_DEPTH, with why (the reader's words); set only when there are some. */
   deepLines?: { line: number; reason: string }[];
 }
@@ -86,7 +92,10 @@ class LineFactCounter {
     longestLineBytes: 0,
     utf8: true,
     bom: false,
+    lenientTokens: false,
   };
+  /** The last bytes of the previous chunk, for a lenient token that straddles two chunks. */
+  private tokenTail: Buffer = Buffer.alloc(0);
   private first = true;
   private lineBytes = 0;
   /** Whether the current line so far holds only spaces / tabs (and possibly a trailing \r). */
@@ -118,6 +127,7 @@ class LineFactCounter {
       f.bom = chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf;
     }
     if (f.utf8) this.checkUtf8(chunk);
+    if (!f.lenientTokens) this.findLenientTokens(chunk);
     if (chunk.indexOf(0x00) !== -1 || chunk.indexOf(0x1f) !== -1)
       f.unsafeBytes += countBytes(chunk, 0x00) + countBytes(chunk, 0x1f);
     this.countCr(chunk);
@@ -200,6 +210,13 @@ class LineFactCounter {
     this.lineOpeners = 0;
   }
 
+  private findLenientTokens(chunk: Buffer): void {
+    const edge = Buffer.concat([this.tokenTail, chunk.subarray(0, LONGEST_TOKEN - 1)]);
+    if (LENIENT_TOKEN_BYTES.some((t) => chunk.indexOf(t) !== -1 || edge.indexOf(t) !== -1))
+      this.facts.lenientTokens = true;
+    this.tokenTail = Buffer.from(chunk.subarray(Math.max(0, chunk.length - (LONGEST_TOKEN - 1))));
+  }
+
   /** \r bytes not followed by \n (a chunk may end between the two). */
   private countCr(chunk: Buffer): void {
     if (this.prevWasCr && chunk.length > 0 && chunk[0] !== 0x0a) this.facts.strayCr++;
@@ -222,6 +239,9 @@ class LineFactCounter {
     this.utf8Tail = Buffer.from(data.subarray(end));
   }
 }
+
+const LENIENT_TOKEN_BYTES = LENIENT_TOKENS.map((t) => Buffer.from(t));
+const LONGEST_TOKEN = Math.max(...LENIENT_TOKEN_BYTES.map((t) => t.length));
 
 const NONE = Number.MAX_SAFE_INTEGER;
 /** Bracket-heavy line numbers kept for the second pass (past this, every line is measured). */

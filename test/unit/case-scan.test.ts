@@ -68,6 +68,19 @@ describe('scanFile', () => {
     expect(r.facts!.longestLineBytes).toBe(Buffer.byteLength(`{"a":"${prefix}€"}`));
   });
 
+  it('notes whether a file holds a text the lenient parser reads (NaN, Infinity, a trailing comma), also across chunks', async () => {
+    expect((await scan(file('clean.jsonl', '{"a":1.5,"b":[1,2]}\n{"c":"Nan, infinity"}\n'))).facts!.lenientTokens).toBe(
+      false,
+    );
+    for (const token of ['NaN', 'Infinity', ',}', ',]', ', }', ', ]'])
+      expect((await scan(file('t.jsonl', `{"a":1}\n{"b":"x${token}"}\n`))).facts!.lenientTokens).toBe(true);
+    // 1 MiB chunks: a token cut in two by the boundary, at every cut.
+    for (let cut = 1; cut < 'Infinity'.length; cut++) {
+      const text = `${'x'.repeat(1024 * 1024 - cut)}Infinity\n`;
+      expect((await scan(file('edge.jsonl', text))).facts!.lenientTokens).toBe(true);
+    }
+  });
+
   it('hashes a .jsonl.gz as stored, judges its lines after decompression, and notes a truncated stream', async () => {
     const gz = gzipSync('{"a":1}\n{"a":2}\n');
     const r = await scan(file('a.jsonl.gz', gz), 'jsonl.gz');
