@@ -404,6 +404,20 @@ async function takeKeyCensus(
 }
 
 /**
+ * The most lines a batch's line index may hold. The index and the hash table the load builds from it
+ * stay in memory: a batch is indexed only while 160 bytes a line fit in half of DuckDB's memory limit (at the
+ * default 1 GB, about 3.1M lines), leaving the rest to the load's own buffers. Past it the load reads the
+ * numbered lines. (Indexed, 10M decisions ran out of memory at 1 GB; 1M took 0.3 GB more than numbered.)
+ */
+export function lineIndexMaxLines(memoryLimit: string): number {
+  const m = /^\s*([0-9.]+)\s*([KMGT]?)i?B\s*$/i.exec(memoryLimit);
+  const units: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
+  const bytes = m ? Number(m[1]) * (units[m[2].toUpperCase()] ?? 1) : 2 ** 30;
+  return Math.floor(bytes / 2 / INDEX_BYTES_PER_LINE);
+}
+const INDEX_BYTES_PER_LINE = 160;
+
+/**
  * Builds a fast batch's line index (source-sql.ts lineIndexSql) and returns the unnumbered lines
  * numbered by it, or undefined when two lines of a file have the same hash (identical lines, or a
  * collision): then the index cannot tell them apart, and the fast load reads the numbered lines.
@@ -568,6 +582,9 @@ export async function prepareBatches(
 
   const batches: Batch[] = [];
   const lanes = Number((await duck.runAndReadAll("SELECT current_setting('threads')")).getRowsJS()[0][0]) || 1;
+  const indexMaxLines = lineIndexMaxLines(
+    String((await duck.runAndReadAll("SELECT current_setting('memory_limit')")).getRowsJS()[0][0]),
+  );
   try {
     for (const g of groups.values()) {
       const batchCleanups: (() => void)[] = [];
@@ -575,8 +592,10 @@ export async function prepareBatches(
         for (const c of batchCleanups.splice(0)) c();
       };
       let inputSql: string;
-      /** What the key census reads: the lines unnumbered where that is faster. */
+      /** What the key census reads: the lines unnumbered (faster), for plain JSONL. */
       let censusSql: string | undefined;
+      /** Whether the fast load takes line numbers from a line index (indexLines). */
+      let indexed = false;
       let expected: number;
       const members = g.files;
       if (g.kind === 'parquet') {
@@ -594,8 +613,11 @@ export async function prepareBatches(
         const lines = members.map((f) => f.scan.facts?.lines ?? 0);
         const paths = members.map((f) => diskPath.get(f) as string);
         inputSql = jsonlLinesSql(paths, lines, g.newLine ?? '\\n', !!g.gzip, lanes);
-        if (!g.gzip) censusSql = jsonlUnnumberedSql(paths, g.newLine ?? '\\n', false);
         expected = members.reduce((a, f) => a + ((f.scan.facts?.lines ?? 0) - (f.scan.facts?.blankLines ?? 0)), 0);
+        if (!g.gzip) {
+          censusSql = jsonlUnnumberedSql(paths, g.newLine ?? '\\n', false);
+          indexed = expected <= indexMaxLines;
+        }
       } else {
         const dir = mkdtempSync(path.join(options.tempDir, 'lines-'));
         batchCleanups.push(() => rmSync(dir, { recursive: true, force: true }));
@@ -622,7 +644,7 @@ export async function prepareBatches(
             `key_census_${options.importId}_${censusCounter++}`,
             members,
           );
-          if (censusSql) fastInputSql = await indexLines(duck, inputSql, censusSql, `${census.table}_lines`);
+          if (censusSql && indexed) fastInputSql = await indexLines(duck, inputSql, censusSql, `${census.table}_lines`);
         }
       } catch (err) {
         cleanup();
