@@ -25,7 +25,8 @@ import type { RecordKind } from '../archive/kinds.ts';
 import { readLines } from '../archive/lines.ts';
 import { KIND_TABLES } from '../case/evidence-schema.ts';
 import { AuditWsError } from '../errors.ts';
-import { JsonlRecordSql, NON_BLANK, keyCensusSql, keyCensusSummarySql, sqlString, suspectsSql } from './record-sql.ts';
+import { parseByteSize } from '../query/lookups.ts';
+import { JsonlRecordSql, keyCensusSql, keyCensusSummarySql, sqlString, suspectsSql } from './record-sql.ts';
 import type { BatchFileContext, KeyCensus, RecordContext, RecordSqlBuilder } from './record-sql.ts';
 import { fastPathVerdict } from './scan.ts';
 import type { ScanResult } from './scan.ts';
@@ -410,9 +411,12 @@ async function takeKeyCensus(
  * numbered lines. (Indexed, 10M decisions ran out of memory at 1 GB; 1M took 0.3 GB more than numbered.)
  */
 export function lineIndexMaxLines(memoryLimit: string): number {
-  const m = /^\s*([0-9.]+)\s*([KMGT]?)i?B\s*$/i.exec(memoryLimit);
-  const units: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
-  const bytes = m ? Number(m[1]) * (units[m[2].toUpperCase()] ?? 1) : 2 ** 30;
+  let bytes = 2 ** 30; // DuckDB's default, should the setting be unreadable
+  try {
+    bytes = parseByteSize(memoryLimit);
+  } catch {
+    // keeps the default
+  }
   return Math.floor(bytes / 2 / INDEX_BYTES_PER_LINE);
 }
 const INDEX_BYTES_PER_LINE = 160;
@@ -428,7 +432,7 @@ async function indexLines(
   unnumberedSql: string,
   table: string,
 ): Promise<string | undefined> {
-  await timed(`line index ${table}`, () => duck.run(lineIndexSql(numberedSql, table, NON_BLANK)));
+  await timed(`line index ${table}`, () => duck.run(lineIndexSql(numberedSql, table)));
   const shared = (await duck.runAndReadAll(`SELECT count(*) FROM ${table} WHERE n > 1`)).getRowsJS()[0][0];
   return Number(shared) === 0 ? numberedByIndexSql(unnumberedSql, table) : undefined;
 }
