@@ -79,6 +79,34 @@ describe('scanFile', () => {
       const text = `${'x'.repeat(1024 * 1024 - cut)}Infinity\n`;
       expect((await scan(file('edge.jsonl', text))).facts!.lenientTokens).toBe(true);
     }
+    for (let cut = 1; cut < ', }'.length; cut++) {
+      const text = `${'x'.repeat(1024 * 1024 - cut)}, }\n`;
+      expect((await scan(file('edge.jsonl', text))).facts!.lenientTokens).toBe(true);
+    }
+  });
+
+  it('finds the lenient texts as a plain search for them does, on random text (the scan searches by other needles)', async () => {
+    // The scan's needles: "NaN", "Infinit" then "y", and a comma before `}` or `]` past any spaces; the last
+    // is a superset of the four comma tokens, so the reference counts any number of spaces.
+    const reference = /NaN|Infinity|, *[}\]]/;
+    const alphabet = ['N', 'a', 'I', 'n', 'f', 'i', 't', 'y', ',', ' ', '}', ']', 'x', '"', '\n', 'Infinit', 'Na'];
+    let seed = 11;
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    let trips = 0;
+    for (let k = 0; k < 300; k++) {
+      let text = '';
+      for (let i = 0; i < 40; i++) text += alphabet[next(alphabet.length)];
+      const expected = reference.test(text);
+      if (expected) trips++;
+      expect((await scan(file('r.jsonl', `${text}\n`))).facts!.lenientTokens, text).toBe(expected);
+    }
+    expect(trips).toBeGreaterThan(30);
+    expect(trips).toBeLessThan(270);
+    for (const near of ['Infinite', 'Infinit', 'Na N', ', x}', ',x]', 'NAN'])
+      expect((await scan(file('n.jsonl', `{"b":"${near}"}\n`))).facts!.lenientTokens, near).toBe(false);
   });
 
   it('hashes a .jsonl.gz as stored, judges its lines after decompression, and notes a truncated stream', async () => {
