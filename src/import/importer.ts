@@ -206,6 +206,7 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
     const allBytes = states.reduce((a, s) => a + s.planned.file.size, 0);
     tracker.plan(states.filter((s) => s.planned.isData).length, allBytes + dataBytes);
     const hashingStarted = performance.now();
+    const hashingCpu = process.cpuUsage();
     let copyWaitMs = 0;
     // Every data file is copied into the case (source-copies.ts: the copy keeps its records' text). A file
     // as stored is copied by the kernel and the scan then reads the copy, so what is hashed, loaded and kept
@@ -253,7 +254,7 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
     }
     if (process.env.AUDIT_WS_DEBUG)
       process.stderr.write(
-        `[import] copying and hashing: ${Math.round(performance.now() - hashingStarted)} ms (${Math.round(copyWaitMs)} ms waiting for copies)\n`,
+        `[import] copying and hashing: ${Math.round(performance.now() - hashingStarted)} ms (${Math.round(copyWaitMs)} ms waiting for copies; CPU ${cpuText(process.cpuUsage(hashingCpu))})\n`,
       );
     const expectedRecords = states.reduce(
       (a, s) => a + (s.scan?.facts ? s.scan.facts.lines - s.scan.facts.blankLines : 0),
@@ -525,11 +526,19 @@ function explanationFilesOf(states: FileState[]): ExplanationFile[] {
 async function timedStep<T>(what: string, run: () => Promise<T>): Promise<T> {
   if (!process.env.AUDIT_WS_DEBUG) return run();
   const t = performance.now();
+  const cpu = process.cpuUsage();
   try {
     return await run();
   } finally {
-    process.stderr.write(`[import] ${what}: ${Math.round(performance.now() - t)} ms\n`);
+    process.stderr.write(
+      `[import] ${what}: ${Math.round(performance.now() - t)} ms (CPU ${cpuText(process.cpuUsage(cpu))})\n`,
+    );
   }
+}
+
+/** The process's CPU time (all threads, DuckDB's and the kernel's copies included) for debug timings. */
+function cpuText(used: NodeJS.CpuUsage): string {
+  return `user ${Math.round(used.user / 1000)} ms, system ${Math.round(used.system / 1000)} ms`;
 }
 
 /** The import's temporary tables: the key censuses and the Parquet row problems (loader.ts). */

@@ -105,11 +105,15 @@ export class FileUnreadable extends Error {
 async function timed<T>(what: string, run: () => Promise<T>): Promise<T> {
   if (!process.env.AUDIT_WS_DEBUG) return run();
   const t = performance.now();
+  const cpu = process.cpuUsage();
   try {
     return await run();
   } finally {
     const rss = Math.round(process.memoryUsage.rss() / 1048576);
-    process.stderr.write(`[import] ${what}: ${Math.round(performance.now() - t)} ms, RSS ${rss} MB\n`);
+    const used = process.cpuUsage(cpu);
+    process.stderr.write(
+      `[import] ${what}: ${Math.round(performance.now() - t)} ms (CPU user ${Math.round(used.user / 1000)} ms, system ${Math.round(used.system / 1000)} ms), RSS ${rss} MB\n`,
+    );
   }
 }
 
@@ -388,7 +392,15 @@ async function takeKeyCensus(
 ): Promise<KeyCensus> {
   // A file the scan found no lenient token in cannot hold a record that has one.
   const lenient = files.map((f) => f.scan.facts?.lenientTokens !== false);
-  await timed(`key census ${table}`, () => duck.run(keyCensusSql(inputSql, table, lenient)));
+  // Taken first as if every line were JSON, and again, reading an invalid line as NULL, if one is not.
+  try {
+    await timed(`key census ${table}`, () => duck.run(keyCensusSql(inputSql, table, lenient, 'throw')));
+  } catch (err) {
+    if (!(err instanceof Error) || !/Malformed JSON/.test(err.message)) throw err;
+    await timed(`key census ${table} (an invalid line)`, () =>
+      duck.run(keyCensusSql(inputSql, table, lenient, 'null')),
+    );
+  }
   const row = (await duck.runAndReadAll(keyCensusSummarySql(table))).getRowObjectsJS()[0];
   const extrasFor = new Set<RecordKind>(RECORD_KINDS.filter((k) => row[`extras_${k}`] === true));
   const census: KeyCensus = {
