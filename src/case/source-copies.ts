@@ -105,55 +105,39 @@ function writeAll(fd: number, bytes: Uint8Array): void {
   while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
 }
 
+/** A copy's part files: the data (a whole-file copy, or the bytes of `data()`) and, for JSONL, the line index. */
+export interface CopyParts {
+  data: string;
+  lines?: string;
+  /** 'stream': the data comes through `data()` (a decompressed .jsonl.gz); 'whole': a copy of the file as stored. */
+  mode: 'stream' | 'whole';
+}
+
+/** What the scan writes a copy through: a streamed copy's bytes, and each line's byte range in the copy. */
+export interface CopySink {
+  data(chunk: Uint8Array): void;
+  line(start: number, end: number): void;
+}
+
 /**
- * Makes the copy of one data file and, for JSONL, its line index. A file as stored is copied whole by the
- * kernel (`copyFrom`, on libuv's threads, ahead of the scan, which then reads the copy: what is hashed,
- * loaded and kept are the same bytes); a .jsonl.gz is written decompressed by the scan (`data`). The scan
- * gives the lines (`line`). Nothing is in place until `commit`; `discard` (or a crash, then the next
- * writer) removes the parts.
+ * Writes a copy's part files, on whichever thread scans the file (the import's own, or a scan worker's:
+ * scan-pool.ts). The parts are created (emptied) on construction.
  */
-export class SourceCopyWriter {
-  /** Where the copy is: its part file until `commit`, then its place under the SHA-256. */
-  path: string;
-  private readonly linesPart?: string;
-  private dataFd?: number;
-  private linesFd?: number;
+export class CopyPartWriter implements CopySink {
+  private readonly dataFd?: number;
+  private readonly linesFd?: number;
   private readonly entries = new Float64Array(2 * 8192);
   private entryCount = 0;
   private closed = false;
-  private copying?: Promise<unknown>;
   /** SHA-256 of a streamed copy's bytes (a whole copy's is the scan's, which reads the copy). */
   private readonly streamHash?: Hash;
 
-  constructor(
-    private readonly caseDir: string,
-    readonly format: CopyFormat,
-    tag: string,
-    /** 'stream': the bytes come through `data` (a decompressed .jsonl.gz); 'whole': through `copyFrom`. */
-    readonly mode: 'stream' | 'whole',
-  ) {
-    const dir = path.join(caseDir, SOURCES_DIR);
-    mkdirSync(dir, { recursive: true });
-    this.path = partFileOf(path.join(dir, `${tag}.${format}`));
-    if (mode === 'stream') {
-      this.dataFd = openSync(this.path, 'w');
+  constructor(parts: CopyParts) {
+    if (parts.mode === 'stream') {
+      this.dataFd = openSync(parts.data, 'w');
       this.streamHash = createHash('sha256');
     }
-    if (format === 'jsonl') {
-      this.linesPart = partFileOf(path.join(dir, `${tag}.lines`));
-      this.linesFd = openSync(this.linesPart, 'w');
-    }
-  }
-
-  /** Starts the kernel's copy of the file as stored; `copied` says when it is done. */
-  copyFrom(source: string): void {
-    // A clone where the file system can (Btrfs, XFS, APFS): no bytes written; else the kernel copies.
-    this.copying = copyFile(source, this.path, fsConstants.COPYFILE_FICLONE);
-    this.copying.catch(() => undefined); // awaited (and reported) through copied()
-  }
-
-  copied(): Promise<unknown> {
-    return this.copying ?? Promise.resolve();
+    if (parts.lines !== undefined) this.linesFd = openSync(parts.lines, 'w');
   }
 
   /** The next bytes of a streamed copy. */
@@ -161,11 +145,6 @@ export class SourceCopyWriter {
     if (this.dataFd === undefined) return;
     writeAll(this.dataFd, chunk);
     this.streamHash?.update(chunk);
-  }
-
-  /** The SHA-256 of the bytes a streamed copy received (call once, when the scan is done). */
-  streamedSha256(): string | undefined {
-    return this.streamHash?.digest('hex');
   }
 
   /** The next line: its text is bytes [start, end) of the copy. */
@@ -182,8 +161,9 @@ export class SourceCopyWriter {
     this.entryCount = 0;
   }
 
-  private close(): void {
-    if (this.closed) return;
+  /** Writes what is pending and closes the parts; returns a streamed copy's SHA-256. Call once. */
+  close(): string | undefined {
+    if (this.closed) return undefined;
     this.closed = true;
     // The descriptors are closed even when the last write fails: an unlinked file keeps its space while open.
     try {
@@ -192,6 +172,90 @@ export class SourceCopyWriter {
       if (this.dataFd !== undefined) closeSync(this.dataFd);
       if (this.linesFd !== undefined) closeSync(this.linesFd);
     }
+    return this.streamHash?.digest('hex');
+  }
+}
+
+/**
+ * Makes the copy of one data file and, for JSONL, its line index. A file as stored is copied whole by the
+ * kernel (`copyFrom`, on libuv's threads, ahead of the scan, which then reads the copy: what is hashed,
+ * loaded and kept are the same bytes); a .jsonl.gz is written decompressed by the scan (`data`). The scan
+ * gives the lines (`line`). A scan worker can make the copy and write its parts instead (`handOver`, then
+ * `scannedElsewhere`). Nothing is in place until `commit`; `discard` (or a crash, then the next writer)
+ * removes the parts.
+ */
+export class SourceCopyWriter implements CopySink {
+  /** Where the copy is: its part file until `commit`, then its place under the SHA-256. */
+  path: string;
+  private readonly linesPart?: string;
+  private writer?: CopyPartWriter;
+  private copying?: Promise<unknown>;
+  private streamed?: string;
+
+  constructor(
+    private readonly caseDir: string,
+    readonly format: CopyFormat,
+    tag: string,
+    /** 'stream': the bytes come through `data` (a decompressed .jsonl.gz); 'whole': through `copyFrom`. */
+    readonly mode: 'stream' | 'whole',
+  ) {
+    const dir = path.join(caseDir, SOURCES_DIR);
+    mkdirSync(dir, { recursive: true });
+    this.path = partFileOf(path.join(dir, `${tag}.${format}`));
+    if (format === 'jsonl') this.linesPart = partFileOf(path.join(dir, `${tag}.lines`));
+    this.writer = new CopyPartWriter(this.parts());
+  }
+
+  private parts(): CopyParts {
+    return { data: this.path, mode: this.mode, ...(this.linesPart !== undefined ? { lines: this.linesPart } : {}) };
+  }
+
+  /** Starts the kernel's copy of the file as stored; `copied` says when it is done. */
+  copyFrom(source: string): void {
+    // A clone where the file system can (Btrfs, XFS, APFS): no bytes written; else the kernel copies.
+    this.copying = copyFile(source, this.path, fsConstants.COPYFILE_FICLONE);
+    this.copying.catch(() => undefined); // awaited (and reported) through copied()
+  }
+
+  copied(): Promise<unknown> {
+    return this.copying ?? Promise.resolve();
+  }
+
+  /**
+   * The parts, for another thread to write (a whole copy included): this writer stops writing them. Call
+   * before any `data`, `line` or `copyFrom`.
+   */
+  handOver(): CopyParts {
+    this.writer?.close();
+    this.writer = undefined;
+    return this.parts();
+  }
+
+  /** Records what the thread that wrote the parts found: a streamed copy's SHA-256. */
+  scannedElsewhere(streamedSha256: string | undefined): void {
+    this.streamed = streamedSha256;
+  }
+
+  /** The next bytes of a streamed copy. */
+  data(chunk: Uint8Array): void {
+    this.writer?.data(chunk);
+  }
+
+  /** The SHA-256 of the bytes a streamed copy received (call once, when the scan is done). */
+  streamedSha256(): string | undefined {
+    if (this.writer) this.streamed = this.close();
+    return this.streamed;
+  }
+
+  /** The next line: its text is bytes [start, end) of the copy. */
+  line(start: number, end: number): void {
+    this.writer?.line(start, end);
+  }
+
+  private close(): string | undefined {
+    const writer = this.writer;
+    this.writer = undefined;
+    return writer?.close();
   }
 
   /**

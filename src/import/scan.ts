@@ -21,7 +21,7 @@ import { createGunzip } from 'node:zlib';
 import { MAX_JSON_DEPTH, closingQuote } from '../archive/jsontext.ts';
 import { readLines } from '../archive/lines.ts';
 import { AuditWsError } from '../errors.ts';
-import type { SourceCopyWriter } from '../case/source-copies.ts';
+import type { CopySink } from '../case/source-copies.ts';
 import { LENIENT_TOKENS } from './record-sql.ts';
 import { FAST_PATH_MAX_LINE_BYTES } from './source-sql.ts';
 
@@ -319,7 +319,7 @@ export interface ScanOptions {
   /** Longest line the import accepts (longer ones are rejected as such, not measured for depth). */
   maxLineBytes?: number;
   /** Receives the data file's copy for the case (source-copies.ts): its bytes (decompressed) and lines. */
-  copy?: SourceCopyWriter;
+  copy?: CopySink;
 }
 
 /**
