@@ -24,6 +24,7 @@ import { KIND_TABLES } from '../case/evidence-schema.ts';
 import { appendCustody } from '../case/custody.ts';
 import { diskError } from '../case/fs-errors.ts';
 import type { CaseHandle } from '../case/store.ts';
+import { setMaxListeners } from 'node:events';
 import { AuditWsError, locate } from '../errors.ts';
 import { DEFAULT_MAX_LINE_BYTES } from '../archive/lines.ts';
 import { loadExplanations } from './explanations.ts';
@@ -226,6 +227,7 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
     /** Stops the pool's other jobs when one file fails. */
     const stopScans = new AbortController();
     const scanSignal = options.signal ? AbortSignal.any([options.signal, stopScans.signal]) : stopScans.signal;
+    setMaxListeners(copies.size + 10, scanSignal); // one listener for each file's job
     const pooled = new Map<FileState, Promise<ScanJobResult>>();
     try {
       if (pool) {
