@@ -118,6 +118,7 @@ async function timed<T>(what: string, run: () => Promise<T>): Promise<T> {
 }
 
 const PROGRESS_POLL_MS = 500;
+let profiled = 0;
 
 /** Runs one statement, reporting DuckDB's progress and interrupting it when the signal aborts. */
 export async function runTracked(
@@ -127,6 +128,14 @@ export async function runTracked(
   signal?: AbortSignal,
 ): Promise<number> {
   if (signal?.aborted) throw new AuditWsError('CANCELLED', 'import cancelled');
+  // AUDIT_WS_DEBUG_PROFILE=DIR: DuckDB's profile of each load statement (JSON: operators, CPU, spill) in DIR.
+  const profileDir = process.env.AUDIT_WS_DEBUG_PROFILE;
+  if (profileDir) {
+    await duck.run(`SET enable_profiling = 'json'`);
+    await duck.run(
+      `SET profiling_output = ${sqlString(path.join(profileDir, `load-${Date.now()}-${++profiled}.json`))}`,
+    );
+  }
   // DuckDB works out its progress by asking every operator of the running pipeline: about 1% of an
   // import's CPU when asked every 150 ms, so it is asked twice a second.
   const timer = onFraction
@@ -139,6 +148,7 @@ export async function runTracked(
   signal?.addEventListener('abort', onAbort);
   try {
     const result = await timed(sql.slice(0, 60).replace(/\s+/g, ' '), () => duck.run(sql));
+    if (profileDir) await duck.run('PRAGMA disable_profiling');
     return Number(result.rowsChanged);
   } catch (err) {
     if (signal?.aborted) throw new AuditWsError('CANCELLED', 'import cancelled');
