@@ -1,18 +1,15 @@
 /**
- * One data file's pass before it is loaded, as the import's own thread or a scan worker runs it
- * (scan-pool.ts): the case's copy made (a whole copy by the kernel; a .jsonl.gz decompressed by the scan),
- * then the scan (scan.ts) over the bytes that are kept, writing the copy's parts as it goes.
+ * One data file's scan (scan.ts) as a scan worker runs it (scan-pool.ts), or the import's own thread
+ * when no worker is left: over the case's copy of the file (or, for a .jsonl.gz, the source, decompressed
+ * into the copy as it goes), writing the copy's part files.
  */
-import { constants as fsConstants, copyFileSync } from 'node:fs';
 import { AuditWsError, type ErrorCode, type ErrorDetails } from '../errors.ts';
 import { CopyPartWriter, type CopyParts } from '../case/source-copies.ts';
 import { scanFile, type ScanResult } from './scan.ts';
 
 export interface ScanJob {
-  /** The file the scan reads: the copy (`copyFrom` given) or the source itself. */
+  /** The file the scan reads: the copy, or (a .jsonl.gz) the source. */
   path: string;
-  /** Copy this file whole into `parts.data` first (the kernel's copy; a clone where the file system can). */
-  copyFrom?: string;
   parts?: CopyParts;
   format?: string;
   /** Name for messages (the archive-relative path). */
@@ -26,26 +23,11 @@ export interface ScanJobResult {
   streamedSha256?: string;
 }
 
-/** Thrown when the whole copy fails: the caller tells the case's disk from the source (see importer.ts). */
-export class CopyFailed extends Error {
-  constructor(readonly failure: unknown) {
-    super(failure instanceof Error ? failure.message : String(failure));
-    this.name = 'CopyFailed';
-  }
-}
-
 export async function runScanJob(
   job: ScanJob,
   signal: AbortSignal | undefined,
   onBytes: (n: number) => void,
 ): Promise<ScanJobResult> {
-  if (job.copyFrom !== undefined && job.parts) {
-    try {
-      copyFileSync(job.copyFrom, job.parts.data, fsConstants.COPYFILE_FICLONE);
-    } catch (err) {
-      throw new CopyFailed(err);
-    }
-  }
   const writer = job.parts ? new CopyPartWriter(job.parts) : undefined;
   let scan: ScanResult;
   try {
@@ -72,12 +54,10 @@ export async function runScanJob(
 /** An error as plain data, to cross from a worker thread (structured clone drops classes and most fields). */
 export type SerializedError =
   | { kind: 'audit'; code: ErrorCode; message: string; details: ErrorDetails }
-  | { kind: 'copy'; failure: SerializedError }
   | { kind: 'system'; message: string; code?: string; errno?: number; syscall?: string; path?: string };
 
 export function serializeError(err: unknown): SerializedError {
   if (err instanceof AuditWsError) return { kind: 'audit', code: err.code, message: err.message, details: err.details };
-  if (err instanceof CopyFailed) return { kind: 'copy', failure: serializeError(err.failure) };
   const e = err as NodeJS.ErrnoException;
   return {
     kind: 'system',
@@ -91,7 +71,6 @@ export function serializeError(err: unknown): SerializedError {
 
 export function deserializeError(s: SerializedError): Error {
   if (s.kind === 'audit') return new AuditWsError(s.code, s.message, s.details);
-  if (s.kind === 'copy') return new CopyFailed(deserializeError(s.failure));
   const err = new Error(s.message) as NodeJS.ErrnoException;
   if (s.code !== undefined) err.code = s.code;
   if (s.errno !== undefined) err.errno = s.errno;
