@@ -180,7 +180,7 @@ export class CopyPartWriter implements CopySink {
  * Makes the copy of one data file and, for JSONL, its line index. A file as stored is copied whole by the
  * kernel (`copyFrom`, on libuv's threads, ahead of the scan, which then reads the copy: what is hashed,
  * loaded and kept are the same bytes); a .jsonl.gz is written decompressed by the scan (`data`). The scan
- * gives the lines (`line`). A scan worker can make the copy and write its parts instead (`handOver`, then
+ * gives the lines (`line`). A scan worker can write the parts instead (`handOver`, then
  * `scannedElsewhere`). Nothing is in place until `commit`; `discard` (or a crash, then the next writer)
  * removes the parts.
  */
@@ -222,8 +222,8 @@ export class SourceCopyWriter implements CopySink {
   }
 
   /**
-   * The parts, for another thread to write (a whole copy included): this writer stops writing them. Call
-   * before any `data`, `line` or `copyFrom`.
+   * The parts, for others to write (the importer's kernel copy, a scan worker the rest): this writer stops
+   * writing them. Call before any `data`, `line` or `copyFrom`.
    */
   handOver(): CopyParts {
     this.writer?.close();

@@ -16,6 +16,7 @@
  *      is written in a transaction that commits right after DuckDB's COMMIT. A crash between the two
  *      leaves the import `running`, and the next writer removes its rows (store.ts).
  */
+import { setMaxListeners } from 'node:events';
 import { constants as fsConstants, readFileSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -25,7 +26,6 @@ import { KIND_TABLES } from '../case/evidence-schema.ts';
 import { appendCustody } from '../case/custody.ts';
 import { diskError } from '../case/fs-errors.ts';
 import type { CaseHandle } from '../case/store.ts';
-import { setMaxListeners } from 'node:events';
 import { AuditWsError, locate } from '../errors.ts';
 import { DEFAULT_MAX_LINE_BYTES } from '../archive/lines.ts';
 import { loadExplanations } from './explanations.ts';
@@ -222,8 +222,8 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
       const tag = `import-${importId}-${s.sourceFileId}`;
       copies.set(s, new SourceCopyWriter(handle.dir, copyFormat, tag, f.format === 'jsonl.gz' ? 'stream' : 'whole'));
     }
-    // With enough data, scan workers (scan-pool.ts) copy and scan the data files, several at once, while
-    // this thread hashes the other files.
+    // With enough data, scan workers (scan-pool.ts) scan the data files, several at once, while this thread
+    // makes their copies and hashes the other files.
     const pool = dataBytes >= scanPoolMinBytes() && copies.size > 1 ? new ScanPool() : undefined;
     /** Stops the pool's other jobs when one file fails. */
     const stopScans = new AbortController();
@@ -557,7 +557,6 @@ function loadedFrom(file: ArchiveFile, s: FileState): ArchiveFile {
   return s.scan?.facts?.gzipError ? file : { ...file, absPath: s.copy, format: 'jsonl' };
 }
 
-/** Waits for the kernel's copy of a data file; a failure to read the source names it. */
 /** A kernel copy of a data file that failed: the case's disk or the source (see copied). */
 class CopyFailed extends Error {
   constructor(readonly failure: unknown) {
