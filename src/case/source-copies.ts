@@ -37,7 +37,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
-import { copyFile } from 'node:fs/promises';
+import { copyFile, open } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -295,6 +295,31 @@ export class SourceCopyWriter implements CopySink {
     }
     rmSync(this.path, { force: true });
     if (this.linesPart) rmSync(this.linesPart, { force: true });
+  }
+}
+
+/**
+ * Makes copies moved into place durable: their bytes, then the `sources/` folder's entries (the renames),
+ * written to disk. The import runs it while DuckDB loads and waits for it before committing, so that a
+ * committed import never names a copy that a power cut could still take away; by then the kernel has
+ * usually written the bytes back already. Windows flushes only through a writable handle, and the copies are
+ * read-only there: it is left to the file system.
+ */
+export async function syncCopies(caseDir: string, files: readonly string[]): Promise<void> {
+  if (process.platform === 'win32' || files.length === 0) return;
+  for (const file of files) {
+    const fh = await open(file, 'r');
+    try {
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+  }
+  const dir = await open(path.join(caseDir, SOURCES_DIR), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
   }
 }
 

@@ -46,7 +46,7 @@ import type { ImportPlan, PlannedFile } from './planner.ts';
 import { ProgressTracker } from './progress.ts';
 import type { ProgressListener } from './progress.ts';
 import { sqlString } from './record-sql.ts';
-import { SourceCopyWriter, copyFormatOf, removeCopy } from '../case/source-copies.ts';
+import { SourceCopyWriter, copyFormatOf, removeCopy, syncCopies } from '../case/source-copies.ts';
 import { scanFile } from './scan.ts';
 import type { ScanJobResult } from './scan-job.ts';
 import { ScanPool, scanPoolMinBytes } from './scan-pool.ts';
@@ -195,9 +195,11 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
   /** Copies of the data files being written (source-copies.ts), and the ones this import moved into place. */
   const copies = new Map<FileState, SourceCopyWriter>();
   const placedCopies: string[] = [];
+  let copiesDurable: Promise<void> = Promise.resolve();
   let committed = false;
   // Before a failure is recorded: a full disk may be full of these copies.
   const dropCopies = async (): Promise<void> => {
+    await copiesDurable.catch(() => undefined);
     const pending = [...copies.values()];
     copies.clear();
     await Promise.all(pending.map((c) => c.discard().catch(() => undefined)));
@@ -340,6 +342,9 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
       placedCopies.push(...(await copy.commit(sha256)));
       s.copy = copy.path;
     }
+    // Written to disk while DuckDB loads; waited for before the import commits.
+    copiesDurable = syncCopies(handle.dir, placedCopies);
+    copiesDurable.catch(() => undefined); // awaited (and reported) before COMMIT
 
     // Prepare data files (in batches) outside the transaction.
     await prepareRejectsTable(duck);
@@ -496,6 +501,7 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
         'import.done',
         custodyDetails(plan, importId, states, counts, recordedOptions),
       );
+      await timedStep('copies on disk', () => copiesDurable);
       await timedStep('DuckDB COMMIT', () => duck.run('COMMIT'));
       inTransaction = false;
       sqlite.exec('COMMIT');

@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readLines } from '../../src/archive/lines.ts';
 import { readCustody } from '../../src/case/custody.ts';
-import { SOURCES_DIR, copyPaths, rawTexts } from '../../src/case/source-copies.ts';
+import { SOURCES_DIR, copyPaths, rawTexts, syncCopies } from '../../src/case/source-copies.ts';
 import { CaseHandle } from '../../src/case/store.ts';
 import { findRecords } from '../../src/contract/records.ts';
 import { importArchives } from '../../src/import/importer.ts';
@@ -243,6 +243,19 @@ describe('record text in copies of the source files', () => {
       expect(third.report.findings.filter((f) => f.check === COPY_CHECK_ID)[0]).toMatchObject({
         category: 'completeness',
       });
+    } finally {
+      await handle.close();
+    }
+  });
+  it('writes the copies an import placed to disk before it commits, and a copy that cannot be synced is an error', async () => {
+    const { handle } = await newCase();
+    try {
+      expect((await importArchives(handle, [EXAMPLE])).status).toBe('done');
+      const placed = sourcesOf(handle.dir).map((n) => path.join(handle.dir, SOURCES_DIR, n));
+      expect(placed.length).toBeGreaterThan(0);
+      await expect(syncCopies(handle.dir, placed)).resolves.toBeUndefined();
+      const gone = path.join(handle.dir, SOURCES_DIR, `${'0'.repeat(64)}.jsonl`);
+      if (process.platform !== 'win32') await expect(syncCopies(handle.dir, [gone])).rejects.toThrow(/ENOENT/);
     } finally {
       await handle.close();
     }
