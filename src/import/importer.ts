@@ -16,9 +16,7 @@
  *      is written in a transaction that commits right after DuckDB's COMMIT. A crash between the two
  *      leaves the import `running`, and the next writer removes its rows (store.ts).
  */
-import { setMaxListeners } from 'node:events';
-import { constants as fsConstants, readFileSync } from 'node:fs';
-import { copyFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { RecordKind } from '../archive/kinds.ts';
 import type { ArchiveFile } from '../archive/open.ts';
@@ -226,11 +224,10 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
     }
     // With enough data, scan workers (scan-pool.ts) scan the data files, several at once, while this thread
     // makes their copies and hashes the other files.
-    const pool = dataBytes >= scanPoolMinBytes() && copies.size > 1 ? new ScanPool() : undefined;
     /** Stops the pool's other jobs when one file fails. */
     const stopScans = new AbortController();
     const scanSignal = options.signal ? AbortSignal.any([options.signal, stopScans.signal]) : stopScans.signal;
-    setMaxListeners(copies.size + 10, scanSignal); // one listener for each file's job
+    const pool = dataBytes >= scanPoolMinBytes() && copies.size > 1 ? new ScanPool(scanSignal) : undefined;
     const pooled = new Map<FileState, Promise<ScanJobResult>>();
     try {
       if (pool) {
@@ -245,9 +242,8 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
           if (copy.mode === 'whole') {
             made = copying.then(() => {
               if (scanSignal.aborted) throw new AuditWsError('CANCELLED', 'import cancelled');
-              return copyFile(f.absPath, parts.data, fsConstants.COPYFILE_FICLONE).catch((e: unknown) => {
-                throw new CopyFailed(e);
-              });
+              copy.copyFrom(f.absPath);
+              return kernelCopy(copy);
             });
             copying = made.catch(() => undefined);
           }
@@ -260,7 +256,7 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
                 displayName: f.path,
                 maxLineBytes,
               },
-              { signal: scanSignal, onBytes: (n) => tracker.addBytes(n) },
+              (n) => tracker.addBytes(n),
             ),
           );
           job.catch(() => undefined); // taken, in file order, below
@@ -286,13 +282,7 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
           }
         }
         const waitStart = performance.now();
-        if (copy?.mode === 'whole')
-          await copied(
-            copy.copied().catch((e: unknown) => {
-              throw new CopyFailed(e);
-            }),
-            f.path,
-          );
+        if (copy?.mode === 'whole') await copied(kernelCopy(copy), f.path);
         copyWaitMs += performance.now() - waitStart;
         s.scan = await scanFile(copy?.mode === 'whole' ? copy.path : f.absPath, {
           format: s.planned.isData ? (f as ArchiveFile).format : undefined,
@@ -569,6 +559,13 @@ class CopyFailed extends Error {
     super(failure instanceof Error ? failure.message : String(failure));
     this.name = 'CopyFailed';
   }
+}
+
+/** The kernel's copy of a data file, its failure marked as the copy's (see copied). */
+function kernelCopy(copy: SourceCopyWriter): Promise<unknown> {
+  return copy.copied().catch((e: unknown) => {
+    throw new CopyFailed(e);
+  });
 }
 
 /**

@@ -20,21 +20,15 @@ export function scanPoolMinBytes(): number {
   return v && /^\d+$/.test(v) ? Number(v) : 256 * 1024 * 1024;
 }
 
-export interface ScanHooks {
-  signal?: AbortSignal;
-  onBytes: (n: number) => void;
-}
-
 interface Job {
   id: number;
   job: ScanJob;
-  hooks: ScanHooks;
+  onBytes: (n: number) => void;
   /** Bytes already reported, so that a job run again reports only what is new. */
   reported: number;
   resolve: (r: ScanJobResult) => void;
   reject: (e: unknown) => void;
   worker?: Worker;
-  onAbort?: () => void;
 }
 
 type WorkerMessage =
@@ -51,8 +45,13 @@ export class ScanPool {
   private readonly running = new Map<number, Job>();
   private nextId = 0;
 
-  constructor(readonly size = Math.min(4, Math.max(1, availableParallelism()))) {
+  constructor(
+    /** Cancels every job, queued or running. */
+    private readonly signal?: AbortSignal,
+    readonly size = Math.min(4, Math.max(1, availableParallelism())),
+  ) {
     ScanPool.started++;
+    signal?.addEventListener('abort', () => this.cancelAll(), { once: true });
     for (let i = 0; i < size; i++) {
       const worker = startTsWorker(new URL('./scan-worker.ts', import.meta.url));
       worker.on('message', (msg: WorkerMessage) => this.onMessage(worker, msg));
@@ -63,13 +62,11 @@ export class ScanPool {
     }
   }
 
-  /** Runs one job on a worker (or on this thread when none is left). */
-  scan(job: ScanJob, hooks: ScanHooks): Promise<ScanJobResult> {
+  /** Runs one job on a worker (or on this thread when none is left); `onBytes` hears the bytes scanned. */
+  scan(job: ScanJob, onBytes: (n: number) => void): Promise<ScanJobResult> {
     return new Promise((resolve, reject) => {
-      if (hooks.signal?.aborted) return reject(new AuditWsError('CANCELLED', 'import cancelled'));
-      const j: Job = { id: this.nextId++, job, hooks, reported: 0, resolve, reject };
-      j.onAbort = () => this.cancel(j);
-      hooks.signal?.addEventListener('abort', j.onAbort);
+      if (this.signal?.aborted) return reject(new AuditWsError('CANCELLED', 'import cancelled'));
+      const j: Job = { id: this.nextId++, job, onBytes, reported: 0, resolve, reject };
       if (this.workers.length === 0) this.inline(j);
       else {
         this.queue.push(j);
@@ -83,27 +80,19 @@ export class ScanPool {
     if (!j) return;
     if (msg.type === 'bytes') {
       j.reported += msg.bytes;
-      j.hooks.onBytes(msg.bytes);
+      j.onBytes(msg.bytes);
       return;
     }
     this.running.delete(msg.id);
     this.idle.push(worker);
-    if (msg.ok) this.settle(j, () => j.resolve(msg.result));
-    else this.settle(j, () => j.reject(deserializeError(msg.error)));
+    if (msg.ok) j.resolve(msg.result);
+    else j.reject(deserializeError(msg.error));
     this.pump();
   }
 
-  private cancel(j: Job): void {
-    const queued = this.queue.indexOf(j);
-    if (queued >= 0) {
-      this.queue.splice(queued, 1);
-      this.settle(j, () => j.reject(new AuditWsError('CANCELLED', 'import cancelled')));
-    } else if (j.worker) j.worker.postMessage({ type: 'cancel', id: j.id });
-  }
-
-  private settle(j: Job, finish: () => void): void {
-    if (j.onAbort) j.hooks.signal?.removeEventListener('abort', j.onAbort);
-    finish();
+  private cancelAll(): void {
+    for (const j of this.queue.splice(0)) j.reject(new AuditWsError('CANCELLED', 'import cancelled'));
+    for (const j of this.running.values()) j.worker?.postMessage({ type: 'cancel', id: j.id });
   }
 
   /** A worker that failed to start or died: its job, and any later ones once none is left, run on this thread. */
@@ -126,12 +115,9 @@ export class ScanPool {
     const onBytes = (n: number): void => {
       const fresh = Math.max(0, n - skip);
       skip = Math.max(0, skip - n);
-      if (fresh > 0) j.hooks.onBytes(fresh);
+      if (fresh > 0) j.onBytes(fresh);
     };
-    runScanJob(j.job, j.hooks.signal, onBytes).then(
-      (r) => this.settle(j, () => j.resolve(r)),
-      (e: unknown) => this.settle(j, () => j.reject(e)),
-    );
+    runScanJob(j.job, this.signal, onBytes).then(j.resolve, j.reject);
   }
 
   private pump(): void {

@@ -143,15 +143,15 @@ describe('scan workers', () => {
   it('run a job on the calling thread when the worker is gone, with the same result', async () => {
     const file = path.join(tempDir('scan-pool-lost-'), 'a.jsonl');
     fs.writeFileSync(file, `${decisionLine('a')}\n\n${decisionLine('b')}\n`);
-    const pool = new ScanPool(1);
+    const pool = new ScanPool(undefined, 1);
     try {
       const job = { path: file, format: 'jsonl', displayName: 'a.jsonl' };
-      const byWorker = await pool.scan(job, { onBytes: () => undefined });
+      const byWorker = await pool.scan(job, () => undefined);
       const workers = (pool as unknown as { workers: Worker[] }).workers;
       await workers[0].terminate();
       expect(workers).toHaveLength(0);
       let bytes = 0;
-      const inline = await pool.scan(job, { onBytes: (n) => (bytes += n) });
+      const inline = await pool.scan(job, (n) => (bytes += n));
       expect(inline).toEqual(byWorker);
       expect(inline.scan.facts).toMatchObject({ lines: 3, blankLines: 1 });
       expect(bytes).toBe(fs.statSync(file).size);
