@@ -8,7 +8,7 @@ import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { gunzipStream } from './gunzip.ts';
 import * as tarStream from 'tar-stream';
 import yauzl from 'yauzl';
 import { AuditWsError } from '../errors.ts';
@@ -296,7 +296,7 @@ export async function extractTar(
   const feedFailed = new AbortController();
   const feeding = (
     gzipped
-      ? pipeline(createReadStream(absPath), createGunzip(), counter, extract)
+      ? pipeline(createReadStream(absPath), gunzipStream(), counter, extract)
       : pipeline(createReadStream(absPath), counter, extract)
   ).catch((err: unknown) => {
     feedError = err;

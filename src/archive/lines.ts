@@ -6,7 +6,7 @@
 import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { gunzipStream } from './gunzip.ts';
 import { AuditWsError } from '../errors.ts';
 
 export const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
@@ -65,7 +65,7 @@ export async function* readLines(absPath: string, options: LineReaderOptions): A
     ...(options.end !== undefined ? { end: options.end - 1 } : {}),
   });
   // pipeline() forwards a read error to the gunzip stream and tears both down when iteration stops early.
-  const source: AsyncIterable<Buffer> = options.gzip ? pipeline(file, createGunzip(), () => {}) : file;
+  const source: AsyncIterable<Buffer> = options.gzip ? pipeline(file, gunzipStream(), () => {}) : file;
 
   let pending: Buffer[] = [];
   let pendingBytes = 0;

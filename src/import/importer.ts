@@ -269,8 +269,14 @@ async function runImport(handle: CaseHandle, plan: ImportPlan, options: ImportOp
       const wholeCopies = pool ? [] : states.filter((s) => copies.get(s)?.mode === 'whole');
       let copiesStarted = 0;
       let wholeScanned = 0;
+      let lastYield = performance.now();
       for (const s of states) {
         if (pooled.has(s)) continue;
+        // Small files are hashed synchronously; the pool's copies go on only when their callbacks can run.
+        if (pool && performance.now() - lastYield > YIELD_EVERY_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          lastYield = performance.now();
+        }
         const f = s.planned.file;
         tracker.phase('hashing', f.path);
         const copy = copies.get(s);
@@ -562,6 +568,13 @@ class CopyFailed extends Error {
 }
 
 /** The kernel's copy of a data file, its failure marked as the copy's (see copied). */
+/**
+ * While the scan pool works, this thread's own hashing of small files (synchronous, thousands of them)
+ * lets I/O callbacks run at least this often: each finished copy starts the next and hands its file to a
+ * worker (1M decisions: the first copy was seen done only after 570 ms of explanation files).
+ */
+const YIELD_EVERY_MS = 5;
+
 function kernelCopy(copy: SourceCopyWriter): Promise<unknown> {
   return copy.copied().catch((e: unknown) => {
     throw new CopyFailed(e);

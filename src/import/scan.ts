@@ -17,7 +17,7 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
-import { createGunzip } from 'node:zlib';
+import { gunzipStream } from '../archive/gunzip.ts';
 import { MAX_JSON_DEPTH, closingQuote } from '../archive/jsontext.ts';
 import { readLines } from '../archive/lines.ts';
 import { AuditWsError } from '../errors.ts';
@@ -367,7 +367,7 @@ export async function scanFile(absPath: string, options: ScanOptions): Promise<S
     options.format === 'jsonl' || options.format === 'jsonl.gz'
       ? new LineFactCounter(copy ? (start, end) => copy.line(start, end) : undefined)
       : undefined;
-  const gunzip = options.format === 'jsonl.gz' ? createGunzip() : undefined;
+  const gunzip = options.format === 'jsonl.gz' ? gunzipStream() : undefined;
   let gzipError: string | undefined;
   let bomb: AuditWsError | undefined;
   let copyFailed: unknown;

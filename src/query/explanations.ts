@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { createGunzip } from 'node:zlib';
+import { gunzipStream } from '../archive/gunzip.ts';
 import type Database from 'better-sqlite3';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import tar from 'tar-stream';
@@ -184,6 +184,6 @@ function readTarMember(archive: string, member: string, gzip: boolean): Promise<
     extract.on('finish', () => resolve(found));
     extract.on('error', (e) => (found ? resolve(found) : reject(e)));
     source.on('error', reject);
-    (gzip ? source.pipe(createGunzip()).on('error', reject) : source).pipe(extract);
+    (gzip ? source.pipe(gunzipStream()).on('error', reject) : source).pipe(extract);
   });
 }

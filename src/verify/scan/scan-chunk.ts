@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { hash as oneShotHash } from 'node:crypto';
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { pipeline } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { gunzipStream } from '../../archive/gunzip.ts';
 import { fastCanonicalText } from '../../archive/fast-canonical.ts';
 import { DEFAULT_MAX_LINE_BYTES } from '../../archive/lines.ts';
 import { isRecordError, parquetRecords, parseRecordLine } from '../../archive/records.ts';
@@ -469,7 +469,7 @@ function scanPlain(job: ChunkJob, r: RangeScanner): void {
 
 async function scanGzip(job: ChunkJob, r: RangeScanner): Promise<void> {
   const file = createReadStream(job.absPath, { highWaterMark: 1024 * 1024 });
-  const source = pipeline(file, createGunzip({ chunkSize: 256 * 1024 }), () => {})[
+  const source = pipeline(file, gunzipStream(), () => {})[
     Symbol.asyncIterator
   ]() as AsyncIterator<Buffer>;
   let produced = 0;
