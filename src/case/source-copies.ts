@@ -420,14 +420,6 @@ export async function rawTexts(
   return out;
 }
 
-function openCopy(file: string, source: SourceOf): number {
-  try {
-    return openSync(file, 'r');
-  } catch (err) {
-    throw missingCopy(source, `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-}
-
 function readExactly(fd: number, bytes: number, position: number): Buffer {
   const buf = Buffer.allocUnsafe(bytes);
   let done = 0;
@@ -441,21 +433,47 @@ function readExactly(fd: number, bytes: number, position: number): Buffer {
 
 function jsonlLines(caseDir: string, source: SourceOf, lines: readonly number[]): string[] {
   const paths = copyPaths(caseDir, source.sha256, 'jsonl');
-  const dataFd = openCopy(paths.data, source);
+  return readIndexedLines(paths.data, paths.lines as string, lines, (what) => missingCopy(source, what));
+}
+
+/**
+ * Texts of some lines of a JSONL copy in the making or in place (`data`, a `.jsonl` copy with its line
+ * index beside it, as the import's loader reads them), or undefined when `data` has no line index there.
+ */
+export function copyLineTexts(data: string, lines: readonly number[]): string[] | undefined {
+  if (!data.endsWith('.jsonl')) return undefined;
+  const index = `${data.slice(0, -'.jsonl'.length)}.lines`;
+  if (!existsSync(index)) return undefined;
+  return readIndexedLines(data, index, lines, (what) => new Error(`${data} ${what}`));
+}
+
+/** Lines (1-based) of a data file by its line index (ENTRY_BYTES a line: start and end offsets). */
+function readIndexedLines(
+  data: string,
+  index: string,
+  lines: readonly number[],
+  fault: (what: string) => Error,
+): string[] {
+  const open = (file: string): number => {
+    try {
+      return openSync(file, 'r');
+    } catch (err) {
+      throw fault(`cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  };
+  const dataFd = open(data);
   let indexFd: number | undefined;
   try {
-    indexFd = openCopy(paths.lines as string, source);
+    indexFd = open(index);
     const indexBytes = fstatSync(indexFd).size;
     const dataBytes = fstatSync(dataFd).size;
     return lines.map((line) => {
       const at = (line - 1) * ENTRY_BYTES;
-      if (!Number.isInteger(line) || line < 1 || at + ENTRY_BYTES > indexBytes)
-        throw missingCopy(source, `has no line ${line}`);
+      if (!Number.isInteger(line) || line < 1 || at + ENTRY_BYTES > indexBytes) throw fault(`has no line ${line}`);
       const entry = readExactly(indexFd as number, ENTRY_BYTES, at);
       const start = entry.readDoubleLE(0);
       const end = entry.readDoubleLE(8);
-      if (!(start >= 0 && end >= start && end <= dataBytes))
-        throw missingCopy(source, `has a damaged index at line ${line}`);
+      if (!(start >= 0 && end >= start && end <= dataBytes)) throw fault(`has a damaged index at line ${line}`);
       return readExactly(dataFd, end - start, start).toString('utf8');
     });
   } finally {

@@ -15,18 +15,26 @@
  */
 import { createWriteStream, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { listValue, type DuckDBConnection } from '@duckdb/node-api';
 import type { ArchiveFile } from '../archive/open.ts';
 import { RECORD_KINDS } from '../archive/kinds.ts';
 import { parquetTooDeep, parquetValueToJson } from '../archive/parquet.ts';
 import { MAX_JSON_DEPTH } from '../archive/jsontext.ts';
 import { quoteIdent } from '../case/evidence-schema.ts';
+import { copyLineTexts } from '../case/source-copies.ts';
 import type { RecordKind } from '../archive/kinds.ts';
 import { readLines } from '../archive/lines.ts';
 import { KIND_TABLES } from '../case/evidence-schema.ts';
 import { AuditWsError } from '../errors.ts';
 import { parseByteSize } from '../query/lookups.ts';
-import { JsonlRecordSql, keyCensusSql, keyCensusSummarySql, sqlString, suspectsSql } from './record-sql.ts';
+import {
+  JsonlRecordSql,
+  censusIndexSql,
+  keyCensusSql,
+  keyCensusSummarySql,
+  sqlString,
+  suspectsSql,
+} from './record-sql.ts';
 import type { BatchFileContext, KeyCensus, RecordContext, RecordSqlBuilder } from './record-sql.ts';
 import { fastPathVerdict } from './scan.ts';
 import type { ScanResult } from './scan.ts';
@@ -404,17 +412,32 @@ async function takeKeyCensus(
   table: string,
   files: readonly SourceFile[],
 ): Promise<KeyCensus> {
-  // A file the scan found no lenient token in cannot hold a record that has one.
-  const lenient = files.map((f) => f.scan.facts?.lenientTokens !== false);
-  // Taken first as if every line were JSON, and again, reading an invalid line as NULL, if one is not.
+  const lenient = lenientFiles(files);
+  await runCensusStatement(`key census ${table}`, (invalid) =>
+    duck.run(keyCensusSql(inputSql, table, lenient, invalid)),
+  );
+  const census = await readKeyCensus(duck, table);
+  if (census.suspects > 0) await duck.run(suspectsSql(table));
+  return census;
+}
+
+/** A file the scan found no lenient token in cannot hold a record that has one. */
+function lenientFiles(files: readonly SourceFile[]): boolean[] {
+  return files.map((f) => f.scan.facts?.lenientTokens !== false);
+}
+
+/** Runs a statement that parses every line, first as if every line were JSON, and again, reading an invalid line as NULL, if one is not. */
+async function runCensusStatement(label: string, run: (invalid: 'throw' | 'null') => Promise<unknown>): Promise<void> {
   try {
-    await timed(`key census ${table}`, () => duck.run(keyCensusSql(inputSql, table, lenient, 'throw')));
+    await timed(label, () => run('throw'));
   } catch (err) {
     if (!(err instanceof Error) || !/Malformed JSON/.test(err.message)) throw err;
-    await timed(`key census ${table} (an invalid line)`, () =>
-      duck.run(keyCensusSql(inputSql, table, lenient, 'null')),
-    );
+    await timed(`${label} (an invalid line)`, () => run('null'));
   }
+}
+
+/** What a census table found (record-sql.ts keyCensusSummarySql). */
+async function readKeyCensus(duck: DuckDBConnection, table: string): Promise<KeyCensus> {
   const row = (await duck.runAndReadAll(keyCensusSummarySql(table))).getRowObjectsJS()[0];
   const extrasFor = new Set<RecordKind>(RECORD_KINDS.filter((k) => row[`extras_${k}`] === true));
   const census: KeyCensus = {
@@ -424,16 +447,72 @@ async function takeKeyCensus(
     extrasFor,
     suspects: Number(row.suspects),
   };
-  if (census.suspects > 0) await duck.run(suspectsSql(table));
   if (Number(row.dialects) <= 1)
     census.dialect = row.any_snake === true ? (row.any_camel === true ? 'mixed' : 'snake_case') : 'camelCase';
   return census;
 }
 
 /**
+ * Past this many distinct member-name lists in a batch, the census is taken the usual way (takeKeyCensus)
+ * rather than over one line of each read from the copies.
+ */
+export const MAX_KEY_LISTS = 1000;
+
+/**
+ * A fast batch's key census and line index from one pass over its numbered lines (record-sql.ts
+ * censusIndexSql), the census proper then taken over one line per distinct member-name list, read from
+ * the case's copy of its file. Returns the census and the lines numbered by the index (as indexLines), or
+ * undefined when this way does not apply: more than MAX_KEY_LISTS lists, two different texts of a file
+ * with the same hash, or a file without a line index (then takeKeyCensus and indexLines do it).
+ */
+async function censusWithIndex(
+  duck: DuckDBConnection,
+  numberedSql: string,
+  unnumberedSql: string,
+  table: string,
+  files: readonly SourceFile[],
+): Promise<{ census: KeyCensus; fastInputSql: string | undefined } | undefined> {
+  const lines = `${table}_lines`;
+  const lenient = lenientFiles(files);
+  await runCensusStatement(`key census and line index ${lines}`, (invalid) =>
+    duck.run(censusIndexSql(numberedSql, lines, lenient, invalid)),
+  );
+  const [[collisions, shared, suspects]] = (
+    await duck.runAndReadAll(
+      `SELECT count(*) FILTER (WHERE kh <> kh_max), count(*) FILTER (WHERE n > 1), count(*) FILTER (WHERE suspect) FROM ${lines}`,
+    )
+  ).getRowsJS();
+  if (Number(collisions) > 0) return undefined;
+  const reps = (
+    await duck.runAndReadAll(
+      `SELECT fidx, min(line) AS line FROM ${lines} WHERE kh IS NOT NULL GROUP BY kh, fidx QUALIFY row_number() OVER (PARTITION BY kh ORDER BY fidx) = 1 LIMIT ${MAX_KEY_LISTS + 1}`,
+    )
+  ).getRowsJS();
+  if (reps.length > MAX_KEY_LISTS) return undefined;
+  const texts: string[] = [];
+  for (const [fidx, line] of reps) {
+    const text = copyLineTexts(files[Number(fidx)].file.absPath, [Number(line)]);
+    if (!text) return undefined;
+    texts.push(text[0]);
+  }
+  const repsSql = `SELECT 0 AS fidx, NULL::BIGINT AS line, NULL::BIGINT AS row, raw, NULL::VARCHAR AS pre_problem, NULL::VARCHAR AS unverifiable
+FROM (SELECT unnest($1::VARCHAR[]) AS raw)`;
+  await timed(`key census ${table} (${texts.length} lists)`, () =>
+    duck.run(keyCensusSql(repsSql, table, [false], 'null'), [listValue(texts)]),
+  );
+  const census = await readKeyCensus(duck, table);
+  // The suspects are the lines', not the census lines'.
+  census.suspects = Number(suspects);
+  if (census.suspects > 0)
+    await duck.run(`CREATE OR REPLACE TEMP TABLE ${table}_suspects AS SELECT fidx, h FROM ${lines} WHERE suspect`);
+  return { census, fastInputSql: Number(shared) === 0 ? numberedByIndexSql(unnumberedSql, lines) : undefined };
+}
+
+/**
  * The most lines a batch's line index may hold. The index and the hash table the load builds from it
- * stay in memory: a batch is indexed only while 160 bytes a line fit in half of DuckDB's memory limit (at the
- * default 1 GB, about 3.1M lines), leaving the rest to the load's own buffers. Past it the load reads the
+ * stay in memory: a batch is indexed only while 176 bytes a line fit in half of DuckDB's memory limit (at the
+ * default 1 GB, about 2.8M lines), leaving the rest to the load's own buffers (the index holds the per-line
+ * census too: censusIndexSql). Past it the load reads the
  * numbered lines. (Indexed, 10M decisions ran out of memory at 1 GB; 1M took 0.3 GB more than numbered.)
  */
 export function lineIndexMaxLines(memoryLimit: string): number {
@@ -445,7 +524,7 @@ export function lineIndexMaxLines(memoryLimit: string): number {
   }
   return Math.floor(bytes / 2 / INDEX_BYTES_PER_LINE);
 }
-const INDEX_BYTES_PER_LINE = 160;
+const INDEX_BYTES_PER_LINE = 176;
 
 /**
  * Builds a fast batch's line index (source-sql.ts lineIndexSql) and returns the unnumbered lines
@@ -668,13 +747,16 @@ export async function prepareBatches(
       let fastInputSql: string | undefined;
       try {
         if (g.kind !== 'parquet') {
-          census = await takeKeyCensus(
-            duck,
-            censusSql ?? inputSql,
-            `key_census_${options.importId}_${censusCounter++}`,
-            members,
-          );
-          if (censusSql && indexed) fastInputSql = await indexLines(duck, inputSql, censusSql, `${census.table}_lines`);
+          const table = `key_census_${options.importId}_${censusCounter++}`;
+          const merged =
+            censusSql && indexed ? await censusWithIndex(duck, inputSql, censusSql, table, members) : undefined;
+          if (merged) {
+            census = merged.census;
+            fastInputSql = merged.fastInputSql;
+          } else {
+            census = await takeKeyCensus(duck, censusSql ?? inputSql, table, members);
+            if (censusSql && indexed) fastInputSql = await indexLines(duck, inputSql, censusSql, `${table}_lines`);
+          }
         }
       } catch (err) {
         cleanup();

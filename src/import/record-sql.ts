@@ -390,6 +390,28 @@ FROM (
 )`;
 }
 
+/**
+ * A batch's line index (source-sql.ts lineIndexSql) and the per-line half of its key census, in one pass
+ * over the numbered lines: per distinct (file, hash of the line's text), its first line and count (`n`)
+ * as the index has them, the hash of the line's member-name list (`kh`, NULL for a line that is not
+ * JSON; `kh_max` differs from it only when two different texts share the line hash) and whether it is
+ * a suspect (suspectSql). The census proper is then taken over one line per distinct `kh` (loader.ts):
+ * at 1M decisions 1.3 s against 1.2 s for the census and 0.5 s for the index, each reading every line.
+ */
+export function censusIndexSql(
+  numberedSql: string,
+  table: string,
+  lenient: readonly boolean[],
+  invalidJson: 'throw' | 'null',
+): string {
+  return `CREATE OR REPLACE TEMP TABLE ${table} AS
+SELECT fidx, h, min(line) AS line, count(*) AS n, min(kh) AS kh, max(kh) AS kh_max, bool_or(suspect) AS suspect
+FROM (SELECT fidx, line, hash(raw) AS h, CASE WHEN k IS NOT NULL THEN hash(k) END AS kh, ${suspectSql(lenient)} AS suspect
+  FROM (SELECT fidx, line, raw, ${invalidJson === 'null' ? 'try(json_keys(raw))' : 'json_keys(raw)'} AS k
+    FROM (${numberedSql}) WHERE pre_problem IS NULL AND ${NON_BLANK}))
+GROUP BY fidx, h`;
+}
+
 /** The statement that lists a census's suspect records (fidx, h) in a table of their own. */
 export function suspectsSql(table: string): string {
   return `CREATE OR REPLACE TEMP TABLE ${table}_suspects AS

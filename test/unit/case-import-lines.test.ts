@@ -46,14 +46,14 @@ describe('jsonlLinesSql', () => {
 
 describe('lineIndexMaxLines', () => {
   it("reads DuckDB's memory limit as it prints it, and leaves half of it to the load", async () => {
-    // About 3.1M lines at DuckDB's 1 GB: 1M decisions are indexed, 10M are not.
+    // About 2.8M lines at DuckDB's 1 GB: 1M decisions are indexed, 10M are not.
     const inst = await DuckDBInstance.create(':memory:', { memory_limit: '1GB' });
     const con = await inst.connect();
     const printed = String((await con.runAndReadAll("SELECT current_setting('memory_limit')")).getRowsJS()[0][0]);
     expect(printed).toBe('953.6 MiB');
-    expect(lineIndexMaxLines(printed)).toBe(Math.floor((953.6 * 2 ** 20) / 2 / 160));
+    expect(lineIndexMaxLines(printed)).toBe(Math.floor((953.6 * 2 ** 20) / 2 / 176));
     expect(lineIndexMaxLines('2.0 GiB')).toBe(2 * lineIndexMaxLines('1.0 GiB'));
-    expect(lineIndexMaxLines('512.0 KiB')).toBe(Math.floor((512 * 1024) / 2 / 160));
+    expect(lineIndexMaxLines('512.0 KiB')).toBe(Math.floor((512 * 1024) / 2 / 176));
     // Unreadable: as for DuckDB's default of 1 GB.
     expect(lineIndexMaxLines('lots')).toBe(lineIndexMaxLines('1.0 GiB'));
   });
