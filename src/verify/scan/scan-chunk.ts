@@ -469,9 +469,7 @@ function scanPlain(job: ChunkJob, r: RangeScanner): void {
 
 async function scanGzip(job: ChunkJob, r: RangeScanner): Promise<void> {
   const file = createReadStream(job.absPath, { highWaterMark: 1024 * 1024 });
-  const source = pipeline(file, gunzipStream(), () => {})[
-    Symbol.asyncIterator
-  ]() as AsyncIterator<Buffer>;
+  const source = pipeline(file, gunzipStream(), () => {})[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let produced = 0;
   try {
     for (;;) {
