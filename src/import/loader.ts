@@ -77,6 +77,8 @@ export interface Batch {
    * index, when no two lines of a file have the same hash (else the fast load reads `inputSql`).
    */
   fastInputSql?: string;
+  /** Whether `fastInputSql` gives each line the hash of its member-name list (`kh`, from censusWithIndex). */
+  fastInputKeyHashes?: boolean;
   /** Records the files hold (non-blank lines, or Parquet rows). */
   expected: number;
   path: 'fast' | 'exact' | 'parquet';
@@ -472,6 +474,7 @@ async function censusWithIndex(
   table: string,
   files: readonly SourceFile[],
 ): Promise<{ census: KeyCensus; fastInputSql: string | undefined } | undefined> {
+  // (The lines numbered by this index carry `kh` too: numberedByIndexSql's keyHashes.)
   const lines = `${table}_lines`;
   const lenient = lenientFiles(files);
   await runCensusStatement(`key census and line index ${lines}`, (invalid) =>
@@ -505,7 +508,10 @@ FROM (SELECT unnest($1::VARCHAR[]) AS raw)`;
   census.suspects = Number(suspects);
   if (census.suspects > 0)
     await duck.run(`CREATE OR REPLACE TEMP TABLE ${table}_suspects AS SELECT fidx, h FROM ${lines} WHERE suspect`);
-  return { census, fastInputSql: Number(shared) === 0 ? numberedByIndexSql(unnumberedSql, lines) : undefined };
+  return {
+    census,
+    fastInputSql: Number(shared) === 0 ? numberedByIndexSql(unnumberedSql, lines, true) : undefined,
+  };
 }
 
 /**
@@ -745,6 +751,7 @@ export async function prepareBatches(
       }
       let census: KeyCensus | undefined;
       let fastInputSql: string | undefined;
+      let fastInputKeyHashes = false;
       try {
         if (g.kind !== 'parquet') {
           const table = `key_census_${options.importId}_${censusCounter++}`;
@@ -753,6 +760,7 @@ export async function prepareBatches(
           if (merged) {
             census = merged.census;
             fastInputSql = merged.fastInputSql;
+            fastInputKeyHashes = fastInputSql !== undefined;
           } else {
             census = await takeKeyCensus(duck, censusSql ?? inputSql, table, members);
             if (censusSql && indexed) fastInputSql = await indexLines(duck, inputSql, censusSql, `${table}_lines`);
@@ -781,7 +789,7 @@ export async function prepareBatches(
         files: members,
         context: contextOf(members, options.importId),
         inputSql,
-        ...(fastInputSql ? { fastInputSql } : {}),
+        ...(fastInputSql ? { fastInputSql, fastInputKeyHashes } : {}),
         expected,
         path: g.kind,
         exactBecause: g.why,
@@ -825,7 +833,14 @@ export async function splitBatch(duck: DuckDBConnection, batch: Batch, options: 
 /** The SQL builder of a batch for the kinds it may hold. */
 function builderOf(batch: Batch, kinds: readonly RecordKind[]): RecordSqlBuilder {
   return batch.census
-    ? new JsonlRecordSql(batch.context, kinds, batch.inputSql, batch.census, batch.fastInputSql)
+    ? new JsonlRecordSql(
+        batch.context,
+        kinds,
+        batch.inputSql,
+        batch.census,
+        batch.fastInputSql,
+        !!batch.fastInputKeyHashes,
+      )
     : new ParquetRecordSql(batch.context, kinds, batch.inputSql, batch.columns ?? []);
 }
 

@@ -451,6 +451,8 @@ export class JsonlRecordSql extends RecordSqlBuilder {
     private readonly keys: KeyCensus,
     /** The lines for the fast pass, when they can be read faster than `inputSql` (numbered by a line index). */
     private readonly fastInputSql: string = inputSql,
+    /** Whether fastInputSql gives each line `kh`, the hash of its member-name list (no second parse for it). */
+    private readonly fastInputKeyHashes = false,
   ) {
     super(ctx, kinds);
     const add = (name: string, type: string): void => {
@@ -511,11 +513,13 @@ export class JsonlRecordSql extends RecordSqlBuilder {
         : pass === 'suspects'
           ? `(SELECT i.* FROM (${inputSql}) i SEMI JOIN ${suspects} s ON i.fidx = s.fidx AND hash(i.raw) = s.h)`
           : `(${inputSql})`;
-    const base = `(SELECT fidx, line, row, raw, pre_problem, unverifiable, CASE WHEN pre_problem IS NULL THEN ${parse} END AS j
+    const keyHashes = pass === 'fast' && this.fastInputKeyHashes;
+    const base = `(SELECT fidx, line, row, raw, pre_problem, unverifiable${keyHashes ? ', kh' : ''}, CASE WHEN pre_problem IS NULL THEN ${parse} END AS j
   FROM ${input} WHERE ${NON_BLANK})`;
+    const keyHash = keyHashes ? 'kh' : `hash(${careful ? 'try(json_keys(raw))' : 'json_keys(raw)'})`;
     const source = verdicts
       ? `(SELECT p.*, v.dup AS v_dup, v.snake AS v_snake, v.camel AS v_camel, ${RECORD_KINDS.map((k) => `v.unknown_${k} AS v_unknown_${k}`).join(', ')}
-        FROM (SELECT *, CASE WHEN j IS NOT NULL THEN hash(${careful ? 'try(json_keys(raw))' : 'json_keys(raw)'}) END AS h FROM ${base}) p
+        FROM (SELECT *, CASE WHEN j IS NOT NULL THEN ${keyHash} END AS h FROM ${base}) p
         LEFT JOIN ${this.keys.table} v ON v.h = p.h)`
       : base;
     return `SELECT *, CASE

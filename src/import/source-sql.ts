@@ -145,9 +145,10 @@ GROUP BY fidx, h`;
 /**
  * The unnumbered lines (jsonlUnnumberedSql) with their line numbers, from the line index. Only valid when
  * no two lines of a file share a hash (every `n` is 1): then each line finds exactly its own number.
- * Blank lines are not in the index and drop out, as the loader skips them anyway.
+ * Blank lines are not in the index and drop out, as the loader skips them anyway. With `keyHashes` (an
+ * index built by record-sql.ts censusIndexSql) each line also gets `kh`, the hash of its member-name list.
  */
-export function numberedByIndexSql(unnumberedSql: string, table: string): string {
-  return `SELECT c.fidx AS fidx, x.line AS line, c.row AS row, c.raw AS raw, c.pre_problem AS pre_problem, c.unverifiable AS unverifiable
+export function numberedByIndexSql(unnumberedSql: string, table: string, keyHashes = false): string {
+  return `SELECT c.fidx AS fidx, x.line AS line, c.row AS row, c.raw AS raw, c.pre_problem AS pre_problem, c.unverifiable AS unverifiable${keyHashes ? ', x.kh AS kh' : ''}
 FROM (SELECT *, hash(raw) AS h FROM (${unnumberedSql})) c JOIN ${table} x ON x.fidx = c.fidx AND x.h = c.h`;
 }
