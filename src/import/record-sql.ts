@@ -439,6 +439,9 @@ function targetType(type: MemberColumn['type'] | 'detect'): string {
   return type === 'string' || type === 'any' || type === 'detect' ? 'VARCHAR' : 'JSON';
 }
 
+/** Past this many member names the batch's kinds do not name, `extra` is read by a second parse (extraSql). */
+const MAX_EXTRA_FIELDS = 64;
+
 /** JSONL records: each line parsed once (json_transform) into a struct `j` of the member spellings the batch uses. */
 export class JsonlRecordSql extends RecordSqlBuilder {
   /** Struct fields: member spelling -> json_transform target type. */
@@ -463,7 +466,37 @@ export class JsonlRecordSql extends RecordSqlBuilder {
     for (const k of kinds)
       for (const m of memberColumns(k)) for (const s of spellings(m.member)) add(s, targetType(m.type));
     for (const m of DETECT_MEMBERS) for (const s of spellings(m)) add(s, 'VARCHAR');
+    // The members a kind does not name are read in the same parse, as JSON fields of `j`, when they can
+    // be: few enough, not already read as text, and no two names that DuckDB's struct would take for one
+    // (its field names ignore case). Else extraSql parses the record once more, as a map.
+    const lower = new Set<string>();
+    const clash = (n: string): boolean => {
+      const l = n.toLowerCase();
+      if (n === '' || lower.has(l)) return true;
+      lower.add(l);
+      return false;
+    };
+    for (const n of this.fields.keys()) lower.add(n.toLowerCase());
+    const unknown = new Set<string>();
+    for (const k of kinds) {
+      if (!keys.extrasFor.has(k)) continue;
+      const known = new Set(knownNames(k));
+      for (const n of keys.names) if (!known.has(n)) unknown.add(n);
+    }
+    const added = [...unknown].filter((n) => !this.fields.has(n));
+    const fits =
+      unknown.size > 0 &&
+      unknown.size <= MAX_EXTRA_FIELDS &&
+      [...unknown].every((n) => !this.fields.has(n) || this.fields.get(n) === 'JSON') &&
+      !added.some(clash);
+    if (fits) {
+      for (const n of added) this.fields.set(n, 'JSON');
+      this.extraFields = [...unknown];
+    }
   }
+
+  /** Names of the members no kind of the batch names, read as fields of `j` (see the constructor). */
+  private readonly extraFields: string[] | undefined;
 
   /** The member's value (camelCase spelling first; JSON null reads as NULL), or NULL when no record of the batch has it. */
   private fragment(member: string): string {
@@ -589,6 +622,13 @@ export class JsonlRecordSql extends RecordSqlBuilder {
 
   protected extraSql(kind: RecordKind): string {
     if (!this.keys.extrasFor.has(kind)) return 'NULL';
+    if (this.extraFields) {
+      // In the record's own order (its member-name list's), each value as the struct read it.
+      const value = `CASE n ${this.extraFields.map((f) => `WHEN ${sqlString(f)} THEN j.${quoteIdent(f)}`).join(' ')} END`;
+      return `CASE WHEN len(v_unknown_${kind}) > 0 THEN
+    to_json(map_from_entries(list_transform(v_unknown_${kind}, lambda n: {'key': n, 'value': ${value}})))
+  END`;
+    }
     return `CASE WHEN len(v_unknown_${kind}) > 0 THEN
     to_json(map_from_entries(list_filter(map_entries(json_transform(raw, '"MAP(VARCHAR, JSON)"')), lambda e: list_contains(v_unknown_${kind}, e.key))))
   END`;

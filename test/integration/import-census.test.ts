@@ -141,4 +141,29 @@ describe('key census', () => {
     expect(got[n]).toMatchObject({ line: n + 1, decision_id: 's', extra: null, dialect: 'snake_case' });
     expect(result.rejects.map((r) => [r.line, r.reason])).toEqual([[n + 2, 'a member name appears twice: decisionId']]);
   });
+
+  it("keeps unknown members as written, in each record's order, whether read in the same parse or parsed again", async () => {
+    const records = [
+      decisionLine('r1', ',"x":1,"y":{"z":[1,2.50,"a\\"b"]}'),
+      decisionLine('r2', ',"y":null,"x":"t"'),
+      decisionLine('r3', ',"big":1.0e2,"x":true'),
+      decisionLine('r4'),
+    ];
+    const expected = [
+      { decision_id: 'r1', extra: '{"x":1,"y":{"z":[1,2.5,"a\\"b"]}}' },
+      { decision_id: 'r2', extra: '{"y":null,"x":"t"}' },
+      { decision_id: 'r3', extra: '{"big":100.0,"x":true}' },
+      { decision_id: 'r4', extra: null },
+    ];
+    const same = await importDir(writeDecisionFiles({ '2026-03-01.jsonl': records }));
+    expect(same.got.map((r) => ({ decision_id: r.decision_id, extra: r.extra }))).toEqual(expected);
+    // Two names DuckDB's struct would take for one: the batch's extras are parsed again, as a map.
+    const again = await importDir(
+      writeDecisionFiles({ '2026-03-01.jsonl': [...records, decisionLine('r5', ',"Case":1,"case":2')] }),
+    );
+    expect(again.got.map((r) => ({ decision_id: r.decision_id, extra: r.extra }))).toEqual([
+      ...expected,
+      { decision_id: 'r5', extra: '{"Case":1,"case":2}' },
+    ]);
+  });
 });
