@@ -95,9 +95,14 @@ export interface CopyPaths {
 export function copyPaths(caseDir: string, sha256: string, format: CopyFormat): CopyPaths {
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`not a SHA-256: ${sha256}`);
   const dir = path.join(caseDir, SOURCES_DIR);
-  return format === 'jsonl'
-    ? { data: path.join(dir, `${sha256}.jsonl`), lines: path.join(dir, `${sha256}.lines`) }
-    : { data: path.join(dir, `${sha256}.parquet`) };
+  if (format === 'parquet') return { data: path.join(dir, `${sha256}.parquet`) };
+  const data = path.join(dir, `${sha256}.jsonl`);
+  return { data, lines: linesIndexOf(data) };
+}
+
+/** A JSONL copy's line index: beside it, `.lines` for `.jsonl`. */
+function linesIndexOf(data: string): string {
+  return `${data.slice(0, -'.jsonl'.length)}.lines`;
 }
 
 function writeAll(fd: number, bytes: Uint8Array): void {
@@ -442,7 +447,7 @@ function jsonlLines(caseDir: string, source: SourceOf, lines: readonly number[])
  */
 export function copyLineTexts(data: string, lines: readonly number[]): string[] | undefined {
   if (!data.endsWith('.jsonl')) return undefined;
-  const index = `${data.slice(0, -'.jsonl'.length)}.lines`;
+  const index = linesIndexOf(data);
   if (!existsSync(index)) return undefined;
   return readIndexedLines(data, index, lines, (what) => new Error(`${data} ${what}`));
 }

@@ -567,7 +567,6 @@ class CopyFailed extends Error {
   }
 }
 
-/** The kernel's copy of a data file, its failure marked as the copy's (see copied). */
 /**
  * While the scan pool works, this thread's own hashing of small files (synchronous, thousands of them)
  * lets I/O callbacks run at least this often: each finished copy starts the next and hands its file to a
@@ -575,6 +574,7 @@ class CopyFailed extends Error {
  */
 const YIELD_EVERY_MS = 5;
 
+/** The kernel's copy of a data file, its failure marked as the copy's (see copied). */
 function kernelCopy(copy: SourceCopyWriter): Promise<unknown> {
   return copy.copied().catch((e: unknown) => {
     throw new CopyFailed(e);

@@ -43,7 +43,6 @@ import type { ParquetColumn } from './parquet-sql.ts';
 import {
   jsonlLinesSql,
   jsonlUnnumberedSql,
-  lineIndexSql,
   numberedByIndexSql,
   parquetRowsSql,
   preparedLinesSql,
@@ -455,17 +454,19 @@ async function readKeyCensus(duck: DuckDBConnection, table: string): Promise<Key
 }
 
 /**
- * Past this many distinct member-name lists in a batch, the census is taken the usual way (takeKeyCensus)
+ * Past this many distinct member-name lists in a batch, the census is taken over every line (takeKeyCensus)
  * rather than over one line of each read from the copies.
  */
 export const MAX_KEY_LISTS = 1000;
 
 /**
- * A fast batch's key census and line index from one pass over its numbered lines (record-sql.ts
- * censusIndexSql), the census proper then taken over one line per distinct member-name list, read from
- * the case's copy of its file. Returns the census and the lines numbered by the index (as indexLines), or
- * undefined when this way does not apply: more than MAX_KEY_LISTS lists, two different texts of a file
- * with the same hash, or a file without a line index (then takeKeyCensus and indexLines do it).
+ * A fast batch's line index and key census from one pass over its numbered lines (record-sql.ts
+ * censusIndexSql); the census proper is then taken over one line per distinct member-name list, read
+ * from the case's copy of its file. Where that does not apply (more than MAX_KEY_LISTS lists, two
+ * different texts of a file with the same hash, a copy without a line index) the census is taken over
+ * every line (takeKeyCensus), and the index stands. Returns the census and the unnumbered lines numbered
+ * by the index, or no lines when two lines of a file have the same hash (identical lines, or a collision):
+ * then the index cannot tell them apart, and the fast load reads the numbered lines.
  */
 async function censusWithIndex(
   duck: DuckDBConnection,
@@ -473,8 +474,7 @@ async function censusWithIndex(
   unnumberedSql: string,
   table: string,
   files: readonly SourceFile[],
-): Promise<{ census: KeyCensus; fastInputSql: string | undefined } | undefined> {
-  // (The lines numbered by this index carry `kh` too: numberedByIndexSql's keyHashes.)
+): Promise<{ census: KeyCensus; fastInputSql?: string; keyHashes: boolean }> {
   const lines = `${table}_lines`;
   const lenient = lenientFiles(files);
   await runCensusStatement(`key census and line index ${lines}`, (invalid) =>
@@ -485,7 +485,25 @@ async function censusWithIndex(
       `SELECT count(*) FILTER (WHERE kh <> kh_max), count(*) FILTER (WHERE n > 1), count(*) FILTER (WHERE suspect) FROM ${lines}`,
     )
   ).getRowsJS();
-  if (Number(collisions) > 0) return undefined;
+  const fromLists = Number(collisions) === 0 ? await censusOfLists(duck, table, files, Number(suspects)) : undefined;
+  const census = fromLists ?? (await takeKeyCensus(duck, unnumberedSql, table, files));
+  if (Number(shared) > 0) return { census, keyHashes: false };
+  // With the census of the lists, each line's `kh` finds its list's verdict (record-sql.ts rowsSql).
+  return { census, fastInputSql: numberedByIndexSql(unnumberedSql, lines, !!fromLists), keyHashes: !!fromLists };
+}
+
+/**
+ * The census proper of a batch indexed by censusIndexSql (`<table>_lines`), taken over one line per
+ * distinct member-name list read from the copies; undefined past MAX_KEY_LISTS lists or without a line
+ * index to read them by.
+ */
+async function censusOfLists(
+  duck: DuckDBConnection,
+  table: string,
+  files: readonly SourceFile[],
+  suspects: number,
+): Promise<KeyCensus | undefined> {
+  const lines = `${table}_lines`;
   const reps = (
     await duck.runAndReadAll(
       `SELECT fidx, min(line) AS line FROM ${lines} WHERE kh IS NOT NULL GROUP BY kh, fidx QUALIFY row_number() OVER (PARTITION BY kh ORDER BY fidx) = 1 LIMIT ${MAX_KEY_LISTS + 1}`,
@@ -505,13 +523,10 @@ FROM (SELECT unnest($1::VARCHAR[]) AS raw)`;
   );
   const census = await readKeyCensus(duck, table);
   // The suspects are the lines', not the census lines'.
-  census.suspects = Number(suspects);
-  if (census.suspects > 0)
+  census.suspects = suspects;
+  if (suspects > 0)
     await duck.run(`CREATE OR REPLACE TEMP TABLE ${table}_suspects AS SELECT fidx, h FROM ${lines} WHERE suspect`);
-  return {
-    census,
-    fastInputSql: Number(shared) === 0 ? numberedByIndexSql(unnumberedSql, lines, true) : undefined,
-  };
+  return census;
 }
 
 /**
@@ -531,22 +546,6 @@ export function lineIndexMaxLines(memoryLimit: string): number {
   return Math.floor(bytes / 2 / INDEX_BYTES_PER_LINE);
 }
 const INDEX_BYTES_PER_LINE = 176;
-
-/**
- * Builds a fast batch's line index (source-sql.ts lineIndexSql) and returns the unnumbered lines
- * numbered by it, or undefined when two lines of a file have the same hash (identical lines, or a
- * collision): then the index cannot tell them apart, and the fast load reads the numbered lines.
- */
-async function indexLines(
-  duck: DuckDBConnection,
-  numberedSql: string,
-  unnumberedSql: string,
-  table: string,
-): Promise<string | undefined> {
-  await timed(`line index ${table}`, () => duck.run(lineIndexSql(numberedSql, table)));
-  const shared = (await duck.runAndReadAll(`SELECT count(*) FROM ${table} WHERE n > 1`)).getRowsJS()[0][0];
-  return Number(shared) === 0 ? numberedByIndexSql(unnumberedSql, table) : undefined;
-}
 
 interface Group {
   files: SourceFile[];
@@ -709,7 +708,7 @@ export async function prepareBatches(
       let inputSql: string;
       /** What the key census reads: the lines unnumbered (faster), for plain JSONL. */
       let censusSql: string | undefined;
-      /** Whether the fast load takes line numbers from a line index (indexLines). */
+      /** Whether the fast load takes line numbers from a line index (censusWithIndex). */
       let indexed = false;
       let expected: number;
       const members = g.files;
@@ -755,16 +754,12 @@ export async function prepareBatches(
       try {
         if (g.kind !== 'parquet') {
           const table = `key_census_${options.importId}_${censusCounter++}`;
-          const merged =
-            censusSql && indexed ? await censusWithIndex(duck, inputSql, censusSql, table, members) : undefined;
-          if (merged) {
-            census = merged.census;
-            fastInputSql = merged.fastInputSql;
-            fastInputKeyHashes = fastInputSql !== undefined;
-          } else {
-            census = await takeKeyCensus(duck, censusSql ?? inputSql, table, members);
-            if (censusSql && indexed) fastInputSql = await indexLines(duck, inputSql, censusSql, `${table}_lines`);
-          }
+          if (censusSql && indexed) {
+            const indexedCensus = await censusWithIndex(duck, inputSql, censusSql, table, members);
+            census = indexedCensus.census;
+            fastInputSql = indexedCensus.fastInputSql;
+            fastInputKeyHashes = indexedCensus.keyHashes;
+          } else census = await takeKeyCensus(duck, censusSql ?? inputSql, table, members);
         }
       } catch (err) {
         cleanup();

@@ -391,11 +391,11 @@ FROM (
 }
 
 /**
- * A batch's line index (source-sql.ts lineIndexSql) and the per-line half of its key census, in one pass
- * over the numbered lines: per distinct (file, hash of the line's text), its first line and count (`n`)
- * as the index has them, the hash of the line's member-name list (`kh`, NULL for a line that is not
- * JSON; `kh_max` differs from it only when two different texts share the line hash) and whether it is
- * a suspect (suspectSql). The census proper is then taken over one line per distinct `kh` (loader.ts):
+ * A batch's line index (read by source-sql.ts numberedByIndexSql) and the per-line half of its key census,
+ * in one pass over the numbered lines: per distinct (file, hash of the line's text), its first line and
+ * how many lines share them (`n`; blank lines are left out), the hash of the line's member-name list
+ * (`kh`, NULL for a line that is not JSON; `kh_max` differs from it only when two different texts share
+ * the line hash) and whether it is a suspect (suspectSql). The census proper is then taken over one line per distinct `kh` (loader.ts):
  * at 1M decisions 1.3 s against 1.2 s for the census and 0.5 s for the index, each reading every line.
  */
 export function censusIndexSql(

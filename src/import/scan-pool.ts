@@ -12,7 +12,8 @@ import { startTsWorker } from '../worker/ts-worker.ts';
 import { deserializeError, runScanJob, type ScanJob, type ScanJobResult, type SerializedError } from './scan-job.ts';
 
 /**
- * Below this many bytes of data files the pool is not worth its workers' start-up (about 0.3 s for two).
+ * Below this many bytes of data files the pool is not worth its workers' start-up (about 0.1 s for two,
+ * 0.3 s where they load through tsx: src/worker/ts-worker.ts).
  * AUDIT_WS_SCAN_POOL_MIN_BYTES overrides it (tests run the pool on small archives).
  */
 export function scanPoolMinBytes(): number {

@@ -13,7 +13,7 @@
  */
 import { quoteIdent } from '../case/evidence-schema.ts';
 import { parquetColumnAlias } from './parquet-sql.ts';
-import { NON_BLANK, sqlString } from './record-sql.ts';
+import { sqlString } from './record-sql.ts';
 
 /** Largest JSONL line (bytes) the fast path reads; files with longer lines take the exact path. */
 export const FAST_PATH_MAX_LINE_BYTES = 8 * 1024 * 1024;
@@ -128,18 +128,6 @@ export function jsonlUnnumberedSql(paths: readonly string[], newLine: '\\n' | '\
   return `SELECT file_index::INTEGER AS fidx, NULL::BIGINT AS line, NULL::BIGINT AS row, raw,
   NULL::VARCHAR AS pre_problem, NULL::VARCHAR AS unverifiable
 FROM read_csv(${fileList(paths)}, ${csvOptions(newLine, gzip)})`;
-}
-
-/**
- * The statement that builds a batch's line index: for each distinct (file, hash of the line's text),
- * its line number and how many lines share them (`n`). Built from the numbered lines (jsonlLinesSql),
- * whose numbering pipeline is cheap when it carries only a hash. Blank lines are left out.
- */
-export function lineIndexSql(numberedSql: string, table: string): string {
-  return `CREATE OR REPLACE TEMP TABLE ${table} AS
-SELECT fidx, h, min(line) AS line, count(*) AS n
-FROM (SELECT fidx, line, hash(raw) AS h FROM (${numberedSql}) WHERE ${NON_BLANK})
-GROUP BY fidx, h`;
 }
 
 /**

@@ -3,22 +3,14 @@
 // suspects. It is taken in the same pass as the line index, over one line per distinct member-name list
 // read from the case's copy; with more lists than MAX_KEY_LISTS it is taken over every line. Both ways
 // must give each record the same columns, extra, dialect and verdict.
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { importArchives } from '../../src/import/importer.ts';
 import { MAX_KEY_LISTS } from '../../src/import/loader.ts';
-import { decisionLine, newCase, removeTempDirs, rows, tempDir } from './import-helpers.ts';
+import { decisionLine, newCase, removeTempDirs, rows, writeDecisionDir } from './import-helpers.ts';
 
 afterEach(removeTempDirs);
 
-function writeDecisionFiles(files: Record<string, string[]>): string {
-  const dir = tempDir('census-');
-  fs.mkdirSync(path.join(dir, 'decisions'));
-  for (const [name, lines] of Object.entries(files))
-    fs.writeFileSync(path.join(dir, 'decisions', name), `${lines.join('\n')}\n`);
-  return dir;
-}
+const writeDecisionFiles = (files: Record<string, string[]>): string => writeDecisionDir(files, 'census-');
 
 async function importDir(dir: string) {
   const { handle } = await newCase();

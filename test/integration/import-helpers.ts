@@ -29,6 +29,15 @@ export function removeTempDirs(): void {
 export const decisionLine = (id: string, extra = ''): string =>
   `{"decisionId":"${id}","modelId":"m","prediction":"approve","confidence":0.5,"timestamp":"2026-03-01T00:00:00Z"${extra}}`;
 
+/** A new temporary folder holding `decisions/<name>` for each entry, its lines each ended by \n; returns the folder. */
+export function writeDecisionDir(files: Record<string, string[]>, prefix = 'decisions-'): string {
+  const dir = tempDir(prefix);
+  fs.mkdirSync(path.join(dir, 'decisions'));
+  for (const [name, lines] of Object.entries(files))
+    fs.writeFileSync(path.join(dir, 'decisions', name), `${lines.join('\n')}\n`);
+  return dir;
+}
+
 /** Writes `content` to a file `name` in a new temporary folder; returns its path. */
 export function writeTempFile(name: string, content: string | Buffer): string {
   const p = path.join(tempDir(), name);

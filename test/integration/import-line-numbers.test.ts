@@ -2,13 +2,11 @@
 // threads, and each line gets its number from the batch's line index (file, hash of the text); when two
 // lines of a file share a hash the index cannot tell them apart and the load reads the numbered lines.
 // Either way every record must carry the line the archive reader gives it.
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openArchive } from '../../src/archive/open.ts';
 import { isRecordError, readRecords } from '../../src/archive/records.ts';
 import { importArchives } from '../../src/import/importer.ts';
-import { decisionLine, newCase, removeTempDirs, rows, rowsWithRaw, tempDir } from './import-helpers.ts';
+import { decisionLine, newCase, removeTempDirs, rows, rowsWithRaw, writeDecisionDir } from './import-helpers.ts';
 
 afterEach(removeTempDirs);
 
@@ -46,13 +44,7 @@ async function importedLines(dir: string): Promise<[string, number, string][]> {
   }
 }
 
-function writeFiles(files: Record<string, string[]>): string {
-  const dir = tempDir('line-numbers-');
-  fs.mkdirSync(path.join(dir, 'decisions'));
-  for (const [name, lines] of Object.entries(files))
-    fs.writeFileSync(path.join(dir, 'decisions', name), `${lines.join('\n')}\n`);
-  return dir;
-}
+const writeFiles = (files: Record<string, string[]>): string => writeDecisionDir(files, 'line-numbers-');
 
 describe('line numbers of JSONL records on the fast path', () => {
   it('are those the reader gives, across files, blank lines and records the careful pass loads', async () => {
